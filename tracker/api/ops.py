@@ -1,0 +1,40 @@
+"""Operations endpoints: liveness, readiness and the JavaScript client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from tracker import shard
+
+CLIENT_JS = Path(__file__).resolve().parent.parent / "static" / "tracker.js"
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    paths = request.app.state.store.layout.paths
+    problems = await run_in_threadpool(_shard_problems, paths)
+    if problems:
+        return JSONResponse({"status": "unavailable", "error": "shards_unavailable",
+                             "detail": problems}, 503)
+    return JSONResponse({"status": "ready", "shards": len(paths)})
+
+
+def _shard_problems(paths: list[Path]) -> dict[str, str]:
+    problems = {}
+    for path in paths:
+        problem = shard.write_problem(path)
+        if problem is not None:
+            problems[path.name] = problem
+    return problems
+
+
+async def client_js(request: Request) -> Response:
+    return FileResponse(CLIENT_JS, media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=3600"})

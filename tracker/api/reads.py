@@ -1,0 +1,54 @@
+"""GET /session and GET /movements (bearer token required)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tracker import queries, schemas
+from tracker.api import params
+from tracker.api.common import json_response, now_ms
+from tracker.auth import require_read_token
+from tracker.errors import ApiError, invalid
+
+MAX_MS = 2**53
+
+
+async def get_session(request: Request) -> Response:
+    require_read_token(request)
+    session_id = params.text(request, "sessionId", 128, required=True)
+    user_id = params.text(request, "userId", 128)
+    store = request.app.state.store
+    live_since = now_ms() - request.app.state.config.session_ttl_seconds * 1000
+    if user_id is not None:
+        found = [await store.read(store.shard_of(user_id), queries.find_session,
+                                  session_id, live_since, user_id)]
+    else:
+        found = await store.read_all(queries.find_session, session_id, live_since, None)
+    sessions = [s for s in found if s is not None]
+    if not sessions:
+        raise ApiError(404, "not_found", "no live session has this sessionId")
+    # The same id used by users of different shards: the first to use it owns it.
+    return json_response(schemas.SessionOut(min(sessions, key=lambda s: s.startTime)))
+
+
+async def list_movements(request: Request) -> Response:
+    require_read_token(request)
+    user_id = params.text(request, "userId", 128, required=True)
+    assert user_id is not None
+    cursor = request.query_params.get("cursor")
+    try:
+        after = queries.decode_cursor(cursor) if cursor else queries.NEWEST
+    except queries.BadCursor:
+        raise invalid("query parameter `cursor` is not a cursor this service returned") from None
+    query = queries.MovementFilter(
+        user_id=user_id,
+        start=params.integer(request, "from", 0, 0, MAX_MS),
+        end=params.integer(request, "to", MAX_MS, 0, MAX_MS),
+        event=params.text(request, "event", 64),
+        limit=params.integer(request, "limit", 100, 1, 1000),
+        after=after,
+    )
+    store = request.app.state.store
+    movements, next_cursor = await store.read(store.shard_of(user_id), queries.list_movements, query)
+    return json_response(schemas.MovementsPage(movements, next_cursor))

@@ -1,0 +1,84 @@
+"""The ASGI application: routes, middleware and the lifespan that owns the store."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
+
+from tracker import errors
+from tracker.alarm import AlarmLoop
+from tracker.api import ingest, ops, reads
+from tracker.auth import resolve_read_token
+from tracker.config import Config
+from tracker.store import Store, prepare
+
+log = logging.getLogger("tracker")
+
+ROUTES = [
+    Route("/track", ingest.track, methods=["POST"]),
+    Route("/session", ingest.open_session, methods=["POST"]),
+    Route("/session", reads.get_session, methods=["GET"]),
+    Route("/movements", reads.list_movements, methods=["GET"]),
+    Route("/healthz", ops.healthz, methods=["GET"]),
+    Route("/readyz", ops.readyz, methods=["GET"]),
+    Route("/tracker.js", ops.client_js, methods=["GET"]),
+]
+
+
+def create_app(config: Config | None = None) -> Starlette:
+    config = config or Config.from_env()
+    _configure_logging()
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(config.allowed_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization"],
+            expose_headers=["Retry-After"],
+            max_age=86400,
+        )
+    ]
+    app = Starlette(
+        routes=ROUTES,
+        middleware=middleware,
+        exception_handlers=errors.HANDLERS,
+        lifespan=_lifespan,
+    )
+    app.state.config = config
+    return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    config: Config = app.state.config
+    layout = await run_in_threadpool(prepare, config)
+    app.state.read_token, token_source = resolve_read_token(config)
+    log.info("data dir %s: %d shards, schema version %d; read token from %s",
+             layout.data_dir, layout.shard_count, layout.schema_version, token_source)
+    store = app.state.store = Store(layout, config)
+    alarm = app.state.alarm = AlarmLoop(store, config.session_ttl_seconds,
+                                        config.alarm_interval_seconds)
+    alarm.start()
+    try:
+        yield
+    finally:
+        await alarm.stop()
+        await run_in_threadpool(store.close)
+        log.info("shards committed and closed")
+
+
+def _configure_logging() -> None:
+    logger = logging.getLogger("tracker")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False

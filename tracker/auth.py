@@ -1,0 +1,65 @@
+"""The read token: configured, or generated once into the data directory."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from starlette.requests import Request
+
+from tracker.config import Config, ConfigError
+from tracker.errors import unauthorized
+
+TOKEN_FILE = "read-token"
+
+
+def resolve_read_token(config: Config) -> tuple[str, str]:
+    """The token and where it comes from (for the start-up log, never the token itself)."""
+    if config.read_token:
+        return config.read_token, "TRACKER_READ_TOKEN"
+    path = config.data_dir / TOKEN_FILE
+    token = _read_token_file(path) or _create_token_file(path)
+    return token, str(path)
+
+
+def _read_token_file(path: Path) -> str | None:
+    try:
+        token = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise ConfigError(f"cannot read the read token file {path}: {error.strerror}") from None
+    if not token:
+        raise ConfigError(f"the read token file {path} is empty; delete it to make a new token")
+    return token
+
+
+def _create_token_file(path: Path) -> str:
+    """Write a new random token with mode 0600; a concurrent starter's token wins if first."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_urlsafe(32) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        pass
+    finally:
+        temp.unlink()
+    return _read_token_file(path) or ""
+
+
+def bearer_matches(request: Request, token: str) -> bool:
+    """Constant-time comparison, so timing tells nothing about the token."""
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    return hmac.compare_digest(given.strip().encode(), token.encode()) and scheme.lower() == "bearer"
+
+
+def require_read_token(request: Request) -> None:
+    if not bearer_matches(request, request.app.state.read_token):
+        raise unauthorized()

@@ -1,0 +1,55 @@
+"""Reading request bodies: content type checked first, size limited while streaming."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+
+from tracker.errors import ApiError
+
+MAX_BODY_BYTES = 1024 * 1024
+
+# text/plain is what navigator.sendBeacon sends for a string body; a body
+# without a content type is read as JSON too.
+JSON_CONTENT_TYPES = frozenset({"application/json", "text/plain", ""})
+
+
+async def read_body(request: Request) -> bytes:
+    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if content_type not in JSON_CONTENT_TYPES:
+        raise ApiError(415, "unsupported_media_type",
+                       "send application/json or text/plain")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "body_too_large", f"a request body is at most {MAX_BODY_BYTES} bytes")
+
+
+def decode_object(decoder: msgspec.json.Decoder, body: bytes, top_level_is_object: bool) -> Any:
+    """Decode and validate; malformed JSON and non-objects are 400, broken rules 422.
+
+    `top_level_is_object` says whether the caller already knows the body is a
+    JSON object, so that a validation error is about a field, never the shape.
+    """
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as error:
+        if top_level_is_object:
+            raise ApiError(422, "invalid_field", str(error)) from None
+        raise ApiError(400, "not_an_object", f"the body must be a JSON object: {error}") from None
+    except msgspec.DecodeError as error:
+        raise ApiError(400, "malformed_json", str(error)) from None
+    except RecursionError:
+        raise ApiError(400, "malformed_json", "JSON nested too deeply") from None

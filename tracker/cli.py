@@ -1,0 +1,94 @@
+"""The `tracker` command: serve, migrate, check."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from tracker import manifest, migrations, shard
+from tracker.auth import resolve_read_token
+from tracker.config import Config, ConfigError
+from tracker.manifest import LayoutError
+from tracker.store import prepare
+
+FLAG_SETTINGS = {
+    "host": "TRACKER_HOST",
+    "port": "TRACKER_PORT",
+    "workers": "TRACKER_WORKERS",
+    "data_dir": "TRACKER_DATA_DIR",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tracker", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the HTTP service")
+    serve.add_argument("--host", help="listen address (TRACKER_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", help="listen port (TRACKER_PORT, default 8000)")
+    serve.add_argument("--workers", help="worker processes (TRACKER_WORKERS, default 1)")
+    for name, help_text in (
+        ("migrate", "create or upgrade every shard file to the latest schema"),
+        ("check", "run SQLite's integrity check on every shard file"),
+    ):
+        commands.add_parser(name, help=help_text)
+    for sub in commands.choices.values():
+        sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    for attribute, env in FLAG_SETTINGS.items():
+        value = getattr(args, attribute, None)
+        if value is not None:
+            os.environ[env] = str(value)
+    try:
+        config = Config.from_env()
+        sys.exit(COMMANDS[args.command](config))
+    except (ConfigError, LayoutError) as error:
+        print(f"tracker: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def serve(config: Config) -> int:
+    from tracker import server
+
+    prepare(config)
+    resolve_read_token(config)
+    server.run(config)
+    return 0
+
+
+def migrate(config: Config) -> int:
+    manifest.ensure_layout(config.data_dir, config.shards)
+    for path in manifest.shard_paths(config.data_dir, config.shards):
+        done = shard.create_or_upgrade(path)
+        names = ", ".join(f"{m.version} {m.name}" for m in done) or "up to date"
+        print(f"{path.name}: {names}")
+    print(f"schema version {migrations.LATEST_VERSION}")
+    return 0
+
+
+def check(config: Config) -> int:
+    """Exit 1 and name every damaged file; 0 when every shard is intact."""
+    bad = 0
+    for path in _existing_shards(config.data_dir, config.shards):
+        problems = shard.integrity_problems(path)
+        if problems:
+            bad += 1
+            print(f"{path}: DAMAGED: {'; '.join(problems[:5])}")
+        else:
+            print(f"{path}: ok")
+    return 1 if bad else 0
+
+
+def _existing_shards(data_dir: Path, shard_count: int) -> list[Path]:
+    saved = manifest.read_manifest(data_dir)
+    if saved is None:
+        raise LayoutError(f"{data_dir} has no {manifest.MANIFEST_NAME}: not a tracker data directory")
+    return manifest.shard_paths(data_dir, int(saved.get("shards", shard_count)))
+
+
+COMMANDS = {"serve": serve, "migrate": migrate, "check": check}

@@ -1,0 +1,141 @@
+"""Every setting, declared once: environment name, default, parser and help text.
+
+Command-line flags override the environment; the CLI does that by writing the
+flag into the environment before the application (and its workers) read it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+
+class ConfigError(Exception):
+    """A setting has a value the service cannot run with; the message names it."""
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise ValueError(f"must be an integer >= {minimum}")
+        return value
+
+    return parse
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return text
+
+    return parse
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _flag(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _optional_int_at_least(minimum: int) -> Callable[[str], int | None]:
+    parse_int = _int_at_least(minimum)
+    return lambda text: parse_int(text) if text.strip() else None
+
+
+def _text(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Setting:
+    attribute: str
+    env: str
+    default: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "TRACKER_DATA_DIR", "./shards", Path,
+            "where shard files, the manifest and the read token live"),
+    Setting("shards", "TRACKER_SHARDS", "16", _int_at_least(1),
+            "number of shards; fixed when the data directory is created"),
+    Setting("session_ttl_seconds", "TRACKER_SESSION_TTL_SECONDS", "1800", _int_at_least(1),
+            "a session idle this long is expired"),
+    Setting("alarm_interval_seconds", "TRACKER_ALARM_INTERVAL_SECONDS", "60", _int_at_least(1),
+            "how often the alarm loop expires idle sessions"),
+    Setting("read_token", "TRACKER_READ_TOKEN", "", _text,
+            "bearer token for every read endpoint; generated into <data dir>/read-token when unset"),
+    Setting("allowed_origins", "TRACKER_ALLOWED_ORIGINS", "*", _csv,
+            "CORS origins allowed to post events, comma-separated"),
+    Setting("sync", "TRACKER_SYNC", "full", _choice("full", "normal"),
+            "SQLite synchronous mode for shard files: full or normal"),
+    Setting("rate_limit", "TRACKER_RATE_LIMIT", "100", _int_at_least(0),
+            "ingest requests per second allowed per client address; 0 turns limiting off"),
+    Setting("rate_burst", "TRACKER_RATE_BURST", "200", _int_at_least(1),
+            "requests a client may send at once above the rate"),
+    Setting("trusted_proxies", "TRACKER_TRUSTED_PROXIES", "", _csv,
+            "addresses whose X-Forwarded-For names the client, comma-separated"),
+    Setting("retention_days", "TRACKER_RETENTION_DAYS", "", _optional_int_at_least(1),
+            "move movements older than this many days to archives; unset keeps them forever"),
+    Setting("metrics_token", "TRACKER_METRICS_TOKEN", "", _text,
+            "bearer token GET /metrics requires, when set"),
+    Setting("queue_limit", "TRACKER_QUEUE_LIMIT", "20000", _int_at_least(1),
+            "events waiting for one shard's writer before ingest answers 503"),
+    Setting("host", "TRACKER_HOST", "127.0.0.1", _text,
+            "address `tracker serve` listens on"),
+    Setting("port", "TRACKER_PORT", "8000", _int_at_least(0),
+            "port `tracker serve` listens on"),
+    Setting("workers", "TRACKER_WORKERS", "1", _int_at_least(1),
+            "worker processes `tracker serve` starts"),
+    Setting("access_log", "TRACKER_ACCESS_LOG", "false", _flag,
+            "log one line per request"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    shards: int
+    session_ttl_seconds: int
+    alarm_interval_seconds: int
+    read_token: str
+    allowed_origins: tuple[str, ...]
+    sync: str
+    rate_limit: int
+    rate_burst: int
+    trusted_proxies: tuple[str, ...]
+    retention_days: int | None
+    metrics_token: str
+    queue_limit: int
+    host: str
+    port: int
+    workers: int
+    access_log: bool
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        environ = os.environ if environ is None else environ
+        values = {s.attribute: _parse(s, environ.get(s.env, s.default)) for s in SETTINGS}
+        return cls(**values)
+
+
+def _parse(setting: Setting, text: str) -> Any:
+    try:
+        return setting.parse(text)
+    except ValueError as error:
+        raise ConfigError(f"{setting.env}={text!r}: {error}") from None

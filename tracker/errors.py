@@ -1,0 +1,95 @@
+"""Errors carry their status and machine-readable code; they become JSON here, in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tracker.schemas import Error, encode
+from tracker.writer import QueueFull, ShardFailure, WriterStopped
+from tracker.writes import SessionTaken
+
+log = logging.getLogger("tracker.errors")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, detail: Any = None, headers: dict | None = None):
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers
+
+
+def unauthorized() -> ApiError:
+    return ApiError(401, "unauthorized", "a valid bearer token is required",
+                    {"WWW-Authenticate": "Bearer"})
+
+
+def invalid(detail: str) -> ApiError:
+    return ApiError(422, "invalid_field", detail)
+
+
+def error_response(status: int, code: str, detail: Any = None, headers: dict | None = None) -> Response:
+    return Response(encode(Error(code, detail)), status, headers, media_type="application/json")
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.detail, exc.headers)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    return error_response(exc.status_code, code, exc.detail, exc.headers)
+
+
+async def _queue_full(request: Request, exc: Exception) -> Response:
+    log.warning("shard writer queue full; answering 503")
+    return error_response(503, "overloaded", "too many events waiting to be stored; retry later",
+                          {"Retry-After": "1"})
+
+
+async def _stopping(request: Request, exc: Exception) -> Response:
+    return error_response(503, "shutting_down", "the service is stopping; retry later",
+                          {"Retry-After": "1"})
+
+
+async def _shard_failure(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ShardFailure)
+    return error_response(503, "shard_unavailable", f"shard {exc.shard} cannot be written",
+                          {"Retry-After": "5"})
+
+
+async def _session_taken(request: Request, exc: Exception) -> Response:
+    return error_response(409, "session_conflict", "this sessionId belongs to another user")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "unexpected error; it has been logged")
+
+
+HANDLERS = {
+    ApiError: _api_error,
+    HTTPException: _http_exception,
+    QueueFull: _queue_full,
+    WriterStopped: _stopping,
+    ShardFailure: _shard_failure,
+    SessionTaken: _session_taken,
+    Exception: _unexpected,
+}

@@ -1,0 +1,94 @@
+"""The data directory's layout: shard file names, the user-to-shard hash and the manifest.
+
+The manifest records the shard count and the hash so that a data directory
+is never opened with a layout that would send users to the wrong file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+HASH_NAME = "blake2b-64"
+MANIFEST_NAME = "manifest.json"
+FORMAT = 1
+
+
+class LayoutError(Exception):
+    """The data directory does not match the configuration; the message says how."""
+
+
+def shard_of(user_id: str, shard_count: int) -> int:
+    """A stable shard index for a user: the same in every process and release."""
+    digest = hashlib.blake2b(user_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shard_count
+
+
+def shard_name(index: int) -> str:
+    return f"shard-{index:04d}.sqlite"
+
+
+def shard_paths(data_dir: Path, shard_count: int) -> list[Path]:
+    return [data_dir / shard_name(i) for i in range(shard_count)]
+
+
+def read_manifest(data_dir: Path) -> dict | None:
+    path = data_dir / MANIFEST_NAME
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise LayoutError(f"cannot read {path}: {error}") from None
+
+
+def ensure_layout(data_dir: Path, shard_count: int) -> dict:
+    """Create the data directory and manifest if new, else check them against the config."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LayoutError(f"cannot create data directory {data_dir}: {error}") from None
+    manifest = read_manifest(data_dir)
+    if manifest is None:
+        return _create_manifest(data_dir, shard_count)
+    _check_manifest(data_dir, manifest, shard_count)
+    return manifest
+
+
+def _create_manifest(data_dir: Path, shard_count: int) -> dict:
+    strays = sorted(data_dir.glob("shard-*.sqlite"))
+    if strays:
+        raise LayoutError(
+            f"{data_dir} holds shard files ({strays[0].name}, ...) but no {MANIFEST_NAME}; "
+            "restore the manifest or use an empty directory"
+        )
+    manifest = {"format": FORMAT, "shards": shard_count, "hash": HASH_NAME}
+    _write_atomically(data_dir / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _check_manifest(data_dir: Path, manifest: dict, shard_count: int) -> None:
+    if manifest.get("hash") != HASH_NAME:
+        raise LayoutError(
+            f"{data_dir / MANIFEST_NAME} uses hash {manifest.get('hash')!r}; "
+            f"this release uses {HASH_NAME!r}"
+        )
+    if manifest.get("shards") != shard_count:
+        raise LayoutError(
+            f"{data_dir} was created with {manifest.get('shards')} shards but "
+            f"TRACKER_SHARDS is {shard_count}; the shard count cannot change"
+        )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a new file so that concurrent starters see it whole or not at all."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(text)
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        pass
+    finally:
+        temp.unlink()

@@ -1,0 +1,97 @@
+"""Request and response shapes, as msgspec Structs.
+
+The constraints live in the types (`Meta`), so decoding is validation and the
+OpenAPI description is generated from the same classes. Decoders are built
+once, here. Unknown fields are ignored so that newer clients keep working.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F.
+NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*$"
+Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_CONTROL)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROL)]
+Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+
+MAX_EVENTS = 500
+MAX_OBJECT_BYTES = 16 * 1024
+
+
+class MovementIn(msgspec.Struct):
+    userId: Identifier
+    sessionId: Identifier
+    event: Name
+    timestamp: Millis | None = None
+    data: dict[str, Any] | None = None
+    eventId: Name | None = None
+
+
+class BatchIn(msgspec.Struct):
+    events: Annotated[list[MovementIn], msgspec.Meta(min_length=1, max_length=MAX_EVENTS)]
+
+
+class Envelope(msgspec.Struct):
+    """Just enough of a /track body to tell a batch from a single movement."""
+
+    events: msgspec.Raw = msgspec.Raw()
+
+    def is_batch(self) -> bool:
+        return bool(self.events) and bytes(self.events) != b"null"
+
+
+class SessionIn(msgspec.Struct):
+    userId: Identifier
+    sessionId: Identifier
+    deviceInfo: dict[str, Any] | None = None
+
+
+class TrackOut(msgspec.Struct):
+    accepted: int
+    duplicates: int
+
+
+class Session(msgspec.Struct):
+    userId: str
+    sessionId: str
+    startTime: int
+    lastActivity: int
+    deviceInfo: msgspec.Raw
+
+
+class SessionOut(msgspec.Struct):
+    session: Session
+
+
+class SessionOpened(msgspec.Struct):
+    session: Session
+    created: bool
+
+
+class Movement(msgspec.Struct):
+    userId: str
+    sessionId: str
+    timestamp: int
+    event: str
+    data: msgspec.Raw
+    eventId: str | None
+
+
+class MovementsPage(msgspec.Struct):
+    movements: list[Movement]
+    nextCursor: str | None
+
+
+class Error(msgspec.Struct):
+    error: str
+    detail: Any = None
+
+
+envelope_decoder = msgspec.json.Decoder(Envelope)
+movement_decoder = msgspec.json.Decoder(MovementIn)
+batch_decoder = msgspec.json.Decoder(BatchIn)
+session_decoder = msgspec.json.Decoder(SessionIn)
+encode = msgspec.json.Encoder().encode

@@ -1,0 +1,66 @@
+"""Opening a shard file: the one place that sets a connection's PRAGMAs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apsw
+
+from tracker import migrations
+
+# Writers of other worker processes hold a shard's lock for one commit at a
+# time; waiting this long for it only happens when something is badly wrong.
+BUSY_TIMEOUT_MS = 10_000
+
+
+def open_connection(path: Path, sync: str = "full", readonly: bool = False) -> apsw.Connection:
+    """A connection to an existing shard file (never creates one)."""
+    flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE
+    conn = apsw.Connection(str(path), flags=flags)
+    conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+    conn.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
+    return conn
+
+
+def create_or_upgrade(path: Path) -> list[migrations.Migration]:
+    """Create the file if missing, switch it to WAL and apply pending migrations."""
+    conn = apsw.Connection(str(path))
+    try:
+        conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+        conn.execute("PRAGMA journal_mode=WAL")
+        return migrations.apply(conn)
+    finally:
+        conn.close()
+
+
+def integrity_problems(path: Path) -> list[str]:
+    """SQLite's integrity check of one file: an empty list when it is intact."""
+    try:
+        conn = open_connection(path, readonly=True)
+        try:
+            rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        finally:
+            conn.close()
+    except apsw.Error as error:
+        return [str(error)]
+    return [] if rows == ["ok"] else rows
+
+
+def write_problem(path: Path) -> str | None:
+    """A cheap probe: can this process take the shard's write lock? None when it can.
+
+    A lock held by another writer counts as writable: someone is writing.
+    """
+    try:
+        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READWRITE)
+        try:
+            conn.set_busy_timeout(100)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except apsw.BusyError:
+        return None
+    except apsw.Error as error:
+        return str(error)
+    return None

@@ -1,0 +1,105 @@
+"""Write jobs: what the group-commit writer runs inside a shard's transaction.
+
+Each function takes the writer's connection and plain values prepared by the
+request handler, and runs on the writer thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import apsw
+
+INSERT_MOVEMENT = """
+INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+
+# A session belongs to the user who first used its id: another user's
+# movements are stored but leave it alone (the WHERE of DO UPDATE).
+TOUCH_SESSION = """
+INSERT INTO sessions(userId, sessionId, startTime, lastActivity)
+VALUES (?, ?, ?, ?)
+ON CONFLICT(sessionId) DO UPDATE SET
+  startTime = min(startTime, excluded.startTime),
+  lastActivity = max(lastActivity, excluded.lastActivity)
+WHERE userId = excluded.userId
+"""
+
+SELECT_SESSION = """
+SELECT userId, sessionId, startTime, lastActivity, deviceInfo FROM sessions WHERE sessionId = ?
+"""
+
+INSERT_SESSION = """
+INSERT INTO sessions(userId, sessionId, startTime, lastActivity, deviceInfo) VALUES (?, ?, ?, ?, ?)
+"""
+
+REFRESH_SESSION = """
+UPDATE sessions SET lastActivity = max(lastActivity, ?), deviceInfo = coalesce(?, deviceInfo)
+WHERE sessionId = ?
+"""
+
+EXPIRE_SESSIONS = """
+DELETE FROM sessions WHERE id IN (
+  SELECT id FROM sessions WHERE lastActivity < ? ORDER BY lastActivity LIMIT ?
+)
+"""
+
+
+class Row(NamedTuple):
+    """A validated movement, in the column order of INSERT_MOVEMENT."""
+
+    userId: str
+    sessionId: str
+    timestamp: int
+    event: str
+    data: str
+    eventId: str | None
+
+
+class SessionTaken(Exception):
+    """The session id already belongs to another user."""
+
+
+def store_movements(conn: apsw.Connection, rows: list[Row]) -> int:
+    """Insert movements, skipping eventIds already stored; returns how many were stored."""
+    stored: list[Row] = []
+    for row in rows:
+        conn.execute(INSERT_MOVEMENT, row)
+        if conn.changes():
+            stored.append(row)
+    _touch_sessions(conn, stored)
+    return len(stored)
+
+
+def _touch_sessions(conn: apsw.Connection, stored: list[Row]) -> None:
+    spans: dict[tuple[str, str], list[int]] = {}
+    for row in stored:
+        span = spans.get((row.userId, row.sessionId))
+        if span is None:
+            spans[(row.userId, row.sessionId)] = [row.timestamp, row.timestamp]
+        else:
+            span[0] = min(span[0], row.timestamp)
+            span[1] = max(span[1], row.timestamp)
+    conn.executemany(TOUCH_SESSION, [(u, s, first, last) for (u, s), (first, last) in spans.items()])
+
+
+def open_session(
+    conn: apsw.Connection, user_id: str, session_id: str, device_info: str | None, now: int
+) -> tuple[tuple, bool]:
+    """Create the session or refresh it; returns (session row, created)."""
+    existing = conn.execute(SELECT_SESSION, (session_id,)).fetchone()
+    if existing is None:
+        conn.execute(INSERT_SESSION, (user_id, session_id, now, now, device_info or "{}"))
+    elif existing[0] != user_id:
+        raise SessionTaken(session_id)
+    else:
+        conn.execute(REFRESH_SESSION, (now, device_info, session_id))
+    return conn.execute(SELECT_SESSION, (session_id,)).fetchone(), existing is None
+
+
+def expire_sessions(conn: apsw.Connection, cutoff: int, limit: int) -> int:
+    """Delete up to `limit` sessions whose last activity is before `cutoff`."""
+    conn.execute(EXPIRE_SESSIONS, (cutoff, limit))
+    return conn.changes()
