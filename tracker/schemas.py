@@ -11,8 +11,9 @@ from typing import Annotated, Any
 
 import msgspec
 
-# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F.
-NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*$"
+# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F. The
+# lookahead anchors the end (`$` would let a final newline through).
+NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*(?![\s\S])"
 Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_CONTROL)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROL)]
 Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]

@@ -1,0 +1,126 @@
+"""Fixtures: a fresh data directory, the in-process app, and the real service in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import httpx2 as httpx
+import pytest
+from starlette.testclient import TestClient
+
+from tracker.app import create_app
+from tracker.config import Config
+
+from helpers import TOKEN, free_port, service_env
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def make_client(data_dir: Path) -> Iterator:
+    """Factory for the in-process app (lifespan run), with settings overridable per test."""
+    clients: list[TestClient] = []
+
+    def make(**overrides: str) -> TestClient:
+        config = Config.from_env(service_env(data_dir, **overrides))
+        client = TestClient(create_app(config), headers={"Authorization": f"Bearer {TOKEN}"})
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client) -> TestClient:
+    return make_client()
+
+
+@dataclass
+class LiveServer:
+    """The real service in a subprocess on 127.0.0.1."""
+
+    data_dir: Path
+    env: dict[str, str]
+    workers: int = 1
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    token: str = TOKEN
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> LiveServer:
+        command = [sys.executable, "-m", "tracker", "serve", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--workers", str(self.workers)]
+        env = {**os.environ, **self.env}
+        self.log_path = self.data_dir.parent / f"server-{self.port}.log"
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self._wait_ready(timeout)
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"service exited {self.process.returncode}: {self.output()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"service did not start: {self.output()}")
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"},
+                            timeout=30, **kwargs)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        """Send `sig` and wait for the exit status."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self.log.close()
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def tracker_server(data_dir: Path) -> Iterator:
+    """Factory: `tracker_server(workers=2, TRACKER_X="..")` starts the service; stopped at test end."""
+    servers: list[LiveServer] = []
+
+    def start(workers: int = 1, **overrides: str) -> LiveServer:
+        server = LiveServer(data_dir, service_env(data_dir, **overrides), workers)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        try:
+            server.stop(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+

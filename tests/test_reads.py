@@ -1,0 +1,107 @@
+"""GET /session, GET /movements and the read token."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+import pytest
+
+from helpers import movement, service_env
+from tracker.app import create_app
+from tracker.config import Config
+from starlette.testclient import TestClient
+
+
+def now() -> int:
+    return int(time.time() * 1000)
+
+
+@pytest.mark.parametrize("path", ["/session?sessionId=s1", "/movements?userId=u1"])
+@pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic dGVzdA==", "Bearer", "test-read-token"])
+def test_reads_without_the_right_token_are_401(client, path, header):
+    headers = {"Authorization": header} if header else {}
+    client.headers.pop("Authorization")
+    response = client.get(path, headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"error": "unauthorized", "detail": "a valid bearer token is required"}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_generated_token_is_stored_with_mode_0600_and_reused(data_dir):
+    config = Config.from_env(service_env(data_dir, TRACKER_READ_TOKEN=""))
+    with TestClient(create_app(config)) as first:
+        token_file = data_dir / "read-token"
+        token = token_file.read_text().strip()
+        assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+        assert len(token) >= 32
+        ok = first.get("/movements?userId=u", headers={"Authorization": f"Bearer {token}"})
+        assert ok.status_code == 200
+    with TestClient(create_app(config)) as second:
+        assert second.app.state.read_token == token
+
+
+def test_get_session_with_and_without_user(client):
+    client.post("/track", json=movement(user="alice", session="sa"))
+    for params in ({"sessionId": "sa"}, {"sessionId": "sa", "userId": "alice"}):
+        body = client.get("/session", params=params).json()
+        assert body["session"]["userId"] == "alice" and body["session"]["deviceInfo"] == {}
+    wrong_user = client.get("/session", params={"sessionId": "sa", "userId": "bob"})
+    assert wrong_user.status_code == 404 and wrong_user.json()["error"] == "not_found"
+    assert client.get("/session", params={"sessionId": "nope"}).status_code == 404
+
+
+def test_get_session_requires_session_id(client):
+    response = client.get("/session")
+    assert response.status_code == 422 and "sessionId" in response.json()["detail"]
+
+
+def test_idle_session_is_not_live(make_client):
+    client = make_client(TRACKER_SESSION_TTL_SECONDS="60")
+    client.post("/track", json=movement(session="old", timestamp=now() - 61_000))
+    client.post("/track", json=movement(session="fresh", timestamp=now() - 59_000))
+    assert client.get("/session", params={"sessionId": "old"}).status_code == 404
+    assert client.get("/session", params={"sessionId": "fresh"}).status_code == 200
+
+
+def test_movements_are_newest_first_with_filters(client):
+    base = now() - 10_000
+    events = [movement(event="page_view" if i % 2 else "click", timestamp=base + i) for i in range(6)]
+    client.post("/track", json={"events": events})
+    page = client.get("/movements", params={"userId": "u1"}).json()
+    assert [m["timestamp"] for m in page["movements"]] == [base + i for i in range(5, -1, -1)]
+    assert page["nextCursor"] is None
+    views = client.get("/movements", params={"userId": "u1", "event": "page_view",
+                                             "from": base + 2, "to": base + 5}).json()
+    assert [m["timestamp"] for m in views["movements"]] == [base + 3]
+    assert views["movements"][0]["eventId"] is None
+
+
+def test_cursor_never_repeats_or_skips_while_movements_arrive(client):
+    base = now() - 100_000
+    client.post("/track", json={"events": [movement(timestamp=base + i % 7, eventId=f"old{i}")
+                                           for i in range(45)]})
+    seen, cursor = [], None
+    while True:
+        params = {"userId": "u1", "limit": 10, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/movements", params=params).json()
+        seen += [m["eventId"] for m in page["movements"]]
+        # newer and equally old movements arrive between pages
+        client.post("/track", json={"events": [movement(timestamp=now()), movement(timestamp=base)]})
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    old = [e for e in seen if e is not None]
+    assert sorted(old) == sorted(f"old{i}" for i in range(45))
+    assert len(old) == len(set(old))
+
+
+@pytest.mark.parametrize("params", [
+    {"userId": "u1", "limit": "0"}, {"userId": "u1", "limit": "1001"},
+    {"userId": "u1", "limit": "ten"}, {"userId": "u1", "cursor": "!!notacursor"},
+    {"userId": "u1", "from": "yesterday"}, {"userId": "u" * 129}, {},
+])
+def test_bad_movement_queries_are_422(client, params):
+    response = client.get("/movements", params=params)
+    assert response.status_code == 422 and response.json()["error"] == "invalid_field"
