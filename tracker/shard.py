@@ -12,6 +12,12 @@ from tracker import migrations
 # time; waiting this long for it only happens when something is badly wrong.
 BUSY_TIMEOUT_MS = 10_000
 
+# Each commit writes every page it dirtied to the WAL, one write per page;
+# checkpointing less often lets a hot index page be copied into the file once
+# for many commits instead of once per few (40 MiB of WAL per shard at most).
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+CACHE_KIB = 8 * 1024
+
 
 def open_connection(path: Path, sync: str = "full", readonly: bool = False) -> apsw.Connection:
     """A connection to an existing shard file (never creates one)."""
@@ -19,6 +25,9 @@ def open_connection(path: Path, sync: str = "full", readonly: bool = False) -> a
     conn = apsw.Connection(str(path), flags=flags)
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
     conn.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
+    conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    if not readonly:
+        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     return conn
 
 
