@@ -49,7 +49,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
     assert migrations.current_version(conn) == 1
     conn.close()
 
-    assert [m.version for m in shard.create_or_upgrade(path)] == [2]
+    assert [m.version for m in shard.create_or_upgrade(path)] == [2, 3]
 
     conn = apsw.Connection(str(path))
     assert migrations.current_version(conn) == migrations.LATEST_VERSION
@@ -84,7 +84,7 @@ def test_migrate_then_check_reports_every_shard_intact(data_dir):
     env = service_env(data_dir)
     migrate = run_cli("migrate", env=env)
     assert migrate.returncode == 0, migrate.stderr
-    assert "shard-0003.sqlite: 1 base_schema, 2 ingest_indexes" in migrate.stdout
+    assert "shard-0003.sqlite: 1 base_schema, 2 ingest_indexes, 3 rollups" in migrate.stdout
     check = run_cli("check", env=env)
     assert check.returncode == 0
     assert check.stdout.count(": ok") == 4

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import apsw
 
+from tracker.rollups import GAP_MS, GRAINS, PAGE_VIEW
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -61,9 +63,80 @@ CREATE UNIQUE INDEX idx_movements_event_id ON movements(userId, eventId)
 CREATE INDEX idx_sessions_last_activity ON sessions(lastActivity);
 """
 
+
+# Rollup tables (see tracker/rollups.py), filled from the movements already
+# stored, and a time index for the raw minutes at the ends of a window.
+ROLLUP_TABLES = """
+CREATE INDEX idx_movements_time ON movements(timestamp);
+CREATE TABLE rollup_events (
+  grain INTEGER NOT NULL, start INTEGER NOT NULL, event TEXT NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (grain, start, event)
+) WITHOUT ROWID;
+CREATE TABLE rollup_pages (
+  grain INTEGER NOT NULL, start INTEGER NOT NULL, path TEXT NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (grain, start, path)
+) WITHOUT ROWID;
+CREATE TABLE activity_spans (
+  kind INTEGER NOT NULL, event TEXT NOT NULL, userId TEXT NOT NULL, sessionId TEXT NOT NULL,
+  first INTEGER NOT NULL, last INTEGER NOT NULL,
+  PRIMARY KEY (kind, event, userId, sessionId)
+) WITHOUT ROWID;
+CREATE INDEX idx_spans_first ON activity_spans(kind, event, first);
+CREATE INDEX idx_spans_last ON activity_spans(kind, event, last);
+CREATE TABLE activity_gaps (
+  kind INTEGER NOT NULL, event TEXT NOT NULL, userId TEXT NOT NULL, sessionId TEXT NOT NULL,
+  prev INTEGER NOT NULL, next INTEGER NOT NULL,
+  PRIMARY KEY (kind, event, userId, sessionId, prev)
+) WITHOUT ROWID;
+CREATE INDEX idx_gaps_next ON activity_gaps(kind, event, next, prev);
+CREATE TABLE activity_counts (
+  kind INTEGER NOT NULL, event TEXT NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (kind, event)
+) WITHOUT ROWID;
+"""
+
+GRAIN_VALUES = ", ".join(f"({grain})" for grain in GRAINS)
+
+BACKFILL_COUNTS = f"""
+WITH grains(grain) AS (VALUES {GRAIN_VALUES})
+INSERT INTO rollup_events(grain, start, event, n)
+SELECT grain, timestamp - timestamp % grain AS slot, event, count(*)
+FROM movements, grains GROUP BY grain, slot, event;
+WITH grains(grain) AS (VALUES {GRAIN_VALUES})
+INSERT INTO rollup_pages(grain, start, path, n)
+SELECT grain, timestamp - timestamp % grain AS slot, data ->> '$.path' AS path, count(*)
+FROM movements, grains
+WHERE event = '{PAGE_VIEW}' AND json_type(data, '$.path') = 'text'
+GROUP BY grain, slot, path;
+"""
+
+# The four entity shapes of rollups._entities, as (kind, event, sessionId) SQL.
+ENTITY_SHAPES = (("0", "''", "''"), ("0", "event", "''"), ("1", "''", "sessionId"),
+                 ("1", "event", "sessionId"))
+
+
+def _backfill_entities() -> str:
+    statements = []
+    for kind, event, session in ENTITY_SHAPES:
+        key = f"{kind}, {event}, userId, {session}"
+        statements.append(
+            f"INSERT INTO activity_spans SELECT {key}, min(timestamp), max(timestamp) "
+            f"FROM movements GROUP BY userId, {event}, {session};"
+        )
+        statements.append(
+            f"INSERT INTO activity_gaps SELECT * FROM (SELECT {key}, lag(timestamp) OVER "
+            f"(PARTITION BY userId, {event}, {session} ORDER BY timestamp) AS prev, timestamp "
+            f"FROM movements) WHERE timestamp - prev > {GAP_MS};"
+        )
+    statements.append("INSERT INTO activity_counts SELECT kind, event, count(*) "
+                      "FROM activity_spans GROUP BY kind, event;")
+    return "\n".join(statements)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base_schema", BASE_SCHEMA),
     Migration(2, "ingest_indexes", INGEST_INDEXES),
+    Migration(3, "rollups", ROLLUP_TABLES + BACKFILL_COUNTS + _backfill_entities()),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 import apsw
 
+from tracker import rollups
+
 INSERT_MOVEMENT = """
 INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -63,14 +65,21 @@ class SessionTaken(Exception):
 
 
 def store_movements(conn: apsw.Connection, rows: list[Row]) -> int:
-    """Insert movements, skipping eventIds already stored; returns how many were stored."""
+    """Store movements and count them in the rollups; returns how many were new."""
+    stored = insert_movements(conn, rows)
+    rollups.record(conn, stored)
+    return len(stored)
+
+
+def insert_movements(conn: apsw.Connection, rows: list[Row]) -> list[Row]:
+    """Insert movements, skipping eventIds already stored; returns those stored."""
     stored: list[Row] = []
     for row in rows:
         conn.execute(INSERT_MOVEMENT, row)
         if conn.changes():
             stored.append(row)
     _touch_sessions(conn, stored)
-    return len(stored)
+    return stored
 
 
 def _touch_sessions(conn: apsw.Connection, stored: list[Row]) -> None:

@@ -1,0 +1,161 @@
+"""Rollups: aggregates kept in the same transaction as the movements they count.
+
+Additive counts (movements per event, page views per path) are kept per
+slot of four UTC-aligned grains: minute, quarter hour, hour and day. Every
+real zone offset is a multiple of 15 minutes, so each bucket of any zone, and
+any window, splits into whole slots plus at most a minute of raw movements at
+each end (`analytics.pieces`).
+
+Distinct counts (users, sessions) cannot be added up over slots, so they are
+kept per entity instead: for each user and each (user, session), overall and
+per event type, the first and last movement (`activity_spans`) and every
+stretch longer than GAP_MS without a movement (`activity_gaps`). An entity
+has a movement in [a, b) unless its last movement is before a, its first is
+at or after b, or one of its gaps runs from before a to at or after b; those
+three cases never overlap, and for b - a >= GAP_MS every such gap is stored.
+So a distinct count over a long window is a few counted index ranges, exact
+whatever the data, with no set of ids to gather and merge. Shorter windows
+count their (few) raw movements.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Iterable
+
+import apsw
+import msgspec
+
+MINUTE = 60_000
+QUARTER = 15 * MINUTE
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+GRAINS = (MINUTE, QUARTER, HOUR, DAY)
+
+GAP_MS = HOUR
+PAGE_VIEW = "page_view"
+
+# Entity kinds in activity_spans/activity_gaps; a user's row has sessionId ''
+# and the all-events row has event '' (real ids and names are never empty).
+USERS, SESSIONS = 0, 1
+ALL_EVENTS = ""
+
+ADD_EVENTS = """
+INSERT INTO rollup_events(grain, start, event, n) VALUES (?, ?, ?, ?)
+ON CONFLICT DO UPDATE SET n = n + excluded.n
+"""
+
+ADD_PAGES = """
+INSERT INTO rollup_pages(grain, start, path, n) VALUES (?, ?, ?, ?)
+ON CONFLICT DO UPDATE SET n = n + excluded.n
+"""
+
+SELECT_SPAN = """
+SELECT first, last FROM activity_spans
+WHERE kind = ? AND event = ? AND userId = ? AND sessionId = ?
+"""
+
+SAVE_SPAN = """
+INSERT INTO activity_spans(kind, event, userId, sessionId, first, last) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT DO UPDATE SET first = excluded.first, last = excluded.last
+"""
+
+COUNT_ENTITY = """
+INSERT INTO activity_counts(kind, event, n) VALUES (?, ?, 1)
+ON CONFLICT DO UPDATE SET n = n + 1
+"""
+
+ADD_GAP = """
+INSERT INTO activity_gaps(kind, event, userId, sessionId, prev, next) VALUES (?, ?, ?, ?, ?, ?)
+"""
+
+GAP_BEFORE = """
+SELECT prev, next FROM activity_gaps
+WHERE kind = ? AND event = ? AND userId = ? AND sessionId = ? AND prev < ?
+ORDER BY prev DESC LIMIT 1
+"""
+
+DROP_GAP = """
+DELETE FROM activity_gaps WHERE kind = ? AND event = ? AND userId = ? AND sessionId = ? AND prev = ?
+"""
+
+Entity = tuple[int, str, str, str]  # kind, event, userId, sessionId
+
+
+def page_path(event: str, data: str) -> str | None:
+    """The path a page view counts for: `data.path` when it is a string."""
+    if event != PAGE_VIEW:
+        return None
+    path = msgspec.json.decode(data).get("path")
+    return path if isinstance(path, str) else None
+
+
+def record(conn: apsw.Connection, rows: Iterable) -> None:
+    """Count newly stored movements (objects with userId, sessionId, timestamp, event, data)."""
+    rows = list(rows)
+    _add_counts(conn, rows)
+    times: dict[Entity, list[int]] = defaultdict(list)
+    for row in rows:
+        for entity in _entities(row.userId, row.sessionId, row.event):
+            times[entity].append(row.timestamp)
+    for entity, stamps in times.items():
+        _extend(conn, entity, sorted(set(stamps)))
+
+
+def _add_counts(conn: apsw.Connection, rows: list) -> None:
+    events: Counter = Counter()
+    pages: Counter = Counter()
+    for row in rows:
+        path = page_path(row.event, row.data)
+        for grain in GRAINS:
+            start = row.timestamp - row.timestamp % grain
+            events[(grain, start, row.event)] += 1
+            if path is not None:
+                pages[(grain, start, path)] += 1
+    conn.executemany(ADD_EVENTS, [(*key, n) for key, n in events.items()])
+    conn.executemany(ADD_PAGES, [(*key, n) for key, n in pages.items()])
+
+
+def _entities(user_id: str, session_id: str, event: str) -> tuple[Entity, ...]:
+    return (
+        (USERS, ALL_EVENTS, user_id, ""),
+        (USERS, event, user_id, ""),
+        (SESSIONS, ALL_EVENTS, user_id, session_id),
+        (SESSIONS, event, user_id, session_id),
+    )
+
+
+def _extend(conn: apsw.Connection, entity: Entity, stamps: list[int]) -> None:
+    """Add movement times (ascending, distinct) to an entity's span and long gaps."""
+    span = conn.execute(SELECT_SPAN, entity).fetchone()
+    if span is None:
+        conn.execute(COUNT_ENTITY, entity[:2])
+        first = last = stamps[0]
+    else:
+        first, last = span
+    for stamp in stamps:
+        if stamp > last:
+            _add_gap(conn, entity, last, stamp)
+            last = stamp
+        elif stamp < first:
+            _add_gap(conn, entity, stamp, first)
+            first = stamp
+        elif first < stamp < last:
+            _split_gap(conn, entity, stamp)
+    conn.execute(SAVE_SPAN, (*entity, first, last))
+
+
+def _add_gap(conn: apsw.Connection, entity: Entity, prev: int, next_: int) -> None:
+    if next_ - prev > GAP_MS:
+        conn.execute(ADD_GAP, (*entity, prev, next_))
+
+
+def _split_gap(conn: apsw.Connection, entity: Entity, stamp: int) -> None:
+    """A movement inside the span: if it falls in a stored gap, that gap becomes two."""
+    gap = conn.execute(GAP_BEFORE, (*entity, stamp)).fetchone()
+    if gap is None or gap[1] <= stamp:
+        return
+    prev, next_ = gap
+    conn.execute(DROP_GAP, (*entity, prev))
+    _add_gap(conn, entity, prev, stamp)
+    _add_gap(conn, entity, stamp, next_)
