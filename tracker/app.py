@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from tracker import errors
 from tracker.alarm import AlarmLoop
-from tracker.api import ingest, ops, reads
+from tracker.api import analytics, ingest, ops, reads
 from tracker.auth import resolve_read_token
 from tracker.config import Config
 from tracker.store import Store, prepare
@@ -26,6 +26,7 @@ ROUTES = [
     Route("/session", ingest.open_session, methods=["POST"]),
     Route("/session", reads.get_session, methods=["GET"]),
     Route("/movements", reads.list_movements, methods=["GET"]),
+    Route("/analytics", analytics.analytics, methods=["GET"]),
     Route("/healthz", ops.healthz, methods=["GET"]),
     Route("/readyz", ops.readyz, methods=["GET"]),
     Route("/tracker.js", ops.client_js, methods=["GET"]),

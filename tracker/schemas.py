@@ -86,6 +86,40 @@ class MovementsPage(msgspec.Struct):
     nextCursor: str | None
 
 
+class Totals(msgspec.Struct):
+    movements: int
+    pageViews: int
+    sessions: int
+    users: int
+
+
+class EventCount(msgspec.Struct):
+    event: str
+    count: int
+
+
+class PageCount(msgspec.Struct):
+    path: str
+    count: int
+
+
+class SeriesPoint(msgspec.Struct):
+    t: int
+    movements: int
+    pageViews: int
+
+
+class AnalyticsOut(msgspec.Struct):
+    userId: str | None
+    from_: int = msgspec.field(name="from")
+    to: int
+    bucket: str
+    totals: Totals
+    events: list[EventCount]
+    topPages: list[PageCount]
+    series: list[SeriesPoint]
+
+
 class Error(msgspec.Struct):
     error: str
     detail: Any = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -26,6 +27,10 @@ T = TypeVar("T")
 # The alarm loop deletes at most this many sessions per transaction, so that
 # a large backlog never holds a shard's lock for long.
 EXPIRE_CHUNK = 5_000
+
+# Threads answering one all-shards read in parallel (apsw releases the GIL
+# inside SQLite, so they overlap on every core).
+FAN_OUT_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class Store:
             for i, path in enumerate(layout.paths)
         ]
         self.readers = ReaderPool(layout.paths)
+        self._fan_out = ThreadPoolExecutor(FAN_OUT_THREADS, thread_name_prefix="shard-reader")
 
     def shard_of(self, user_id: str) -> int:
         return manifest.shard_of(user_id, self.shard_count)
@@ -134,10 +140,22 @@ class Store:
 
         return await run_in_threadpool(sweep)
 
+    async def read_each(self, query: Callable[..., T], *args: Any) -> list[T]:
+        """Run `query` on every shard at once, on the fan-out threads; results in shard order."""
+        loop = asyncio.get_running_loop()
+        return await asyncio.gather(*(
+            loop.run_in_executor(self._fan_out, partial(self._read_now, i, query, *args))
+            for i in range(self.shard_count)
+        ))
+
+    def _read_now(self, index: int, query: Callable[..., T], *args: Any) -> T:
+        return query(self.readers.connection(index), *args)
+
     def close(self) -> None:
         """Commit everything queued, stop the writers and close every connection."""
         for writer in self.writers:
             writer.stop()
+        self._fan_out.shutdown()
         self.readers.close()
 
 

@@ -1,0 +1,191 @@
+"""GET /analytics answers: one shard's share of a window, and the merge of all shares.
+
+A user's answer counts that user's movements in the window (an index range
+of one user). The all-users answer takes each shard's share from the rollups
+(`tracker/rollups.py`): the window and each bucket are cut into whole slots
+of the coarsest grain that fits, plus raw movements for any piece shorter
+than a minute, so the cost follows the number of buckets, not of movements.
+Shards are disjoint by user, so their shares, distinct counts included, add up.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from dataclasses import dataclass, field
+
+import apsw
+
+from tracker.rollups import (
+    ALL_EVENTS, GAP_MS, GRAINS, MINUTE, PAGE_VIEW, SESSIONS, USERS, page_path,
+)
+
+TOP_PAGES = 10
+RAW = 0  # the grain of a piece counted from raw movements
+
+MOVEMENT_COLUMNS = "timestamp, event, userId, sessionId, data"
+
+USER_MOVEMENTS = f"""
+SELECT {MOVEMENT_COLUMNS} FROM movements
+WHERE userId = ?1 AND timestamp >= ?2 AND timestamp < ?3 AND (?4 IS NULL OR event = ?4)
+"""
+
+WINDOW_MOVEMENTS = f"""
+SELECT {MOVEMENT_COLUMNS} FROM movements
+WHERE timestamp >= ?1 AND timestamp < ?2 AND (?3 IS NULL OR event = ?3)
+"""
+
+SLOT_TOTALS = f"""
+SELECT start, sum(n), sum(iif(event = '{PAGE_VIEW}', n, 0)) FROM rollup_events
+WHERE grain = ?1 AND start >= ?2 AND start < ?3 AND (?4 IS NULL OR event = ?4)
+GROUP BY start
+"""
+
+EVENT_TOTALS = """
+SELECT event, sum(n) FROM rollup_events
+WHERE grain = ?1 AND start >= ?2 AND start < ?3 AND (?4 IS NULL OR event = ?4)
+GROUP BY event
+"""
+
+PAGE_TOTALS = """
+SELECT path, sum(n) FROM rollup_pages WHERE grain = ?1 AND start >= ?2 AND start < ?3
+GROUP BY path
+"""
+
+ENTITIES = "SELECT n FROM activity_counts WHERE kind = ? AND event = ?"
+FIRST_FROM = "SELECT count(*) FROM activity_spans WHERE kind = ? AND event = ? AND first >= ?"
+LAST_BEFORE = "SELECT count(*) FROM activity_spans WHERE kind = ? AND event = ? AND last < ?"
+GAPS_ACROSS = """
+SELECT count(*) FROM activity_gaps WHERE kind = ? AND event = ? AND next >= ? AND prev < ?
+"""
+
+
+@dataclass(frozen=True)
+class Window:
+    user_id: str | None
+    start: int
+    end: int
+    bucket: str
+    starts: tuple[int, ...]  # bucket starts; the first holds `start`
+    event: str | None
+
+    def bucket_of(self, instant: int) -> int:
+        return bisect.bisect_right(self.starts, instant) - 1
+
+
+@dataclass
+class Share:
+    """What one shard (or, once merged, every shard) counts in a window."""
+
+    events: Counter = field(default_factory=Counter)
+    pages: Counter = field(default_factory=Counter)
+    series: list[list[int]] = field(default_factory=list)  # [movements, pageViews] per bucket
+    users: int = 0
+    sessions: int = 0
+
+    def add(self, other: Share) -> Share:
+        self.events.update(other.events)
+        self.pages.update(other.pages)
+        for mine, theirs in zip(self.series, other.series):
+            mine[0] += theirs[0]
+            mine[1] += theirs[1]
+        self.users += other.users
+        self.sessions += other.sessions
+        return self
+
+
+def empty_share(window: Window) -> Share:
+    return Share(series=[[0, 0] for _ in window.starts])
+
+
+def shard_share(conn: apsw.Connection, window: Window) -> Share:
+    if window.user_id is not None:
+        rows = conn.execute(USER_MOVEMENTS, (window.user_id, window.start, window.end, window.event))
+        return _share_of_rows(rows.fetchall(), window)
+    if window.end - window.start < GAP_MS:
+        return _share_of_rows(_raw(conn, window.start, window.end, window.event), window)
+    return _share_of_rollups(conn, window)
+
+
+def _share_of_rows(rows: list[tuple], window: Window) -> Share:
+    share = empty_share(window)
+    _count_series(share, rows, window)
+    _count_totals(share, rows)
+    share.users = len({user for _t, _e, user, _s, _d in rows})
+    share.sessions = len({(user, session) for _t, _e, user, session, _d in rows})
+    return share
+
+
+def _count_series(share: Share, rows: list[tuple], window: Window) -> None:
+    for timestamp, event, _user, _session, _data in rows:
+        counts = share.series[window.bucket_of(timestamp)]
+        counts[0] += 1
+        counts[1] += event == PAGE_VIEW
+
+
+def _count_totals(share: Share, rows: list[tuple]) -> None:
+    for _timestamp, event, _user, _session, data in rows:
+        share.events[event] += 1
+        path = page_path(event, data)
+        if path is not None:
+            share.pages[path] += 1
+
+
+def _share_of_rollups(conn: apsw.Connection, window: Window) -> Share:
+    share = empty_share(window)
+    # Series need pieces that never straddle a bucket; totals take the window whole.
+    for grain, start, end in pieces([window.start, *window.starts[1:], window.end]):
+        if grain == RAW:
+            _count_series(share, _raw(conn, start, end, window.event), window)
+            continue
+        for slot, movements, page_views in conn.execute(SLOT_TOTALS, (grain, start, end, window.event)):
+            counts = share.series[window.bucket_of(slot)]
+            counts[0] += movements
+            counts[1] += page_views
+    for grain, start, end in pieces([window.start, window.end]):
+        if grain == RAW:
+            _count_totals(share, _raw(conn, start, end, window.event))
+            continue
+        share.events.update(dict(conn.execute(EVENT_TOTALS, (grain, start, end, window.event))))
+        if window.event in (None, PAGE_VIEW):
+            share.pages.update(dict(conn.execute(PAGE_TOTALS, (grain, start, end))))
+    event = ALL_EVENTS if window.event is None else window.event
+    share.users = _active(conn, USERS, event, window.start, window.end)
+    share.sessions = _active(conn, SESSIONS, event, window.start, window.end)
+    return share
+
+
+def _raw(conn: apsw.Connection, start: int, end: int, event: str | None) -> list[tuple]:
+    return conn.execute(WINDOW_MOVEMENTS, (start, end, event)).fetchall()
+
+
+def _active(conn: apsw.Connection, kind: int, event: str, start: int, end: int) -> int:
+    """Entities with a movement in [start, end), for end - start >= GAP_MS (see rollups)."""
+    row = conn.execute(ENTITIES, (kind, event)).fetchone()
+    if row is None:
+        return 0
+    later = conn.execute(FIRST_FROM, (kind, event, end)).fetchone()[0]
+    earlier = conn.execute(LAST_BEFORE, (kind, event, start)).fetchone()[0]
+    absent = conn.execute(GAPS_ACROSS, (kind, event, end, start)).fetchone()[0]
+    return row[0] - later - earlier - absent
+
+
+def pieces(cuts: list[int]) -> list[tuple[int, int, int]]:
+    """(grain, start, end) pieces covering each span between consecutive cuts.
+
+    Each span is cut greedily into the coarsest aligned slots that fit, and
+    runs of slots of one grain are merged into one range; what is left at a
+    span's ends that no minute fits is a RAW piece.
+    """
+    found: list[tuple[int, int, int]] = []
+    for low, high in zip(cuts, cuts[1:]):
+        at = low
+        while at < high:
+            grain = next((g for g in reversed(GRAINS) if at % g == 0 and at + g <= high), RAW)
+            stop = min(high, at - at % MINUTE + MINUTE) if grain == RAW else at + grain
+            if found and found[-1][0] == grain and found[-1][2] == at:
+                found[-1] = (grain, found[-1][1], stop)
+            else:
+                found.append((grain, at, stop))
+            at = stop
+    return found
