@@ -1,0 +1,201 @@
+"""GET /analytics: every field checked against a brute-force count, zones, and bad parameters."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+import analytics_reference as reference
+from helpers import TOKEN, movement, service_env
+from tracker.app import create_app
+from tracker.config import Config
+
+HOUR = 3_600_000
+DAY = 24 * HOUR
+NOW = int(time.time() * 1000)
+OLDEST = NOW - 30 * DAY + HOUR  # ingest refuses movements more than 30 days old
+ZONES = [None, "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "America/New_York",
+         "Europe/London"]
+USERS = ["alice", "bob", "carol", "dave", "erin"]
+EVENTS = ["page_view", "click", "signup"]
+
+
+def boundaries_near_now() -> list[int]:
+    """UTC hours and every tested zone's midnights over the last 30 days."""
+    found = list(range(OLDEST - OLDEST % HOUR + HOUR, NOW, HOUR))
+    for name in ZONES[1:]:
+        day = datetime.fromtimestamp(OLDEST / 1000, ZoneInfo(name)).date()
+        while (midnight := int(datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(name))
+                               .timestamp() * 1000)) < NOW:
+            found.append(midnight)
+            day = day.fromordinal(day.toordinal() + 1)
+    return [t for t in found if OLDEST < t < NOW - 1000]
+
+
+BOUNDARIES = boundaries_near_now()
+
+CLUSTERS = [NOW - 3 * DAY, NOW - 10 * DAY + 7, NOW - 29 * DAY]  # several visits close together
+timestamps = st.one_of(
+    st.integers(OLDEST, NOW),
+    st.builds(lambda t, d: t + d, st.sampled_from(CLUSTERS), st.integers(-40 * 60_000, 40 * 60_000)),
+    st.builds(lambda t, d: t + d, st.sampled_from(BOUNDARIES), st.integers(-2, 2)),
+    st.integers(NOW - 2 * HOUR, NOW),
+)
+movements = st.builds(
+    lambda user, session, event, ts, path: {
+        "userId": user, "sessionId": session, "event": event, "timestamp": ts,
+        **({"data": {"path": path}} if path is not None else {}),
+    },
+    st.sampled_from(USERS), st.sampled_from(["s1", "s2", "s3"]), st.sampled_from(EVENTS),
+    timestamps, st.sampled_from([None, "/", "/a", "/b", 7]),
+)
+LENGTHS = [1, 59_999, HOUR - 1, HOUR, HOUR + 1, 5 * HOUR, 6 * HOUR + 40 * 60_000,
+           6 * HOUR + 41 * 60_000, DAY + 7, 3 * DAY, 16 * DAY + 16 * HOUR, 16 * DAY + 17 * HOUR,
+           31 * DAY, 400 * DAY]
+
+
+def queries(anchors: list[int]) -> st.SearchStrategy:
+    """Windows of every range, and explicit ones starting near movements and boundaries."""
+    explicit = st.builds(lambda anchor, shift, length: (anchor + shift, anchor + shift + length),
+                         st.sampled_from(anchors),
+                         st.integers(-2 * HOUR, 2 * HOUR) | st.integers(-20 * 60_000, 20 * 60_000),
+                         st.sampled_from(LENGTHS))
+    return st.fixed_dictionaries({
+        "window": st.one_of(st.sampled_from(["1h", "24h", "7d", "30d"]), explicit, explicit),
+        "user": st.one_of(st.none(), st.none(), st.sampled_from(USERS)),
+        "event": st.sampled_from([None, None, "page_view", "click"]),
+        "zone": st.sampled_from(ZONES),
+    })
+
+
+def fresh_client(data_dir: Path) -> TestClient:
+    config = Config.from_env(service_env(data_dir))
+    return TestClient(create_app(config), headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+def ask(client: TestClient, query: dict) -> dict:
+    window = query["window"]
+    params = {"timeRange": window} if isinstance(window, str) else {"from": window[0], "to": window[1]}
+    for key, name in (("userId", "user"), ("event", "event"), ("tz", "zone")):
+        if query[name] is not None:
+            params[key] = query[name]
+    response = client.get("/analytics", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stored=st.lists(movements, max_size=80), data=st.data())
+def test_every_answer_equals_a_brute_force_count(stored, data):
+    anchors = BOUNDARIES + [m["timestamp"] for m in stored]
+    asked = data.draw(st.lists(queries(anchors), min_size=1, max_size=6))
+    with tempfile.TemporaryDirectory() as tmp, fresh_client(Path(tmp) / "data") as client:
+        for start in range(0, len(stored), 25):  # several commits, so rollups are updated in steps
+            assert client.post("/track", json={"events": stored[start:start + 25]}).status_code == 200
+        for query in [*asked, {"window": "30d", "user": None, "event": None, "zone": None}]:
+            answer = ask(client, query)
+            if not isinstance(query["window"], str):
+                assert answer["bucket"] == reference.expected_bucket(query["zone"], *query["window"])
+            assert answer == reference.analytics(stored, answer, query["user"], query["event"],
+                                                 query["zone"])
+
+
+@pytest.mark.parametrize("window", [
+    (NOW - 3 * DAY, NOW - 2 * DAY),  # long: the user's gap of four days covers it
+    (NOW - DAY + 60_000, NOW - DAY + 120_000),  # short: between two movements 10 minutes apart
+])
+def test_user_seen_around_a_window_but_not_in_it_is_not_counted(client, window):
+    stored = [movement(user="alice", timestamp=t) for t in
+              (NOW - 5 * DAY, NOW - DAY, NOW - DAY + 600_000, NOW - HOUR)]
+    stored.append(movement(user="bob", session="s2", timestamp=(window[0] + window[1]) // 2))
+    client.post("/track", json={"events": stored})
+    answer = client.get("/analytics", params={"from": window[0], "to": window[1]}).json()
+    assert answer["totals"] == {"movements": 1, "pageViews": 0, "sessions": 1, "users": 1}
+    assert answer == reference.analytics(stored, answer, None, None, None)
+
+
+def local_instants(answer: dict, zone: str) -> list[str]:
+    return [datetime.fromtimestamp(p["t"] / 1000, ZoneInfo(zone)).strftime("%d %H:%M%z")
+            for p in answer["series"]]
+
+
+def utc(*fields: int) -> int:
+    return int(datetime(*fields, tzinfo=timezone.utc).timestamp() * 1000)
+
+
+@pytest.mark.parametrize("zone, start, end, bucket, expected", [
+    # New York's autumn day has 25 hours and its spring day 23.
+    ("America/New_York", utc(2026, 10, 31, 12), utc(2026, 11, 2, 12), "1d",
+     ["31 00:00-0400", "01 00:00-0400", "02 00:00-0500"]),
+    ("America/New_York", utc(2026, 11, 1, 4), utc(2026, 11, 1, 8), "1h",
+     ["01 00:00-0400", "01 01:00-0400", "01 01:00-0500", "01 02:00-0500"]),
+    ("America/New_York", utc(2026, 3, 8, 5), utc(2026, 3, 8, 9), "1h",
+     ["08 00:00-0500", "08 01:00-0500", "08 03:00-0400", "08 04:00-0400"]),
+    # Lord Howe moves its clocks by half an hour: the hour before each change lasts 90 minutes.
+    ("Australia/Lord_Howe", utc(2026, 10, 3, 13, 30), utc(2026, 10, 3, 17), "1h",
+     ["04 00:00+1030", "04 01:00+1030", "04 03:00+1100"]),
+    ("Australia/Lord_Howe", utc(2026, 4, 4, 13), utc(2026, 4, 4, 17), "1h",
+     ["05 00:00+1100", "05 01:00+1100", "05 02:00+1030", "05 03:00+1030"]),
+    ("Asia/Kathmandu", utc(2026, 4, 4, 20), utc(2026, 4, 6, 12), "1d",
+     ["05 00:00+0545", "06 00:00+0545"]),
+    # Santiago's clocks skip midnight: that day starts at 01:00.
+    ("America/Santiago", utc(2026, 9, 5, 12), utc(2026, 9, 7, 12), "1d",
+     ["05 00:00-0400", "06 01:00-0300", "07 00:00-0300"]),
+])
+def test_buckets_follow_the_zone_clock(client, zone, start, end, bucket, expected):
+    # Long enough that smaller buckets would be more than 400.
+    params = {"from": start, "to": max(end, start + (17 * DAY if bucket == "1d" else 7 * HOUR)),
+              "tz": zone}
+    answer = client.get("/analytics", params=params).json()
+    assert answer["bucket"] == bucket
+    assert local_instants(answer, zone)[:len(expected)] == expected
+
+
+def test_kolkata_days_start_at_half_past_six_utc(client):
+    answer = client.get("/analytics", params={"timeRange": "7d", "tz": "Asia/Kolkata"}).json()
+    assert all(datetime.fromtimestamp(p["t"] / 1000, timezone.utc).strftime("%H:%M") == "18:30"
+               for p in answer["series"])
+    assert len(answer["series"]) == 8
+
+
+@pytest.mark.parametrize("params, detail", [
+    ({"timeRange": "2d"}, "`timeRange` must be one of 1h, 24h, 7d, 30d"),
+    ({"from": "10", "to": "10"}, "`from` must be before `to`"),
+    ({"from": "20", "to": "10"}, "`from` must be before `to`"),
+    ({"from": "ten", "to": "20"}, "`from` must be an integer"),
+    ({"from": "10", "to": "2.5"}, "`to` must be an integer"),
+    ({"from": "-1", "to": "20"}, "`from` must be between"),
+    ({"from": "0", "to": str(400 * DAY + 1)}, "at most 400 days"),
+    ({"from": "10"}, "`from` and `to` must be given together"),
+    ({"to": "10"}, "`from` and `to` must be given together"),
+    ({"timeRange": "1h", "from": "1", "to": "2"}, "either `timeRange` or `from` and `to`"),
+    ({"tz": "Mars/Olympus"}, "`tz` must be an IANA time zone"),
+    ({"tz": "../../etc/passwd"}, "`tz` must be an IANA time zone"),
+    ({"tz": ""}, "`tz` must be an IANA time zone"),
+    ({"userId": "u" * 129}, "`userId` must be 1 to 128 characters"),
+    ({"event": "bad\x07"}, "`event` must be 1 to 64 characters"),
+])
+def test_bad_analytics_parameters_are_422(client, params, detail):
+    response = client.get("/analytics", params=params)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "invalid_field" and detail in body["detail"]
+
+
+def test_analytics_needs_the_read_token(client):
+    response = client.get("/analytics", headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 401 and response.json()["error"] == "unauthorized"
+
+
+def test_a_window_of_exactly_400_days_is_allowed(client):
+    answer = client.get("/analytics", params={"from": 0, "to": 400 * DAY, "tz": "Asia/Kolkata"})
+    assert answer.status_code == 200 and answer.json()["bucket"] == "1d"
+    assert len(answer.json()["series"]) == 401
