@@ -1,0 +1,106 @@
+"""Rollups: built from old files the same as kept by ingest, and read only through index searches."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+
+import apsw
+
+from helpers import movement
+from tracker import analytics, migrations, queries, rollups, writes
+
+HOUR = 3_600_000
+ROLLUP_TABLES = ("rollup_events", "rollup_pages", "activity_spans", "activity_gaps",
+                 "activity_counts")
+LARGE_TABLES = {"movements", "sessions", *ROLLUP_TABLES}
+
+
+def random_rows(count: int) -> list[writes.Row]:
+    rng = random.Random(7)
+    now = int(time.time() * 1000)
+    rows = []
+    for i in range(count):
+        event = rng.choice(["page_view", "click", "signup"])
+        data = rng.choice(['{}', '{"path": "/a"}', '{"path": "/b"}', '{"path": 3}'])
+        rows.append(writes.Row(rng.choice("abcd"), rng.choice(["s1", "s2"]),
+                               now - rng.randrange(0, 30 * 24 * HOUR, 997), event, data,
+                               f"e{i}" if i % 3 else None))
+    return rows
+
+
+def dump(conn: apsw.Connection) -> dict[str, list]:
+    return {table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
+            for table in ROLLUP_TABLES}
+
+
+def test_upgrade_builds_the_rollups_ingest_would_have_kept(tmp_path):
+    rows = random_rows(400)
+    old = apsw.Connection(str(tmp_path / "old.sqlite"))
+    migrations.apply(old, upto=2)
+    with old:
+        writes.insert_movements(old, rows)
+    migrations.apply(old)
+
+    new = apsw.Connection(str(tmp_path / "new.sqlite"))
+    migrations.apply(new)
+    for start in range(0, len(rows), 37):  # in pieces and out of time order, as ingest sees them
+        with new:
+            writes.store_movements(new, rows[start:start + 37])
+
+    assert dump(old) == dump(new)
+    assert len(dump(new)["activity_gaps"]) > 10
+
+
+def test_every_select_is_an_index_search(make_client, data_dir):
+    statements: dict[str, tuple] = {}
+
+    def trace(cursor: apsw.Cursor, sql: str, bindings) -> bool:
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements[sql] = bindings
+        return True
+
+    def hook(conn: apsw.Connection) -> None:
+        conn.exec_trace = trace
+
+    apsw.connection_hooks.append(hook)
+    try:
+        exercise(make_client())
+    finally:
+        apsw.connection_hooks.remove(hook)
+
+    issued = {" ".join(sql.split()) for sql in statements}
+    for name in ("USER_MOVEMENTS", "WINDOW_MOVEMENTS", "SLOT_TOTALS", "EVENT_TOTALS", "PAGE_TOTALS",
+                 "ENTITIES", "FIRST_FROM", "LAST_BEFORE", "GAPS_ACROSS"):
+        assert " ".join(getattr(analytics, name).split()) in issued, name
+    for sql in (queries.LIST_MOVEMENTS, rollups.SELECT_SPAN, rollups.GAP_BEFORE):
+        assert " ".join(sql.split()) in issued
+
+    # Migrations run once per file at upgrade; building rollups from every movement is their job.
+    upgrades = " ".join(" ".join(m.sql.split()) for m in migrations.MIGRATIONS)
+    conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))
+    for sql, bindings in statements.items():
+        if " ".join(sql.split()) in upgrades:
+            continue
+        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
+        scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
+        assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+
+
+def exercise(client) -> None:
+    """Every kind of analytics and movements request, over data with gaps to split."""
+    now = int(time.time() * 1000)
+    stamps = [now - 20 * 24 * HOUR, now - 2 * 24 * HOUR, now - 10 * 24 * HOUR, now - 30 * 60_000]
+    client.post("/track", json={"events": [
+        movement(user=user, event=event, timestamp=t, data={"path": "/x"})
+        for user in ("a", "b", "c") for event in ("page_view", "click") for t in stamps]})
+    client.post("/track", json=movement(user="a", timestamp=now - 15 * 24 * HOUR))  # inside a gap
+    day = 24 * HOUR
+    for params in ({"timeRange": "1h"}, {"timeRange": "24h"}, {"timeRange": "30d", "tz": "Asia/Kolkata"},
+                   {"timeRange": "7d", "event": "page_view"}, {"timeRange": "30d", "userId": "a"},
+                   {"from": now - 3 * day + 12_345, "to": now - 12_345, "tz": "Australia/Lord_Howe"},
+                   {"from": now - 20 * 60_000, "to": now}):
+        assert client.get("/analytics", params=params).status_code == 200
+    page = client.get("/movements", params={"userId": "a", "limit": 2}).json()
+    client.get("/movements", params={"userId": "a", "cursor": page["nextCursor"], "event": "click"})
