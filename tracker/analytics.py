@@ -11,6 +11,7 @@ Shards are disjoint by user, so their shares, distinct counts included, add up.
 from __future__ import annotations
 
 import bisect
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -35,20 +36,31 @@ SELECT {MOVEMENT_COLUMNS} FROM movements
 WHERE timestamp >= ?1 AND timestamp < ?2 AND (?3 IS NULL OR event = ?3)
 """
 
-SLOT_TOTALS = f"""
-SELECT start, sum(n), sum(iif(event = '{PAGE_VIEW}', n, 0)) FROM rollup_events
-WHERE grain = ?1 AND start >= ?2 AND start < ?3 AND (?4 IS NULL OR event = ?4)
+# The rollup queries take their pieces as one JSON array of [grain, start, end],
+# so a window of many buckets is one statement: an index search per piece.
+PIECES = """
+WITH piece(grain, low, high) AS (
+  SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)
+)
+"""
+
+SLOT_TOTALS = f"""{PIECES}
+SELECT start, sum(n), sum(iif(event = '{PAGE_VIEW}', n, 0))
+FROM piece JOIN rollup_events ON rollup_events.grain = piece.grain AND start >= low AND start < high
+WHERE ?2 IS NULL OR event = ?2
 GROUP BY start
 """
 
-EVENT_TOTALS = """
-SELECT event, sum(n) FROM rollup_events
-WHERE grain = ?1 AND start >= ?2 AND start < ?3 AND (?4 IS NULL OR event = ?4)
+EVENT_TOTALS = f"""{PIECES}
+SELECT event, sum(n)
+FROM piece JOIN rollup_events ON rollup_events.grain = piece.grain AND start >= low AND start < high
+WHERE ?2 IS NULL OR event = ?2
 GROUP BY event
 """
 
-PAGE_TOTALS = """
-SELECT path, sum(n) FROM rollup_pages WHERE grain = ?1 AND start >= ?2 AND start < ?3
+PAGE_TOTALS = f"""{PIECES}
+SELECT path, sum(n)
+FROM piece JOIN rollup_pages ON rollup_pages.grain = piece.grain AND start >= low AND start < high
 GROUP BY path
 """
 
@@ -134,25 +146,30 @@ def _count_totals(share: Share, rows: list[tuple]) -> None:
 def _share_of_rollups(conn: apsw.Connection, window: Window) -> Share:
     share = empty_share(window)
     # Series need pieces that never straddle a bucket; totals take the window whole.
-    for grain, start, end in pieces([window.start, *window.starts[1:], window.end]):
-        if grain == RAW:
-            _count_series(share, _raw(conn, start, end, window.event), window)
-            continue
-        for slot, movements, page_views in conn.execute(SLOT_TOTALS, (grain, start, end, window.event)):
-            counts = share.series[window.bucket_of(slot)]
-            counts[0] += movements
-            counts[1] += page_views
-    for grain, start, end in pieces([window.start, window.end]):
-        if grain == RAW:
-            _count_totals(share, _raw(conn, start, end, window.event))
-            continue
-        share.events.update(dict(conn.execute(EVENT_TOTALS, (grain, start, end, window.event))))
-        if window.event in (None, PAGE_VIEW):
-            share.pages.update(dict(conn.execute(PAGE_TOTALS, (grain, start, end))))
+    series_raw, series_slots = _split(pieces([window.start, *window.starts[1:], window.end]))
+    for start, end in series_raw:
+        _count_series(share, _raw(conn, start, end, window.event), window)
+    for slot, movements, page_views in conn.execute(SLOT_TOTALS, (series_slots, window.event)):
+        counts = share.series[window.bucket_of(slot)]
+        counts[0] += movements
+        counts[1] += page_views
+    totals_raw, totals_slots = _split(pieces([window.start, window.end]))
+    for start, end in totals_raw:
+        _count_totals(share, _raw(conn, start, end, window.event))
+    share.events.update(dict(conn.execute(EVENT_TOTALS, (totals_slots, window.event))))
+    if window.event in (None, PAGE_VIEW):
+        share.pages.update(dict(conn.execute(PAGE_TOTALS, (totals_slots,))))
     event = ALL_EVENTS if window.event is None else window.event
     share.users = _active(conn, USERS, event, window.start, window.end)
     share.sessions = _active(conn, SESSIONS, event, window.start, window.end)
     return share
+
+
+def _split(found: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int]], str]:
+    """Raw (start, end) pieces, and the others as the JSON the rollup queries take."""
+    raw = [(start, end) for grain, start, end in found if grain == RAW]
+    slots = [[grain, start, end] for grain, start, end in found if grain != RAW]
+    return raw, json.dumps(slots)
 
 
 def _raw(conn: apsw.Connection, start: int, end: int, event: str | None) -> list[tuple]:

@@ -1,0 +1,199 @@
+"""Analytics benchmark: build a large data set through the store, then time GET /analytics.
+
+    .venv/bin/python loadtests/analytics_bench.py --data-dir /tmp/tracker-bench
+
+Builds --movements movements (default 10 million) for --users users over the
+last 30 days in 16 shards, writing through the store's writers (the write
+path of POST /track, without HTTP), unless the data directory already holds
+them. Then starts the real service on 127.0.0.1 and measures p50/p99 latency
+of each analytics query. Finally it times ingest into a fresh directory with
+rollups and with the same write path without them. Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+import httpx2 as httpx
+
+from tracker import writes
+from tracker.config import Config
+from tracker.store import Store, prepare
+
+DAY = 86_400_000
+EVENTS = ("page_view", "page_view", "page_view", "click", "click", "scroll", "signup")
+BATCH = 2_000
+TOKEN = "bench-token"
+
+
+def user_rows(user: int, count: int, now: int, rng: random.Random) -> list[writes.Row]:
+    """One user's movements: visits of about ten movements, seconds apart, over 30 days."""
+    rows: list[writes.Row] = []
+    visit = 0
+    while len(rows) < count:
+        at = now - rng.randrange(30 * DAY - 3_600_000)
+        for _ in range(min(count - len(rows), rng.randint(5, 15))):
+            event = rng.choice(EVENTS)
+            data = f'{{"path": "/page/{rng.randrange(50)}"}}' if event == "page_view" else "{}"
+            rows.append(writes.Row(f"user-{user}", f"s-{user}-{visit}", at, event, data, None))
+            at += rng.randrange(2_000, 120_000)
+        visit += 1
+    return rows
+
+
+def generate(movements: int, users: int, now: int, seed: int = 1):
+    """Batches of rows, users in random order."""
+    rng = random.Random(seed)
+    per_user = movements // users
+    batch: list[writes.Row] = []
+    for user in rng.sample(range(users), users):
+        batch.extend(user_rows(user, per_user, now, rng))
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def write_all(config: Config, batches, job=writes.store_movements) -> tuple[int, float]:
+    """Write every batch through the shard writers, 8 batches in flight; (rows, seconds)."""
+    store = Store(await asyncio.to_thread(prepare, config), config)
+    written, started, in_flight = 0, time.perf_counter(), []
+    for rows in batches:
+        in_flight.append(asyncio.ensure_future(submit(store, rows, job)))
+        written += len(rows)
+        if len(in_flight) >= 8:
+            await in_flight.pop(0)
+    await asyncio.gather(*in_flight)
+    seconds = time.perf_counter() - started
+    await asyncio.to_thread(store.close)
+    return written, seconds
+
+
+async def submit(store: Store, rows: list[writes.Row], job) -> None:
+    by_shard: dict[int, list[writes.Row]] = {}
+    for row in rows:
+        by_shard.setdefault(store.shard_of(row.userId), []).append(row)
+    await asyncio.gather(*(store.writers[i].submit(partial(job, rows=part), len(part))
+                           for i, part in by_shard.items()))
+
+
+def config_for(data_dir: Path, shards: int) -> Config:
+    return Config.from_env({"TRACKER_DATA_DIR": str(data_dir), "TRACKER_SHARDS": str(shards),
+                            "TRACKER_SYNC": "normal", "TRACKER_READ_TOKEN": TOKEN,
+                            "TRACKER_QUEUE_LIMIT": "1000000"})
+
+
+def start_service(data_dir: Path, shards: int, port: int) -> subprocess.Popen:
+    env = {**os.environ, "TRACKER_DATA_DIR": str(data_dir), "TRACKER_SHARDS": str(shards),
+           "TRACKER_READ_TOKEN": TOKEN, "TRACKER_ALARM_INTERVAL_SECONDS": "3600"}
+    service = subprocess.Popen([sys.executable, "-m", "tracker", "serve", "--host", "127.0.0.1",
+                                "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return service
+        except httpx.TransportError:
+            time.sleep(0.1)
+    service.kill()
+    raise SystemExit("service did not start")
+
+
+def latencies(client: httpx.Client, params_of, repeats: int) -> list[float]:
+    timings = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        response = client.get("/analytics", params=params_of(i))
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.text
+    return timings
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def measure_queries(data_dir: Path, shards: int, users: int, repeats: int, port: int) -> list[tuple]:
+    service = start_service(data_dir, shards, port)
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
+                              headers={"Authorization": f"Bearer {TOKEN}"})
+        rng = random.Random(2)
+        user = lambda i: {"userId": f"user-{rng.randrange(users)}"}  # noqa: E731
+        cases = [
+            ("per-user 30d", lambda i: {"timeRange": "30d", **user(i)}, repeats),
+            ("per-user 24h", lambda i: {"timeRange": "24h", **user(i)}, repeats),
+            ("global 1h", lambda i: {"timeRange": "1h"}, repeats),
+            ("global 24h", lambda i: {"timeRange": "24h"}, repeats),
+            ("global 30d", lambda i: {"timeRange": "30d"}, repeats),
+            ("global 30d tz=Asia/Kolkata", lambda i: {"timeRange": "30d", "tz": "Asia/Kolkata"},
+             repeats),
+        ]
+        latencies(client, cases[4][1], 3)  # warm the reader connections and page cache
+        rows = []
+        for name, params_of, count in cases:
+            timings = latencies(client, params_of, count)
+            rows.append((name, count, percentile(timings, 0.5), percentile(timings, 0.99)))
+        return rows
+    finally:
+        service.terminate()
+        service.wait(60)
+
+
+def measure_ingest(movements: int, users: int, shards: int, now: int) -> list[tuple]:
+    rows = []
+    for name, job in (("with rollups", writes.store_movements),
+                      ("without rollups", writes.insert_movements)):
+        with tempfile.TemporaryDirectory(prefix="tracker-ingest-") as tmp:
+            written, seconds = asyncio.run(write_all(config_for(Path(tmp), shards),
+                                                     generate(movements, users, now, seed=3), job))
+        rows.append((name, written, seconds))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/tracker-bench"))
+    parser.add_argument("--movements", type=int, default=10_000_000)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--shards", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=200, help="requests per query kind")
+    parser.add_argument("--ingest-sample", type=int, default=200_000,
+                        help="movements written with and without rollups to compare ingest")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    now = int(time.time() * 1000)
+
+    if not (args.data_dir / "manifest.json").exists():
+        written, seconds = asyncio.run(write_all(config_for(args.data_dir, args.shards),
+                                                 generate(args.movements, args.users, now)))
+        print(f"built {written:,} movements for {args.users:,} users in {args.shards} shards "
+              f"in {seconds:,.0f} s ({written / seconds:,.0f} movements/s)")
+    size = sum(f.stat().st_size for f in args.data_dir.glob("shard-*"))
+    print(f"data set: {args.data_dir} ({size / 2**30:.1f} GiB)\n")
+
+    print(f"| query | requests | p50 ms | p99 ms |\n|---|---|---|---|")
+    for name, count, p50, p99 in measure_queries(args.data_dir, args.shards, args.users,
+                                                 args.repeats, args.port):
+        print(f"| {name} | {count} | {p50:.1f} | {p99:.1f} |")
+
+    print(f"\n| ingest ({args.ingest_sample:,} movements, {args.shards} shards, store writers) "
+          f"| seconds | movements/s |\n|---|---|---|")
+    for name, written, seconds in measure_ingest(args.ingest_sample, args.ingest_sample // 100,
+                                                 args.shards, now):
+        print(f"| {name} | {seconds:.1f} | {written / seconds:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
