@@ -199,3 +199,11 @@ def test_a_window_of_exactly_400_days_is_allowed(client):
     answer = client.get("/analytics", params={"from": 0, "to": 400 * DAY, "tz": "Asia/Kolkata"})
     assert answer.status_code == 200 and answer.json()["bucket"] == "1d"
     assert len(answer.json()["series"]) == 401
+
+
+def test_a_clock_change_just_before_the_window_ends_is_seen(client):
+    change = utc(2026, 11, 1, 6)  # New York's 02:00 EDT becomes 01:00 EST
+    params = {"from": change - 7 * HOUR - 20 * 60_000, "to": change + 10 * 60_000,
+              "tz": "America/New_York"}
+    answer = client.get("/analytics", params=params).json()
+    assert local_instants(answer, "America/New_York")[-2:] == ["01 01:00-0400", "01 01:00-0500"]

@@ -46,17 +46,19 @@ def offset_ms(zone: ZoneInfo | None, instant: int) -> int:
 
 def stretches(zone: ZoneInfo | None, start: int, end: int) -> list[tuple[int, int, int]]:
     """(from, to, offset) pieces of [start, end) over which the zone's offset is constant."""
+    if zone is None:
+        return [(start, end, 0)]
     pieces = []
     begin, offset = start, offset_ms(zone, start)
-    probe = start
-    while probe < end:
-        probe = min(probe + SAMPLE_MS, end)
-        later = offset_ms(zone, probe) if probe < end else offset
-        if later != offset:
-            change = _transition(zone, probe - SAMPLE_MS, probe, offset)
-            pieces.append((begin, change, offset))
-            begin, offset = change, offset_ms(zone, change)
-            probe = change
+    low = start
+    while low < end - 1:
+        high = min(low + SAMPLE_MS, end - 1)
+        if offset_ms(zone, high) == offset:
+            low = high
+            continue
+        change = _transition(zone, low, high, offset)
+        pieces.append((begin, change, offset))
+        begin, offset, low = change, offset_ms(zone, change), change
     pieces.append((begin, end, offset))
     return pieces
 
