@@ -207,3 +207,14 @@ def test_a_clock_change_just_before_the_window_ends_is_seen(client):
               "tz": "Australia/Lord_Howe"}
     answer = client.get("/analytics", params=params).json()
     assert local_instants(answer, "Australia/Lord_Howe")[-2:] == ["05 01:00+1100", "05 02:00+1030"]
+
+
+def test_sessions_are_still_counted_after_they_expire(make_client):
+    client = make_client(TRACKER_SESSION_TTL_SECONDS="60")
+    client.post("/track", json={"events": [movement(session="old", timestamp=NOW - 2 * HOUR),
+                                           movement(session="old", timestamp=NOW - HOUR)]})
+    assert client.portal.call(client.app.state.alarm.run_once) == 1
+    assert client.get("/session", params={"sessionId": "old"}).status_code == 404
+    for params in ({}, {"userId": "u1"}, {"timeRange": "30d", "tz": "Asia/Kathmandu"}):
+        totals = client.get("/analytics", params=params).json()["totals"]
+        assert totals == {"movements": 2, "pageViews": 0, "sessions": 1, "users": 1}
