@@ -104,6 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
             "worker processes `tracker serve` starts"),
     Setting("access_log", "TRACKER_ACCESS_LOG", "false", _flag,
             "log one line per request"),
+    Setting("metrics", "TRACKER_METRICS", "true", _flag,
+            "collect Prometheus metrics and serve them at GET /metrics; false turns collection off"),
 )
 
 
@@ -126,6 +128,7 @@ class Config:
     port: int
     workers: int
     access_log: bool
+    metrics: bool
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:

@@ -1,0 +1,53 @@
+"""A plain ASGI middleware that times every HTTP request: metrics and the optional access log.
+
+It labels a request by its route template (`/users/{userId}/export`, never
+the raw path, which may hold a user id), so label values stay few. Requests
+no route matched (unknown paths, CORS preflights) are labelled `unmatched`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import msgspec
+
+from tracker.metrics import Metrics, NoMetrics
+
+access_log = logging.getLogger("tracker.access")
+
+
+class ObserveRequests:
+    def __init__(self, app: Any, metrics: Metrics | NoMetrics, log_requests: bool):
+        self.app = app
+        self.metrics = metrics
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def send_noting_status(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            self._report(scope, status, time.perf_counter() - started)
+
+    def _report(self, scope: dict, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        self.metrics.http_request(scope["method"], template, status, seconds)
+        if self.log_requests:
+            access_log.info("%s", msgspec.json.encode({
+                "method": scope["method"], "route": template, "status": status,
+                "ms": round(seconds * 1000, 3),
+            }).decode())
