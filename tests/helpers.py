@@ -35,3 +35,11 @@ def same_shard_user(store, user: str) -> str:
     """Another user id that hashes to the same shard as `user`."""
     return next(f"{user}-{i}" for i in range(10_000)
                 if store.shard_of(f"{user}-{i}") == store.shard_of(user))
+
+
+def metric_samples(text: str) -> dict[tuple, float]:
+    """A /metrics answer as {(sample name, (label, value), ...): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.name, *sorted(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 import apsw
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
@@ -283,4 +283,4 @@ async def serve_metrics(request: Request) -> Response:
     if not config.metrics:
         raise ApiError(404, "not_found", "metrics collection is off (TRACKER_METRICS=false)")
     body = await run_in_threadpool(request.app.state.metrics.exposition)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
