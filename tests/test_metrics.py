@@ -109,6 +109,10 @@ def test_analytics_query_duration_by_scope_and_range(client):
 
 def test_full_queue_is_counted_and_queue_depth_shown(make_client):
     client = make_client(TRACKER_QUEUE_LIMIT="5", TRACKER_SHARDS="1")
+    deadline = time.monotonic() + 10
+    while not scrape(client)[("tracker_alarm_run_duration_seconds_count",)]:  # its job is done
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     writer = client.app.state.store.writers[0]
     release = threading.Event()
     client.portal.call(_submit, writer, lambda conn: release.wait(10), 1)
