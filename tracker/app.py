@@ -19,6 +19,7 @@ from tracker.auth import resolve_read_token
 from tracker.config import Config
 from tracker.metrics import Metrics, NoMetrics, ShardCollector, serve_metrics
 from tracker.middleware import ObserveRequests
+from tracker.lock import hold_shared, release
 from tracker.store import Store, prepare
 from tracker.writer import CommitStats
 
@@ -68,6 +69,7 @@ def create_app(config: Config | None = None) -> Starlette:
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     config: Config = app.state.config
     layout = await run_in_threadpool(prepare, config)
+    service_lock = hold_shared(config.data_dir)
     app.state.read_token, token_source = resolve_read_token(config)
     log.info("data dir %s: %d shards, schema version %d; read token from %s",
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
@@ -83,6 +85,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     finally:
         await alarm.stop()
         await run_in_threadpool(store.close)
+        release(service_lock)
         log.info("shards committed and closed")
 
 
