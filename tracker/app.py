@@ -9,14 +9,16 @@ from typing import AsyncIterator
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from tracker import errors
+from tracker import errors, openapi
 from tracker.alarm import AlarmLoop
 from tracker.api import ingest, ops, reads
 from tracker.auth import resolve_read_token
 from tracker.config import Config
+from tracker.cors import Cors, CorsPolicy
+from tracker.privacy import apply_log_privacy
+from tracker.ratelimit import RateLimit, TokenBuckets, TrustedProxies
 from tracker.store import Store, prepare
 
 log = logging.getLogger("tracker")
@@ -29,30 +31,38 @@ ROUTES = [
     Route("/healthz", ops.healthz, methods=["GET"]),
     Route("/readyz", ops.readyz, methods=["GET"]),
     Route("/tracker.js", ops.client_js, methods=["GET"]),
+    Route("/openapi.json", ops.openapi_json, methods=["GET"]),
 ]
 
 
 def create_app(config: Config | None = None) -> Starlette:
     config = config or Config.from_env()
     _configure_logging()
-    middleware = [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=list(config.allowed_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Authorization"],
-            expose_headers=["Retry-After"],
-            max_age=86400,
-        )
-    ]
+    apply_log_privacy(config)
+    buckets = TokenBuckets(config.rate_limit, config.rate_burst) if config.rate_limit else None
     app = Starlette(
         routes=ROUTES,
-        middleware=middleware,
+        middleware=_middleware(config, buckets),
         exception_handlers=errors.HANDLERS,
         lifespan=_lifespan,
     )
     app.state.config = config
+    app.state.rate_buckets = buckets
+    app.state.openapi = openapi.document()
     return app
+
+
+def _middleware(config: Config, buckets: TokenBuckets | None) -> list[Middleware]:
+    """CORS outermost, so that its headers reach every answer, the limiter's 429 included."""
+    cors = Middleware(
+        Cors,
+        ingest=CorsPolicy.of(config.allowed_origins, ["POST"], ["Content-Type"]),
+        reads=CorsPolicy.of(config.read_origins, ["GET", "DELETE"], ["Authorization", "Content-Type"]),
+    )
+    if buckets is None:
+        return [cors]
+    return [cors, Middleware(RateLimit, buckets=buckets,
+                             trusted_proxies=TrustedProxies(config.trusted_proxies))]
 
 
 @contextlib.asynccontextmanager
