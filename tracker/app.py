@@ -17,6 +17,7 @@ from tracker.api import ingest, ops, reads
 from tracker.auth import resolve_read_token
 from tracker.config import Config
 from tracker.cors import Cors, CorsPolicy
+from tracker.lock import hold_shared, release
 from tracker.privacy import apply_log_privacy
 from tracker.ratelimit import RateLimit, TokenBuckets, TrustedProxies
 from tracker.store import Store, prepare
@@ -69,6 +70,7 @@ def _middleware(config: Config, buckets: TokenBuckets | None) -> list[Middleware
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     config: Config = app.state.config
     layout = await run_in_threadpool(prepare, config)
+    service_lock = hold_shared(config.data_dir)
     app.state.read_token, token_source = resolve_read_token(config)
     log.info("data dir %s: %d shards, schema version %d; read token from %s",
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
@@ -81,6 +83,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     finally:
         await alarm.stop()
         await run_in_threadpool(store.close)
+        release(service_lock)
         log.info("shards committed and closed")
 
 

@@ -7,9 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from tracker import manifest, migrations, shard
+from tracker import backup, manifest, migrations, shard
 from tracker.auth import resolve_read_token
 from tracker.config import Config, ConfigError
+from tracker.lock import DataDirInUse
 from tracker.manifest import LayoutError
 from tracker.store import prepare
 
@@ -33,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("check", "run SQLite's integrity check on every shard file"),
     ):
         commands.add_parser(name, help=help_text)
+    backup_command = commands.add_parser(
+        "backup", help="copy every shard, consistently, while the service runs")
+    backup_command.add_argument("dest", type=Path, help="a new or empty directory")
+    restore_command = commands.add_parser(
+        "restore", help="verify a backup, then restore it into a stopped or new data directory")
+    restore_command.add_argument("src", type=Path, help="a directory made by `tracker backup`")
     for sub in commands.choices.values():
         sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
     return parser
@@ -46,22 +53,38 @@ def main(argv: list[str] | None = None) -> None:
             os.environ[env] = str(value)
     try:
         config = Config.from_env()
-        sys.exit(COMMANDS[args.command](config))
-    except (ConfigError, LayoutError) as error:
+        sys.exit(COMMANDS[args.command](config, args))
+    except (ConfigError, LayoutError, StartupError, backup.BackupError, DataDirInUse) as error:
         print(f"tracker: {error}", file=sys.stderr)
         sys.exit(2)
 
 
-def serve(config: Config) -> int:
+class StartupError(Exception):
+    """The service must not start; the message says what to do."""
+
+
+def serve(config: Config, args: argparse.Namespace) -> int:
     from tracker import server
 
+    manifest.ensure_layout(config.data_dir, config.shards)
+    refuse_damaged_shards(manifest.shard_paths(config.data_dir, config.shards))
     prepare(config)
     resolve_read_token(config)
     server.run(config)
     return 0
 
 
-def migrate(config: Config) -> int:
+def refuse_damaged_shards(paths: list[Path]) -> None:
+    """Stop start-up on a shard that fails SQLite's quick check: never repair silently."""
+    for path in paths:
+        if path.exists() and (problems := shard.integrity_problems(path, quick=True)):
+            raise StartupError(
+                f"{path} fails SQLite's integrity check ({problems[0]}); run `tracker check` "
+                "to list damaged shards and `tracker restore BACKUP` to restore them"
+            )
+
+
+def migrate(config: Config, args: argparse.Namespace) -> int:
     manifest.ensure_layout(config.data_dir, config.shards)
     for path in manifest.shard_paths(config.data_dir, config.shards):
         done = shard.create_or_upgrade(path)
@@ -71,7 +94,7 @@ def migrate(config: Config) -> int:
     return 0
 
 
-def check(config: Config) -> int:
+def check(config: Config, args: argparse.Namespace) -> int:
     """Exit 1 and name every damaged file; 0 when every shard is intact."""
     bad = 0
     for path in _existing_shards(config.data_dir, config.shards):
@@ -91,4 +114,23 @@ def _existing_shards(data_dir: Path, shard_count: int) -> list[Path]:
     return manifest.shard_paths(data_dir, int(saved.get("shards", shard_count)))
 
 
-COMMANDS = {"serve": serve, "migrate": migrate, "check": check}
+def backup_shards(config: Config, args: argparse.Namespace) -> int:
+    made = backup.create(config.data_dir, args.dest)
+    size = sum(f["bytes"] for f in made["files"].values())
+    print(f"backed up {made['shards']} shards ({size} bytes) into {args.dest}")
+    return 0
+
+
+def restore_shards(config: Config, args: argparse.Namespace) -> int:
+    restored = backup.restore(args.src, config.data_dir)
+    print(f"restored {restored['shards']} shards from {args.src} into {config.data_dir}")
+    return 0
+
+
+COMMANDS = {
+    "serve": serve,
+    "migrate": migrate,
+    "check": check,
+    "backup": backup_shards,
+    "restore": restore_shards,
+}
