@@ -44,6 +44,14 @@ def same_shard_user(store, user: str) -> str:
                 if store.shard_of(f"{user}-{i}") == store.shard_of(user))
 
 
+def metric_samples(text: str) -> dict[tuple, float]:
+    """A /metrics answer as {(sample name, (label, value), ...): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.name, *sorted(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
 class Writers:
     """Threads posting batches with unique eventIds, remembering what was acknowledged."""
 

@@ -1,4 +1,4 @@
-"""The `tracker` command: serve, migrate, check."""
+"""The `tracker` command: serve, migrate, check, stats."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from tracker import backup, manifest, migrations, shard
+import apsw
+
+from tracker import backup, manifest, migrations, shard, stats
 from tracker.auth import resolve_read_token
 from tracker.config import Config, ConfigError
 from tracker.lock import DataDirInUse
@@ -32,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("migrate", "create or upgrade every shard file to the latest schema"),
         ("check", "run SQLite's integrity check on every shard file"),
+        ("stats", "print movements, sessions, file sizes and schema version of every shard"),
     ):
         commands.add_parser(name, help=help_text)
     backup_command = commands.add_parser(
@@ -64,13 +67,22 @@ class StartupError(Exception):
 
 
 def serve(config: Config, args: argparse.Namespace) -> int:
-    from tracker import server
+    from tracker import multiproc, server
 
     manifest.ensure_layout(config.data_dir, config.shards)
     refuse_damaged_shards(manifest.shard_paths(config.data_dir, config.shards))
     prepare(config)
     resolve_read_token(config)
-    server.run(config)
+    if config.workers == 1 and multiproc.ENV not in os.environ:
+        server.run(config)
+        return 0
+    metrics_dir, made_here = multiproc.prepare()
+    print(f"INFO:     tracker: worker metrics in {metrics_dir}", file=sys.stderr)
+    try:
+        server.run(config)
+    finally:
+        if made_here:
+            multiproc.remove(metrics_dir)
     return 0
 
 
@@ -107,6 +119,19 @@ def check(config: Config, args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def show_stats(config: Config, args: argparse.Namespace) -> int:
+    """Print a table of every shard and the totals; exit 1 when a shard cannot be read."""
+    rows, bad = [], 0
+    for path in _existing_shards(config.data_dir, config.shards):
+        try:
+            rows.append(stats.shard_stats(path))
+        except apsw.Error as error:
+            bad += 1
+            print(f"{path}: cannot be read: {error}", file=sys.stderr)
+    print("\n".join(stats.table(rows)))
+    return 1 if bad else 0
+
+
 def _existing_shards(data_dir: Path, shard_count: int) -> list[Path]:
     saved = manifest.read_manifest(data_dir)
     if saved is None:
@@ -133,4 +158,5 @@ COMMANDS = {
     "check": check,
     "backup": backup_shards,
     "restore": restore_shards,
+    "stats": show_stats,
 }

@@ -115,6 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
             "worker processes `tracker serve` starts"),
     Setting("access_log", "TRACKER_ACCESS_LOG", "false", _flag,
             "log one line per request"),
+    Setting("metrics", "TRACKER_METRICS", "true", _flag,
+            "collect Prometheus metrics and serve them at GET /metrics; false turns collection off"),
     Setting("read_origins", "TRACKER_READ_ORIGINS", "", _csv,
             "CORS origins allowed to call the read endpoints with the token, comma-separated"),
     Setting("log_user_ids", "TRACKER_LOG_USER_IDS", "false", _flag,
@@ -141,6 +143,7 @@ class Config:
     port: int
     workers: int
     access_log: bool
+    metrics: bool
     read_origins: tuple[str, ...]
     log_user_ids: bool
 

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tracker.logs import warn_queue_full
 from tracker.privacy import loggable_path
 from tracker.schemas import Error, encode
 from tracker.writer import QueueFull, ShardFailure, WriterStopped
@@ -60,7 +61,8 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def _queue_full(request: Request, exc: Exception) -> Response:
-    log.warning("shard writer queue full; answering 503")
+    request.app.state.metrics.queue_refused()
+    warn_queue_full()
     return error_response(503, "overloaded", "too many events waiting to be stored; retry later",
                           {"Retry-After": "1"})
 

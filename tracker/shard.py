@@ -71,13 +71,17 @@ def integrity_problems(path: Path, quick: bool = False) -> list[str]:
 
 
 def write_problem(path: Path) -> str | None:
-    """A cheap probe: can this process take the shard's write lock? None when it can.
+    """A cheap probe: can this process open the file for writing and take its write lock?
 
-    A lock held by another writer counts as writable: someone is writing.
+    None when it can. A lock held by another writer counts as writable:
+    someone is writing. SQLite opens a file it may not write (an immutable
+    file, a read-only mount) read-only instead of failing, so that is checked.
     """
     try:
         conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READWRITE)
         try:
+            if conn.readonly("main"):
+                return "the file cannot be opened for writing"
             conn.set_busy_timeout(100)
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("ROLLBACK")

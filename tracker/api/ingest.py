@@ -35,7 +35,8 @@ async def track(request: Request) -> Response:
     rows = [to_row(event, now, path) for event, path in zip(events, paths)]
     unique = drop_repeated_event_ids(rows)
     stored = await request.app.state.store.track(unique)
-    return json_response(schemas.TrackOut(len(rows), len(rows) - stored))
+    request.app.state.metrics.track_answered(len(rows), stored.movements, stored.sessions_created)
+    return json_response(schemas.TrackOut(len(rows), len(rows) - stored.movements))
 
 
 async def open_session(request: Request) -> Response:
@@ -48,6 +49,7 @@ async def open_session(request: Request) -> Response:
     row, created = await request.app.state.store.open_session(
         session.userId, session.sessionId, device_info, now_ms()
     )
+    request.app.state.metrics.session_opened(created)
     return json_response(schemas.SessionOpened(session_from_row(row), created))
 
 
