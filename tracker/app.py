@@ -9,17 +9,18 @@ from typing import AsyncIterator, Callable
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from tracker import errors, logs
+from tracker import errors, logs, openapi
 from tracker.alarm import AlarmLoop
 from tracker.api import ingest, ops, reads
 from tracker.auth import resolve_read_token
 from tracker.config import Config
+from tracker.cors import Cors, CorsPolicy
 from tracker.metrics import Metrics, NoMetrics, ShardCollector, serve_metrics
 from tracker.middleware import ObserveRequests
 from tracker.lock import hold_shared, release
+from tracker.ratelimit import RateLimit, TokenBuckets, TrustedProxies
 from tracker.store import Store, prepare
 from tracker.writer import CommitStats
 
@@ -34,6 +35,7 @@ ROUTES = [
     Route("/readyz", ops.readyz, methods=["GET"]),
     Route("/tracker.js", ops.client_js, methods=["GET"]),
     Route("/metrics", serve_metrics, methods=["GET"]),
+    Route("/openapi.json", ops.openapi_json, methods=["GET"]),
 ]
 
 
@@ -41,28 +43,36 @@ def create_app(config: Config | None = None) -> Starlette:
     config = config or Config.from_env()
     _configure_logging()
     metrics = Metrics(config.shards) if config.metrics else NoMetrics()
-    middleware = [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=list(config.allowed_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Authorization"],
-            expose_headers=["Retry-After"],
-            max_age=86400,
-        )
-    ]
-    if config.metrics or config.access_log:
-        middleware.insert(0, Middleware(ObserveRequests, metrics=metrics,
-                                        log_requests=config.access_log))
+    buckets = TokenBuckets(config.rate_limit, config.rate_burst) if config.rate_limit else None
     app = Starlette(
         routes=ROUTES,
-        middleware=middleware,
+        middleware=_middleware(config, metrics, buckets),
         exception_handlers=errors.HANDLERS,
         lifespan=_lifespan,
     )
     app.state.config = config
     app.state.metrics = metrics
+    app.state.rate_buckets = buckets
+    app.state.openapi = openapi.document()
     return app
+
+
+def _middleware(config: Config, metrics: Metrics | NoMetrics,
+                buckets: TokenBuckets | None) -> list[Middleware]:
+    """Observation outermost, then CORS, so that its headers reach every answer, 429 included."""
+    middleware = [Middleware(
+        Cors,
+        ingest=CorsPolicy.of(config.allowed_origins, ["POST"], ["Content-Type"]),
+        reads=CorsPolicy.of(config.read_origins, ["GET", "DELETE"], ["Authorization", "Content-Type"]),
+    )]
+    if config.metrics or config.access_log:
+        middleware.insert(0, Middleware(ObserveRequests, metrics=metrics,
+                                        log_requests=config.access_log,
+                                        log_paths=config.log_user_ids))
+    if buckets is not None:
+        middleware.append(Middleware(RateLimit, buckets=buckets,
+                                     trusted_proxies=TrustedProxies(config.trusted_proxies)))
+    return middleware
 
 
 @contextlib.asynccontextmanager

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tracker.logs import warn_queue_full
+from tracker.privacy import loggable_path
 from tracker.schemas import Error, encode
 from tracker.writer import QueueFull, ShardFailure, WriterStopped
 from tracker.writes import SessionTaken
@@ -82,7 +83,8 @@ async def _session_taken(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    path = loggable_path(request.url.path, request.app.state.config.log_user_ids)
+    log.exception("unexpected error on %s %s", request.method, path)
     return error_response(500, "internal_error", "unexpected error; it has been logged")
 
 

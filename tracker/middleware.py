@@ -19,10 +19,12 @@ access_log = logging.getLogger("tracker.access")
 
 
 class ObserveRequests:
-    def __init__(self, app: Any, metrics: Metrics | NoMetrics, log_requests: bool):
+    def __init__(self, app: Any, metrics: Metrics | NoMetrics, log_requests: bool,
+                 log_paths: bool = False):
         self.app = app
         self.metrics = metrics
         self.log_requests = log_requests
+        self.log_paths = log_paths  # TRACKER_LOG_USER_IDS: the raw path and query, ids included
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -47,7 +49,13 @@ class ObserveRequests:
         template = getattr(route, "path", "unmatched")
         self.metrics.http_request(scope["method"], template, status, seconds)
         if self.log_requests:
-            access_log.info("%s", msgspec.json.encode({
-                "method": scope["method"], "route": template, "status": status,
-                "ms": round(seconds * 1000, 3),
-            }).decode())
+            line = {"method": scope["method"], "route": template, "status": status,
+                    "ms": round(seconds * 1000, 3)}
+            if self.log_paths:
+                line["path"] = _path_and_query(scope)
+            access_log.info("%s", msgspec.json.encode(line).decode())
+
+
+def _path_and_query(scope: dict) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{scope['path']}?{query}" if query else scope["path"]

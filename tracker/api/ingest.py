@@ -15,6 +15,9 @@ from tracker.queries import session_from_row
 from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
 from tracker.writes import Row
 
+# Paths whose POST is ingest (browsers, no token): rate limited, CORS for the allowed origins.
+INGEST_PATHS = frozenset({"/track", "/session"})
+
 MAX_FUTURE_MS = 10 * 60 * 1000
 MAX_PAST_MS = 30 * 24 * 60 * 60 * 1000
 
