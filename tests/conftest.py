@@ -30,9 +30,10 @@ def make_client(data_dir: Path) -> Iterator:
     """Factory for the in-process app (lifespan run), with settings overridable per test."""
     clients: list[TestClient] = []
 
-    def make(**overrides: str) -> TestClient:
+    def make(peer: str = "testclient", **overrides: str) -> TestClient:
         config = Config.from_env(service_env(data_dir, **overrides))
-        client = TestClient(create_app(config), headers={"Authorization": f"Bearer {TOKEN}"})
+        client = TestClient(create_app(config), headers={"Authorization": f"Bearer {TOKEN}"},
+                            client=(peer, 50000))
         client.__enter__()
         clients.append(client)
         return client

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 import socket
+import threading
+import uuid
 from pathlib import Path
+
+import httpx2 as httpx
 
 TOKEN = "test-read-token"
 
@@ -35,3 +42,118 @@ def same_shard_user(store, user: str) -> str:
     """Another user id that hashes to the same shard as `user`."""
     return next(f"{user}-{i}" for i in range(10_000)
                 if store.shard_of(f"{user}-{i}") == store.shard_of(user))
+
+
+def metric_samples(text: str) -> dict[tuple, float]:
+    """A /metrics answer as {(sample name, (label, value), ...): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.name, *sorted(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+class Writers:
+    """Threads posting batches with unique eventIds, remembering what was acknowledged."""
+
+    def __init__(self, url: str, threads: int = 6, users: int = 30, max_batch: int = 20):
+        self.url = url
+        self.users = [f"user-{i}" for i in range(users)]
+        self.max_batch = max_batch
+        self.acknowledged: list[tuple[str, str]] = []
+        self.overloaded = 0
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._post, args=(n,)) for n in range(threads)]
+
+    def __enter__(self) -> Writers:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(30)
+
+    def _post(self, n: int) -> None:
+        with httpx.Client(base_url=self.url, timeout=10) as client:
+            for i in range(100_000):
+                if self._stop.is_set():
+                    return
+                events = [movement(user=self.users[(n * 7 + i + k) % len(self.users)],
+                                   eventId=uuid.uuid4().hex) for k in range(1 + i % self.max_batch)]
+                try:
+                    response = client.post("/track", json={"events": events})
+                except httpx.TransportError:  # the server is away: not acknowledged
+                    self._stop.wait(0.05)
+                    continue
+                if response.status_code == 200:
+                    with self._lock:
+                        self.acknowledged += [(e["userId"], e["eventId"]) for e in events]
+                elif response.status_code == 503 and response.headers.get("Retry-After"):
+                    self.overloaded += 1
+                else:
+                    self.errors.append(f"{response.status_code} {response.text}")
+
+
+def stored_event_ids(server, users: list[str]) -> list[tuple[str, str]]:
+    found = []
+    with server.client() as client:
+        for user in users:
+            cursor = None
+            while True:
+                params = {"userId": user, "limit": 1000, **({"cursor": cursor} if cursor else {})}
+                page = client.get("/movements", params=params).json()
+                found += [(user, m["eventId"]) for m in page["movements"]]
+                if (cursor := page["nextCursor"]) is None:
+                    break
+    return found
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The highest resident set size the process has had (VmHWM)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+    assert match is not None
+    return int(match.group(1)) * 1024
+
+
+class Flood:
+    """Many keep-alive connections posting prepared batches as fast as the service answers."""
+
+    def __init__(self, url: str, batches: int = 300, batch_size: int = 500, users: int = 5000):
+        self.host, self.port = url.removeprefix("http://").split(":")
+        self.batches = [[movement(user=f"user-{(b * 7919 + k) % users}", eventId=uuid.uuid4().hex)
+                         for k in range(batch_size)] for b in range(batches)]
+        self.users = [f"user-{i}" for i in range(users)]
+        self.acknowledged: list[tuple[str, str]] = []
+        self.statuses: dict[int, int] = {}
+        self.missing_retry_after = 0
+
+    def run(self, connections: int, seconds: float) -> None:
+        asyncio.run(self._run(connections, seconds))
+
+    async def _run(self, connections: int, seconds: float) -> None:
+        queue = list(enumerate(self.batches))
+        deadline = asyncio.get_running_loop().time() + seconds
+        await asyncio.gather(*(self._connection(queue, deadline) for _ in range(connections)))
+
+    async def _connection(self, queue: list, deadline: float) -> None:
+        reader, writer = await asyncio.open_connection(self.host, int(self.port))
+        loop = asyncio.get_running_loop()
+        while queue and loop.time() < deadline:
+            _, events = queue.pop()
+            body = json.dumps({"events": events}).encode()
+            writer.write(b"POST /track HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+            status = int(head.split()[1])
+            length = int(re.search(r"content-length: (\d+)", head).group(1))
+            await reader.readexactly(length)
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            if status == 200:
+                self.acknowledged += [(e["userId"], e["eventId"]) for e in events]
+            elif "retry-after:" not in head:
+                self.missing_retry_after += 1
+        writer.close()

@@ -6,69 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-import uuid
 
 import apsw
-import httpx2 as httpx
 
-from helpers import movement, service_env
+from helpers import Writers, movement, service_env, stored_event_ids
 from tracker import manifest
-
-
-class Writers:
-    """Threads posting batches with unique eventIds, remembering what was acknowledged."""
-
-    def __init__(self, url: str, threads: int = 6, users: int = 30):
-        self.url = url
-        self.users = [f"user-{i}" for i in range(users)]
-        self.acknowledged: list[tuple[str, str]] = []
-        self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._post, args=(n,)) for n in range(threads)]
-
-    def __enter__(self) -> Writers:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(30)
-
-    def _post(self, n: int) -> None:
-        with httpx.Client(base_url=self.url, timeout=10) as client:
-            for i in range(100_000):
-                if self._stop.is_set():
-                    return
-                events = [movement(user=self.users[(n * 7 + i + k) % len(self.users)],
-                                   eventId=uuid.uuid4().hex) for k in range(1 + i % 20)]
-                try:
-                    response = client.post("/track", json={"events": events})
-                except httpx.TransportError:
-                    continue  # the server went away mid-request: not acknowledged
-                if response.status_code == 200:
-                    with self._lock:
-                        self.acknowledged += [(e["userId"], e["eventId"]) for e in events]
-                else:
-                    self.errors.append(f"{response.status_code} {response.text}")
-
-
-def stored_event_ids(server, users: list[str]) -> list[tuple[str, str]]:
-    found = []
-    with server.client() as client:
-        for user in users:
-            cursor = None
-            while True:
-                params = {"userId": user, "limit": 1000, **({"cursor": cursor} if cursor else {})}
-                page = client.get("/movements", params=params).json()
-                found += [(user, m["eventId"]) for m in page["movements"]]
-                if (cursor := page["nextCursor"]) is None:
-                    break
-    return found
 
 
 def test_acknowledged_events_survive_kill_9(tracker_server):

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from tracker import errors
+from tracker import errors, logs, openapi
 from tracker.alarm import AlarmLoop
 from tracker.api import analytics, ingest, ops, reads
 from tracker.auth import resolve_read_token
 from tracker.config import Config
+from tracker.cors import Cors, CorsPolicy
+from tracker.metrics import Metrics, NoMetrics, ShardCollector, serve_metrics
+from tracker.middleware import ObserveRequests
+from tracker.lock import hold_shared, release
+from tracker.ratelimit import RateLimit, TokenBuckets, TrustedProxies
 from tracker.store import Store, prepare
+from tracker.writer import CommitStats
 
 log = logging.getLogger("tracker")
 
@@ -30,49 +35,83 @@ ROUTES = [
     Route("/healthz", ops.healthz, methods=["GET"]),
     Route("/readyz", ops.readyz, methods=["GET"]),
     Route("/tracker.js", ops.client_js, methods=["GET"]),
+    Route("/metrics", serve_metrics, methods=["GET"]),
+    Route("/openapi.json", ops.openapi_json, methods=["GET"]),
 ]
 
 
 def create_app(config: Config | None = None) -> Starlette:
     config = config or Config.from_env()
     _configure_logging()
-    middleware = [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=list(config.allowed_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Authorization"],
-            expose_headers=["Retry-After"],
-            max_age=86400,
-        )
-    ]
+    metrics = Metrics(config.shards) if config.metrics else NoMetrics()
+    buckets = TokenBuckets(config.rate_limit, config.rate_burst) if config.rate_limit else None
     app = Starlette(
         routes=ROUTES,
-        middleware=middleware,
+        middleware=_middleware(config, metrics, buckets),
         exception_handlers=errors.HANDLERS,
         lifespan=_lifespan,
     )
     app.state.config = config
+    app.state.metrics = metrics
+    app.state.rate_buckets = buckets
+    app.state.openapi = openapi.document()
     return app
+
+
+def _middleware(config: Config, metrics: Metrics | NoMetrics,
+                buckets: TokenBuckets | None) -> list[Middleware]:
+    """Observation outermost, then CORS, so that its headers reach every answer, 429 included."""
+    middleware = [Middleware(
+        Cors,
+        ingest=CorsPolicy.of(config.allowed_origins, ["POST"], ["Content-Type"]),
+        reads=CorsPolicy.of(config.read_origins, ["GET", "DELETE"], ["Authorization", "Content-Type"]),
+    )]
+    if config.metrics or config.access_log:
+        middleware.insert(0, Middleware(ObserveRequests, metrics=metrics,
+                                        log_requests=config.access_log,
+                                        log_paths=config.log_user_ids))
+    if buckets is not None:
+        middleware.append(Middleware(RateLimit, buckets=buckets,
+                                     trusted_proxies=TrustedProxies(config.trusted_proxies)))
+    return middleware
 
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     config: Config = app.state.config
     layout = await run_in_threadpool(prepare, config)
+    service_lock = hold_shared(config.data_dir)
     app.state.read_token, token_source = resolve_read_token(config)
     log.info("data dir %s: %d shards, schema version %d; read token from %s",
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
-    store = app.state.store = Store(layout, config)
+    log.info("metrics %s", _metrics_state(config))
+    metrics = app.state.metrics
+    store = app.state.store = Store(layout, config, _commit_observer(metrics))
+    metrics.watch(store.writers, ShardCollector(layout.paths, store.readers.connection))
     alarm = app.state.alarm = AlarmLoop(store, config.session_ttl_seconds,
-                                        config.alarm_interval_seconds)
+                                        config.alarm_interval_seconds, metrics)
     alarm.start()
     try:
         yield
     finally:
         await alarm.stop()
         await run_in_threadpool(store.close)
+        release(service_lock)
         log.info("shards committed and closed")
+
+
+def _metrics_state(config: Config) -> str:
+    if not config.metrics:
+        return "off (TRACKER_METRICS=false)"
+    return "at /metrics" + (", bearer token required" if config.metrics_token else "")
+
+
+def _commit_observer(metrics: Metrics | NoMetrics) -> Callable[[CommitStats], None]:
+    def observe(commit: CommitStats) -> None:
+        metrics.commit(commit)
+        logs.warn_if_slow(commit)
+
+    return observe
 
 
 def _configure_logging() -> None:

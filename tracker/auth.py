@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
@@ -54,10 +55,15 @@ def _create_token_file(path: Path) -> str:
 
 
 def bearer_matches(request: Request, token: str) -> bool:
-    """Constant-time comparison, so timing tells nothing about the token."""
+    """Constant-time comparison of digests, so timing tells nothing of the token, not even its length."""
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
-    return hmac.compare_digest(given.strip().encode(), token.encode()) and scheme.lower() == "bearer"
+    same = hmac.compare_digest(_digest(given.strip()), _digest(token))
+    return same and scheme.lower() == "bearer"
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
 
 
 def require_read_token(request: Request) -> None:

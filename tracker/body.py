@@ -53,3 +53,5 @@ def decode_object(decoder: msgspec.json.Decoder, body: bytes, top_level_is_objec
         raise ApiError(400, "malformed_json", str(error)) from None
     except RecursionError:
         raise ApiError(400, "malformed_json", "JSON nested too deeply") from None
+    except UnicodeDecodeError as error:
+        raise ApiError(400, "malformed_json", f"the body is not valid UTF-8: {error.reason}") from None

@@ -1,4 +1,4 @@
-"""The `tracker` command: serve, migrate, check."""
+"""The `tracker` command: serve, migrate, check, stats."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from tracker import manifest, migrations, shard
+import apsw
+
+from tracker import backup, manifest, migrations, shard, stats
 from tracker.auth import resolve_read_token
 from tracker.config import Config, ConfigError
+from tracker.lock import DataDirInUse
 from tracker.manifest import LayoutError
 from tracker.store import prepare
 
@@ -31,8 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("migrate", "create or upgrade every shard file to the latest schema"),
         ("check", "run SQLite's integrity check on every shard file"),
+        ("stats", "print movements, sessions, file sizes and schema version of every shard"),
     ):
         commands.add_parser(name, help=help_text)
+    backup_command = commands.add_parser(
+        "backup", help="copy every shard, consistently, while the service runs")
+    backup_command.add_argument("dest", type=Path, help="a new or empty directory")
+    restore_command = commands.add_parser(
+        "restore", help="verify a backup, then restore it into a stopped or new data directory")
+    restore_command.add_argument("src", type=Path, help="a directory made by `tracker backup`")
     for sub in commands.choices.values():
         sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
     return parser
@@ -46,22 +56,47 @@ def main(argv: list[str] | None = None) -> None:
             os.environ[env] = str(value)
     try:
         config = Config.from_env()
-        sys.exit(COMMANDS[args.command](config))
-    except (ConfigError, LayoutError) as error:
+        sys.exit(COMMANDS[args.command](config, args))
+    except (ConfigError, LayoutError, StartupError, backup.BackupError, DataDirInUse) as error:
         print(f"tracker: {error}", file=sys.stderr)
         sys.exit(2)
 
 
-def serve(config: Config) -> int:
-    from tracker import server
+class StartupError(Exception):
+    """The service must not start; the message says what to do."""
 
+
+def serve(config: Config, args: argparse.Namespace) -> int:
+    from tracker import multiproc, server
+
+    manifest.ensure_layout(config.data_dir, config.shards)
+    refuse_damaged_shards(manifest.shard_paths(config.data_dir, config.shards))
     prepare(config)
     resolve_read_token(config)
-    server.run(config)
+    if config.workers == 1 and multiproc.ENV not in os.environ:
+        server.run(config)
+        return 0
+    metrics_dir, made_here = multiproc.prepare()
+    print(f"INFO:     tracker: worker metrics in {metrics_dir}", file=sys.stderr)
+    try:
+        server.run(config)
+    finally:
+        if made_here:
+            multiproc.remove(metrics_dir)
     return 0
 
 
-def migrate(config: Config) -> int:
+def refuse_damaged_shards(paths: list[Path]) -> None:
+    """Stop start-up on a shard that fails SQLite's quick check: never repair silently."""
+    for path in paths:
+        if path.exists() and (problems := shard.integrity_problems(path, quick=True)):
+            raise StartupError(
+                f"{path} fails SQLite's integrity check ({problems[0]}); run `tracker check` "
+                "to list damaged shards and `tracker restore BACKUP` to restore them"
+            )
+
+
+def migrate(config: Config, args: argparse.Namespace) -> int:
     manifest.ensure_layout(config.data_dir, config.shards)
     for path in manifest.shard_paths(config.data_dir, config.shards):
         done = shard.create_or_upgrade(path)
@@ -71,7 +106,7 @@ def migrate(config: Config) -> int:
     return 0
 
 
-def check(config: Config) -> int:
+def check(config: Config, args: argparse.Namespace) -> int:
     """Exit 1 and name every damaged file; 0 when every shard is intact."""
     bad = 0
     for path in _existing_shards(config.data_dir, config.shards):
@@ -84,6 +119,19 @@ def check(config: Config) -> int:
     return 1 if bad else 0
 
 
+def show_stats(config: Config, args: argparse.Namespace) -> int:
+    """Print a table of every shard and the totals; exit 1 when a shard cannot be read."""
+    rows, bad = [], 0
+    for path in _existing_shards(config.data_dir, config.shards):
+        try:
+            rows.append(stats.shard_stats(path))
+        except apsw.Error as error:
+            bad += 1
+            print(f"{path}: cannot be read: {error}", file=sys.stderr)
+    print("\n".join(stats.table(rows)))
+    return 1 if bad else 0
+
+
 def _existing_shards(data_dir: Path, shard_count: int) -> list[Path]:
     saved = manifest.read_manifest(data_dir)
     if saved is None:
@@ -91,4 +139,24 @@ def _existing_shards(data_dir: Path, shard_count: int) -> list[Path]:
     return manifest.shard_paths(data_dir, int(saved.get("shards", shard_count)))
 
 
-COMMANDS = {"serve": serve, "migrate": migrate, "check": check}
+def backup_shards(config: Config, args: argparse.Namespace) -> int:
+    made = backup.create(config.data_dir, args.dest)
+    size = sum(f["bytes"] for f in made["files"].values())
+    print(f"backed up {made['shards']} shards ({size} bytes) into {args.dest}")
+    return 0
+
+
+def restore_shards(config: Config, args: argparse.Namespace) -> int:
+    restored = backup.restore(args.src, config.data_dir)
+    print(f"restored {restored['shards']} shards from {args.src} into {config.data_dir}")
+    return 0
+
+
+COMMANDS = {
+    "serve": serve,
+    "migrate": migrate,
+    "check": check,
+    "backup": backup_shards,
+    "restore": restore_shards,
+    "stats": show_stats,
+}

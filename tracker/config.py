@@ -6,6 +6,7 @@ flag into the environment before the application (and its workers) read it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,16 @@ def _choice(*options: str) -> Callable[[str], str]:
 
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _networks(text: str) -> tuple[str, ...]:
+    entries = _csv(text)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or network") from None
+    return entries
 
 
 def _flag(text: str) -> bool:
@@ -88,8 +99,8 @@ SETTINGS: tuple[Setting, ...] = (
             "ingest requests per second allowed per client address; 0 turns limiting off"),
     Setting("rate_burst", "TRACKER_RATE_BURST", "200", _int_at_least(1),
             "requests a client may send at once above the rate"),
-    Setting("trusted_proxies", "TRACKER_TRUSTED_PROXIES", "", _csv,
-            "addresses whose X-Forwarded-For names the client, comma-separated"),
+    Setting("trusted_proxies", "TRACKER_TRUSTED_PROXIES", "", _networks,
+            "addresses or networks whose X-Forwarded-For names the client, comma-separated"),
     Setting("retention_days", "TRACKER_RETENTION_DAYS", "", _optional_int_at_least(1),
             "move movements older than this many days to archives; unset keeps them forever"),
     Setting("metrics_token", "TRACKER_METRICS_TOKEN", "", _text,
@@ -104,6 +115,12 @@ SETTINGS: tuple[Setting, ...] = (
             "worker processes `tracker serve` starts"),
     Setting("access_log", "TRACKER_ACCESS_LOG", "false", _flag,
             "log one line per request"),
+    Setting("metrics", "TRACKER_METRICS", "true", _flag,
+            "collect Prometheus metrics and serve them at GET /metrics; false turns collection off"),
+    Setting("read_origins", "TRACKER_READ_ORIGINS", "", _csv,
+            "CORS origins allowed to call the read endpoints with the token, comma-separated"),
+    Setting("log_user_ids", "TRACKER_LOG_USER_IDS", "false", _flag,
+            "let user ids and query strings into the logs, for debugging"),
 )
 
 
@@ -126,6 +143,9 @@ class Config:
     port: int
     workers: int
     access_log: bool
+    metrics: bool
+    read_origins: tuple[str, ...]
+    log_user_ids: bool
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:

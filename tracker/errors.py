@@ -9,6 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tracker.logs import warn_queue_full
+from tracker.privacy import loggable_path
 from tracker.schemas import Error, encode
 from tracker.writer import QueueFull, ShardFailure, WriterStopped
 from tracker.writes import SessionTaken
@@ -59,7 +61,8 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def _queue_full(request: Request, exc: Exception) -> Response:
-    log.warning("shard writer queue full; answering 503")
+    request.app.state.metrics.queue_refused()
+    warn_queue_full()
     return error_response(503, "overloaded", "too many events waiting to be stored; retry later",
                           {"Retry-After": "1"})
 
@@ -80,7 +83,8 @@ async def _session_taken(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    path = loggable_path(request.url.path, request.app.state.config.log_user_ids)
+    log.exception("unexpected error on %s %s", request.method, path)
     return error_response(500, "internal_error", "unexpected error; it has been logged")
 
 

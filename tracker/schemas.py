@@ -7,7 +7,7 @@ once, here. Unknown fields are ignored so that newer clients keep working.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -109,11 +109,11 @@ class SeriesPoint(msgspec.Struct):
     pageViews: int
 
 
-class AnalyticsOut(msgspec.Struct):
+class Analytics(msgspec.Struct):
     userId: str | None
     from_: int = msgspec.field(name="from")
     to: int
-    bucket: str
+    bucket: Literal["1m", "1h", "1d"]
     totals: Totals
     events: list[EventCount]
     topPages: list[PageCount]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from tracker import multiproc
 from tracker.config import Config
 
 APP = "tracker.app:create_app"
@@ -22,6 +23,23 @@ class Server(uvicorn.Server):
         self._captured_signals.clear()
 
 
+class Supervisor(uvicorn.supervisors.Multiprocess):
+    """uvicorn's supervisor, which also tells the metrics when a worker is gone for good."""
+
+    def keep_subprocess_alive(self) -> None:
+        self._forget_replaced(super().keep_subprocess_alive)
+
+    def handle_signals(self) -> None:
+        self._forget_replaced(super().handle_signals)
+
+    def _forget_replaced(self, step) -> None:
+        before = {process.pid for process in self.processes}
+        step()
+        for pid in before - {process.pid for process in self.processes}:
+            if pid is not None:
+                multiproc.forget_worker(pid)
+
+
 def run(config: Config) -> None:
     uv_config = uvicorn.Config(
         APP,
@@ -32,7 +50,7 @@ def run(config: Config) -> None:
         loop="uvloop",
         http="httptools",
         lifespan="on",
-        access_log=config.access_log,
+        access_log=False,  # tracker's own access log: TRACKER_ACCESS_LOG
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=30,
@@ -43,4 +61,4 @@ def run(config: Config) -> None:
         # uvicorn's supervisor terminates the workers on SIGTERM and waits
         # for each to finish its lifespan shutdown, then returns normally.
         sock = uv_config.bind_socket()
-        uvicorn.supervisors.Multiprocess(uv_config, sockets=[sock]).run()
+        Supervisor(uv_config, sockets=[sock]).run()

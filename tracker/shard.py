@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import apsw
@@ -31,6 +32,15 @@ def open_connection(path: Path, sync: str = "full", readonly: bool = False) -> a
     return conn
 
 
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, None when nothing is there."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
 def create_or_upgrade(path: Path) -> list[migrations.Migration]:
     """Create the file if missing, switch it to WAL and apply pending migrations."""
     conn = apsw.Connection(str(path))
@@ -42,12 +52,17 @@ def create_or_upgrade(path: Path) -> list[migrations.Migration]:
         conn.close()
 
 
-def integrity_problems(path: Path) -> list[str]:
-    """SQLite's integrity check of one file: an empty list when it is intact."""
+def integrity_problems(path: Path, quick: bool = False) -> list[str]:
+    """SQLite's integrity check of one file: an empty list when it is intact.
+
+    `quick` runs quick_check, which skips matching index entries to rows and
+    so takes a fraction of the time on large files.
+    """
+    pragma = "quick_check" if quick else "integrity_check"
     try:
         conn = open_connection(path, readonly=True)
         try:
-            rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            rows = [row[0] for row in conn.execute(f"PRAGMA {pragma}")]
         finally:
             conn.close()
     except apsw.Error as error:
@@ -56,13 +71,17 @@ def integrity_problems(path: Path) -> list[str]:
 
 
 def write_problem(path: Path) -> str | None:
-    """A cheap probe: can this process take the shard's write lock? None when it can.
+    """A cheap probe: can this process open the file for writing and take its write lock?
 
-    A lock held by another writer counts as writable: someone is writing.
+    None when it can. A lock held by another writer counts as writable:
+    someone is writing. SQLite opens a file it may not write (an immutable
+    file, a read-only mount) read-only instead of failing, so that is checked.
     """
     try:
         conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READWRITE)
         try:
+            if conn.readonly("main"):
+                return "the file cannot be opened for writing"
             conn.set_busy_timeout(100)
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("ROLLBACK")

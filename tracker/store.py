@@ -98,8 +98,8 @@ class Store:
     def shard_of(self, user_id: str) -> int:
         return manifest.shard_of(user_id, self.shard_count)
 
-    async def track(self, rows: list[writes.Row]) -> int:
-        """Store movements shard by shard; returns how many were new (not duplicates)."""
+    async def track(self, rows: list[writes.Row]) -> writes.Stored:
+        """Store movements shard by shard; returns how many were new (not duplicates) and sessions made."""
         by_shard: dict[int, list[writes.Row]] = {}
         for row in rows:
             by_shard.setdefault(self.shard_of(row.userId), []).append(row)
@@ -107,7 +107,8 @@ class Store:
             self.writers[index].submit(partial(writes.store_movements, rows=part), len(part))
             for index, part in by_shard.items()
         ]
-        return sum(await _all(futures))
+        parts = await _all(futures)
+        return writes.Stored(sum(p.movements for p in parts), sum(p.sessions_created for p in parts))
 
     async def open_session(
         self, user_id: str, session_id: str, device_info: str | None, now: int

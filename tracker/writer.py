@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import apsw
 
-from tracker.shard import open_connection
+from tracker.shard import file_identity, open_connection
 
 log = logging.getLogger("tracker.writer")
 
@@ -38,6 +38,10 @@ class QueueFull(Exception):
 
 class WriterStopped(Exception):
     """The writer is shutting down and takes no new work."""
+
+
+class ShardMoved(Exception):
+    """The shard's path no longer names the file the writer has open."""
 
 
 class ShardFailure(Exception):
@@ -90,6 +94,7 @@ class ShardWriter:
         self._stopping = False
         self._wakeup = threading.Condition()
         self._conn: apsw.Connection | None = None
+        self._identity: tuple[int, int] | None = None
         self._thread = threading.Thread(target=self._run, name=f"shard-writer-{index}", daemon=True)
         self._thread.start()
 
@@ -178,8 +183,17 @@ class ShardWriter:
         conn.execute("RELEASE job")
 
     def _connection(self) -> apsw.Connection:
+        """The open connection, as long as the path still names its file.
+
+        A file moved, deleted or replaced under a running service would
+        otherwise take acknowledged writes into an inode nobody will open
+        again; checking costs one stat per transaction.
+        """
+        if self._conn is not None and file_identity(self._path) != self._identity:
+            raise ShardMoved(f"{self._path} is no longer the file this writer opened")
         if self._conn is None:
             self._conn = open_connection(self._path, self._sync)
+            self._identity = file_identity(self._path)
         return self._conn
 
     def _abandon(self, error: Exception) -> None:

@@ -42,6 +42,11 @@ UPDATE sessions SET lastActivity = max(lastActivity, ?), deviceInfo = coalesce(?
 WHERE sessionId = ?
 """
 
+NEWEST_SESSION_ID = "SELECT coalesce(max(id), 0) FROM sessions"
+
+# AUTOINCREMENT ids only grow, so rows above the newest id before an upsert are the ones it created.
+COUNT_SESSIONS_AFTER = "SELECT count(*) FROM sessions WHERE id > ?"
+
 EXPIRE_SESSIONS = """
 DELETE FROM sessions WHERE id IN (
   SELECT id FROM sessions WHERE lastActivity < ? ORDER BY lastActivity LIMIT ?
@@ -60,29 +65,35 @@ class Row(NamedTuple):
     eventId: str | None
 
 
+class Stored(NamedTuple):
+    movements: int
+    sessions_created: int
+
+
 class SessionTaken(Exception):
     """The session id already belongs to another user."""
 
 
-def store_movements(conn: apsw.Connection, rows: list[Row]) -> int:
-    """Store movements and count them in the rollups; returns how many were new."""
-    stored = insert_movements(conn, rows)
+def store_movements(conn: apsw.Connection, rows: list[Row]) -> Stored:
+    """Store movements and count them in the rollups; returns what was stored and created."""
+    stored, sessions_created = insert_movements(conn, rows)
     rollups.record(conn, stored)
-    return len(stored)
+    return Stored(len(stored), sessions_created)
 
 
-def insert_movements(conn: apsw.Connection, rows: list[Row]) -> list[Row]:
-    """Insert movements, skipping eventIds already stored; returns those stored."""
+def insert_movements(conn: apsw.Connection, rows: list[Row]) -> tuple[list[Row], int]:
+    """Insert movements, skipping eventIds already stored; returns those stored and sessions made."""
     stored: list[Row] = []
     for row in rows:
         conn.execute(INSERT_MOVEMENT, row)
         if conn.changes():
             stored.append(row)
-    _touch_sessions(conn, stored)
-    return stored
+    return stored, _touch_sessions(conn, stored)
 
 
-def _touch_sessions(conn: apsw.Connection, stored: list[Row]) -> None:
+def _touch_sessions(conn: apsw.Connection, stored: list[Row]) -> int:
+    """Create or extend the sessions of stored movements; returns how many it created."""
+    newest = conn.execute(NEWEST_SESSION_ID).fetchone()[0]
     spans: dict[tuple[str, str], list[int]] = {}
     for row in stored:
         span = spans.get((row.userId, row.sessionId))
@@ -92,6 +103,7 @@ def _touch_sessions(conn: apsw.Connection, stored: list[Row]) -> None:
             span[0] = min(span[0], row.timestamp)
             span[1] = max(span[1], row.timestamp)
     conn.executemany(TOUCH_SESSION, [(u, s, first, last) for (u, s), (first, last) in spans.items()])
+    return conn.execute(COUNT_SESSIONS_AFTER, (newest,)).fetchone()[0]
 
 
 def open_session(

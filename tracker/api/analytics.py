@@ -79,12 +79,12 @@ def parse_range(name: str) -> tuple[int, str]:
     return RANGES[name]
 
 
-def answer(window: Window, share: Share) -> schemas.AnalyticsOut:
+def answer(window: Window, share: Share) -> schemas.Analytics:
     events = sorted(share.events.items(), key=lambda item: (-item[1], item[0]))
     pages = sorted(share.pages.items(), key=lambda item: (-item[1], item[0]))[:TOP_PAGES]
     totals = schemas.Totals(sum(share.events.values()), share.events.get(PAGE_VIEW, 0),
                             share.sessions, share.users)
-    return schemas.AnalyticsOut(
+    return schemas.Analytics(
         userId=window.user_id,
         from_=window.start,
         to=window.end,

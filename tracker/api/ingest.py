@@ -15,6 +15,9 @@ from tracker.queries import session_from_row
 from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
 from tracker.writes import Row
 
+# Paths whose POST is ingest (browsers, no token): rate limited, CORS for the allowed origins.
+INGEST_PATHS = frozenset({"/track", "/session"})
+
 MAX_FUTURE_MS = 10 * 60 * 1000
 MAX_PAST_MS = 30 * 24 * 60 * 60 * 1000
 
@@ -32,7 +35,8 @@ async def track(request: Request) -> Response:
     rows = [to_row(event, now, path) for event, path in zip(events, paths)]
     unique = drop_repeated_event_ids(rows)
     stored = await request.app.state.store.track(unique)
-    return json_response(schemas.TrackOut(len(rows), len(rows) - stored))
+    request.app.state.metrics.track_answered(len(rows), stored.movements, stored.sessions_created)
+    return json_response(schemas.TrackOut(len(rows), len(rows) - stored.movements))
 
 
 async def open_session(request: Request) -> Response:
@@ -45,6 +49,7 @@ async def open_session(request: Request) -> Response:
     row, created = await request.app.state.store.open_session(
         session.userId, session.sessionId, device_info, now_ms()
     )
+    request.app.state.metrics.session_opened(created)
     return json_response(schemas.SessionOpened(session_from_row(row), created))
 
 

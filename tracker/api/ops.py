@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness, readiness and the JavaScript client."""
+"""Operations endpoints: liveness, readiness, the JavaScript client and the OpenAPI description."""
 
 from __future__ import annotations
 
@@ -38,3 +38,7 @@ def _shard_problems(paths: list[Path]) -> dict[str, str]:
 async def client_js(request: Request) -> Response:
     return FileResponse(CLIENT_JS, media_type="text/javascript; charset=utf-8",
                         headers={"Cache-Control": "public, max-age=3600"})
+
+
+async def openapi_json(request: Request) -> Response:
+    return Response(request.app.state.openapi, media_type="application/json")

@@ -1,0 +1,53 @@
+"""Worst days, under load: twenty kill -9 at random moments, and a flood past what can be committed."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from helpers import Flood, Writers, movement, peak_rss_bytes, service_env, stored_event_ids
+
+pytestmark = pytest.mark.slow
+
+
+def test_twenty_kill_9_lose_and_duplicate_nothing(tracker_server, data_dir):
+    server = tracker_server(TRACKER_SYNC="full")
+    rng = random.Random(20)
+    with Writers(server.url, threads=6) as writers:
+        for _ in range(20):
+            time.sleep(rng.uniform(0.2, 1.2))
+            server.kill()
+            server.start()
+        time.sleep(0.5)
+    acknowledged = set(writers.acknowledged)
+    stored = stored_event_ids(server, writers.users)
+    print(f"crash loop: {len(acknowledged)} events acknowledged, "
+          f"{len(acknowledged - set(stored))} lost, {len(stored) - len(set(stored))} duplicated")
+    assert len(acknowledged) > 1000 and writers.errors == []
+    assert acknowledged <= set(stored)
+    assert len(stored) == len(set(stored))
+    server.stop()
+    check = subprocess.run([sys.executable, "-m", "tracker", "check"], capture_output=True, text=True,
+                           env={**os.environ, **service_env(data_dir)}, timeout=120)
+    assert check.returncode == 0 and check.stdout.count(": ok") == 4
+
+
+def test_a_flood_is_refused_with_503_and_memory_stays_bounded(tracker_server):
+    server = tracker_server(TRACKER_SYNC="full", TRACKER_QUEUE_LIMIT="1000")
+    flood = Flood(server.url)
+    flood.run(connections=48, seconds=20)
+    peak = peak_rss_bytes(server.process.pid)
+    print(f"flood: {len(flood.acknowledged)} events acknowledged, statuses {flood.statuses}, "
+          f"peak RSS {peak / 2**20:.0f} MiB")
+    assert flood.statuses.get(503, 0) > 0 and set(flood.statuses) <= {200, 503}
+    assert flood.missing_retry_after == 0
+    assert peak < 400 * 2**20
+    with server.client() as client:
+        assert client.post("/track", json=movement(eventId="after")).status_code == 200
+    stored = stored_event_ids(server, flood.users)
+    assert set(flood.acknowledged) <= set(stored)

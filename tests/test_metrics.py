@@ -1,0 +1,243 @@
+"""GET /metrics in process: exact counts after a known workload, naming, the token, turning it off."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from helpers import metric_samples, movement
+from tracker import logs
+from tracker.writer import CommitStats
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+DASHBOARD = ROOT / "deploy" / "grafana-dashboard.json"
+HOUR_MS = 3_600_000
+
+
+def scrape(client, **headers) -> dict[tuple, float]:
+    response = client.get("/metrics", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    return metric_samples(response.text)
+
+
+def test_known_workload_gives_exact_counts(client):
+    assert client.post("/track", json={"events": [movement(eventId="a"), movement(eventId="a"),
+                                                  movement(user="u2", session="s2")]}).json() \
+        == {"accepted": 3, "duplicates": 1}
+    client.post("/track", json=movement(eventId="a"))  # a retry: one more duplicate
+    client.post("/track", json=movement(session="s3"))
+    assert client.post("/session", json={"userId": "u3", "sessionId": "s4"}).json()["created"]
+    client.post("/session", json={"userId": "u3", "sessionId": "s4"})  # refreshed, not created
+    client.post("/track", content=b"{", headers={"Content-Type": "application/json"})
+    client.post("/track", json={"events": [movement(event="")]})
+    client.get("/nowhere")
+
+    samples = scrape(client)
+    assert samples[("tracker_events_accepted_total",)] == 5
+    assert samples[("tracker_events_ingested_total",)] == 3
+    assert samples[("tracker_events_duplicate_total",)] == 2
+    assert samples[("tracker_track_batch_events_count",)] == 3
+    assert samples[("tracker_track_batch_events_sum",)] == 5
+    assert samples[("tracker_sessions_created_total",)] == 4  # s1, s2, s3 by movements; s4
+    assert samples[http("POST", "/track", "2xx")] == 3
+    assert samples[http("POST", "/track", "4xx")] == 2
+    assert samples[http("POST", "/session", "2xx")] == 2
+    assert samples[http("GET", "unmatched", "4xx")] == 1
+    assert samples[("tracker_ingest_rejected_total", ("reason", "malformed"), ("route", "/track"))] == 1
+    assert samples[("tracker_ingest_rejected_total", ("reason", "invalid"), ("route", "/track"))] == 1
+    assert samples[("tracker_http_request_duration_seconds_count", ("method", "POST"),
+                    ("route", "/track"))] == 5
+    commits = sum(v for k, v in samples.items()
+                  if k[0] == "tracker_commits_total" and ("outcome", "committed") in k)
+    assert commits == samples[("tracker_commit_duration_seconds_count",)] >= 3
+    assert sum(v for k, v in samples.items() if k[0] == "tracker_sessions_live") == 4
+
+
+def http(method: str, route: str, status: str) -> tuple:
+    return ("tracker_http_requests_total", ("method", method), ("route", route), ("status", status))
+
+
+def test_shard_file_sizes_are_read_at_scrape_time(client):
+    client.post("/track", json=movement())
+    samples = scrape(client)
+    for index, path in enumerate(client.app.state.store.layout.paths):
+        wal = path.with_name(path.name + "-wal")
+        assert samples[("tracker_shard_file_bytes", ("shard", str(index)))] == path.stat().st_size
+        assert samples[("tracker_shard_wal_bytes", ("shard", str(index)))] == wal.stat().st_size
+
+
+def test_alarm_counts_expired_sessions_and_its_last_success(make_client):
+    client = make_client(TRACKER_SESSION_TTL_SECONDS="60")
+    old = int(time.time() * 1000) - HOUR_MS
+    client.post("/track", json={"events": [movement(session=f"old{i}", timestamp=old)
+                                           for i in range(3)]})
+    client.post("/track", json=movement(session="fresh"))
+    before = time.time()
+    assert client.portal.call(client.app.state.alarm.run_once) == 3
+    samples = scrape(client)
+    assert samples[("tracker_sessions_expired_total",)] == 3
+    assert samples[("tracker_alarm_run_duration_seconds_count",)] == 2  # start-up pass, ours
+    assert before <= samples[("tracker_alarm_last_success_timestamp_seconds",)] <= time.time()
+
+
+def test_analytics_query_duration_by_scope_and_range(client):
+    metrics = client.app.state.metrics
+    metrics.analytics_query(None, "24h", 0.02)
+    metrics.analytics_query("u1", "7d", 0.3)
+    metrics.analytics_query("u1", None, 0.3)
+    metrics.analytics_query("u1", "2h", 0.3)  # never a label value of its own
+    samples = scrape(client)
+    name = "tracker_analytics_query_duration_seconds_count"
+    assert samples[(name, ("range", "24h"), ("scope", "all"))] == 1
+    assert samples[(name, ("range", "7d"), ("scope", "user"))] == 1
+    assert samples[(name, ("range", "custom"), ("scope", "user"))] == 2
+    assert samples[("tracker_analytics_query_duration_seconds_bucket", ("le", "0.025"),
+                    ("range", "24h"), ("scope", "all"))] == 1
+
+
+def test_full_queue_is_counted_and_queue_depth_shown(make_client):
+    client = make_client(TRACKER_QUEUE_LIMIT="5", TRACKER_SHARDS="1")
+    deadline = time.monotonic() + 10
+    while not scrape(client)[("tracker_alarm_run_duration_seconds_count",)]:  # its job is done
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    writer = client.app.state.store.writers[0]
+    release = threading.Event()
+    client.portal.call(_submit, writer, lambda conn: release.wait(10), 1)
+    while writer.queued_events:  # the writer has taken the blocking job
+        time.sleep(0.01)
+    client.portal.call(_submit, writer, lambda conn: None, 5)
+    try:
+        assert client.post("/track", json={"events": [movement()] * 3}).status_code == 503
+        samples = scrape(client)
+    finally:
+        release.set()
+    assert samples[("tracker_queue_events", ("shard", "0"))] == 5
+    assert samples[("tracker_queue_full_total",)] == 1
+    assert samples[("tracker_ingest_rejected_total", ("reason", "unavailable"), ("route", "/track"))] == 1
+    assert samples[http("POST", "/track", "5xx")] == 1
+
+
+async def _submit(writer, work, weight):
+    writer.submit(work, weight)
+
+
+def test_metrics_token_is_required_when_set(make_client):
+    client = make_client(TRACKER_METRICS_TOKEN="scrape-secret")
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic scrape-secret"}):
+        response = client.get("/metrics", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["error"] == "unauthorized"
+    scrape(client, Authorization="Bearer scrape-secret")
+
+
+def test_metrics_off_answers_404_and_ingest_still_works(make_client):
+    client = make_client(TRACKER_METRICS="false")
+    assert client.post("/track", json=movement()).json() == {"accepted": 1, "duplicates": 0}
+    response = client.get("/metrics")
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+@contextlib.contextmanager
+def logged(name: str) -> Iterator[list[str]]:
+    """The messages logged to one logger while the block runs."""
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_access_log_is_one_json_line_without_user_data(make_client):
+    client = make_client(TRACKER_ACCESS_LOG="true", TRACKER_METRICS="false")
+    with logged("tracker.access") as lines:
+        client.post("/track", json=movement(user="secret-user", data={"card": "4111"}))
+        client.get("/session", params={"sessionId": "s1", "userId": "secret-user"})
+    assert [json.loads(line)["route"] for line in lines] == ["/track", "/session"]
+    assert json.loads(lines[0])["status"] == 200 and json.loads(lines[0])["method"] == "POST"
+    assert not any("secret-user" in line or "4111" in line or "Bearer" in line for line in lines)
+
+
+def test_throttled_warning_logs_once_per_interval_then_says_how_many():
+    throttled = logs.Throttled(logging.getLogger("tracker.test"), interval=0.2)
+    with logged("tracker.test") as lines:
+        for _ in range(50):
+            throttled.warning("queue full on shard %d", 3)
+        time.sleep(0.25)
+        throttled.warning("queue full on shard %d", 3)
+    assert lines == [
+        "queue full on shard 3", "queue full on shard 3 (and 49 more since the last such warning)"]
+
+
+def test_slow_commit_warns_and_fast_commit_does_not(monkeypatch):
+    monkeypatch.setattr(logs, "slow_commits", logs.Throttled(logging.getLogger("tracker.writer")))
+    with logged("tracker.writer") as lines:
+        logs.warn_if_slow(CommitStats(shard=2, jobs=3, events=40, seconds=0.01, ok=True))
+        logs.warn_if_slow(CommitStats(shard=2, jobs=3, events=40, seconds=2.5, ok=True))
+    assert lines == [
+        "shard 2: slow commit: 2.50 s for 40 rows in 3 jobs"]
+
+
+def registered_families(client) -> list:
+    families = list(client.app.state.metrics.registry.collect())
+    assert {f.name for f in families} >= {"tracker_events_ingested", "tracker_shard_file_bytes"}
+    return families
+
+
+def test_every_metric_has_help_and_follows_naming_rules(client):
+    for family in registered_families(client):
+        name = family.name + ("_total" if family.type == "counter" else "")
+        assert re.fullmatch(r"tracker_[a-z][a-z0-9_]*[a-z0-9]", name), name
+        assert len(family.documentation) > 10, name
+        assert (family.type == "counter") == name.endswith("_total"), name
+        assert not re.search(r"_(ms|milliseconds|kb|mb|count|sum|bucket)$", name), name
+        if "duration" in name or "time" in name:
+            assert re.search(r"_seconds(_total)?$", name), name
+        if "size" in name or "bytes" in name:
+            assert name.endswith("_bytes"), name
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_promtool_accepts_the_metrics(client):
+    client.post("/track", json=movement())
+    client.app.state.metrics.analytics_query("u1", "1h", 0.01)
+    text = client.get("/metrics").text
+    result = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0 and result.stdout + result.stderr == "", result.stdout + result.stderr
+
+
+def test_every_metric_is_in_the_readme(client):
+    for family in registered_families(client):
+        name = family.name + ("_total" if family.type == "counter" else "")
+        assert f"| `{name}` |" in README, name
+
+
+def test_dashboard_imports_with_a_datasource_input_and_names_real_metrics(client):
+    dashboard = json.loads(DASHBOARD.read_text())
+    assert [i["name"] for i in dashboard["__inputs"]] == ["DS_PROMETHEUS"]
+    names = {f.name for f in registered_families(client)}
+    panels = dashboard["panels"]
+    assert len(panels) >= 6
+    for panel in panels:
+        assert panel["datasource"]["uid"] == "${DS_PROMETHEUS}"
+        for target in panel["targets"]:
+            used = set(re.findall(r"tracker_[a-z0-9_]+", target["expr"]))
+            assert used and all(re.sub(r"_(total|bucket|sum|count)$", "", n) in names
+                                for n in used), target["expr"]

@@ -1,0 +1,77 @@
+"""Readiness when a shard cannot be written, and `tracker stats` reading the files of a running service."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from helpers import movement
+from tracker import cli
+
+
+def test_readyz_names_a_shard_replaced_by_a_directory_and_recovers(client):
+    path = client.app.state.store.layout.paths[1]
+    aside = path.with_name("aside.sqlite")
+    assert client.get("/readyz").status_code == 200
+    os.rename(path, aside)
+    path.mkdir()
+    try:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert list(response.json()["detail"]) == [path.name]
+    finally:
+        path.rmdir()
+        os.rename(aside, path)
+    assert client.get("/readyz").json() == {"status": "ready", "shards": 4}
+
+
+@pytest.mark.skipif(shutil.which("chattr") is None or os.geteuid() != 0,
+                    reason="needs chattr and root")
+def test_readyz_names_an_immutable_shard_and_recovers(client):
+    path = client.app.state.store.layout.paths[2]
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("this file system has no immutable attribute")
+    try:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["detail"] == {path.name: "the file cannot be opened for writing"}
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+    assert client.get("/readyz").status_code == 200
+
+
+def run_stats(data_dir, capsys) -> tuple[int, list[str], str]:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["stats", "--data-dir", str(data_dir)])
+    out, err = capsys.readouterr()
+    return exit_.value.code, out.splitlines(), err
+
+
+def test_stats_counts_every_shard_while_the_service_runs(client, data_dir, capsys):
+    client.post("/track", json={"events": [movement(user=f"u{i}", session=f"s{i}", eventId="e")
+                                           for i in range(20)]})
+    client.post("/track", json=movement(user="u0", session="s0"))
+    code, lines, _ = run_stats(data_dir, capsys)
+    assert code == 0
+    assert lines[0].split() == ["shard", "movements", "sessions", "file", "bytes", "wal",
+                                "bytes", "schema"]
+    shards = [line.split() for line in lines[1:5]]
+    assert [row[0] for row in shards] == [f"shard-{i:04d}.sqlite" for i in range(4)]
+    assert {row[5] for row in shards} == {"2"}
+    total = lines[5].split()
+    assert total[:3] == ["total", "21", "20"]
+    assert sum(int(row[1]) for row in shards) == 21
+    assert int(total[3]) == sum(p.stat().st_size for p in client.app.state.store.layout.paths)
+
+
+def test_stats_names_a_shard_it_cannot_read_and_exits_1(client, data_dir, capsys):
+    path = client.app.state.store.layout.paths[3]
+    os.rename(path, path.with_name("aside"))
+    path.write_bytes(b"not a database at all" * 100)
+    code, lines, err = run_stats(data_dir, capsys)
+    assert code == 1
+    assert path.name in err
+    assert len(lines) == 5  # header, three readable shards, total

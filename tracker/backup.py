@@ -1,0 +1,148 @@
+"""Online backups of every shard and verified restores.
+
+A backup is a directory of shard files copied with SQLite's backup API (one
+step, so each copy is one consistent snapshot while ingest goes on) and a
+`backup.json` manifest written last: its presence marks a complete backup,
+and its SHA-256 sums are verified before a restore touches anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import apsw
+
+from tracker import manifest, migrations, shard
+from tracker.lock import release, take_exclusive
+
+BACKUP_MANIFEST = "backup.json"
+FORMAT = 1
+
+
+class BackupError(Exception):
+    """The backup cannot be made or restored; the message says why."""
+
+
+def create(data_dir: Path, dest: Path) -> dict:
+    """Copy every shard of `data_dir` into the new directory `dest`; returns the manifest."""
+    layout = manifest.read_manifest(data_dir)
+    if layout is None:
+        raise BackupError(f"{data_dir} has no {manifest.MANIFEST_NAME}: not a tracker data directory")
+    if dest.exists() and any(dest.iterdir()):
+        raise BackupError(f"{dest} is not empty; back up into a new directory")
+    dest.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for source in manifest.shard_paths(data_dir, layout["shards"]):
+        target = dest / source.name
+        _snapshot(source, target)
+        files[source.name] = {"sha256": _sha256(target), "bytes": target.stat().st_size}
+    backup = {
+        "format": FORMAT,
+        "shards": layout["shards"],
+        "hash": layout["hash"],
+        "schemaVersion": migrations.LATEST_VERSION,
+        "createdAt": int(time.time() * 1000),
+        "files": files,
+    }
+    _write_synced(dest / BACKUP_MANIFEST, json.dumps(backup, indent=2) + "\n")
+    return backup
+
+
+def _snapshot(source: Path, target: Path) -> None:
+    src = shard.open_connection(source)
+    dst = apsw.Connection(str(target))
+    try:
+        with dst.backup("main", src, "main") as copy:
+            copy.step(-1)
+        dst.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        dst.close()
+        src.close()
+    _fsync(target)
+
+
+def verify(source: Path) -> dict:
+    """The backup's manifest, once every file is present with the right size and SHA-256."""
+    path = source / BACKUP_MANIFEST
+    try:
+        backup = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise BackupError(f"{source} has no {BACKUP_MANIFEST}: the backup is incomplete") from None
+    except (OSError, ValueError) as error:
+        raise BackupError(f"cannot read {path}: {error}") from None
+    if backup.get("hash") != manifest.HASH_NAME:
+        raise BackupError(f"the backup uses hash {backup.get('hash')!r}, not {manifest.HASH_NAME!r}")
+    if backup.get("schemaVersion", 0) > migrations.LATEST_VERSION:
+        raise BackupError("the backup was made by a newer release of tracker")
+    expected = {p.name for p in manifest.shard_paths(source, backup.get("shards", 0))}
+    if set(backup.get("files", {})) != expected or not expected:
+        raise BackupError("the backup's file list does not match its shard count")
+    for name, facts in sorted(backup["files"].items()):
+        _verify_file(source / name, facts)
+    return backup
+
+
+def _verify_file(path: Path, facts: dict) -> None:
+    if not path.is_file():
+        raise BackupError(f"{path.name} is missing from the backup")
+    if path.stat().st_size != facts["bytes"]:
+        raise BackupError(f"{path.name} has {path.stat().st_size} bytes, the manifest says {facts['bytes']}")
+    if _sha256(path) != facts["sha256"]:
+        raise BackupError(f"{path.name} does not match its SHA-256 in {BACKUP_MANIFEST}")
+
+
+def restore(source: Path, data_dir: Path) -> dict:
+    """Verify `source`, then replace the shards of a stopped (or new) data directory with it."""
+    backup = verify(source)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    current = manifest.read_manifest(data_dir)
+    if current is not None and current.get("shards") != backup["shards"]:
+        raise BackupError(f"{data_dir} has {current.get('shards')} shards, the backup {backup['shards']}")
+    lock = take_exclusive(data_dir)
+    try:
+        for name in sorted(backup["files"]):
+            _replace(source / name, data_dir / name)
+        layout = {"format": manifest.FORMAT, "shards": backup["shards"], "hash": backup["hash"]}
+        _write_synced(data_dir / manifest.MANIFEST_NAME, json.dumps(layout, indent=2) + "\n")
+    finally:
+        release(lock)
+    return backup
+
+
+def _replace(source: Path, target: Path) -> None:
+    """Copy beside the target, then rename over it, dropping the old file's WAL."""
+    temp = target.with_name(f".{target.name}.restore")
+    shutil.copyfile(source, temp)
+    _fsync(temp)
+    for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+        stale.unlink(missing_ok=True)
+    os.replace(temp, target)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_synced(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text)
+    _fsync(temp)
+    os.replace(temp, path)
+    _fsync(path.parent)

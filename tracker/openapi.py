@@ -1,0 +1,154 @@
+"""GET /openapi.json: an OpenAPI 3.1 description generated from the msgspec Structs.
+
+Request bodies and answers are the Structs the handlers decode and encode
+(`msgspec.json.schema_components`), so the description cannot drift from
+the code; the operations table below says which endpoint uses which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from tracker import schemas
+from tracker.schemas import Error, Identifier, Millis, Name
+
+REF_TEMPLATE = "#/components/schemas/{name}"
+
+Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+TimeRange = Literal["1h", "24h", "7d", "30d"]
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: Any
+    required: bool = False
+    location: str = "query"
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    answer: Any  # a type answered as JSON, or a media type (str) for anything else
+    errors: tuple[int, ...] = ()
+    body: tuple[Any, ...] = ()  # request body types, any of which is accepted
+    params: tuple[Param, ...] = ()
+    security: str | None = None  # the security scheme that guards it, if any
+    token_optional: bool = False
+
+
+ERROR_MEANINGS = {
+    400: "malformed JSON, or a body that is not an object",
+    401: "missing or wrong bearer token",
+    404: "no such thing",
+    409: "the session id belongs to another user",
+    413: "body over 1 MiB",
+    415: "content type other than application/json or text/plain",
+    422: "a field or parameter that breaks a rule; the detail names it",
+    429: "rate limited; retry after Retry-After seconds",
+    503: "overloaded, stopping or a shard that cannot be written",
+}
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+
+INGEST_ERRORS = (400, 413, 415, 422, 429, 503)
+USER_PATH = Param("userId", Identifier, True, "path")
+
+OPERATIONS = (
+    Operation("post", "/track", "Store one movement or a batch of up to 500", schemas.TrackOut,
+              INGEST_ERRORS, body=(schemas.MovementIn, schemas.BatchIn)),
+    Operation("post", "/session", "Create a session or refresh it", schemas.SessionOpened,
+              (*INGEST_ERRORS, 409), body=(schemas.SessionIn,)),
+    Operation("get", "/session", "A live session", schemas.SessionOut, (401, 404, 422),
+              params=(Param("sessionId", Identifier, True), Param("userId", Identifier)),
+              security="readToken"),
+    Operation("get", "/movements", "A user's movements, newest first", schemas.MovementsPage,
+              (401, 422),
+              params=(Param("userId", Identifier, True), Param("from", Millis), Param("to", Millis),
+                      Param("event", Name), Param("limit", Limit), Param("cursor", str)),
+              security="readToken"),
+    Operation("get", "/analytics", "Aggregates over a time window", schemas.Analytics, (401, 422),
+              params=(Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
+                      Param("userId", Identifier), Param("event", Name), Param("tz", str)),
+              security="readToken"),
+    Operation("get", "/users/{userId}/export", "Every session and movement of a user, as NDJSON",
+              "application/x-ndjson", (401, 422), params=(USER_PATH,), security="readToken"),
+    Operation("delete", "/users/{userId}", "Erase a user's data; answers the counts removed",
+              dict[str, int], (401, 422), params=(USER_PATH,), security="readToken"),
+    Operation("get", "/healthz", "200 while the process runs", Health),
+    Operation("get", "/readyz", "200 when every shard is writable, else 503 naming them",
+              dict[str, Any], (503,)),
+    Operation("get", "/metrics", "Prometheus metrics", "text/plain", (401,),
+              security="metricsToken", token_optional=True),
+    Operation("get", "/tracker.js", "The JavaScript client", "text/javascript"),
+    Operation("get", "/openapi.json", "This description", dict[str, Any]),
+)
+
+SECURITY_SCHEMES = {
+    "readToken": {"type": "http", "scheme": "bearer",
+                  "description": "TRACKER_READ_TOKEN, or the token in <data dir>/read-token"},
+    "metricsToken": {"type": "http", "scheme": "bearer",
+                     "description": "TRACKER_METRICS_TOKEN; /metrics is open when it is unset"},
+}
+
+
+def document() -> bytes:
+    """The OpenAPI document as JSON."""
+    types = _types(OPERATIONS)
+    refs, components = msgspec.json.schema_components(types, ref_template=REF_TEMPLATE)
+    schema_of = dict(zip(types, refs))
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op, schema_of)
+    return schemas.encode({
+        "openapi": "3.1.0",
+        "info": {"title": "tracker", "version": "0.1.0",
+                 "description": "Self-hosted user-tracking analytics"},
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
+    })
+
+
+def _types(operations: tuple[Operation, ...]) -> list[Any]:
+    found: list[Any] = [Error]
+    for op in operations:
+        candidates = [*op.body, *(p.type for p in op.params)]
+        if not isinstance(op.answer, str):
+            candidates.append(op.answer)
+        found.extend(t for t in candidates if t not in found)
+    return found
+
+
+def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
+    answer = ({"application/json": {"schema": schema_of[op.answer]}} if not isinstance(op.answer, str)
+              else {op.answer: {"schema": {"type": "string"}}})
+    responses = {"200": {"description": "OK", "content": answer}}
+    error = {"application/json": {"schema": schema_of[Error]}}
+    for status in op.errors:
+        responses[str(status)] = {"description": ERROR_MEANINGS[status], "content": error}
+        if status in (429, 503):
+            responses[str(status)]["headers"] = RETRY_AFTER
+    described: dict[str, Any] = {"summary": op.summary, "responses": responses}
+    if op.params:
+        described["parameters"] = [_parameter(p, schema_of) for p in op.params]
+    if op.body:
+        body_schema = {"anyOf": [schema_of[t] for t in op.body]} if len(op.body) > 1 else schema_of[op.body[0]]
+        described["requestBody"] = {
+            "required": True, "content": {"application/json": {"schema": body_schema}},
+            "description": "also accepted as text/plain (sendBeacon) or without a content type"}
+    if op.security:
+        described["security"] = [{op.security: []}] + ([{}] if op.token_optional else [])
+    return described
+
+
+def _parameter(param: Param, schema_of: dict[Any, Any]) -> dict[str, Any]:
+    return {"name": param.name, "in": param.location, "required": param.required,
+            "schema": schema_of[param.type]}

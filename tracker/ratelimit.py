@@ -1,0 +1,125 @@
+"""Rate limiting of the ingest endpoints: a token bucket per client address.
+
+A plain ASGI middleware, O(1) per request. The buckets live in an ordered
+dict capped at `max_clients` entries: the least recently seen client is
+forgotten first. Forgetting costs nothing in fairness, because a bucket
+left alone for `burst / rate` seconds is full again, which is exactly what a
+forgotten client starts with.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from collections import OrderedDict
+from typing import Callable, Iterable
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tracker.api.ingest import INGEST_PATHS
+from tracker.errors import error_response
+
+MAX_CLIENTS = 65_536
+
+
+class TokenBuckets:
+    """One bucket of at most `burst` tokens per key, refilled at `rate` tokens a second."""
+
+    def __init__(self, rate: float, burst: int, max_clients: int = MAX_CLIENTS,
+                 clock: Callable[[], float] = time.monotonic):
+        self.rate = rate
+        self.burst = burst
+        self.max_clients = max_clients
+        self._clock = clock
+        self._buckets: OrderedDict[str, list[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def take(self, key: str) -> float:
+        """Take a token for `key`: 0 when there was one, else the seconds until there is."""
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._remember(key, now)
+        else:
+            self._buckets.move_to_end(key)
+            bucket[0] = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+            bucket[1] = now
+        if bucket[0] >= 1:
+            bucket[0] -= 1
+            return 0.0
+        return (1 - bucket[0]) / self.rate
+
+    def _remember(self, key: str, now: float) -> list[float]:
+        if len(self._buckets) >= self.max_clients:
+            self._buckets.popitem(last=False)
+        bucket = self._buckets[key] = [float(self.burst), now]
+        return bucket
+
+
+class TrustedProxies:
+    """Which peers may name the client in `X-Forwarded-For`: addresses or networks."""
+
+    def __init__(self, entries: Iterable[str]):
+        networks = [ipaddress.ip_network(entry, strict=False) for entry in entries]
+        self._addresses = frozenset(str(n.network_address) for n in networks
+                                    if n.num_addresses == 1)
+        self._networks = tuple(n for n in networks if n.num_addresses > 1)
+
+    def __bool__(self) -> bool:
+        return bool(self._addresses or self._networks)
+
+    def __contains__(self, address: str) -> bool:
+        if address in self._addresses:
+            return True
+        if not self._networks:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self._networks)
+
+    def client_of(self, peer: str, forwarded_for: str | None) -> str:
+        """The client: the peer itself, or the nearest untrusted hop its proxies name."""
+        if forwarded_for is None or peer not in self:
+            return peer
+        hops = [hop.strip() for hop in forwarded_for.split(",")]
+        for hop in reversed(hops):
+            if hop and hop not in self:
+                return hop
+        return hops[0] or peer
+
+
+class RateLimit:
+    """Answers 429 with `Retry-After` to a client over its rate on the ingest endpoints."""
+
+    def __init__(self, app: ASGIApp, buckets: TokenBuckets, trusted_proxies: TrustedProxies):
+        self.app = app
+        self.buckets = buckets
+        self.proxies = trusted_proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in INGEST_PATHS:
+            wait = self.buckets.take(self._client(scope))
+            if wait:
+                response = error_response(
+                    429, "rate_limited", "too many requests from this address; retry later",
+                    {"Retry-After": str(max(1, math.ceil(wait)))})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _client(self, scope: Scope) -> str:
+        peer = scope["client"][0] if scope.get("client") else ""
+        if not self.proxies:
+            return peer
+        return self.proxies.client_of(peer, _forwarded_for(scope))
+
+
+def _forwarded_for(scope: Scope) -> str | None:
+    """Every `X-Forwarded-For` header, joined: a proxy may add its own rather than append."""
+    values = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
+    return ", ".join(values) if values else None

@@ -1,0 +1,74 @@
+"""What each shard file holds, read from the files directly: `tracker stats` and scrape-time gauges.
+
+Reads use read-only connections; in WAL mode they see the last commit and
+never block the service's writers, so this works while the service runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import apsw
+
+from tracker import migrations, shard
+
+COUNT_MOVEMENTS = "SELECT count(*) FROM movements"
+COUNT_SESSIONS = "SELECT count(*) FROM sessions"
+
+
+@dataclass(frozen=True)
+class ShardStats:
+    name: str
+    movements: int
+    sessions: int
+    file_bytes: int
+    wal_bytes: int
+    schema_version: int
+
+
+def file_sizes(path: Path) -> tuple[int, int] | None:
+    """Bytes of the shard file and of its WAL (0 when there is none); None when the file is missing."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    try:
+        wal = path.with_name(path.name + "-wal").stat().st_size
+    except OSError:
+        wal = 0
+    return size, wal
+
+
+def count_sessions(conn: apsw.Connection) -> int:
+    return conn.execute(COUNT_SESSIONS).fetchone()[0]
+
+
+def shard_stats(path: Path) -> ShardStats:
+    """Counts and sizes of one shard file; raises apsw.Error when it cannot be read."""
+    sizes = file_sizes(path) or (0, 0)
+    conn = shard.open_connection(path, readonly=True)
+    try:
+        movements = conn.execute(COUNT_MOVEMENTS).fetchone()[0]
+        return ShardStats(path.name, movements, count_sessions(conn), sizes[0], sizes[1],
+                          migrations.current_version(conn))
+    finally:
+        conn.close()
+
+
+def table(rows: list[ShardStats]) -> list[str]:
+    """Aligned lines: one per shard, then the totals."""
+    header = ("shard", "movements", "sessions", "file bytes", "wal bytes", "schema")
+    lines = [header] + [_cells(row) for row in rows]
+    total = ShardStats("total", sum(r.movements for r in rows), sum(r.sessions for r in rows),
+                       sum(r.file_bytes for r in rows), sum(r.wal_bytes for r in rows), 0)
+    versions = sorted({r.schema_version for r in rows})
+    lines.append(_cells(total)[:-1] + (",".join(map(str, versions)),))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                      for i, (cell, w) in enumerate(zip(line, widths))) for line in lines]
+
+
+def _cells(row: ShardStats) -> tuple[str, ...]:
+    return (row.name, str(row.movements), str(row.sessions), str(row.file_bytes),
+            str(row.wal_bytes), str(row.schema_version))
