@@ -65,8 +65,20 @@ GROUP BY path
 """
 
 ENTITIES = "SELECT n FROM activity_counts WHERE kind = ? AND event = ?"
-FIRST_FROM = "SELECT count(*) FROM activity_spans WHERE kind = ? AND event = ? AND first >= ?"
-LAST_BEFORE = "SELECT count(*) FROM activity_spans WHERE kind = ? AND event = ? AND last < ?"
+
+# Per span column: its smallest and largest value, and how many entities have
+# it before or at/after an instant (each an index search on that column).
+SPAN_COLUMNS = ("first", "last")
+SPAN_BOUNDS = {column: f"""
+SELECT (SELECT min({column}) FROM activity_spans WHERE kind = ?1 AND event = ?2),
+       (SELECT max({column}) FROM activity_spans WHERE kind = ?1 AND event = ?2)
+""" for column in SPAN_COLUMNS}
+SPANS_BEFORE = {column: f"""
+SELECT count(*) FROM activity_spans WHERE kind = ? AND event = ? AND {column} < ?
+""" for column in SPAN_COLUMNS}
+SPANS_FROM = {column: f"""
+SELECT count(*) FROM activity_spans WHERE kind = ? AND event = ? AND {column} >= ?
+""" for column in SPAN_COLUMNS}
 GAPS_ACROSS = """
 SELECT count(*) FROM activity_gaps WHERE kind = ? AND event = ? AND next >= ? AND prev < ?
 """
@@ -177,14 +189,31 @@ def _raw(conn: apsw.Connection, start: int, end: int, event: str | None) -> list
 
 
 def _active(conn: apsw.Connection, kind: int, event: str, start: int, end: int) -> int:
-    """Entities with a movement in [start, end), for end - start >= GAP_MS (see rollups)."""
+    """Entities with a movement in [start, end), for end - start >= GAP_MS (see rollups).
+
+    Those that began before the end, less those done before the start, less
+    those with a gap across the whole window.
+    """
     row = conn.execute(ENTITIES, (kind, event)).fetchone()
     if row is None:
         return 0
-    later = conn.execute(FIRST_FROM, (kind, event, end)).fetchone()[0]
-    earlier = conn.execute(LAST_BEFORE, (kind, event, start)).fetchone()[0]
+    began = _spans_before(conn, "first", kind, event, end, row[0])
+    done = _spans_before(conn, "last", kind, event, start, row[0])
     absent = conn.execute(GAPS_ACROSS, (kind, event, end, start)).fetchone()[0]
-    return row[0] - later - earlier - absent
+    return began - done - absent
+
+
+def _spans_before(conn: apsw.Connection, column: str, kind: int, event: str, at: int,
+                  total: int) -> int:
+    """How many entities have `column` before `at`, counting the index on the smaller side.
+
+    Windows ending now would otherwise count nearly every entity; the side
+    nearer to `at` within the column's range is the one likely to hold fewer.
+    """
+    low, high = conn.execute(SPAN_BOUNDS[column], (kind, event)).fetchone()
+    if at - low <= high - at:
+        return conn.execute(SPANS_BEFORE[column], (kind, event, at)).fetchone()[0]
+    return total - conn.execute(SPANS_FROM[column], (kind, event, at)).fetchone()[0]
 
 
 def pieces(cuts: list[int]) -> list[tuple[int, int, int]]:
