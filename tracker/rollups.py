@@ -32,6 +32,8 @@ HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 GRAINS = (MINUTE, QUARTER, HOUR, DAY)
 
+# Migration 3 builds the rollups with these values; changing either needs a
+# migration that rebuilds them.
 GAP_MS = HOUR
 PAGE_VIEW = "page_view"
 
