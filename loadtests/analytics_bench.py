@@ -130,6 +130,7 @@ def measure_queries(data_dir: Path, shards: int, users: int, repeats: int, port:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
                               headers={"Authorization": f"Bearer {TOKEN}"})
         rng = random.Random(2)
+        day_back = int(time.time() * 1000) - 20 * DAY
 
         def one_user(time_range: str):
             return lambda i: {"timeRange": time_range, "userId": f"user-{rng.randrange(users)}"}
@@ -141,6 +142,8 @@ def measure_queries(data_dir: Path, shards: int, users: int, repeats: int, port:
             ("global 24h", lambda i: {"timeRange": "24h"}, repeats),
             ("global 30d", lambda i: {"timeRange": "30d"}, repeats),
             ("global 30d tz=Asia/Kolkata", lambda i: {"timeRange": "30d", "tz": "Asia/Kolkata"},
+             repeats),
+            ("global one day, 20 days back", lambda i: {"from": day_back, "to": day_back + DAY},
              repeats),
         ]
         latencies(client, cases[4][1], 3)  # warm the reader connections and page cache
