@@ -72,9 +72,10 @@ def test_every_select_is_an_index_search(make_client, data_dir):
 
     issued = {" ".join(sql.split()) for sql in statements}
     for name in ("USER_MOVEMENTS", "WINDOW_MOVEMENTS", "SLOT_TOTALS", "EVENT_TOTALS", "PAGE_TOTALS",
-                 "ENTITIES", "GAPS_ACROSS"):
+                 "ENTITIES", "GAP_BOUNDS"):
         assert " ".join(getattr(analytics, name).split()) in issued, name
-    for counts in (analytics.SPAN_BOUNDS, analytics.SPANS_BEFORE, analytics.SPANS_FROM):
+    for counts in (analytics.SPAN_BOUNDS, analytics.SPANS_BEFORE, analytics.SPANS_FROM,
+                   analytics.GAPS_ACROSS):
         for sql in counts.values():
             assert " ".join(sql.split()) in issued, sql
     for sql in (queries.LIST_MOVEMENTS, rollups.SELECT_SPAN, rollups.GAP_BEFORE):

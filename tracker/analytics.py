@@ -79,9 +79,16 @@ SELECT count(*) FROM activity_spans WHERE kind = ? AND event = ? AND {column} < 
 SPANS_FROM = {column: f"""
 SELECT count(*) FROM activity_spans WHERE kind = ? AND event = ? AND {column} >= ?
 """ for column in SPAN_COLUMNS}
-GAPS_ACROSS = """
-SELECT count(*) FROM activity_gaps WHERE kind = ? AND event = ? AND next >= ? AND prev < ?
+# Gaps running from before an instant to at or after another, searched from
+# whichever end holds fewer (each end has its index).
+GAP_BOUNDS = """
+SELECT (SELECT min(prev) FROM activity_gaps WHERE kind = ?1 AND event = ?2),
+       (SELECT max(next) FROM activity_gaps WHERE kind = ?1 AND event = ?2)
 """
+GAPS_ACROSS = {index: f"""
+SELECT count(*) FROM activity_gaps INDEXED BY {index}
+WHERE kind = ? AND event = ? AND next >= ? AND prev < ?
+""" for index in ("idx_gaps_prev", "idx_gaps_next")}
 
 
 @dataclass(frozen=True)
@@ -199,8 +206,7 @@ def _active(conn: apsw.Connection, kind: int, event: str, start: int, end: int) 
         return 0
     began = _spans_before(conn, "first", kind, event, end, row[0])
     done = _spans_before(conn, "last", kind, event, start, row[0])
-    absent = conn.execute(GAPS_ACROSS, (kind, event, end, start)).fetchone()[0]
-    return began - done - absent
+    return began - done - _gaps_across(conn, kind, event, start, end)
 
 
 def _spans_before(conn: apsw.Connection, column: str, kind: int, event: str, at: int,
@@ -214,6 +220,14 @@ def _spans_before(conn: apsw.Connection, column: str, kind: int, event: str, at:
     if at - low <= high - at:
         return conn.execute(SPANS_BEFORE[column], (kind, event, at)).fetchone()[0]
     return total - conn.execute(SPANS_FROM[column], (kind, event, at)).fetchone()[0]
+
+
+def _gaps_across(conn: apsw.Connection, kind: int, event: str, start: int, end: int) -> int:
+    low, high = conn.execute(GAP_BOUNDS, (kind, event)).fetchone()
+    if low is None:
+        return 0
+    index = "idx_gaps_prev" if start - low <= high - end else "idx_gaps_next"
+    return conn.execute(GAPS_ACROSS[index], (kind, event, end, start)).fetchone()[0]
 
 
 def pieces(cuts: list[int]) -> list[tuple[int, int, int]]:

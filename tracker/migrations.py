@@ -89,6 +89,7 @@ CREATE TABLE activity_gaps (
   PRIMARY KEY (kind, event, userId, sessionId, prev)
 ) WITHOUT ROWID;
 CREATE INDEX idx_gaps_next ON activity_gaps(kind, event, next, prev);
+CREATE INDEX idx_gaps_prev ON activity_gaps(kind, event, prev, next);
 CREATE TABLE activity_counts (
   kind INTEGER NOT NULL, event TEXT NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY (kind, event)
