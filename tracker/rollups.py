@@ -57,9 +57,18 @@ SELECT first, last FROM activity_spans
 WHERE kind = ? AND event = ? AND userId = ? AND sessionId = ?
 """
 
-SAVE_SPAN = """
+INSERT_SPAN = """
 INSERT INTO activity_spans(kind, event, userId, sessionId, first, last) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT DO UPDATE SET first = excluded.first, last = excluded.last
+"""
+
+# Only the columns that moved are assigned: SQLite rewrites the index entry of
+# every assigned indexed column, changed or not, and that is a page write.
+MOVE_LAST = """
+UPDATE activity_spans SET last = ? WHERE kind = ? AND event = ? AND userId = ? AND sessionId = ?
+"""
+
+MOVE_FIRST = """
+UPDATE activity_spans SET first = ? WHERE kind = ? AND event = ? AND userId = ? AND sessionId = ?
 """
 
 COUNT_ENTITY = """
@@ -144,7 +153,13 @@ def _extend(conn: apsw.Connection, entity: Entity, stamps: list[int]) -> None:
             first = stamp
         elif first < stamp < last:
             _split_gap(conn, entity, stamp)
-    conn.execute(SAVE_SPAN, (*entity, first, last))
+    if span is None:
+        conn.execute(INSERT_SPAN, (*entity, first, last))
+        return
+    if first != span[0]:
+        conn.execute(MOVE_FIRST, (first, *entity))
+    if last != span[1]:
+        conn.execute(MOVE_LAST, (last, *entity))
 
 
 def _add_gap(conn: apsw.Connection, entity: Entity, prev: int, next_: int) -> None:

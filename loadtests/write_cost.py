@@ -1,0 +1,77 @@
+"""What one movement costs the write path: WAL pages and time per movement, one shard.
+
+    python loadtests/write_cost.py --prefill 200000 --batch 100
+
+Fills a shard through `writes.store_movements` (movements, sessions and
+rollups, as ingest writes them), then times transactions of random users
+and counts the WAL frames each commit wrote. Random users are the worst
+case: nothing coalesces within a transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import apsw
+
+from tracker import shard, writes
+
+DAY = 86_400_000
+
+
+def random_rows(count: int, start: int, users: int, spacing_ms: int) -> list[writes.Row]:
+    rows = []
+    for i in range(count):
+        user = random.randrange(users)
+        timestamp = start + i * spacing_ms
+        rows.append(writes.Row(f"user-{user}", f"s-{user}-{timestamp // 1_800_000}", timestamp,
+                               random.choice(("page_view", "click", "scroll")),
+                               f'{{"path":"/p/{random.randrange(30)}"}}', uuid.uuid4().hex))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prefill", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=100, help="movements per transaction")
+    parser.add_argument("--transactions", type=int, default=60)
+    parser.add_argument("--users", type=int, default=100_000 // 16, help="users in this shard")
+    args = parser.parse_args()
+    random.seed(7)
+    with tempfile.TemporaryDirectory(prefix="tracker-write-cost-") as temp:
+        path = Path(temp) / "shard.sqlite"
+        shard.create_or_upgrade(path)
+        conn = shard.open_connection(path, "full")
+        frames: list[int] = []
+        conn.set_wal_hook(lambda _c, _name, pages: (frames.append(pages), apsw.SQLITE_OK)[1])
+        now = int(time.time() * 1000)
+        days = 20
+        per_day = args.prefill // days
+        for day in range(days):
+            conn.execute("BEGIN")
+            writes.store_movements(conn, random_rows(per_day, now - (days - day) * DAY, args.users, 37))
+            conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        frames.clear()
+        started = time.perf_counter()
+        for i in range(args.transactions):
+            rows = random_rows(args.batch, now + i * args.batch * 37, args.users, 37)
+            conn.execute("BEGIN IMMEDIATE")
+            writes.store_movements(conn, rows)
+            conn.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        conn.close()
+    moved = args.batch * args.transactions
+    written = sum(b - a for a, b in zip([0] + frames[:-1], frames) if b > a)
+    print(f"prefill {args.prefill:,}, batches of {args.batch}: {written / moved:.2f} WAL frames "
+          f"per movement, {elapsed / moved * 1e6:.0f} us per movement, {moved / elapsed:,.0f} movements/s "
+          "(one writer thread)")
+
+
+if __name__ == "__main__":
+    main()
