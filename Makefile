@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test install clean
+.PHONY: serve test install clean bench bench-growth load
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,26 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+HOST ?= http://127.0.0.1:8000
+USERS ?= 200
+SPAWN ?= 20
+DURATION ?= 60s
+TOKEN ?= $(shell cat shards/read-token 2>/dev/null)
+
+bench: $(STAMP)
+	$(BIN)/python loadtests/bench.py
+
+bench-growth: $(STAMP)
+	$(BIN)/python loadtests/bench.py growth --movements 10000000
+
+$(VENV)/.load-installed: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[load]'
+	touch $@
+
+load: $(VENV)/.load-installed
+	TRACKER_READ_TOKEN=$(TOKEN) $(BIN)/locust -f loadtests/locustfile.py --headless \
+		-H $(HOST) -u $(USERS) -r $(SPAWN) -t $(DURATION) --only-summary
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,247 @@
+"""Ingest benchmark: tracker against a bare Starlette ceiling, driven by wrk on 127.0.0.1.
+
+    python loadtests/bench.py                 # the full matrix, ~4 minutes
+    python loadtests/bench.py --seconds 5     # shorter runs
+    python loadtests/bench.py growth --movements 10000000
+
+Each scenario starts its server with a fresh data directory, warms up, then
+runs wrk for a fixed time. It prints one table and writes it as JSON. After
+each tracker run the server is stopped and the movements stored are counted
+in the shard files: every acknowledged event must be there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import apsw
+
+HERE = Path(__file__).resolve().parent
+TRACK_LUA = HERE / "wrk" / "track.lua"
+RESULTS = HERE / "results"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    target: str  # "ceiling" or "tracker"
+    events: int  # per request
+    workers: int
+    sync: str = "-"
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    workers: int
+    sync: str
+    events_per_request: int
+    requests_per_s: float
+    events_per_s: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+    peak_rss_mb_per_worker: list[float]
+    acknowledged: int
+    stored: int | None
+
+
+def matrix() -> list[Scenario]:
+    scenarios = [Scenario("ceiling single", "ceiling", 1, w) for w in (1, 2)]
+    scenarios += [Scenario("ceiling batch50", "ceiling", 50, w) for w in (1, 2)]
+    for events, label in ((1, "single"), (50, "batch50")):
+        for workers in (1, 2):
+            for sync in ("full", "normal"):
+                scenarios.append(Scenario(f"tracker {label}", "tracker", events, workers, sync))
+    return scenarios
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk (Debian package)...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    return shutil.which("wrk") or "wrk"
+
+
+def start_server(scenario: Scenario, port: int, data_dir: Path) -> subprocess.Popen:
+    python = sys.executable
+    if scenario.target == "ceiling":
+        command = [python, "-m", "uvicorn", "ceiling_app:app", "--app-dir", str(HERE),
+                   "--host", "127.0.0.1", "--port", str(port), "--workers", str(scenario.workers),
+                   "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+                   "--no-server-header", "--log-level", "warning"]
+    else:
+        command = [python, "-m", "tracker", "serve", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(scenario.workers), "--data-dir", str(data_dir)]
+    env = {**os.environ, "TRACKER_RATE_LIMIT": "0", "TRACKER_SHARDS": "16",
+           "TRACKER_SYNC": scenario.sync if scenario.sync != "-" else "full"}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_healthy(port, process)
+    return process
+
+
+def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: b\r\n\r\n")
+                if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+def run_wrk(wrk: str, port: int, events: int, seconds: float, connections: int) -> dict:
+    env = {**os.environ, "EVENTS": str(events)}
+    result = subprocess.run(
+        [wrk, "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency",
+         "-s", str(TRACK_LUA), f"http://127.0.0.1:{port}"],
+        env=env, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    line = next(l for l in result.stdout.splitlines() if l.startswith("RESULT "))
+    return json.loads(line.removeprefix("RESULT "))
+
+
+def worker_pids(process: subprocess.Popen) -> list[int]:
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    pids = [int(pid) for pid in children if _is_python(int(pid))]
+    return pids or [process.pid]
+
+
+def _is_python(pid: int) -> bool:
+    """A uvicorn worker, not multiprocessing's resource tracker."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"python" in command and b"resource_tracker" not in command
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def stored_movements(data_dir: Path) -> int:
+    total = 0
+    for path in sorted(data_dir.glob("shard-*.sqlite")):
+        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+        total += conn.execute("SELECT count(*) FROM movements").fetchone()[0]
+        conn.close()
+    return total
+
+
+def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
+                 connections: int) -> Outcome:
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="tracker-bench-") as temp:
+        data_dir = Path(temp) / "data"
+        process = start_server(scenario, port, data_dir)
+        try:
+            warm = run_wrk(wrk, port, scenario.events, warmup, connections)
+            measured = run_wrk(wrk, port, scenario.events, seconds, connections)
+            rss = [round(peak_rss_mb(pid), 1) for pid in worker_pids(process)]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
+        stored = stored_movements(data_dir) if scenario.target == "tracker" else None
+    acknowledged = warm["acknowledged"] + measured["acknowledged"]
+    return Outcome(
+        scenario=scenario.name, workers=scenario.workers, sync=scenario.sync,
+        events_per_request=scenario.events,
+        requests_per_s=round(measured["requests"] / measured["seconds"], 1),
+        events_per_s=round(measured["acknowledged"] / measured["seconds"], 1),
+        p50_ms=round(measured["p50_ms"], 2), p99_ms=round(measured["p99_ms"], 2),
+        non_2xx=measured["non2xx"], socket_errors=measured["socket_errors"],
+        peak_rss_mb_per_worker=rss, acknowledged=acknowledged, stored=stored)
+
+
+def print_table(outcomes: list[Outcome]) -> None:
+    header = (f"{'scenario':<16} {'workers':>7} {'sync':>6} {'req/s':>9} {'events/s':>10} "
+              f"{'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'RSS MB/worker':>14} {'acked':>9} {'stored':>9}")
+    print(header)
+    print("-" * len(header))
+    for o in outcomes:
+        rss = "/".join(f"{r:.0f}" for r in o.peak_rss_mb_per_worker)
+        stored = "-" if o.stored is None else str(o.stored)
+        print(f"{o.scenario:<16} {o.workers:>7} {o.sync:>6} {o.requests_per_s:>9,.0f} "
+              f"{o.events_per_s:>10,.0f} {o.p50_ms:>8.2f} {o.p99_ms:>8.2f} {o.non_2xx:>8} "
+              f"{rss:>14} {o.acknowledged:>9} {stored:>9}")
+
+
+def machine() -> dict:
+    memory = next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal"))
+    return {"cores": os.cpu_count(), "memory_gib": round(int(memory.split()[1]) / 2**20, 1),
+            "python": sys.version.split()[0], "sqlite": apsw.sqlite_lib_version()}
+
+
+def ingest_matrix(args: argparse.Namespace) -> int:
+    wrk = ensure_wrk()
+    outcomes = []
+    for scenario in matrix():
+        if args.only and args.only not in scenario.name:
+            continue
+        print(f"running {scenario.name}, {scenario.workers} worker(s), sync {scenario.sync}...",
+              file=sys.stderr, flush=True)
+        outcomes.append(run_scenario(wrk, scenario, args.seconds, args.warmup, args.connections))
+    print_table(outcomes)
+    lost = [o for o in outcomes if o.stored is not None and o.stored < o.acknowledged]
+    RESULTS.mkdir(exist_ok=True)
+    report = {"machine": machine(), "seconds": args.seconds, "connections": args.connections,
+              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "results": [asdict(o) for o in outcomes]}
+    out = RESULTS / "bench.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nmachine: {report['machine']}; written to {out}")
+    if lost:
+        print(f"ACKNOWLEDGED EVENTS MISSING in: {[o.scenario for o in lost]}")
+        return 1
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15, help="measured time per scenario")
+    parser.add_argument("--warmup", type=float, default=3, help="warm-up time per scenario")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--only", help="run only scenarios whose name contains this")
+    sub = parser.add_subparsers(dest="mode")
+    growth_parser = sub.add_parser("growth", help="ingest many movements through the store, rate per million")
+    growth_parser.add_argument("--movements", type=int, default=10_000_000)
+    growth_parser.add_argument("--batch", type=int, default=50)
+    args = parser.parse_args()
+    if args.mode == "growth":
+        from growth import run_growth
+        return run_growth(args.movements, args.batch)
+    return ingest_matrix(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
