@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import socket
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -65,6 +67,12 @@ class Writers:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._post, args=(n,)) for n in range(threads)]
+
+    def wait_for(self, acknowledged: int, timeout: float = 60) -> None:
+        """Until this many events were acknowledged (however slow a shared machine is)."""
+        deadline = time.monotonic() + timeout
+        while len(self.acknowledged) < acknowledged and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def __enter__(self) -> Writers:
         for thread in self._threads:
@@ -157,3 +165,28 @@ class Flood:
             elif "retry-after:" not in head:
                 self.missing_retry_after += 1
         writer.close()
+
+
+@contextlib.contextmanager
+def saturated_writer(client, shard: int = 0):
+    """Shard `shard`'s writer busy in a job of ours and its queue full, until the block exits.
+
+    The queue is filled to exactly its limit, counting whatever else (the
+    alarm loop's start-up pass) queued meanwhile, so the next job is refused.
+    """
+    writer = client.app.state.store.writers[shard]
+    limit = client.app.state.config.queue_limit
+    release = threading.Event()
+    client.portal.call(_submit, writer, lambda conn: release.wait(30))
+    while writer.queued_events:  # until the writer has taken the blocking job
+        time.sleep(0.01)
+    while writer.queued_events < limit:
+        client.portal.call(_submit, writer, lambda conn: None)
+    try:
+        yield writer
+    finally:
+        release.set()
+
+
+async def _submit(writer, work) -> None:
+    writer.submit(work)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
-from helpers import movement, same_shard_user
+from helpers import movement, same_shard_user, saturated_writer
 
 NOW = lambda: int(time.time() * 1000)  # noqa: E731
 
@@ -109,24 +108,12 @@ def test_batch_with_one_bad_event_stores_nothing(client):
     assert stored(client, "u1") == []
 
 
-def test_full_writer_queue_answers_503_with_retry_after(make_client):
+def test_full_writer_queue_answers_503_then_recovers(make_client):
     client = make_client(TRACKER_QUEUE_LIMIT="5", TRACKER_SHARDS="1")
-    writer = client.app.state.store.writers[0]
-    release = threading.Event()
-    client.portal.call(_submit, writer, lambda conn: release.wait(10), 1)
-    while writer.queued_events:  # the writer has taken the blocking job
-        time.sleep(0.01)
-    client.portal.call(_submit, writer, lambda conn: None, 5)
-    try:
+    with saturated_writer(client):
         response = client.post("/track", json={"events": [movement()] * 3})
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "1"
         assert response.json()["error"] == "overloaded"
-    finally:
-        release.set()
     assert client.post("/track", json=movement()).status_code == 200
     assert len(stored(client, "u1")) == 1
-
-
-async def _submit(writer, work, weight):
-    writer.submit(work, weight)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import select
 import socket
-import threading
 import time
 from typing import Iterator
 
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import TOKEN, movement, service_env
+from helpers import TOKEN, movement, saturated_writer, service_env
 from tracker.app import create_app
 from tracker.config import Config
 
@@ -197,22 +196,10 @@ def test_429_rate_limited_with_retry_after(make_client):
 
 def test_503_overloaded_with_retry_after(make_client):
     client = make_client(TRACKER_QUEUE_LIMIT="1", TRACKER_SHARDS="1")
-    writer = client.app.state.store.writers[0]
-    release = threading.Event()
-    client.portal.call(_submit, writer, lambda conn: release.wait(10))
-    while writer.queued_events:  # the writer has taken the blocking job and waits in it
-        time.sleep(0.01)
-    client.portal.call(_submit, writer, lambda conn: None)
-    try:
+    with saturated_writer(client):
         response = client.post("/track", json=movement())
         assert response.status_code == 503 and response.json()["error"] == "overloaded"
         assert int(response.headers["Retry-After"]) >= 1
-    finally:
-        release.set()
-
-
-async def _submit(writer, work) -> None:
-    writer.submit(work)
 
 
 def test_body_streamed_over_limit_is_cut_off_without_reading_it_all(tracker_server):
