@@ -76,17 +76,19 @@ CREATE TABLE rollup_pages (
   grain INTEGER NOT NULL, start INTEGER NOT NULL, path TEXT NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY (grain, start, path)
 ) WITHOUT ROWID;
+-- Entity rows are keyed user first: the four entities one movement touches
+-- (the user and its session, overall and for the event) share a leaf page.
 CREATE TABLE activity_spans (
   kind INTEGER NOT NULL, event TEXT NOT NULL, userId TEXT NOT NULL, sessionId TEXT NOT NULL,
   first INTEGER NOT NULL, last INTEGER NOT NULL,
-  PRIMARY KEY (kind, event, userId, sessionId)
+  PRIMARY KEY (userId, sessionId, kind, event)
 ) WITHOUT ROWID;
 CREATE INDEX idx_spans_first ON activity_spans(kind, event, first);
 CREATE INDEX idx_spans_last ON activity_spans(kind, event, last);
 CREATE TABLE activity_gaps (
   kind INTEGER NOT NULL, event TEXT NOT NULL, userId TEXT NOT NULL, sessionId TEXT NOT NULL,
   prev INTEGER NOT NULL, next INTEGER NOT NULL,
-  PRIMARY KEY (kind, event, userId, sessionId, prev)
+  PRIMARY KEY (userId, sessionId, kind, event, prev)
 ) WITHOUT ROWID;
 CREATE INDEX idx_gaps_next ON activity_gaps(kind, event, next, prev);
 CREATE INDEX idx_gaps_prev ON activity_gaps(kind, event, prev, next);
