@@ -43,7 +43,8 @@ async def _export_lines(
     store: Store, index: int, query: queries.MovementFilter, sessions: list[schemas.Session],
     movements: list[schemas.Movement], after: tuple[int, int] | None,
 ) -> AsyncIterator[bytes]:
-    yield b"".join(_line(schemas.ExportedSession, session) for session in sessions)
+    if sessions:
+        yield b"".join(_line(schemas.ExportedSession, session) for session in sessions)
     while True:
         yield b"".join(_line(schemas.ExportedMovement, movement) for movement in movements)
         if after is None:
