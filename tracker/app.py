@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from tracker import errors, logs, openapi
 from tracker.alarm import AlarmLoop
-from tracker.api import analytics, ingest, ops, reads
+from tracker.api import analytics, ingest, ops, reads, users
 from tracker.auth import resolve_read_token
 from tracker.config import Config
 from tracker.cors import Cors, CorsPolicy
@@ -32,6 +32,8 @@ ROUTES = [
     Route("/session", reads.get_session, methods=["GET"]),
     Route("/movements", reads.list_movements, methods=["GET"]),
     Route("/analytics", analytics.analytics, methods=["GET"]),
+    Route("/users/{userId}/export", users.export_user, methods=["GET"]),
+    Route("/users/{userId}", users.erase_user, methods=["DELETE"]),
     Route("/healthz", ops.healthz, methods=["GET"]),
     Route("/readyz", ops.readyz, methods=["GET"]),
     Route("/tracker.js", ops.client_js, methods=["GET"]),

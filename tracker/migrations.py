@@ -136,10 +136,14 @@ def _backfill_entities() -> str:
     return "\n".join(statements)
 
 
+# A user's sessions, for that user's export and erasure.
+SESSIONS_BY_USER = "CREATE INDEX idx_sessions_user ON sessions(userId);"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base_schema", BASE_SCHEMA),
     Migration(2, "ingest_indexes", INGEST_INDEXES),
     Migration(3, "rollups", ROLLUP_TABLES + BACKFILL_COUNTS + _backfill_entities()),
+    Migration(4, "sessions_by_user", SESSIONS_BY_USER),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -64,6 +64,14 @@ def find_session(
 
 def list_movements(conn: apsw.Connection, query: MovementFilter) -> tuple[list[Movement], str | None]:
     """One page of a user's movements and the cursor of the next page (None at the end)."""
+    movements, after = movements_page(conn, query)
+    return movements, None if after is None else encode_cursor(*after)
+
+
+def movements_page(
+    conn: apsw.Connection, query: MovementFilter
+) -> tuple[list[Movement], tuple[int, int] | None]:
+    """One page of a user's movements and the key the next page starts after (None at the end)."""
     params = (
         query.user_id, query.start, query.end, *query.after, query.event, query.event,
         query.limit + 1,
@@ -75,7 +83,7 @@ def list_movements(conn: apsw.Connection, query: MovementFilter) -> tuple[list[M
         for _id, user, session, ts, event, data, event_id in page
     ]
     more = len(rows) > query.limit
-    return movements, encode_cursor(page[-1][3], page[-1][0]) if more else None
+    return movements, (page[-1][3], page[-1][0]) if more else None
 
 
 def encode_cursor(timestamp: int, row_id: int) -> str:

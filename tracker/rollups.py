@@ -90,6 +90,19 @@ DROP_GAP = """
 DELETE FROM activity_gaps WHERE kind = ? AND event = ? AND userId = ? AND sessionId = ? AND prev = ?
 """
 
+# Erasing a user: counts go down, and rows that reach zero go, so that the
+# tables hold exactly what ingest of the remaining movements would have made.
+SUBTRACT_EVENTS = "UPDATE rollup_events SET n = n - ? WHERE grain = ? AND start = ? AND event = ?"
+DROP_EMPTY_EVENTS = "DELETE FROM rollup_events WHERE grain = ? AND start = ? AND event = ? AND n = 0"
+SUBTRACT_PAGES = "UPDATE rollup_pages SET n = n - ? WHERE grain = ? AND start = ? AND path = ?"
+DROP_EMPTY_PAGES = "DELETE FROM rollup_pages WHERE grain = ? AND start = ? AND path = ? AND n = 0"
+
+ENTITY_KINDS = "SELECT kind, event FROM activity_counts"
+DROP_USER_GAPS = "DELETE FROM activity_gaps WHERE kind = ? AND event = ? AND userId = ?"
+DROP_USER_SPANS = "DELETE FROM activity_spans WHERE kind = ? AND event = ? AND userId = ?"
+UNCOUNT_ENTITIES = "UPDATE activity_counts SET n = n - ? WHERE kind = ? AND event = ?"
+DROP_EMPTY_ENTITY_COUNT = "DELETE FROM activity_counts WHERE kind = ? AND event = ? AND n = 0"
+
 Entity = tuple[int, str, str, str]  # kind, event, userId, sessionId
 
 
@@ -114,17 +127,46 @@ def record(conn: apsw.Connection, rows: Iterable) -> None:
 
 
 def _add_counts(conn: apsw.Connection, rows: list) -> None:
-    events: Counter = Counter()
-    pages: Counter = Counter()
-    for row in rows:
-        path = page_path(row.event, row.data)
-        for grain in GRAINS:
-            start = row.timestamp - row.timestamp % grain
-            events[(grain, start, row.event)] += 1
-            if path is not None:
-                pages[(grain, start, path)] += 1
+    events, pages = _slot_counts((row.timestamp, row.event, page_path(row.event, row.data))
+                                 for row in rows)
     conn.executemany(ADD_EVENTS, [(*key, n) for key, n in events.items()])
     conn.executemany(ADD_PAGES, [(*key, n) for key, n in pages.items()])
+
+
+def _slot_counts(stamps: Iterable[tuple[int, str, str | None]]) -> tuple[Counter, Counter]:
+    """Movements and page views per (grain, slot start, event or path), from (timestamp, event, path)."""
+    events: Counter = Counter()
+    pages: Counter = Counter()
+    for timestamp, event, path in stamps:
+        for grain in GRAINS:
+            start = timestamp - timestamp % grain
+            events[(grain, start, event)] += 1
+            if path is not None:
+                pages[(grain, start, path)] += 1
+    return events, pages
+
+
+def forget_counts(conn: apsw.Connection, stamps: list[tuple[int, str, str | None]]) -> None:
+    """Take erased movements, as (timestamp, event, page path), out of the additive counts."""
+    events, pages = _slot_counts(stamps)
+    for subtract, drop_empty, counts in ((SUBTRACT_EVENTS, DROP_EMPTY_EVENTS, events),
+                                         (SUBTRACT_PAGES, DROP_EMPTY_PAGES, pages)):
+        conn.executemany(subtract, [(n, *key) for key, n in counts.items()])
+        conn.executemany(drop_empty, list(counts))
+
+
+def forget_entities(conn: apsw.Connection, user_id: str) -> None:
+    """Drop a user's spans and gaps (user and session entities) and uncount them.
+
+    Each (kind, event) pair is an index search on the primary keys, which
+    start with (kind, event, userId); activity_counts lists every pair in use.
+    """
+    for kind, event in conn.execute(ENTITY_KINDS).fetchall():
+        conn.execute(DROP_USER_GAPS, (kind, event, user_id))
+        conn.execute(DROP_USER_SPANS, (kind, event, user_id))
+        if dropped := conn.changes():
+            conn.execute(UNCOUNT_ENTITIES, (dropped, kind, event))
+            conn.execute(DROP_EMPTY_ENTITY_COUNT, (kind, event))
 
 
 def _entities(user_id: str, session_id: str, event: str) -> tuple[Entity, ...]:

@@ -86,6 +86,20 @@ class MovementsPage(msgspec.Struct):
     nextCursor: str | None
 
 
+class ExportedSession(Session, tag_field="type", tag="session"):
+    """A line of a user's export: a Session, marked `"type": "session"`."""
+
+
+class ExportedMovement(Movement, tag_field="type", tag="movement"):
+    """A line of a user's export: a Movement, marked `"type": "movement"`."""
+
+
+class UserErased(msgspec.Struct):
+    userId: str
+    movements: int
+    sessions: int
+
+
 class Totals(msgspec.Struct):
     movements: int
     pageViews: int

@@ -18,7 +18,7 @@ from typing import Any, Callable, TypeVar
 import apsw
 from starlette.concurrency import run_in_threadpool
 
-from tracker import manifest, migrations, shard, writes
+from tracker import manifest, migrations, shard, users, writes
 from tracker.config import Config
 from tracker.writer import CommitStats, ShardWriter
 
@@ -27,6 +27,9 @@ T = TypeVar("T")
 # The alarm loop deletes at most this many sessions per transaction, so that
 # a large backlog never holds a shard's lock for long.
 EXPIRE_CHUNK = 5_000
+
+# Erasing a user takes at most this many of its movements per job (see tracker/users.py).
+ERASE_CHUNK = 2_000
 
 # Threads answering one all-shards read in parallel (apsw releases the GIL
 # inside SQLite, so they overlap on every core).
@@ -129,6 +132,17 @@ class Store:
             total += sum(counts)
             pending = [i for i, count in zip(pending, counts) if count == EXPIRE_CHUNK]
         return total
+
+    async def erase_user(self, user_id: str) -> tuple[int, int]:
+        """Erase a user's movements, sessions and rollups; returns (movements, sessions) removed."""
+        writer = self.writers[self.shard_of(user_id)]
+        movements = 0
+        while True:
+            work = partial(users.erase_some, user_id=user_id, limit=ERASE_CHUNK)
+            erased = await writer.submit(work, ERASE_CHUNK)
+            movements += erased.movements
+            if erased.done:
+                return movements, erased.sessions
 
     async def read(self, index: int, query: Callable[..., T], *args: Any) -> T:
         """Run `query(connection, *args)` on a reader connection of shard `index`."""

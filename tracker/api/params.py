@@ -17,9 +17,16 @@ def text(request: Request, name: str, max_length: int, required: bool = False) -
         if required:
             raise invalid(f"query parameter `{name}` is required")
         return None
+    return _checked(value, f"query parameter `{name}`", max_length)
+
+
+def path_text(request: Request, name: str, max_length: int) -> str:
+    return _checked(request.path_params[name], f"path parameter `{name}`", max_length)
+
+
+def _checked(value: str, what: str, max_length: int) -> str:
     if not 1 <= len(value) <= max_length or CONTROL.search(value):
-        raise invalid(f"query parameter `{name}` must be 1 to {max_length} characters "
-                      "without control characters")
+        raise invalid(f"{what} must be 1 to {max_length} characters without control characters")
     return value
 
 

@@ -1,0 +1,326 @@
+"""A user's own data: GET /users/{userId}/export and DELETE /users/{userId}."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import re
+import threading
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+
+import apsw
+import pytest
+
+from helpers import TOKEN, movement
+from tracker import rollups, store, users
+from test_rollups import LARGE_TABLES, ROLLUP_TABLES
+
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+NOW = int(time.time() * 1000)
+USERS = ["ann", "ben", "cy", "dee"]
+ERASED = "cy"
+
+
+def post_all(client, events: list[dict], batch: int = 500) -> None:
+    for start in range(0, len(events), batch):
+        answer = client.post("/track", json={"events": events[start:start + batch]})
+        assert answer.status_code == 200, answer.text
+
+
+def export_lines(client, user: str) -> list[dict]:
+    answer = client.get(f"/users/{user}/export")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/x-ndjson"
+    assert answer.text.endswith("\n")
+    return [json.loads(line) for line in answer.text.splitlines()]
+
+
+def all_movements(client, user: str) -> list[dict]:
+    found, cursor = [], None
+    while True:
+        params = {"userId": user, "limit": 1000, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/movements", params=params).json()
+        found += page["movements"]
+        if (cursor := page["nextCursor"]) is None:
+            return found
+
+
+def test_export_holds_the_sessions_then_the_movements_newest_first(client):
+    client.post("/session", json={"userId": "u1", "sessionId": "s0", "deviceInfo": {"lang": "en"}})
+    post_all(client, [movement(session="s1", timestamp=NOW - 3 * MINUTE, eventId="e1"),
+                      movement(session="s2", event="page_view", timestamp=NOW - MINUTE,
+                               data={"path": "/a"}),
+                      movement(session="s1", timestamp=NOW - 2 * MINUTE, data={"n": [1, 2]}),
+                      movement(user="u2", session="s9", timestamp=NOW)])
+
+    lines = export_lines(client, "u1")
+
+    assert [line.pop("type") for line in lines] == ["session"] * 3 + ["movement"] * 3
+    sessions = lines[:3]
+    assert [s["sessionId"] for s in sessions] == ["s1", "s2", "s0"]  # by startTime
+    assert sessions[2]["deviceInfo"] == {"lang": "en"}
+    for session in sessions:
+        found = client.get("/session", params={"sessionId": session["sessionId"]}).json()
+        assert found["session"] == session
+    assert lines[3:] == all_movements(client, "u1")
+    assert [m["timestamp"] for m in lines[3:]] == [NOW - MINUTE, NOW - 2 * MINUTE, NOW - 3 * MINUTE]
+
+
+@pytest.mark.parametrize("request_line", [("get", "/users/{}/export"), ("delete", "/users/{}")])
+def test_user_endpoints_need_the_read_token(client, request_line):
+    method, path = request_line
+    client.post("/track", json=movement())
+    answer = getattr(client, method)(path.format("u1"), headers={"Authorization": "Bearer wrong"})
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "unauthorized"
+    assert len(all_movements(client, "u1")) == 1
+
+
+@pytest.mark.parametrize("user", ["x" * 129, "a%00b", "tab%09", "del%7F", "c1%C2%85"])
+@pytest.mark.parametrize("path", ["/users/{}/export", "/users/{}"])
+def test_a_user_id_that_breaks_the_rules_is_a_422(client, user, path):
+    method = client.get if path.endswith("export") else client.delete
+    answer = method(path.format(user))
+    assert answer.status_code == 422
+    assert "userId" in answer.json()["detail"]
+
+
+def test_a_user_id_of_128_characters_is_accepted(client):
+    user = "é" * 128
+    client.post("/track", json=movement(user=user))
+    assert len(export_lines(client, user)) == 2
+    assert client.delete(f"/users/{user}").json() == {"userId": user, "movements": 1, "sessions": 1}
+
+
+def test_export_of_a_user_with_nothing_stored_is_a_404(client):
+    client.post("/track", json=movement(user="someone-else"))
+    answer = client.get("/users/nobody/export")
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "not_found"
+
+
+async def stream_export(app, user: str) -> list[int]:
+    """Drive the app's ASGI interface directly, dropping each chunk once its size is noted."""
+    sizes: list[int] = []
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
+             "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": f"/users/{user}/export", "raw_path": f"/users/{user}/export".encode(),
+             "query_string": b"", "root_path": "", "client": ("testclient", 1),
+             "server": ("testserver", 80),
+             "headers": [(b"authorization", f"Bearer {TOKEN}".encode()), (b"host", b"testserver")]}
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            assert message["status"] == 200
+        elif message.get("body"):
+            sizes.append(len(message["body"]))
+
+    await app(scope, receive, send)
+    return sizes
+
+
+def test_a_large_user_is_exported_page_by_page_and_erased_in_chunks(client):
+    count = 20_000
+    post_all(client, [movement(user="big", session=f"s{i // 1000}", timestamp=NOW - i,
+                               data={"path": f"/page/{i}", "note": "x" * 64}, eventId=f"e{i}")
+                      for i in range(count)])
+
+    tracemalloc.start()
+    try:
+        sizes = client.portal.call(stream_export, client.app, "big")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert len(sizes) >= count // 500
+    assert max(sizes) < sum(sizes) / 20
+    assert peak < sum(sizes) / 4, (peak, sum(sizes))
+
+    erased = client.delete("/users/big").json()
+    assert erased == {"userId": "big", "movements": count, "sessions": 20}
+    assert client.get("/analytics", params={"timeRange": "1h"}).json()["totals"]["movements"] == 0
+
+
+def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch):
+    monkeypatch.setattr(store, "ERASE_CHUNK", 40)
+    jobs: list[int] = []
+    erase_some = users.erase_some
+
+    def counted(conn, user_id, limit):
+        erased = erase_some(conn, user_id, limit)
+        jobs.append(erased.movements)
+        return erased
+
+    monkeypatch.setattr(users, "erase_some", counted)
+    post_all(client, [movement(timestamp=NOW - i) for i in range(100)])
+    assert client.delete("/users/u1").json()["movements"] == 100
+    assert jobs == [40, 40, 20]
+
+
+def dataset(seed: int = 11) -> list[dict]:
+    """Movements of several users: clusters and long gaps, page views with paths, many events."""
+    rng = random.Random(seed)
+    edges = [NOW - span for span in (HOUR, DAY, 7 * DAY, 30 * DAY)]
+    events = []
+    for i in range(1_200):
+        stamp = rng.choice([
+            NOW - rng.randrange(2 * MINUTE, 29 * DAY),
+            NOW - rng.randrange(2 * MINUTE, 55 * MINUTE),
+            NOW - 3 * DAY + rng.randrange(-40 * MINUTE, 40 * MINUTE),
+        ])
+        if any(abs(stamp - edge) < 3 * MINUTE for edge in edges):
+            continue  # windows ending now move between the two services' answers
+        event = rng.choice(["page_view", "page_view", "click", "signup"])
+        data = rng.choice([{"path": "/a"}, {"path": "/b"}, {"path": 3}, {}])
+        user = rng.choice(USERS)
+        events.append(movement(user=user, session=f"{user}-s{rng.randrange(6)}",
+                               event=event, timestamp=stamp, data=data, eventId=f"id-{i}"))
+    return events
+
+
+def user_ids_session(user: str, events: list[dict]) -> str:
+    return next(e["sessionId"] for e in events if e["userId"] == user)
+
+
+def analytics_queries() -> list[dict]:
+    windows = [{"timeRange": r} for r in ("1h", "24h", "7d", "30d")] + [
+        {"from": NOW - 29 * DAY, "to": NOW - DAY}, {"from": NOW - 3 * DAY - 7, "to": NOW - 2 * DAY},
+        {"from": NOW - 3 * DAY - HOUR, "to": NOW - 3 * DAY + HOUR + 12_345}]
+    found = []
+    for window, user, event, zone in itertools.product(
+            windows, [None, ERASED, USERS[0]], [None, "page_view", "click"], [None, "Asia/Kolkata"]):
+        found.append({**window, **({"userId": user} if user else {}),
+                      **({"event": event} if event else {}), **({"tz": zone} if zone else {})})
+    return found
+
+
+def same_answer(left, right, params: dict) -> tuple[dict, dict]:
+    """Both answers without the clock's `from`/`to`; asked again if a bucket edge passed between."""
+    for _ in range(3):
+        answers = [client.get("/analytics", params=params).json() for client in (left, right)]
+        if "timeRange" not in params:
+            return answers[0], answers[1]
+        for answer in answers:
+            del answer["from"], answer["to"]
+        if [p["t"] for p in answers[0]["series"]] == [p["t"] for p in answers[1]["series"]]:
+            break
+    return answers[0], answers[1]
+
+
+def dump_rollups(data_dir: Path) -> list[dict]:
+    dumps = []
+    for path in sorted(data_dir.glob("shard-*.sqlite")):
+        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+        dumps.append({table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
+                      for table in ROLLUP_TABLES})
+        conn.close()
+    return dumps
+
+
+def test_erasure_leaves_what_the_other_users_alone_would_have_made(make_client, data_dir, tmp_path):
+    events = dataset()
+    erased_events = [e for e in events if e["userId"] == ERASED]
+    everyone = make_client()
+    post_all(everyone, events, batch=97)
+    others_dir = tmp_path / "others"
+    others = make_client(TRACKER_DATA_DIR=str(others_dir))
+    post_all(others, [e for e in events if e["userId"] != ERASED], batch=97)
+    erased_sessions = {e["sessionId"] for e in erased_events}
+
+    answer = everyone.delete(f"/users/{ERASED}")
+
+    assert answer.json() == {"userId": ERASED, "movements": len(erased_events),
+                             "sessions": len(erased_sessions)}
+    assert dump_rollups(data_dir) == dump_rollups(others_dir)
+    for params in analytics_queries():
+        left, right = same_answer(everyone, others, params)
+        assert left == right, params
+    assert everyone.get(f"/users/{ERASED}/export").status_code == 404
+    assert all_movements(everyone, ERASED) == []
+    session = {"sessionId": user_ids_session(ERASED, events), "userId": ERASED}
+    assert everyone.get("/session", params=session).status_code == 404
+    again = everyone.post("/track", json={"events": erased_events[:50]}).json()
+    assert again == {"accepted": 50, "duplicates": 0}
+
+
+def test_erasing_again_answers_zeros(client):
+    client.post("/track", json=movement())
+    assert client.delete("/users/u1").json() == {"userId": "u1", "movements": 1, "sessions": 1}
+    assert client.delete("/users/u1").json() == {"userId": "u1", "movements": 0, "sessions": 0}
+
+
+class Poster:
+    """A thread posting one user's movements, noting when each batch was sent and acknowledged."""
+
+    def __init__(self, client, user: str):
+        self.client, self.user = client, user
+        self.batches: list[tuple[float, float, list[str]]] = []
+        self.failures: list[str] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            ids = [uuid.uuid4().hex for _ in range(10)]
+            sent = time.monotonic()
+            answer = self.client.post("/track", json={"events": [
+                movement(user=self.user, eventId=event_id) for event_id in ids]})
+            if answer.status_code != 200:
+                self.failures.append(f"{answer.status_code} {answer.text}")
+            else:
+                self.batches.append((sent, time.monotonic(), ids))
+
+
+def test_erasure_racing_with_ingest_of_the_same_user(client, monkeypatch):
+    monkeypatch.setattr(store, "ERASE_CHUNK", 50)
+    post_all(client, [movement(user="racer", eventId=f"old-{i}") for i in range(1_000)])
+    posters = [Poster(client, "racer") for _ in range(3)]
+    for poster in posters:
+        poster.thread.start()
+    time.sleep(0.3)
+    delete_sent = time.monotonic()
+    answer = client.delete("/users/racer")
+    delete_answered = time.monotonic()
+    time.sleep(0.3)
+    for poster in posters:
+        poster.stop.set()
+        poster.thread.join(10)
+
+    assert answer.status_code == 200 and answer.json()["movements"] >= 1_000
+    batches = [batch for poster in posters for batch in poster.batches]
+    assert [f for poster in posters for f in poster.failures] == []
+    left = {m["eventId"] for m in all_movements(client, "racer")}
+    acknowledged_before = {i for _, acked, ids in batches if acked < delete_sent for i in ids}
+    sent_after = {i for sent, _, ids in batches if sent > delete_answered for i in ids}
+    assert acknowledged_before and sent_after
+    assert not left & acknowledged_before
+    assert not {f"old-{i}" for i in range(1_000)} & left
+    assert sent_after <= left
+    assert left <= {i for _, _, ids in batches for i in ids}
+    totals = client.get("/analytics", params={"userId": "racer", "timeRange": "1h"}).json()["totals"]
+    assert totals["movements"] == len(left)
+    assert totals["users"] == 1
+
+
+def test_every_statement_of_export_and_erasure_is_an_index_search(client, data_dir):
+    client.post("/track", json=movement())
+    statements = [users.USER_SESSIONS, users.ERASABLE_MOVEMENTS, users.DELETE_MOVEMENT,
+                  users.DELETE_USER_SESSIONS, rollups.SUBTRACT_EVENTS, rollups.DROP_EMPTY_EVENTS,
+                  rollups.SUBTRACT_PAGES, rollups.DROP_EMPTY_PAGES, rollups.DROP_USER_GAPS,
+                  rollups.DROP_USER_SPANS, rollups.UNCOUNT_ENTITIES, rollups.DROP_EMPTY_ENTITY_COUNT]
+    conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))
+    for sql in statements:
+        bindings = [1] * sql.count("?")
+        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
+        scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
+        assert not scanned, f"{sql.strip()}\n  plan: {plan}"

@@ -1,0 +1,59 @@
+"""A user's own data: the sessions read for an export, and the write job that erases it.
+
+Erasure runs as a series of jobs on the user's shard writer, each taking up
+to `limit` of the user's movements out of the table and out of the additive
+rollups, so that a user with millions of movements never holds the shard's
+write lock for long. The job that finds no more than `limit` left also
+deletes the user's sessions and spans and gaps: in that transaction the user
+has no movements, so the distinct-count rollups lose exactly that user.
+Movements ingested between jobs are stored and counted as usual, and erased
+by a later job.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import apsw
+
+from tracker import rollups
+from tracker.queries import SESSION_COLUMNS, session_from_row
+from tracker.schemas import Session
+
+USER_SESSIONS = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE userId = ? ORDER BY startTime, id"
+
+# Oldest first along the (userId, timestamp) index, with the page path that
+# rollups.page_path finds (a JSON string at data.path of a page view).
+ERASABLE_MOVEMENTS = f"""
+SELECT id, timestamp, event,
+  CASE WHEN event = '{rollups.PAGE_VIEW}' AND json_type(data, '$.path') = 'text'
+       THEN data ->> '$.path' END
+FROM movements WHERE userId = ? ORDER BY timestamp LIMIT ?
+"""
+
+DELETE_MOVEMENT = "DELETE FROM movements WHERE id = ?"
+
+DELETE_USER_SESSIONS = "DELETE FROM sessions WHERE userId = ?"
+
+
+class Erased(NamedTuple):
+    movements: int
+    sessions: int
+    done: bool  # the user has nothing left
+
+
+def user_sessions(conn: apsw.Connection, user_id: str) -> list[Session]:
+    return [session_from_row(row) for row in conn.execute(USER_SESSIONS, (user_id,))]
+
+
+def erase_some(conn: apsw.Connection, user_id: str, limit: int) -> Erased:
+    """Erase up to `limit` of the user's movements; with fewer left, finish the erasure."""
+    rows = conn.execute(ERASABLE_MOVEMENTS, (user_id, limit)).fetchall()
+    conn.executemany(DELETE_MOVEMENT, [(row_id,) for row_id, *_ in rows])
+    rollups.forget_counts(conn, [tuple(stamp) for _, *stamp in rows])
+    if len(rows) == limit:
+        return Erased(len(rows), 0, False)
+    conn.execute(DELETE_USER_SESSIONS, (user_id,))
+    sessions = conn.changes()
+    rollups.forget_entities(conn, user_id)
+    return Erased(len(rows), sessions, True)
