@@ -97,9 +97,11 @@ DROP_EMPTY_EVENTS = "DELETE FROM rollup_events WHERE grain = ? AND start = ? AND
 SUBTRACT_PAGES = "UPDATE rollup_pages SET n = n - ? WHERE grain = ? AND start = ? AND path = ?"
 DROP_EMPTY_PAGES = "DELETE FROM rollup_pages WHERE grain = ? AND start = ? AND path = ? AND n = 0"
 
-ENTITY_KINDS = "SELECT kind, event FROM activity_counts"
-DROP_USER_GAPS = "DELETE FROM activity_gaps WHERE kind = ? AND event = ? AND userId = ?"
-DROP_USER_SPANS = "DELETE FROM activity_spans WHERE kind = ? AND event = ? AND userId = ?"
+USER_ENTITY_COUNTS = """
+SELECT kind, event, count(*) FROM activity_spans WHERE userId = ? GROUP BY kind, event
+"""
+DROP_USER_GAPS = "DELETE FROM activity_gaps WHERE userId = ?"
+DROP_USER_SPANS = "DELETE FROM activity_spans WHERE userId = ?"
 UNCOUNT_ENTITIES = "UPDATE activity_counts SET n = n - ? WHERE kind = ? AND event = ?"
 DROP_EMPTY_ENTITY_COUNT = "DELETE FROM activity_counts WHERE kind = ? AND event = ? AND n = 0"
 
@@ -158,15 +160,14 @@ def forget_counts(conn: apsw.Connection, stamps: list[tuple[int, str, str | None
 def forget_entities(conn: apsw.Connection, user_id: str) -> None:
     """Drop a user's spans and gaps (user and session entities) and uncount them.
 
-    Each (kind, event) pair is an index search on the primary keys, which
-    start with (kind, event, userId); activity_counts lists every pair in use.
+    Both tables are keyed by userId first, so each statement is one prefix search.
     """
-    for kind, event in conn.execute(ENTITY_KINDS).fetchall():
-        conn.execute(DROP_USER_GAPS, (kind, event, user_id))
-        conn.execute(DROP_USER_SPANS, (kind, event, user_id))
-        if dropped := conn.changes():
-            conn.execute(UNCOUNT_ENTITIES, (dropped, kind, event))
-            conn.execute(DROP_EMPTY_ENTITY_COUNT, (kind, event))
+    counts = conn.execute(USER_ENTITY_COUNTS, (user_id,)).fetchall()
+    conn.execute(DROP_USER_GAPS, (user_id,))
+    conn.execute(DROP_USER_SPANS, (user_id,))
+    for kind, event, dropped in counts:
+        conn.execute(UNCOUNT_ENTITIES, (dropped, kind, event))
+        conn.execute(DROP_EMPTY_ENTITY_COUNT, (kind, event))
 
 
 def _entities(user_id: str, session_id: str, event: str) -> tuple[Entity, ...]:
