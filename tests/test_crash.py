@@ -31,6 +31,12 @@ def test_twenty_kill_9_lose_and_duplicate_nothing(tracker_server, data_dir):
     assert len(acknowledged) > 1000 and writers.errors == []
     assert acknowledged <= set(stored)
     assert len(stored) == len(set(stored))
+    now = int(time.time() * 1000)
+    with server.client() as client:
+        window = {"from": now - 86_400_000, "to": now + 3_600_000}
+        totals = client.get("/analytics", params=window).json()["totals"]
+    assert totals["movements"] == len(stored)
+    assert totals["users"] == len({user for user, _ in stored})
     server.stop()
     check = subprocess.run([sys.executable, "-m", "tracker", "check"], capture_output=True, text=True,
                            env={**os.environ, **service_env(data_dir)}, timeout=120)
