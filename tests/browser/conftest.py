@@ -1,0 +1,182 @@
+"""Browser fixtures: Debian's headless Chromium through Playwright, and test pages on another origin."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Iterator, Protocol
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-quic",
+]
+PAGES = Path(__file__).parent / "pages"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK) and not os.environ.get("CI"):
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_playwright() as playwright:
+        # launch() gives every run a fresh temporary --user-data-dir of its own.
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context()
+    yield context
+    context.close()
+
+
+class PageHandler(BaseHTTPRequestHandler):
+    """Serves pages/*.html with __SERVICE__ (the server's service_url) and __USER__ (?user=) filled in."""
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        path = PAGES / Path(url.path).name
+        if path.suffix != ".html" or not path.is_file():
+            self.send_error(404)
+            return
+        user = parse_qs(url.query).get("user", [""])[0]
+        text = path.read_text().replace("__SERVICE__", self.server.service_url)
+        body = text.replace("__USER__", html.escape(user)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve_pages() -> Iterator[ThreadingHTTPServer]:
+    """The test pages on their own 127.0.0.1 port, so requests to the service are cross-origin."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), PageHandler)
+    server.service_url = ""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+class Service(Protocol):
+    """What the tests use of the `tracker_server` fixture's live service."""
+
+    url: str
+    token: str
+
+    def client(self): ...
+    def start(self) -> object: ...
+    def stop(self) -> int: ...
+
+
+@dataclass
+class Sent:
+    """A request the browser made to the service, `at` the moment Playwright reported it."""
+
+    method: str
+    path: str
+    resource_type: str
+    content_type: str
+    body: str | None
+    at: float
+
+
+@dataclass
+class Site:
+    """The live service, the page origin and one browser context, with helpers to look at both."""
+
+    service: Service
+    origin: str
+    context: BrowserContext
+    sent: list[Sent] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.context.on("request", self._record)
+
+    def _record(self, request: Request) -> None:
+        if request.url.startswith(self.service.url + "/"):
+            path = urlsplit(request.url).path
+            content_type = request.headers.get("content-type", "")
+            self.sent.append(Sent(request.method, path, request.resource_type, content_type,
+                                  request.post_data, time.monotonic()))
+
+    def requests(self, path: str) -> list[Sent]:
+        return [s for s in self.sent if s.path == path and s.method == "POST"]
+
+    def open(self, name: str = "module.html", user: str | None = None, **options) -> Page:
+        page = self.context.new_page()
+        page.goto(self.url(name, user, **options))
+        return page
+
+    def pause(self, seconds: float) -> None:
+        """Waits while Playwright keeps delivering request events and running route handlers."""
+        pages = [page for page in self.context.pages if not page.is_closed()]
+        if pages:
+            pages[-1].wait_for_timeout(seconds * 1000)
+        else:
+            time.sleep(seconds)
+
+    def url(self, name: str, user: str | None = None, **options) -> str:
+        query = {"user": user} if user else {}
+        if options:
+            query["options"] = json.dumps(options)
+        return f"{self.origin}/{name}" + (f"?{urlencode(query)}" if query else "")
+
+    def route(self, path: str, handler: Callable) -> None:
+        self.context.route(self.service.url + path, handler)
+
+    def unroute(self, path: str) -> None:
+        self.context.unroute(self.service.url + path)
+
+    def movements(self, user: str) -> list[dict]:
+        """The user's stored movements, oldest first."""
+        with self.service.client() as client:
+            answer = client.get("/movements", params={"userId": user, "limit": 1000})
+        answer.raise_for_status()
+        return answer.json()["movements"][::-1]
+
+    def session(self, user: str, session_id: str) -> dict | None:
+        with self.service.client() as client:
+            answer = client.get("/session", params={"sessionId": session_id, "userId": user})
+        return answer.json()["session"] if answer.status_code == 200 else None
+
+    def wait_for_movements(self, user: str, count: int, timeout: float = 10) -> list[dict]:
+        """Waits until the user has `count` movements, then a moment longer to catch extra ones."""
+        deadline = time.monotonic() + timeout
+        while len(self.movements(user)) < count and time.monotonic() < deadline:
+            self.pause(0.1)
+        self.pause(0.3)
+        return self.movements(user)
+
+
+@pytest.fixture
+def site(tracker_server, context) -> Iterator[Site]:
+    with serve_pages() as pages:
+        origin = f"http://127.0.0.1:{pages.server_address[1]}"
+        service = tracker_server(TRACKER_READ_ORIGINS=origin)
+        pages.service_url = service.url
+        yield Site(service, origin, context)
