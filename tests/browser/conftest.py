@@ -26,7 +26,9 @@ CHROMIUM_ARGS = [
 PAGES = Path(__file__).parent / "pages"
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, which would break asyncio.run() in later test files.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK) and not os.environ.get("CI"):
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
