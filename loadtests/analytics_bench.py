@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -189,7 +188,7 @@ def main() -> None:
     size = sum(f.stat().st_size for f in args.data_dir.glob("shard-*"))
     print(f"data set: {args.data_dir} ({size / 2**30:.1f} GiB)\n")
 
-    print(f"| query | requests | p50 ms | p99 ms |\n|---|---|---|---|")
+    print("| query | requests | p50 ms | p99 ms |\n|---|---|---|---|")
     for name, count, p50, p99 in measure_queries(args.data_dir, args.shards, args.users,
                                                  args.repeats, args.port):
         print(f"| {name} | {count} | {p50:.1f} | {p99:.1f} |")

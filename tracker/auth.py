@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from starlette.requests import Request
 
 from tracker.config import Config, ConfigError
 from tracker.errors import unauthorized
+from tracker.files import create_once
 
 TOKEN_FILE = "read-token"
 
@@ -38,19 +38,8 @@ def _read_token_file(path: Path) -> str | None:
 
 
 def _create_token_file(path: Path) -> str:
-    """Write a new random token with mode 0600; a concurrent starter's token wins if first."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(secrets.token_urlsafe(32) + "\n")
-        file.flush()
-        os.fsync(file.fileno())
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        pass
-    finally:
-        temp.unlink()
+    """A new random token, mode 0600; a concurrent starter's token wins if first."""
+    create_once(path, secrets.token_urlsafe(32) + "\n", mode=0o600)
     return _read_token_file(path) or ""
 
 

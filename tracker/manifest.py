@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
+
+from tracker.files import create_once
 
 HASH_NAME = "blake2b-64"
 MANIFEST_NAME = "manifest.json"
@@ -65,7 +66,7 @@ def _create_manifest(data_dir: Path, shard_count: int) -> dict:
             "restore the manifest or use an empty directory"
         )
     manifest = {"format": FORMAT, "shards": shard_count, "hash": HASH_NAME}
-    _write_atomically(data_dir / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+    create_once(data_dir / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
@@ -80,15 +81,3 @@ def _check_manifest(data_dir: Path, manifest: dict, shard_count: int) -> None:
             f"{data_dir} was created with {manifest.get('shards')} shards but "
             f"TRACKER_SHARDS is {shard_count}; the shard count cannot change"
         )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write a new file so that concurrent starters see it whole or not at all."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(text)
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        pass
-    finally:
-        temp.unlink()
