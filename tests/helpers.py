@@ -171,22 +171,27 @@ class Flood:
 def saturated_writer(client, shard: int = 0):
     """Shard `shard`'s writer busy in a job of ours and its queue full, until the block exits.
 
-    The queue is filled to exactly its limit, counting whatever else (the
-    alarm loop's start-up pass) queued meanwhile, so the next job is refused.
+    Other work (the alarm loop's start-up pass) may take queue places at any
+    moment, so the blocking job is offered until accepted, and the queue is
+    filled to exactly its limit, counting whatever else is in it.
     """
     writer = client.app.state.store.writers[shard]
     limit = client.app.state.config.queue_limit
     release = threading.Event()
-    client.portal.call(_submit, writer, lambda conn: release.wait(30))
+    while not client.portal.call(_offer, writer, lambda conn: release.wait(30)):
+        time.sleep(0.01)
     while writer.queued_events:  # until the writer has taken the blocking job
         time.sleep(0.01)
     while writer.queued_events < limit:
-        client.portal.call(_submit, writer, lambda conn: None)
+        client.portal.call(_offer, writer, lambda conn: None)
     try:
         yield writer
     finally:
         release.set()
 
 
-async def _submit(writer, work) -> None:
-    writer.submit(work)
+async def _offer(writer, work) -> bool:
+    """Submit `work`; False when the writer refused it at once."""
+    future = writer.submit(work)
+    refused = future.done() and future.exception() is not None
+    return not refused
