@@ -20,7 +20,7 @@ def test_backup_under_load_restores_every_event_acknowledged_before_it(tracker_s
     server = tracker_server(TRACKER_SYNC="full")
     dest = tmp_path / "backup"
     with Writers(server.url, threads=4) as writers:
-        time.sleep(1.0)
+        writers.wait_for(150)
         before = list(writers.acknowledged)
         made = cli("backup", str(dest), env=service_env(data_dir))
         time.sleep(0.5)
