@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
 import sys
 import time
 
+import apsw
 import pytest
 
 from helpers import Flood, Writers, movement, peak_rss_bytes, service_env, stored_event_ids
 
 pytestmark = pytest.mark.slow
+
+DAY = 86_400_000
 
 
 def test_twenty_kill_9_lose_and_duplicate_nothing(tracker_server, data_dir):
@@ -57,3 +61,60 @@ def test_a_flood_is_refused_with_503_and_memory_stays_bounded(tracker_server):
         assert client.post("/track", json=movement(eventId="after")).status_code == 200
     stored = stored_event_ids(server, flood.users)
     assert set(flood.acknowledged) <= set(stored)
+
+
+def stored_movements(data_dir) -> int:
+    total = 0
+    for path in sorted(data_dir.glob("shard-*.sqlite")):
+        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+        total += conn.execute("SELECT count(*) FROM movements").fetchone()[0]
+        conn.close()
+    return total
+
+
+def exported_event_ids(server, users: list[str]) -> list[str]:
+    """Every eventId a user's export holds: stored and archived movements alike."""
+    found = []
+    with server.client() as client:
+        for user in users:
+            lines = client.get(f"/users/{user}/export").text.splitlines()
+            found += [line["eventId"] for line in map(json.loads, lines) if line["type"] == "movement"]
+    return found
+
+
+def test_kill_9_while_archiving_loses_and_duplicates_nothing(tracker_server, data_dir):
+    server = tracker_server(TRACKER_RETENTION_DAYS="1", TRACKER_ALARM_INTERVAL_SECONDS="1")
+    server.kill()  # ingest first, archive under fire after
+    server.start()
+    now = int(time.time() * 1000)
+    rng = random.Random(9)
+    users = [f"u{i}" for i in range(50)]
+    events = [movement(user=rng.choice(users), timestamp=now - 2 * DAY - rng.randrange(25 * DAY),
+                       eventId=f"e{i}") for i in range(60_000)]
+    with server.client() as client:
+        for at in range(0, len(events), 500):
+            assert client.post("/track", json={"events": events[at:at + 500]}).status_code == 200
+    left_after_kills = []
+    for _ in range(8):
+        time.sleep(rng.uniform(0.05, 0.6))
+        server.kill()
+        left_after_kills.append(stored_movements(data_dir))
+        server.start()
+    deadline = time.monotonic() + 60
+    with server.client() as client:
+        while time.monotonic() < deadline:
+            if not any(client.get("/movements", params={"userId": user}).json()["movements"]
+                       for user in users):
+                break
+            time.sleep(0.5)
+    exported = exported_event_ids(server, users)
+    print(f"archiving under kill -9: {len(events)} events, movements left after each kill "
+          f"{left_after_kills}, "
+          f"{len(set(e['eventId'] for e in events) - set(exported))} lost, "
+          f"{len(exported) - len(set(exported))} duplicated")
+    assert any(0 < left < len(events) for left in left_after_kills)  # some kill hit mid-way
+    assert sorted(exported) == sorted(e["eventId"] for e in events)
+    server.stop()
+    check = subprocess.run([sys.executable, "-m", "tracker", "check"], env={**os.environ, **server.env},
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout

@@ -85,7 +85,7 @@ def test_alarm_counts_expired_sessions_and_its_last_success(make_client):
                                            for i in range(3)]})
     client.post("/track", json=movement(session="fresh"))
     before = time.time()
-    assert client.portal.call(client.app.state.alarm.run_once) == 3
+    assert client.portal.call(client.app.state.alarm.run_once).expired == 3
     samples = scrape(client)
     assert samples[("tracker_sessions_expired_total",)] == 3
     assert samples[("tracker_alarm_run_duration_seconds_count",)] == 2  # start-up pass, ours

@@ -49,7 +49,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
     assert migrations.current_version(conn) == 1
     conn.close()
 
-    assert [m.version for m in shard.create_or_upgrade(path)] == [2, 3, 4]
+    assert [m.version for m in shard.create_or_upgrade(path)] == [2, 3, 4, 5]
 
     conn = apsw.Connection(str(path))
     assert migrations.current_version(conn) == migrations.LATEST_VERSION

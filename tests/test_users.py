@@ -155,8 +155,8 @@ def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch):
     jobs: list[int] = []
     erase_some = users.erase_some
 
-    def counted(conn, user_id, limit):
-        erased = erase_some(conn, user_id, limit)
+    def counted(conn, shard, user_id, limit):
+        erased = erase_some(conn, shard, user_id, limit)
         jobs.append(erased.movements)
         return erased
 

@@ -6,6 +6,10 @@ of one user). The all-users answer takes each shard's share from the rollups
 of the coarsest grain that fits, plus raw movements for any piece shorter
 than a minute, so the cost follows the number of buckets, not of movements.
 Shards are disjoint by user, so their shares, distinct counts included, add up.
+
+Raw movements are the stored ones plus those retention moved to archive
+files (`tracker/archive.py`); rollups count both. A share is read in one
+transaction, so a pass of the archiver never shows a movement twice or not at all.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 
 import apsw
 
+from tracker import archive
 from tracker.rollups import (
     ALL_EVENTS, GAP_MS, GRAINS, MINUTE, PAGE_VIEW, SESSIONS, USERS, page_path,
 )
@@ -130,9 +135,14 @@ def empty_share(window: Window) -> Share:
 
 
 def shard_share(conn: apsw.Connection, window: Window) -> Share:
+    return archive.read_consistently(conn, _shard_share, window)
+
+
+def _shard_share(conn: apsw.Connection, window: Window) -> Share:
     if window.user_id is not None:
         rows = conn.execute(USER_MOVEMENTS, (window.user_id, window.start, window.end, window.event))
-        return _share_of_rows(rows.fetchall(), window)
+        archived = _archived(conn, window.start, window.end, window.event, window.user_id)
+        return _share_of_rows(rows.fetchall() + archived, window)
     if window.end - window.start < GAP_MS:
         return _share_of_rows(_raw(conn, window.start, window.end, window.event), window)
     return _share_of_rollups(conn, window)
@@ -192,7 +202,16 @@ def _split(found: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int]], st
 
 
 def _raw(conn: apsw.Connection, start: int, end: int, event: str | None) -> list[tuple]:
-    return conn.execute(WINDOW_MOVEMENTS, (start, end, event)).fetchall()
+    stored = conn.execute(WINDOW_MOVEMENTS, (start, end, event)).fetchall()
+    return stored + _archived(conn, start, end, event)
+
+
+def _archived(conn: apsw.Connection, start: int, end: int, event: str | None,
+              user_id: str | None = None) -> list[tuple]:
+    """Archived movements as rows of MOVEMENT_COLUMNS."""
+    return [(m.timestamp, m.event, m.userId, m.sessionId, bytes(m.data))
+            for m in archive.movements_in(conn, start, end, user_id)
+            if event in (None, m.event)]
 
 
 def _active(conn: apsw.Connection, kind: int, event: str, start: int, end: int) -> int:

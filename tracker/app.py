@@ -91,7 +91,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     store = app.state.store = Store(layout, config, _commit_observer(metrics))
     metrics.watch(store.writers, ShardCollector(layout.paths, store.readers.connection))
     alarm = app.state.alarm = AlarmLoop(store, config.session_ttl_seconds,
-                                        config.alarm_interval_seconds, metrics)
+                                        config.alarm_interval_seconds, metrics,
+                                        config.retention_days)
     alarm.start()
     try:
         yield

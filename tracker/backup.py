@@ -1,14 +1,14 @@
-"""Online backups of every shard and verified restores.
+"""Online backups of every shard and its archive files, and verified restores.
 
 A backup is a directory of shard files copied with SQLite's backup API (one
-step, so each copy is one consistent snapshot while ingest goes on) and a
-`backup.json` manifest written last: its presence marks a complete backup,
-and its SHA-256 sums are verified before a restore touches anything.
+step, so each copy is one consistent snapshot while ingest goes on), the
+archive files each copy records, and a `backup.json` manifest written last:
+its presence marks a complete backup, and its SHA-256 sums are verified
+before a restore touches anything.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -17,11 +17,16 @@ from pathlib import Path
 
 import apsw
 
-from tracker import manifest, migrations, shard
+from tracker import archive, manifest, migrations, shard
+from tracker.files import fsync_path, sha256_of
 from tracker.lock import release, take_exclusive
 
 BACKUP_MANIFEST = "backup.json"
 FORMAT = 1
+
+# An erasure may replace an archive file between a shard's snapshot and the
+# copy of its archives; the shard is then copied again.
+SNAPSHOT_ATTEMPTS = 3
 
 
 class BackupError(Exception):
@@ -29,7 +34,7 @@ class BackupError(Exception):
 
 
 def create(data_dir: Path, dest: Path) -> dict:
-    """Copy every shard of `data_dir` into the new directory `dest`; returns the manifest."""
+    """Copy every shard of `data_dir`, and its archives, into the new directory `dest`; returns the manifest."""
     layout = manifest.read_manifest(data_dir)
     if layout is None:
         raise BackupError(f"{data_dir} has no {manifest.MANIFEST_NAME}: not a tracker data directory")
@@ -38,9 +43,7 @@ def create(data_dir: Path, dest: Path) -> dict:
     dest.mkdir(parents=True, exist_ok=True)
     files = {}
     for source in manifest.shard_paths(data_dir, layout["shards"]):
-        target = dest / source.name
-        _snapshot(source, target)
-        files[source.name] = {"sha256": _sha256(target), "bytes": target.stat().st_size}
+        files.update(_copy_shard(source, dest))
     backup = {
         "format": FORMAT,
         "shards": layout["shards"],
@@ -53,7 +56,42 @@ def create(data_dir: Path, dest: Path) -> dict:
     return backup
 
 
+def _copy_shard(source: Path, dest: Path) -> dict[str, dict]:
+    """Snapshot one shard and copy the archive files the snapshot records; their manifest entries."""
+    for _ in range(SNAPSHOT_ATTEMPTS):
+        target = dest / source.name
+        _snapshot(source, target)
+        try:
+            archived = {relative: _copy_archive(source.parent, dest, relative)
+                        for relative in _recorded_archives(target)}
+        except FileNotFoundError:
+            continue
+        return {source.name: _facts(target), **archived}
+    raise BackupError(f"the archive files of {source.name} kept changing during the backup; try again")
+
+
+def _recorded_archives(shard_copy: Path) -> list[str]:
+    conn = apsw.Connection(str(shard_copy), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        return [row[0] for row in archive.listing(conn)]
+    finally:
+        conn.close()
+
+
+def _copy_archive(data_dir: Path, dest: Path, relative: str) -> dict:
+    target = dest / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(data_dir / relative, target)
+    fsync_path(target)
+    return _facts(target)
+
+
+def _facts(path: Path) -> dict:
+    return {"sha256": sha256_of(path), "bytes": path.stat().st_size}
+
+
 def _snapshot(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
     src = shard.open_connection(source)
     dst = apsw.Connection(str(target))
     try:
@@ -63,7 +101,7 @@ def _snapshot(source: Path, target: Path) -> None:
     finally:
         dst.close()
         src.close()
-    _fsync(target)
+    fsync_path(target)
 
 
 def verify(source: Path) -> dict:
@@ -79,12 +117,22 @@ def verify(source: Path) -> dict:
         raise BackupError(f"the backup uses hash {backup.get('hash')!r}, not {manifest.HASH_NAME!r}")
     if backup.get("schemaVersion", 0) > migrations.LATEST_VERSION:
         raise BackupError("the backup was made by a newer release of tracker")
-    expected = {p.name for p in manifest.shard_paths(source, backup.get("shards", 0))}
-    if set(backup.get("files", {})) != expected or not expected:
+    shards = {p.name for p in manifest.shard_paths(source, backup.get("shards", 0))}
+    listed = set(backup.get("files", {}))
+    if not shards or shards - listed or any(map(_outside_archives, listed - shards)):
         raise BackupError("the backup's file list does not match its shard count")
     for name, facts in sorted(backup["files"].items()):
         _verify_file(source / name, facts)
+    for name in sorted(shards):
+        missing = set(_recorded_archives(source / name)) - listed
+        if missing:
+            raise BackupError(f"{name} records archive files the backup lacks: {sorted(missing)[0]}")
     return backup
+
+
+def _outside_archives(relative: str) -> bool:
+    parts = Path(relative).parts
+    return len(parts) < 2 or parts[0] != archive.ARCHIVE_DIR or ".." in parts
 
 
 def _verify_file(path: Path, facts: dict) -> None:
@@ -92,7 +140,7 @@ def _verify_file(path: Path, facts: dict) -> None:
         raise BackupError(f"{path.name} is missing from the backup")
     if path.stat().st_size != facts["bytes"]:
         raise BackupError(f"{path.name} has {path.stat().st_size} bytes, the manifest says {facts['bytes']}")
-    if _sha256(path) != facts["sha256"]:
+    if sha256_of(path) != facts["sha256"]:
         raise BackupError(f"{path.name} does not match its SHA-256 in {BACKUP_MANIFEST}")
 
 
@@ -116,33 +164,18 @@ def restore(source: Path, data_dir: Path) -> dict:
 
 def _replace(source: Path, target: Path) -> None:
     """Copy beside the target, then rename over it, dropping the old file's WAL."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.restore")
     shutil.copyfile(source, temp)
-    _fsync(temp)
+    fsync_path(temp)
     for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
         stale.unlink(missing_ok=True)
     os.replace(temp, target)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_synced(path: Path, text: str) -> None:
     temp = path.with_name(f".{path.name}.tmp")
     temp.write_text(text)
-    _fsync(temp)
+    fsync_path(temp)
     os.replace(temp, path)
-    _fsync(path.parent)
+    fsync_path(path.parent)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 import apsw
 
-from tracker import backup, manifest, migrations, shard, stats
+from tracker import archive, backup, manifest, migrations, shard, stats
 from tracker.auth import resolve_read_token
 from tracker.config import Config, ConfigError
 from tracker.lock import DataDirInUse
@@ -43,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     restore_command = commands.add_parser(
         "restore", help="verify a backup, then restore it into a stopped or new data directory")
     restore_command.add_argument("src", type=Path, help="a directory made by `tracker backup`")
+    archive_command = commands.add_parser("archive", help="the archive files retention made")
+    archive_command.add_argument("action", choices=["list"],
+                                 help="list: every archive file, its time range and movements")
     for sub in commands.choices.values():
         sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
     return parser
@@ -107,16 +111,43 @@ def migrate(config: Config, args: argparse.Namespace) -> int:
 
 
 def check(config: Config, args: argparse.Namespace) -> int:
-    """Exit 1 and name every damaged file; 0 when every shard is intact."""
+    """Exit 1 and name every damaged file; 0 when every shard and its archive files are intact."""
     bad = 0
     for path in _existing_shards(config.data_dir, config.shards):
-        problems = shard.integrity_problems(path)
+        problems = shard.integrity_problems(path) or _archive_problems(path)
         if problems:
             bad += 1
             print(f"{path}: DAMAGED: {'; '.join(problems[:5])}")
         else:
             print(f"{path}: ok")
     return 1 if bad else 0
+
+
+def _archive_problems(path: Path) -> list[str]:
+    conn = shard.open_connection(path, readonly=True)
+    try:
+        return archive.problems(conn)
+    finally:
+        conn.close()
+
+
+def list_archives(config: Config, args: argparse.Namespace) -> int:
+    files = movements = size = 0
+    for path in _existing_shards(config.data_dir, config.shards):
+        conn = shard.open_connection(path, readonly=True)
+        try:
+            found = archive.listing(conn)
+        finally:
+            conn.close()
+        for relative, first, last, count, length, _sha in found:
+            print(f"{relative}  {_utc(first)} .. {_utc(last)}  {count:,} movements  {length:,} bytes")
+            files, movements, size = files + 1, movements + count, size + length
+    print(f"{files} files, {movements:,} movements, {size:,} bytes")
+    return 0
+
+
+def _utc(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
 
 
 def show_stats(config: Config, args: argparse.Namespace) -> int:
@@ -159,4 +190,5 @@ COMMANDS = {
     "backup": backup_shards,
     "restore": restore_shards,
     "stats": show_stats,
+    "archive": list_archives,
 }

@@ -1,7 +1,9 @@
-"""Creating a file whole, once, when several processes may start at the same moment."""
+"""File helpers: creating a file whole, once, when several processes may start at the
+same moment; syncing; checksums."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -24,3 +26,20 @@ def create_once(path: Path, text: str, mode: int = 0o644) -> None:
         pass
     finally:
         temp.unlink()
+
+
+def fsync_path(path: Path) -> None:
+    """fsync a file or a directory (a directory's, to make a rename in it durable)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -128,6 +128,9 @@ class Metrics:
         self.sessions_expired = self._counter(
             "tracker_sessions_expired_total",
             "Idle sessions deleted by the alarm loop")
+        self.movements_archived = self._counter(
+            "tracker_movements_archived_total",
+            "Movements moved into archive files by retention")
         self.alarm_duration = self._histogram(
             "tracker_alarm_run_duration_seconds",
             "Duration of one alarm loop pass over every shard",
@@ -180,8 +183,9 @@ class Metrics:
         if self._queues:
             self._queue_depth[commit.shard].set(self._queues[commit.shard].queued_events)
 
-    def alarm_ran(self, expired: int, seconds: float, finished_at: float) -> None:
+    def alarm_ran(self, expired: int, archived: int, seconds: float, finished_at: float) -> None:
         self.sessions_expired.inc(expired)
+        self.movements_archived.inc(archived)
         self.alarm_duration.observe(seconds)
         self.alarm_last_success.set(finished_at)
 
@@ -220,7 +224,7 @@ class NoMetrics:
     def commit(self, commit: CommitStats) -> None:
         pass
 
-    def alarm_ran(self, expired: int, seconds: float, finished_at: float) -> None:
+    def alarm_ran(self, expired: int, archived: int, seconds: float, finished_at: float) -> None:
         pass
 
     def analytics_query(self, user_id: str | None, time_range: str | None, seconds: float) -> None:

@@ -139,11 +139,33 @@ def _backfill_entities() -> str:
 # A user's sessions, for that user's export and erasure.
 SESSIONS_BY_USER = "CREATE INDEX idx_sessions_user ON sessions(userId);"
 
+# Retention's archive files (tracker/archive.py): each file's time range and
+# gzip members, and which files hold each user.
+ARCHIVE_TABLES = """
+CREATE TABLE archives (
+  id INTEGER PRIMARY KEY,
+  path TEXT UNIQUE NOT NULL,
+  first INTEGER NOT NULL,
+  last INTEGER NOT NULL,
+  movements INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  members TEXT NOT NULL
+);
+CREATE INDEX idx_archives_last ON archives(last);
+CREATE TABLE archive_users (
+  userId TEXT NOT NULL,
+  archive INTEGER NOT NULL,
+  PRIMARY KEY (userId, archive)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base_schema", BASE_SCHEMA),
     Migration(2, "ingest_indexes", INGEST_INDEXES),
     Migration(3, "rollups", ROLLUP_TABLES + BACKFILL_COUNTS + _backfill_entities()),
     Migration(4, "sessions_by_user", SESSIONS_BY_USER),
+    Migration(5, "archives", ARCHIVE_TABLES),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

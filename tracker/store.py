@@ -18,7 +18,7 @@ from typing import Any, Callable, TypeVar
 import apsw
 from starlette.concurrency import run_in_threadpool
 
-from tracker import manifest, migrations, shard, users, writes
+from tracker import archive, manifest, migrations, shard, users, writes
 from tracker.config import Config
 from tracker.writer import CommitStats, ShardWriter
 
@@ -125,24 +125,53 @@ class Store:
     async def expire_sessions(self, cutoff: int) -> int:
         """Delete every session idle since before `cutoff`, in every shard."""
         work = partial(writes.expire_sessions, cutoff=cutoff, limit=EXPIRE_CHUNK)
+        return await self._drain(lambda _index: work, lambda count: count == EXPIRE_CHUNK)
+
+    async def sweep_archives(self) -> int:
+        """Delete archive files no shard records (left by a transaction that never committed)."""
+        if not (self.layout.data_dir / archive.ARCHIVE_DIR).is_dir():
+            return 0
+        return sum(await _all([self.writers[i].submit(partial(archive.sweep, shard=i))
+                               for i in range(self.shard_count)]))
+
+    async def archive_movements(self, before: int) -> int:
+        """Move every movement older than `before` into archive files, in every shard."""
+        # Each job archives at most one day's chunk, so a shard is done once a job finds nothing.
+        return await self._drain(
+            lambda index: partial(archive.archive_some, shard=index, before=before),
+            lambda count: count > 0)
+
+    async def _drain(self, work_for: Callable[[int], Callable],
+                     again: Callable[[int], bool]) -> int:
+        """Run a job on every shard, and again where `again(count)` says; the sum of the counts."""
         total = 0
         pending = list(range(self.shard_count))
         while pending:
-            counts = await _all([self.writers[i].submit(work) for i in pending])
+            counts = await _all([self.writers[i].submit(work_for(i)) for i in pending])
             total += sum(counts)
-            pending = [i for i, count in zip(pending, counts) if count == EXPIRE_CHUNK]
+            pending = [i for i, count in zip(pending, counts) if again(count)]
         return total
 
     async def erase_user(self, user_id: str) -> tuple[int, int]:
-        """Erase a user's movements, sessions and rollups; returns (movements, sessions) removed."""
-        writer = self.writers[self.shard_of(user_id)]
+        """Erase a user's movements (archived ones too), sessions and rollups; returns (movements, sessions) removed."""
+        index = self.shard_of(user_id)
         movements = 0
         while True:
-            work = partial(users.erase_some, user_id=user_id, limit=ERASE_CHUNK)
-            erased = await writer.submit(work, ERASE_CHUNK)
+            work = partial(users.erase_some, shard=index, user_id=user_id, limit=ERASE_CHUNK)
+            erased = await self.writers[index].submit(work, ERASE_CHUNK)
+            archive.remove_files(self.layout.data_dir, erased.stale_files)
             movements += erased.movements
             if erased.done:
                 return movements, erased.sessions
+
+    def snapshot(self, index: int) -> apsw.Connection:
+        """A new read-only connection to shard `index` inside a read transaction, so that
+        every read on it sees one moment; the caller closes it."""
+        conn = shard.open_connection(self.layout.paths[index])
+        conn.execute("PRAGMA query_only=1")
+        conn.execute("BEGIN")
+        conn.execute("SELECT count(*) FROM schema_migrations").fetchall()  # the snapshot starts here
+        return conn
 
     async def read(self, index: int, query: Callable[..., T], *args: Any) -> T:
         """Run `query(connection, *args)` on a reader connection of shard `index`."""

@@ -1,11 +1,13 @@
 """A user's own data: the sessions read for an export, and the write job that erases it.
 
-Erasure runs as a series of jobs on the user's shard writer, each taking up
-to `limit` of the user's movements out of the table and out of the additive
-rollups, so that a user with millions of movements never holds the shard's
-write lock for long. The job that finds no more than `limit` left also
-deletes the user's sessions and spans and gaps: in that transaction the user
-has no movements, so the distinct-count rollups lose exactly that user.
+Erasure runs as a series of jobs on the user's shard writer, each taking the
+user out of one archive file or up to `limit` of the user's stored movements
+out of the table, and those movements out of the additive rollups, so that a
+user with millions of movements never holds the shard's write lock for long.
+The job that finds no archive holding the user and no more than `limit`
+stored also deletes the user's sessions and spans and gaps: in that
+transaction the user has no movements, so the distinct-count rollups lose
+exactly that user.
 Movements ingested between jobs are stored and counted as usual, and erased
 by a later job.
 """
@@ -16,7 +18,7 @@ from typing import NamedTuple
 
 import apsw
 
-from tracker import rollups
+from tracker import archive, rollups
 from tracker.queries import SESSION_COLUMNS, session_from_row
 from tracker.schemas import Session
 
@@ -40,14 +42,19 @@ class Erased(NamedTuple):
     movements: int
     sessions: int
     done: bool  # the user has nothing left
+    stale_files: tuple[str, ...] = ()  # archive files replaced, to delete after the commit
 
 
 def user_sessions(conn: apsw.Connection, user_id: str) -> list[Session]:
     return [session_from_row(row) for row in conn.execute(USER_SESSIONS, (user_id,))]
 
 
-def erase_some(conn: apsw.Connection, user_id: str, limit: int) -> Erased:
-    """Erase up to `limit` of the user's movements; with fewer left, finish the erasure."""
+def erase_some(conn: apsw.Connection, shard: int, user_id: str, limit: int) -> Erased:
+    """Erase the user from one archive file, or else up to `limit` of the user's stored
+    movements; with none archived and fewer stored left, finish the erasure."""
+    from_archive = archive.erase_from_one(conn, shard, user_id)
+    if from_archive is not None:
+        return Erased(from_archive.movements, 0, False, (from_archive.stale,))
     rows = conn.execute(ERASABLE_MOVEMENTS, (user_id, limit)).fetchall()
     conn.executemany(DELETE_MOVEMENT, [(row_id,) for row_id, *_ in rows])
     rollups.forget_counts(conn, [tuple(stamp) for _, *stamp in rows])

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import AsyncIterator
 
+import apsw
 import msgspec
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from tracker import queries, schemas, users
+from tracker import archive, queries, schemas, users
 from tracker.api import params
 from tracker.api.common import json_response
 from tracker.api.reads import MAX_MS
@@ -25,32 +27,66 @@ NDJSON = "application/x-ndjson"
 
 
 async def export_user(request: Request) -> Response:
-    """The user's sessions, then movements newest first; 404 when nothing is stored for the user."""
+    """The user's sessions, stored movements newest first, then archived movements newest
+    first within each archive file, newest file first; 404 when nothing is kept for the user.
+
+    Everything is read from one snapshot of the shard, so a pass of the
+    archiver during the export neither repeats nor drops a movement.
+    """
     require_read_token(request)
     user_id = params.path_text(request, "userId", 128)
     store: Store = request.app.state.store
     index = store.shard_of(user_id)
-    query = queries.MovementFilter(user_id, 0, MAX_MS, None, EXPORT_PAGE)
-    sessions = await store.read(index, users.user_sessions, user_id)
-    movements, after = await store.read(index, queries.movements_page, query)
-    if not sessions and not movements:
+    snapshot = await run_in_threadpool(store.snapshot, index)
+    try:
+        sessions = await run_in_threadpool(users.user_sessions, snapshot, user_id)
+        archives = await run_in_threadpool(archive.user_archives, snapshot, user_id)
+        query = queries.MovementFilter(user_id, 0, MAX_MS, None, EXPORT_PAGE)
+        first_page = await run_in_threadpool(queries.movements_page, snapshot, query)
+    except BaseException:
+        snapshot.close()
+        raise
+    if not sessions and not first_page[0] and not archives:
+        snapshot.close()
         raise ApiError(404, "not_found", "nothing is stored for this userId")
-    lines = _export_lines(store, index, query, sessions, movements, after)
-    return StreamingResponse(lines, media_type=NDJSON)
+    export = Export(store, index, snapshot, query)
+    return StreamingResponse(export.lines(sessions, first_page, archives), media_type=NDJSON)
 
 
-async def _export_lines(
-    store: Store, index: int, query: queries.MovementFilter, sessions: list[schemas.Session],
-    movements: list[schemas.Movement], after: tuple[int, int] | None,
-) -> AsyncIterator[bytes]:
-    if sessions:
-        yield b"".join(_line(schemas.ExportedSession, session) for session in sessions)
-    while True:
-        yield b"".join(_line(schemas.ExportedMovement, movement) for movement in movements)
-        if after is None:
-            return
-        query = replace(query, after=after)
-        movements, after = await store.read(index, queries.movements_page, query)
+@dataclass
+class Export:
+    store: Store
+    index: int
+    snapshot: apsw.Connection
+    query: queries.MovementFilter
+
+    async def lines(
+        self, sessions: list[schemas.Session],
+        first_page: tuple[list[schemas.Movement], tuple[int, int] | None], archives: list[int],
+    ) -> AsyncIterator[bytes]:
+        try:
+            if sessions:
+                yield b"".join(_line(schemas.ExportedSession, session) for session in sessions)
+            movements, after = first_page
+            while True:
+                yield b"".join(_line(schemas.ExportedMovement, movement) for movement in movements)
+                if after is None:
+                    break
+                self.query = replace(self.query, after=after)
+                movements, after = await run_in_threadpool(queries.movements_page, self.snapshot,
+                                                           self.query)
+            for archive_id in archives:
+                yield b"".join(line + b"\n" for line in await self._archived(archive_id))
+        finally:
+            self.snapshot.close()
+
+    async def _archived(self, archive_id: int) -> list[bytes]:
+        user_id = self.query.user_id
+        try:
+            return await run_in_threadpool(archive.user_lines, self.snapshot, archive_id, user_id)
+        except FileNotFoundError:  # an erasure replaced the file since the snapshot began
+            return await self.store.read(self.index, archive.read_consistently, archive.user_lines,
+                                         archive_id, user_id)
 
 
 def _line(shape: type, record: msgspec.Struct) -> bytes:

@@ -1,0 +1,268 @@
+"""Retention: old movements move into archive files, and every answer stays as it was."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import apsw
+import pytest
+
+from helpers import movement, service_env
+from test_rollups import LARGE_TABLES
+from test_service import start_and_fail
+from test_users import (
+    ERASED, USERS, analytics_queries, all_movements, dataset, dump_rollups, export_lines, post_all,
+    same_answer,
+)
+from tracker import archive, shard
+
+DAY = 86_400_000
+RETENTION = "2"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def archive_files(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / "archive").glob("*/*/*"))
+
+
+def archived_lines(data_dir: Path) -> list[dict]:
+    lines = []
+    for path in archive_files(data_dir):
+        with gzip.open(path, "rt") as file:  # several gzip members read as one stream
+            lines += [json.loads(line) for line in file]
+    return lines
+
+
+def recorded_paths(data_dir: Path) -> set[str]:
+    paths = set()
+    for path in sorted(data_dir.glob("shard-*.sqlite")):
+        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+        paths |= {row[0] for row in conn.execute("SELECT path FROM archives")}
+        conn.close()
+    return paths
+
+
+def run_alarm(client):
+    return client.portal.call(client.app.state.alarm.run_once)
+
+
+def aging(make_client, **settings: str):
+    """A service whose alarm passes run only when the test says (its own loop is stopped)."""
+    client = make_client(**settings)
+    client.portal.call(client.app.state.alarm.stop)
+    return client
+
+
+@pytest.fixture
+def kept_and_aged(make_client, data_dir, tmp_path):
+    """The same movements in two services: one keeps them all, one has archived the old ones."""
+    events = dataset()
+    kept = make_client(TRACKER_DATA_DIR=str(tmp_path / "kept"))
+    aged = aging(make_client, TRACKER_RETENTION_DAYS=RETENTION)
+    post_all(kept, events, batch=97)
+    post_all(aged, events, batch=97)
+    passed = run_alarm(aged)
+    assert passed.archived == sum(e["timestamp"] < archive.cutoff(now_ms(), 2) for e in events)
+    return events, kept, aged
+
+
+def test_archived_movements_still_count_in_every_answer(kept_and_aged):
+    events, kept, aged = kept_and_aged
+    for params in analytics_queries():
+        left, right = same_answer(kept, aged, params)
+        assert left == right, params
+
+
+def test_archives_hold_the_old_movements_once_and_movements_lists_the_rest(kept_and_aged, data_dir):
+    events, kept, aged = kept_and_aged
+    cutoff = archive.cutoff(now_ms(), 2)
+    lines = archived_lines(data_dir)
+    assert sorted(line["eventId"] for line in lines) == sorted(
+        e["eventId"] for e in events if e["timestamp"] < cutoff)
+    assert all(line["type"] == "movement" for line in lines)
+    for path in archive_files(data_dir):
+        year, month, name = path.relative_to(data_dir / "archive").parts
+        assert re.fullmatch(rf"shard-000\d-{year}{month}\d\d-[0-9a-f]{{8}}\.ndjson\.gz", name)
+    assert {str(p.relative_to(data_dir)) for p in archive_files(data_dir)} == recorded_paths(data_dir)
+    for user in USERS:
+        stored = all_movements(aged, user)
+        assert stored == [m for m in all_movements(kept, user) if m["timestamp"] >= cutoff]
+
+
+def test_export_covers_the_archives(kept_and_aged):
+    _events, kept, aged = kept_and_aged
+    for user in USERS:
+        assert sorted(map(json.dumps, export_lines(aged, user))) == \
+            sorted(map(json.dumps, export_lines(kept, user)))
+
+
+def test_erasure_covers_the_archives(kept_and_aged, make_client, data_dir, tmp_path):
+    events, _kept, aged = kept_and_aged
+    others_dir = tmp_path / "others"
+    others = aging(make_client, TRACKER_DATA_DIR=str(others_dir), TRACKER_RETENTION_DAYS=RETENTION)
+    post_all(others, [e for e in events if e["userId"] != ERASED], batch=97)
+    run_alarm(others)
+    erased = [e for e in events if e["userId"] == ERASED]
+
+    answer = aged.delete(f"/users/{ERASED}").json()
+
+    assert answer["movements"] == len(erased)
+    assert not [line for line in archived_lines(data_dir) if line["userId"] == ERASED]
+    assert {str(p.relative_to(data_dir)) for p in archive_files(data_dir)} == recorded_paths(data_dir)
+    assert dump_rollups(data_dir) == dump_rollups(others_dir)
+    for params in analytics_queries():
+        left, right = same_answer(aged, others, params)
+        assert left == right, params
+    assert aged.get(f"/users/{ERASED}/export").status_code == 404
+
+
+def test_a_pass_cut_short_before_its_commit_leaves_nothing_twice(make_client, data_dir):
+    client = aging(make_client, TRACKER_RETENTION_DAYS="1")
+    now = now_ms()
+    events = [movement(user=f"u{i % 7}", timestamp=now - 3 * DAY - i * 1000, eventId=f"e{i}")
+              for i in range(300)]
+    post_all(client, events)
+    for index, path in enumerate(sorted(data_dir.glob("shard-*.sqlite"))):
+        conn = shard.open_connection(path)
+        conn.execute("BEGIN IMMEDIATE")
+        archive.archive_some(conn, index, archive.cutoff(now, 1))
+        conn.execute("ROLLBACK")  # as if the process died before COMMIT
+        conn.close()
+    orphans = archive_files(data_dir)
+    assert orphans and not recorded_paths(data_dir)
+
+    assert run_alarm(client).archived == len(events)
+
+    assert not set(orphans) & set(archive_files(data_dir))
+    assert sorted(line["eventId"] for line in archived_lines(data_dir)) == sorted(
+        e["eventId"] for e in events)
+
+
+def test_movements_arriving_for_an_archived_day_go_to_another_file(make_client, data_dir):
+    client = aging(make_client, TRACKER_RETENTION_DAYS="1", TRACKER_SHARDS="1")
+    old = archive.cutoff(now_ms(), 1) - DAY // 2
+    client.post("/track", json=movement(timestamp=old, eventId="first"))
+    assert run_alarm(client).archived == 1
+    client.post("/track", json=movement(timestamp=old + 1, eventId="second"))
+    assert run_alarm(client).archived == 1
+
+    assert len(archive_files(data_dir)) == 2
+    window = {"from": old, "to": old + 2, "userId": "u1"}
+    assert client.get("/analytics", params=window).json()["totals"]["movements"] == 2
+    assert client.post("/track", json=movement(timestamp=old, eventId="second")).json() == \
+        {"accepted": 1, "duplicates": 0}  # duplicates are found among stored movements only
+
+
+def test_without_retention_nothing_is_archived(client, data_dir):
+    client.post("/track", json=movement(timestamp=now_ms() - 20 * DAY))
+    assert run_alarm(client).archived == 0
+    assert not (data_dir / "archive").exists()
+    assert len(all_movements(client, "u1")) == 1
+
+
+def test_archive_list_names_every_file(kept_and_aged, data_dir):
+    listed = subprocess.run([sys.executable, "-m", "tracker", "archive", "list",
+                             "--data-dir", str(data_dir)], capture_output=True, text=True, check=True)
+    files = archive_files(data_dir)
+    for path in files:
+        assert str(path.relative_to(data_dir)) in listed.stdout
+    total = len(archived_lines(data_dir))
+    assert f"{len(files)} files, {total:,} movements" in listed.stdout
+
+
+def test_every_archive_statement_is_an_index_search(kept_and_aged, data_dir):
+    statements = [archive.OLDEST_MOVEMENT, archive.ARCHIVABLE, archive.DELETE_MOVEMENT,
+                  archive.ARCHIVES_IN, archive.USER_ARCHIVES_IN, archive.USER_ARCHIVES,
+                  archive.USER_ARCHIVE_PATH, archive.DROP_USER]
+    conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))
+    for sql in statements:
+        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
+                                                          [1] * sql.count("?")))
+        scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & (LARGE_TABLES | {"archive_users"})
+        assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "week"])
+def test_a_bad_retention_refuses_to_start_with_one_line(data_dir, bad):
+    result = start_and_fail(service_env(data_dir, TRACKER_RETENTION_DAYS=bad))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"tracker: TRACKER_RETENTION_DAYS='{bad}': must be an integer >= 1"
+
+
+def test_erasing_users_one_by_one_keeps_every_other_users_lines(make_client, data_dir):
+    """Erasing users one by one from shared archive files keeps every other user's lines."""
+    client = aging(make_client, TRACKER_RETENTION_DAYS="1", TRACKER_SHARDS="1")
+    rng = random.Random(5)
+    now = now_ms()
+    events = [movement(user=f"u{rng.randrange(12)}", timestamp=now - 2 * DAY - rng.randrange(DAY),
+                       eventId=f"e{i}") for i in range(2_000)]
+    post_all(client, events)
+    run_alarm(client)
+    remaining = list(events)
+    for user in [f"u{i}" for i in range(0, 12, 2)]:
+        client.delete(f"/users/{user}")
+        remaining = [e for e in remaining if e["userId"] != user]
+        assert sorted(line["eventId"] for line in archived_lines(data_dir)) == sorted(
+            e["eventId"] for e in remaining)
+
+
+def cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tracker", *args, "--data-dir", str(data_dir)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_backup_carries_the_archives_and_restore_checks_them(kept_and_aged, make_client, data_dir,
+                                                             tmp_path):
+    _events, _kept, aged = kept_and_aged
+    dest = tmp_path / "backup"
+    assert cli("backup", str(dest), data_dir=data_dir).returncode == 0
+    listed = json.loads((dest / "backup.json").read_text())["files"]
+    archived = {str(p.relative_to(data_dir)) for p in archive_files(data_dir)}
+    assert archived and archived <= set(listed)
+
+    restored_dir = tmp_path / "restored"
+    restored = cli("restore", str(dest), data_dir=restored_dir)
+    assert restored.returncode == 0, restored.stderr
+    check = cli("check", data_dir=restored_dir)
+    assert check.returncode == 0 and check.stdout.count(": ok") == 4
+    again = aging(make_client, TRACKER_DATA_DIR=str(restored_dir), TRACKER_RETENTION_DAYS=RETENTION)
+    for params in analytics_queries()[::7]:
+        left, right = same_answer(aged, again, params)
+        assert left == right, params
+    for user in USERS:
+        assert export_lines(again, user) == export_lines(aged, user)
+
+
+def test_a_damaged_or_missing_archive_file_is_refused(kept_and_aged, data_dir, tmp_path):
+    dest = tmp_path / "backup"
+    assert cli("backup", str(dest), data_dir=data_dir).returncode == 0
+    victim = archive_files(dest)[0]
+    blob = bytearray(victim.read_bytes())
+    blob[len(blob) // 2] ^= 0x01
+    victim.write_bytes(bytes(blob))
+    refused = cli("restore", str(dest), data_dir=tmp_path / "restored")
+    assert refused.returncode == 2
+    assert f"{victim.name} does not match its SHA-256" in refused.stderr
+    assert not (tmp_path / "restored" / "archive").exists()
+
+    manifest = json.loads((dest / "backup.json").read_text())
+    del manifest["files"][str(victim.relative_to(dest))]
+    (dest / "backup.json").write_text(json.dumps(manifest))
+    refused = cli("restore", str(dest), data_dir=tmp_path / "restored")
+    assert refused.returncode == 2 and "records archive files the backup lacks" in refused.stderr
+
+    damaged = archive_files(data_dir)[0]
+    damaged.write_bytes(damaged.read_bytes()[:-1])
+    check = cli("check", data_dir=data_dir)
+    assert check.returncode == 1
+    assert f"{damaged.relative_to(data_dir)} does not match its recorded size and SHA-256" in check.stdout
