@@ -78,6 +78,8 @@ def kept_and_aged(make_client, data_dir, tmp_path):
 
 def test_archived_movements_still_count_in_every_answer(kept_and_aged):
     events, kept, aged = kept_and_aged
+    archived = sum(e["timestamp"] < archive.cutoff(now_ms(), 2) for e in events)
+    assert f"tracker_movements_archived_total {archived:.1f}" in aged.get("/metrics").text
     for params in analytics_queries():
         left, right = same_answer(kept, aged, params)
         assert left == right, params
