@@ -6,7 +6,8 @@ first, one line per movement in the shape of a user's export. It is a series
 of gzip members of at most MEMBER_LINES lines (`zcat` reads it whole); the
 shard's `archives` table records each member's first timestamp and offset,
 so a reader wanting one minute decompresses only the members around it, and
-`archive_users` records which files hold each user.
+`archive_users` records which members of which files hold each user, so a
+reader wanting one user's movements decompresses only those.
 
 Archive files only appear or go while their shard's write transaction is
 held. A file is written and fsynced first, then recorded in the transaction
@@ -43,13 +44,6 @@ MEMBER_LINES = 500
 
 LINE = msgspec.json.Decoder(ExportedMovement)
 
-
-class _UserOnly(msgspec.Struct):
-    userId: str
-
-
-USER_OF_LINE = msgspec.json.Decoder(_UserOnly)
-
 # An erasure may replace an archive file between a read's lookup and its
 # open; the read then starts over and finds the replacement.
 READ_ATTEMPTS = 3
@@ -70,24 +64,34 @@ INSERT INTO archives(path, first, last, movements, bytes, sha256, members)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 
-RECORD_USER = "INSERT OR IGNORE INTO archive_users(userId, archive) VALUES (?, ?)"
+RECORD_USER = "INSERT INTO archive_users(userId, archive, members) VALUES (?, ?, ?)"
 
+FORGET_USERS = "DELETE FROM archive_users WHERE archive = ?"
+
+# (path, the file's members, its bytes, the members holding the user or NULL for all)
 ARCHIVES_IN = """
-SELECT path, members, bytes FROM archives WHERE last >= ? AND first < ? ORDER BY first
+SELECT path, members, bytes, NULL FROM archives WHERE last >= ? AND first < ? ORDER BY first
 """
 
 USER_ARCHIVES_IN = """
-SELECT path, members, bytes FROM archive_users JOIN archives ON archives.id = archive
+SELECT path, archives.members, bytes, archive_users.members
+FROM archive_users JOIN archives ON archives.id = archive
 WHERE userId = ? AND last >= ? AND first < ? ORDER BY first
 """
 
+USER_ARCHIVE = """
+SELECT path, archives.members, bytes, archive_users.members
+FROM archive_users JOIN archives ON archives.id = archive WHERE userId = ? AND archive = ?
+"""
+
 USER_ARCHIVES = """
-SELECT id, path FROM archive_users JOIN archives ON archives.id = archive
+SELECT archive FROM archive_users JOIN archives ON archives.id = archive
 WHERE userId = ? ORDER BY first DESC
 """
 
-USER_ARCHIVE_PATH = """
-SELECT path FROM archive_users JOIN archives ON archives.id = archive WHERE userId = ? AND archive = ?
+FIRST_USER_ARCHIVE = """
+SELECT archive, path, archives.members, bytes FROM archive_users JOIN archives ON archives.id = archive
+WHERE userId = ? LIMIT 1
 """
 
 REPLACE_ARCHIVE = """
@@ -96,7 +100,6 @@ WHERE id = ?
 """
 
 DROP_ARCHIVE = "DELETE FROM archives WHERE id = ?"
-DROP_USER = "DELETE FROM archive_users WHERE userId = ? AND archive = ?"
 
 RECORDED_PATHS = "SELECT path FROM archives"
 
@@ -141,7 +144,7 @@ def archive_some(conn: apsw.Connection, shard: int, before: int, limit: int = AR
              for _id, user, session, stamp, event, data, event_id in rows]
     written = _write(data_dir_of(conn), shard, day, [row[3] for row in rows], lines)
     archive_id = _record(conn, written)
-    conn.executemany(RECORD_USER, [(user, archive_id) for user in {row[1] for row in rows}])
+    _record_users(conn, archive_id, [row[1] for row in rows])
     conn.executemany(DELETE_MOVEMENT, [(row[0],) for row in rows])
     return len(rows)
 
@@ -215,6 +218,16 @@ def _record(conn: apsw.Connection, written: Written) -> int:
     return conn.last_insert_rowid()
 
 
+def _record_users(conn: apsw.Connection, archive_id: int, users: list[str]) -> None:
+    """Record which members of the file hold each user, from the users of its lines in order."""
+    members: dict[str, list[int]] = {}
+    for position, user in enumerate(users):
+        held = members.setdefault(user, [])
+        if not held or held[-1] != position // MEMBER_LINES:
+            held.append(position // MEMBER_LINES)
+    conn.executemany(RECORD_USER, [(user, archive_id, json.dumps(held)) for user, held in members.items()])
+
+
 def read_consistently(conn: apsw.Connection, query: Callable[..., T], *args: Any) -> T:
     """Run `query(conn, *args)` in one read transaction, again if an archive file it looked up went."""
     for _ in range(READ_ATTEMPTS - 1):
@@ -235,55 +248,56 @@ def movements_in(conn: apsw.Connection, start: int, end: int,
     else:
         found = conn.execute(USER_ARCHIVES_IN, (user_id, start, end)).fetchall()
     data_dir = data_dir_of(conn)
-    for path, members, size in found:
-        for line in _lines_between(data_dir / path, json.loads(members), size, start, end):
+    for path, members, size, user_members in found:
+        table = json.loads(members)
+        chosen = _overlapping(table, start, end)
+        if user_members is not None:
+            chosen = sorted(set(chosen) & set(json.loads(user_members)))
+        for line in _read_members(data_dir / path, table, size, chosen):
+            if user_id is not None and not line.startswith(_line_prefix(user_id)):
+                continue
             movement = LINE.decode(line)
-            if start <= movement.timestamp < end and user_id in (None, movement.userId):
+            if start <= movement.timestamp < end:
                 yield movement
 
 
-def _lines_between(path: Path, members: list[list[int]], size: int, start: int,
-                   end: int) -> Iterator[bytes]:
-    """Lines of the members that may hold timestamps in [start, end).
+def _overlapping(table: list[list[int]], start: int, end: int) -> list[int]:
+    """Members that may hold timestamps in [start, end).
 
     Member i holds timestamps from its first up to the next member's first
     (equal timestamps can straddle two members).
     """
-    bounds = [offset for _first, offset in members] + [size]
+    return [i for i, (first, _offset) in enumerate(table)
+            if first < end and (i + 1 == len(table) or table[i + 1][0] >= start)]
+
+
+def _read_members(path: Path, table: list[list[int]], size: int, chosen: Iterable[int]) -> Iterator[bytes]:
+    bounds = [offset for _first, offset in table] + [size]
     with open(path, "rb") as file:
-        for i, (first, offset) in enumerate(members):
-            if first >= end or (i + 1 < len(members) and members[i + 1][0] < start):
-                continue
-            file.seek(offset)
-            yield from zlib.decompress(file.read(bounds[i + 1] - offset), 31).splitlines()
+        for i in chosen:
+            file.seek(bounds[i])
+            yield from zlib.decompress(file.read(bounds[i + 1] - bounds[i]), 31).splitlines()
+
+
+def _line_prefix(user_id: str) -> bytes:
+    """How every line of the user starts: ExportedMovement's encoding puts the tag, then userId."""
+    return b'{"type":"movement","userId":' + encode(user_id) + b","
 
 
 def user_archives(conn: apsw.Connection, user_id: str) -> list[int]:
     """Ids of the archive files holding the user's movements, newest first."""
-    return [archive_id for archive_id, _path in conn.execute(USER_ARCHIVES, (user_id,))]
+    return [archive_id for (archive_id,) in conn.execute(USER_ARCHIVES, (user_id,))]
 
 
 def user_lines(conn: apsw.Connection, archive_id: int, user_id: str) -> list[bytes]:
     """The user's lines in one archive file, newest first (none once it no longer holds the user)."""
-    found = conn.execute(USER_ARCHIVE_PATH, (user_id, archive_id)).fetchone()
+    found = conn.execute(USER_ARCHIVE, (user_id, archive_id)).fetchone()
     if found is None:
         return []
-    return [line for line in reversed(_all_lines(data_dir_of(conn) / found[0]))
-            if USER_OF_LINE.decode(line).userId == user_id]
-
-
-def _all_lines(path: Path) -> list[bytes]:
-    return _gunzip_all(path.read_bytes()).splitlines()
-
-
-def _gunzip_all(blob: bytes) -> bytes:
-    """Every member of a multi-member gzip file, concatenated."""
-    out = []
-    while blob:
-        unpacker = zlib.decompressobj(31)
-        out.append(unpacker.decompress(blob))
-        blob = unpacker.unused_data
-    return b"".join(out)
+    path, members, size, user_members = found
+    lines = _read_members(data_dir_of(conn) / path, json.loads(members), size, json.loads(user_members))
+    prefix = _line_prefix(user_id)
+    return [line for line in lines if line.startswith(prefix)][::-1]
 
 
 @dataclass(frozen=True)
@@ -298,25 +312,31 @@ def erase_from_one(conn: apsw.Connection, shard: int, user_id: str) -> UserErasu
     A write job step: the file is replaced by one without those lines (or
     dropped when nothing else is left); None when no archive holds the user.
     """
-    found = conn.execute(USER_ARCHIVES, (user_id,)).fetchone()
+    found = conn.execute(FIRST_USER_ARCHIVE, (user_id,)).fetchone()
     if found is None:
         return None
-    archive_id, path = found
-    data_dir = data_dir_of(conn)
+    archive_id, path, members, size = found
+    table = json.loads(members)
+    prefix = _line_prefix(user_id)
     kept, erased = [], []
-    for line in _all_lines(data_dir / path):
-        movement = LINE.decode(line)
-        (erased if movement.userId == user_id else kept).append((movement, line))
-    rollups.forget_counts(conn, [_counted(movement) for movement, _line in erased])
-    conn.execute(DROP_USER, (user_id, archive_id))
+    for line in _read_members(data_dir_of(conn) / path, table, size, range(len(table))):
+        (erased if line.startswith(prefix) else kept).append(LINE.decode(line))
+    rollups.forget_counts(conn, [_counted(movement) for movement in erased])
+    conn.execute(FORGET_USERS, (archive_id,))
     if kept:
-        day = kept[0][0].timestamp - kept[0][0].timestamp % rollups.DAY
-        written = _write(data_dir, shard, day, [m.timestamp for m, _ in kept], [line for _, line in kept])
-        conn.execute(REPLACE_ARCHIVE, (written.path, written.first, written.last, written.movements,
-                                       written.bytes, written.sha256, written.members, archive_id))
+        _replace(conn, archive_id, shard, kept)
     else:
         conn.execute(DROP_ARCHIVE, (archive_id,))
     return UserErasure(len(erased), path)
+
+
+def _replace(conn: apsw.Connection, archive_id: int, shard: int, kept: list[ExportedMovement]) -> None:
+    """Write the kept movements as a new file in the place of archive `archive_id`."""
+    day = kept[0].timestamp - kept[0].timestamp % rollups.DAY
+    written = _write(data_dir_of(conn), shard, day, [m.timestamp for m in kept], list(map(encode, kept)))
+    conn.execute(REPLACE_ARCHIVE, (written.path, written.first, written.last, written.movements,
+                                   written.bytes, written.sha256, written.members, archive_id))
+    _record_users(conn, archive_id, [m.userId for m in kept])
 
 
 def _counted(movement: ExportedMovement) -> tuple[int, str, str | None]:

@@ -140,7 +140,7 @@ def _backfill_entities() -> str:
 SESSIONS_BY_USER = "CREATE INDEX idx_sessions_user ON sessions(userId);"
 
 # Retention's archive files (tracker/archive.py): each file's time range and
-# gzip members, and which files hold each user.
+# gzip members, and which files (and members of them) hold each user.
 ARCHIVE_TABLES = """
 CREATE TABLE archives (
   id INTEGER PRIMARY KEY,
@@ -156,8 +156,10 @@ CREATE INDEX idx_archives_last ON archives(last);
 CREATE TABLE archive_users (
   userId TEXT NOT NULL,
   archive INTEGER NOT NULL,
+  members TEXT NOT NULL,
   PRIMARY KEY (userId, archive)
 ) WITHOUT ROWID;
+CREATE INDEX idx_archive_users_archive ON archive_users(archive);
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
