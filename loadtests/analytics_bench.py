@@ -6,8 +6,11 @@ Builds --movements movements (default 10 million) for --users users over the
 last 30 days in 16 shards, writing through the store's writers (the write
 path of POST /track, without HTTP), unless the data directory already holds
 them. Then starts the real service on 127.0.0.1 and measures p50/p99 latency
-of each analytics query. Finally it times ingest into a fresh directory with
-rollups and with the same write path without them. Prints one table.
+of each analytics query. With --retention-days N it then copies the data set
+beside it, archives what that retention would (through the store, as the
+alarm loop does) and times the same queries again: per-user answers and window
+edges then read archive files. Finally it times ingest into a fresh directory
+with rollups and with the same write path without them. Prints the tables.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,7 +29,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from tracker import writes
+from tracker import archive, writes
 from tracker.config import Config
 from tracker.store import Store, prepare
 
@@ -85,6 +89,33 @@ async def submit(store: Store, rows: list[writes.Row], job) -> None:
         by_shard.setdefault(store.shard_of(row.userId), []).append(row)
     await asyncio.gather(*(store.writers[i].submit(partial(job, rows=part), len(part))
                            for i, part in by_shard.items()))
+
+
+async def archive_old(config: Config, retention_days: int) -> tuple[int, float]:
+    """Archive what the alarm loop would with this retention; (movements, seconds)."""
+    store = Store(await asyncio.to_thread(prepare, config), config)
+    started = time.perf_counter()
+    archived = await store.archive_movements(archive.cutoff(int(time.time() * 1000), retention_days))
+    seconds = time.perf_counter() - started
+    await asyncio.to_thread(store.close)
+    return archived, seconds
+
+
+def retained_copy(data_dir: Path, shards: int, retention_days: int) -> Path:
+    """A copy of the data set with movements older than the retention archived (made once)."""
+    copy = data_dir.with_name(f"{data_dir.name}-retention-{retention_days}")
+    if not (copy / "manifest.json").exists():
+        shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns("service.lock"))
+        archived, seconds = asyncio.run(archive_old(config_for(copy, shards), retention_days))
+        print(f"archived {archived:,} movements older than {retention_days} days in {seconds:,.0f} s "
+              f"({archived / seconds:,.0f} movements/s) into {copy / archive.ARCHIVE_DIR}")
+    return copy
+
+
+def print_queries(title: str, rows: list[tuple]) -> None:
+    print(f"| {title} | requests | p50 ms | p99 ms |\n|---|---|---|---|")
+    for name, count, p50, p99 in rows:
+        print(f"| {name} | {count} | {p50:.1f} | {p99:.1f} |")
 
 
 def config_for(data_dir: Path, shards: int) -> Config:
@@ -177,6 +208,8 @@ def main() -> None:
     parser.add_argument("--ingest-sample", type=int, default=200_000,
                         help="movements written with and without rollups to compare ingest")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--retention-days", type=int,
+                        help="also time the queries on a copy with older movements archived")
     args = parser.parse_args()
     now = int(time.time() * 1000)
 
@@ -188,11 +221,16 @@ def main() -> None:
     size = sum(f.stat().st_size for f in args.data_dir.glob("shard-*"))
     print(f"data set: {args.data_dir} ({size / 2**30:.1f} GiB)\n")
 
-    print("| query | requests | p50 ms | p99 ms |\n|---|---|---|---|")
-    for name, count, p50, p99 in measure_queries(args.data_dir, args.shards, args.users,
-                                                 args.repeats, args.port):
-        print(f"| {name} | {count} | {p50:.1f} | {p99:.1f} |")
+    print_queries("query", measure_queries(args.data_dir, args.shards, args.users, args.repeats,
+                                           args.port))
+    if args.retention_days is not None:
+        retained = retained_copy(args.data_dir, args.shards, args.retention_days)
+        print()
+        print_queries(f"query, {args.retention_days}-day retention",
+                      measure_queries(retained, args.shards, args.users, args.repeats, args.port))
 
+    if not args.ingest_sample:
+        return
     print(f"\n| ingest ({args.ingest_sample:,} movements, {args.shards} shards, store writers) "
           f"| seconds | movements/s |\n|---|---|---|")
     for name, written, seconds in measure_ingest(args.ingest_sample, args.ingest_sample // 100,

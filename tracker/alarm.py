@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-
 from typing import NamedTuple
 
 from tracker import archive

@@ -34,7 +34,10 @@ class BackupError(Exception):
 
 
 def create(data_dir: Path, dest: Path) -> dict:
-    """Copy every shard of `data_dir`, and its archives, into the new directory `dest`; returns the manifest."""
+    """Copy every shard of `data_dir`, and its archives, into the new directory `dest`.
+
+    Returns the manifest.
+    """
     layout = manifest.read_manifest(data_dir)
     if layout is None:
         raise BackupError(f"{data_dir} has no {manifest.MANIFEST_NAME}: not a tracker data directory")

@@ -153,7 +153,10 @@ class Store:
         return total
 
     async def erase_user(self, user_id: str) -> tuple[int, int]:
-        """Erase a user's movements (archived ones too), sessions and rollups; returns (movements, sessions) removed."""
+        """Erase a user's movements (archived ones too), sessions and rollups.
+
+        Returns the (movements, sessions) removed.
+        """
         index = self.shard_of(user_id)
         movements = 0
         while True:
