@@ -272,3 +272,19 @@ def test_a_damaged_or_missing_archive_file_is_refused(kept_and_aged, data_dir, t
     check = cli("check", data_dir=data_dir)
     assert check.returncode == 1
     assert f"{damaged.relative_to(data_dir)} does not match its recorded size and SHA-256" in check.stdout
+
+
+def test_a_missing_archive_file_is_a_503_naming_it_never_a_500(kept_and_aged, data_dir):
+    _events, _kept, aged = kept_and_aged
+    victim = archive_files(data_dir)[0]
+    user = json.loads(gzip.open(victim).readline())["userId"]
+    victim.unlink()
+    for answer in (aged.get("/analytics", params={"timeRange": "30d", "userId": user}),
+                   aged.get(f"/users/{user}/export"), aged.delete(f"/users/{user}")):
+        assert answer.status_code == 503, answer.text
+        assert answer.json() == {"error": "archive_unavailable",
+                                 "detail": f"archive file {victim.name} cannot be read; "
+                                           "run `tracker check`"}
+        assert answer.headers["retry-after"] == "60"
+    assert aged.get("/analytics", params={"timeRange": "24h"}).status_code == 200
+    assert f"{victim.relative_to(data_dir)} is missing" in cli("check", data_dir=data_dir).stdout

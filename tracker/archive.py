@@ -50,6 +50,14 @@ READ_ATTEMPTS = 3
 
 T = TypeVar("T")
 
+
+class ArchiveUnavailable(Exception):
+    """A recorded archive file is missing or cannot be read."""
+
+    def __init__(self, path: Path, cause: BaseException):
+        super().__init__(f"{path}: {cause}")
+        self.path = path
+
 OLDEST_MOVEMENT = "SELECT min(timestamp) FROM movements"
 
 ARCHIVABLE = """
@@ -85,7 +93,7 @@ FROM archive_users JOIN archives ON archives.id = archive WHERE userId = ? AND a
 """
 
 USER_ARCHIVES = """
-SELECT archive FROM archive_users JOIN archives ON archives.id = archive
+SELECT archive, path FROM archive_users JOIN archives ON archives.id = archive
 WHERE userId = ? ORDER BY first DESC
 """
 
@@ -234,7 +242,7 @@ def read_consistently(conn: apsw.Connection, query: Callable[..., T], *args: Any
         try:
             with conn:
                 return query(conn, *args)
-        except FileNotFoundError:
+        except ArchiveUnavailable:
             continue
     with conn:
         return query(conn, *args)
@@ -271,12 +279,18 @@ def _overlapping(table: list[list[int]], start: int, end: int) -> list[int]:
             if first < end and (i + 1 == len(table) or table[i + 1][0] >= start)]
 
 
-def _read_members(path: Path, table: list[list[int]], size: int, chosen: Iterable[int]) -> Iterator[bytes]:
+def _read_members(path: Path, table: list[list[int]], size: int, chosen: Iterable[int]) -> list[bytes]:
+    """The lines of the chosen members of an archive file."""
     bounds = [offset for _first, offset in table] + [size]
-    with open(path, "rb") as file:
-        for i in chosen:
-            file.seek(bounds[i])
-            yield from zlib.decompress(file.read(bounds[i + 1] - bounds[i]), 31).splitlines()
+    lines: list[bytes] = []
+    try:
+        with open(path, "rb") as file:
+            for i in chosen:
+                file.seek(bounds[i])
+                lines += zlib.decompress(file.read(bounds[i + 1] - bounds[i]), 31).splitlines()
+    except (OSError, zlib.error) as error:
+        raise ArchiveUnavailable(path, error) from None
+    return lines
 
 
 def _line_prefix(user_id: str) -> bytes:
@@ -285,8 +299,17 @@ def _line_prefix(user_id: str) -> bytes:
 
 
 def user_archives(conn: apsw.Connection, user_id: str) -> list[int]:
-    """Ids of the archive files holding the user's movements, newest first."""
-    return [archive_id for (archive_id,) in conn.execute(USER_ARCHIVES, (user_id,))]
+    """Ids of the archive files holding the user's movements, newest first.
+
+    Raises ArchiveUnavailable when one of the files is missing, so that an
+    export says so before it starts rather than stopping halfway.
+    """
+    found = conn.execute(USER_ARCHIVES, (user_id,)).fetchall()
+    data_dir = data_dir_of(conn)
+    for _id, path in found:
+        if not (data_dir / path).is_file():
+            raise ArchiveUnavailable(data_dir / path, FileNotFoundError("missing"))
+    return [archive_id for archive_id, _path in found]
 
 
 def user_lines(conn: apsw.Connection, archive_id: int, user_id: str) -> list[bytes]:

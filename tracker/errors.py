@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tracker.archive import ArchiveUnavailable
 from tracker.logs import warn_queue_full
 from tracker.privacy import loggable_path
 from tracker.schemas import Error, encode
@@ -78,6 +79,14 @@ async def _shard_failure(request: Request, exc: Exception) -> Response:
                           {"Retry-After": "5"})
 
 
+async def _archive_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ArchiveUnavailable)
+    log.error("archive file unreadable: %s", exc)
+    return error_response(503, "archive_unavailable",
+                          f"archive file {exc.path.name} cannot be read; run `tracker check`",
+                          {"Retry-After": "60"})
+
+
 async def _session_taken(request: Request, exc: Exception) -> Response:
     return error_response(409, "session_conflict", "this sessionId belongs to another user")
 
@@ -95,5 +104,6 @@ HANDLERS = {
     WriterStopped: _stopping,
     ShardFailure: _shard_failure,
     SessionTaken: _session_taken,
+    ArchiveUnavailable: _archive_unavailable,
     Exception: _unexpected,
 }

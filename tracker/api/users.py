@@ -84,7 +84,7 @@ class Export:
         user_id = self.query.user_id
         try:
             return await run_in_threadpool(archive.user_lines, self.snapshot, archive_id, user_id)
-        except FileNotFoundError:  # an erasure replaced the file since the snapshot began
+        except archive.ArchiveUnavailable:  # an erasure replaced the file since the snapshot began
             return await self.store.read(self.index, archive.read_consistently, archive.user_lines,
                                          archive_id, user_id)
 
