@@ -55,7 +55,7 @@ ERROR_MEANINGS = {
     415: "content type other than application/json or text/plain",
     422: "a field or parameter that breaks a rule; the detail names it",
     429: "rate limited; retry after Retry-After seconds",
-    503: "overloaded, stopping or a shard that cannot be written",
+    503: "overloaded, stopping, a shard that cannot be written or an archive file that cannot be read",
 }
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
@@ -75,16 +75,20 @@ OPERATIONS = (
               params=(Param("userId", Identifier, True), Param("from", Millis), Param("to", Millis),
                       Param("event", Name), Param("limit", Limit), Param("cursor", str)),
               security="readToken"),
-    Operation("get", "/analytics", "Aggregates over a time window", schemas.Analytics, (401, 422),
+    Operation("get", "/analytics", "Aggregates over a time window", schemas.Analytics,
+              (401, 422, 503),
               params=(Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
                       Param("userId", Identifier), Param("event", Name), Param("tz", str)),
               security="readToken"),
     Operation("get", "/users/{userId}/export",
-              "Every session, then every movement (newest first) of a user, as NDJSON lines "
-              'marked "type": "session" or "movement"; 404 when nothing is stored for the user',
-              "application/x-ndjson", (401, 404, 422), params=(USER_PATH,), security="readToken"),
+              "Every session, then every movement (stored ones newest first, then archived ones) "
+              'of a user, as NDJSON lines marked "type": "session" or "movement"; 404 when '
+              "nothing is kept for the user",
+              "application/x-ndjson", (401, 404, 422, 503), params=(USER_PATH,),
+              security="readToken"),
     Operation("delete", "/users/{userId}",
-              "Erase a user's movements, sessions and rollups; answers the counts removed",
+              "Erase a user's movements (archived ones too), sessions and rollups; answers the "
+              "counts removed",
               schemas.UserErased, (401, 422, 503), params=(USER_PATH,), security="readToken"),
     Operation("get", "/healthz", "200 while the process runs", Health),
     Operation("get", "/readyz", "200 when every shard is writable, else 503 naming them",
