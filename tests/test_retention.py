@@ -288,3 +288,24 @@ def test_a_missing_archive_file_is_a_503_naming_it_never_a_500(kept_and_aged, da
         assert answer.headers["retry-after"] == "60"
     assert aged.get("/analytics", params={"timeRange": "24h"}).status_code == 200
     assert f"{victim.relative_to(data_dir)} is missing" in cli("check", data_dir=data_dir).stdout
+
+
+def test_two_workers_archive_side_by_side_without_duplicates(tracker_server):
+    server = tracker_server(workers=2, TRACKER_RETENTION_DAYS="1", TRACKER_ALARM_INTERVAL_SECONDS="1")
+    now = now_ms()
+    rng = random.Random(2)
+    events = [movement(user=f"u{rng.randrange(30)}", timestamp=now - 2 * DAY - rng.randrange(20 * DAY),
+                       eventId=f"e{i}") for i in range(20_000)]
+    with server.client() as client:
+        post_all(client, events)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(
+                client.get("/movements", params={"userId": f"u{i}"}).json()["movements"]
+                for i in range(30)):
+            time.sleep(0.5)
+        exported = []
+        for i in range(30):
+            lines = map(json.loads, client.get(f"/users/u{i}/export").text.splitlines())
+            exported += [line["eventId"] for line in lines if line["type"] == "movement"]
+    assert sorted(exported) == sorted(e["eventId"] for e in events)
+    assert len(archived_lines(server.data_dir)) == len(events)
