@@ -92,7 +92,7 @@ def test_kill_9_while_archiving_loses_and_duplicates_nothing(tracker_server, dat
             assert client.post("/track", json={"events": events[at:at + 500]}).status_code == 200
     left_after_kills = []
     for _ in range(8):
-        time.sleep(rng.uniform(0.05, 0.6))
+        time.sleep(rng.uniform(0.02, 0.3))
         server.kill()
         left_after_kills.append(stored_movements(data_dir))
         server.start()
