@@ -58,6 +58,7 @@ class ArchiveUnavailable(Exception):
         super().__init__(f"{path}: {cause}")
         self.path = path
 
+
 OLDEST_MOVEMENT = "SELECT min(timestamp) FROM movements"
 
 ARCHIVABLE = """
