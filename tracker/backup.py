@@ -74,11 +74,7 @@ def _copy_shard(source: Path, dest: Path) -> dict[str, dict]:
 
 
 def _recorded_archives(shard_copy: Path) -> list[str]:
-    conn = apsw.Connection(str(shard_copy), flags=apsw.SQLITE_OPEN_READONLY)
-    try:
-        return [row[0] for row in archive.listing(conn)]
-    finally:
-        conn.close()
+    return [row[0] for row in shard.read_once(shard_copy, archive.listing)]
 
 
 def _copy_archive(data_dir: Path, dest: Path, relative: str) -> dict:

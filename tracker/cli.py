@@ -114,7 +114,7 @@ def check(config: Config, args: argparse.Namespace) -> int:
     """Exit 1 and name every damaged file; 0 when every shard and its archive files are intact."""
     bad = 0
     for path in _existing_shards(config.data_dir, config.shards):
-        problems = shard.integrity_problems(path) or _archive_problems(path)
+        problems = shard.integrity_problems(path) or shard.read_once(path, archive.problems)
         if problems:
             bad += 1
             print(f"{path}: DAMAGED: {'; '.join(problems[:5])}")
@@ -123,23 +123,10 @@ def check(config: Config, args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def _archive_problems(path: Path) -> list[str]:
-    conn = shard.open_connection(path, readonly=True)
-    try:
-        return archive.problems(conn)
-    finally:
-        conn.close()
-
-
 def list_archives(config: Config, args: argparse.Namespace) -> int:
     files = movements = size = 0
     for path in _existing_shards(config.data_dir, config.shards):
-        conn = shard.open_connection(path, readonly=True)
-        try:
-            found = archive.listing(conn)
-        finally:
-            conn.close()
-        for relative, first, last, count, length, _sha in found:
+        for relative, first, last, count, length, _sha in shard.read_once(path, archive.listing):
             print(f"{relative}  {_utc(first)} .. {_utc(last)}  {count:,} movements  {length:,} bytes")
             files, movements, size = files + 1, movements + count, size + length
     print(f"{files} files, {movements:,} movements, {size:,} bytes")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 import apsw
 
 from tracker import migrations
+
+T = TypeVar("T")
 
 # Writers of other worker processes hold a shard's lock for one commit at a
 # time; waiting this long for it only happens when something is badly wrong.
@@ -52,6 +55,15 @@ def create_or_upgrade(path: Path) -> list[migrations.Migration]:
         conn.close()
 
 
+def read_once(path: Path, query: Callable[..., T], *args: Any) -> T:
+    """Run `query(connection, *args)` on a read-only connection opened for it alone."""
+    conn = open_connection(path, readonly=True)
+    try:
+        return query(conn, *args)
+    finally:
+        conn.close()
+
+
 def integrity_problems(path: Path, quick: bool = False) -> list[str]:
     """SQLite's integrity check of one file: an empty list when it is intact.
 
@@ -60,11 +72,7 @@ def integrity_problems(path: Path, quick: bool = False) -> list[str]:
     """
     pragma = "quick_check" if quick else "integrity_check"
     try:
-        conn = open_connection(path, readonly=True)
-        try:
-            rows = [row[0] for row in conn.execute(f"PRAGMA {pragma}")]
-        finally:
-            conn.close()
+        rows = read_once(path, lambda conn: [row[0] for row in conn.execute(f"PRAGMA {pragma}")])
     except apsw.Error as error:
         return [str(error)]
     return [] if rows == ["ok"] else rows

@@ -47,13 +47,13 @@ def count_sessions(conn: apsw.Connection) -> int:
 def shard_stats(path: Path) -> ShardStats:
     """Counts and sizes of one shard file; raises apsw.Error when it cannot be read."""
     sizes = file_sizes(path) or (0, 0)
-    conn = shard.open_connection(path, readonly=True)
-    try:
+
+    def counts(conn: apsw.Connection) -> ShardStats:
         movements = conn.execute(COUNT_MOVEMENTS).fetchone()[0]
         return ShardStats(path.name, movements, count_sessions(conn), sizes[0], sizes[1],
                           migrations.current_version(conn))
-    finally:
-        conn.close()
+
+    return shard.read_once(path, counts)
 
 
 def table(rows: list[ShardStats]) -> list[str]:
