@@ -29,9 +29,10 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from tracker import archive, writes
+from tracker.ingest import writes
+from tracker.lifecycle import archive
 from tracker.config import Config
-from tracker.store import Store, prepare
+from tracker.storage.store import Store, prepare
 
 DAY = 86_400_000
 EVENTS = ("page_view", "page_view", "page_view", "click", "click", "scroll", "signup")

@@ -16,8 +16,8 @@ import uuid
 from pathlib import Path
 
 from tracker.config import Config
-from tracker.store import Store, prepare
-from tracker.writes import Row
+from tracker.storage.store import Store, prepare
+from tracker.ingest.writes import Row
 
 USERS = 100_000
 IN_FLIGHT = 64

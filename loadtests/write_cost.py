@@ -19,7 +19,8 @@ from pathlib import Path
 
 import apsw
 
-from tracker import shard, writes
+from tracker.ingest import writes
+from tracker.storage import connections
 
 DAY = 86_400_000
 
@@ -45,8 +46,8 @@ def main() -> None:
     random.seed(7)
     with tempfile.TemporaryDirectory(prefix="tracker-write-cost-") as temp:
         path = Path(temp) / "shard.sqlite"
-        shard.create_or_upgrade(path)
-        conn = shard.open_connection(path, "full")
+        connections.create_or_upgrade(path)
+        conn = connections.open_connection(path, "full")
         frames: list[int] = []
         conn.set_wal_hook(lambda _c, _name, pages: (frames.append(pages), apsw.SQLITE_OK)[1])
         now = int(time.time() * 1000)

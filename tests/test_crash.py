@@ -13,7 +13,7 @@ import time
 import pytest
 
 from helpers import Flood, Writers, movement, peak_rss_bytes, service_env, stored_event_ids
-from tracker import stats
+from tracker.ops import stats
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import sys
 import apsw
 
 from helpers import movement, service_env
-from tracker import manifest
+from tracker.storage import manifest
 
 
 def user_in_shard(index: int, shards: int = 4) -> str:

@@ -16,8 +16,8 @@ from typing import Iterator
 import pytest
 
 from helpers import metric_samples, movement
-from tracker import logs
-from tracker.writer import CommitStats
+from tracker.ops import logs
+from tracker.storage.group_commit import CommitStats
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -9,7 +9,8 @@ import subprocess
 import pytest
 
 from helpers import movement
-from tracker import cli, migrations
+from tracker import cli
+from tracker.storage import migrations
 
 
 def test_readyz_names_a_shard_replaced_by_a_directory_and_recovers(client):

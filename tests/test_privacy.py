@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import TOKEN, movement
-from tracker.privacy import loggable_path
+from tracker.ops.privacy import loggable_path
 
 USER = "user-PRIVATE-ID"
 SESSION = "session-PRIVATE-ID"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from helpers import movement
-from tracker.ratelimit import RateLimit, TokenBuckets, TrustedProxies
+from tracker.middleware.ratelimit import RateLimit, TokenBuckets, TrustedProxies
 
 
 class Clock:

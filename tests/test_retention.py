@@ -21,7 +21,8 @@ from test_users import (
     ERASED, USERS, analytics_queries, all_movements, dataset, dump_rollups, export_lines, post_all,
     same_answer,
 )
-from tracker import archive, shard
+from tracker.lifecycle import archive
+from tracker.storage import connections
 
 DAY = 86_400_000
 RETENTION = "2"
@@ -139,7 +140,7 @@ def test_a_pass_cut_short_before_its_commit_leaves_nothing_twice(make_client, da
               for i in range(300)]
     post_all(client, events)
     for index, path in enumerate(sorted(data_dir.glob("shard-*.sqlite"))):
-        conn = shard.open_connection(path)
+        conn = connections.open_connection(path)
         conn.execute("BEGIN IMMEDIATE")
         archive.archive_some(conn, index, archive.cutoff(now, 1))
         conn.execute("ROLLBACK")  # as if the process died before COMMIT

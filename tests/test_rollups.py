@@ -9,7 +9,11 @@ import time
 import apsw
 
 from helpers import movement
-from tracker import analytics, migrations, queries, rollups, writes
+from tracker.analytics import rollups
+from tracker.analytics import shares
+from tracker.ingest import writes
+from tracker.storage import migrations
+from tracker.storage import queries
 
 HOUR = 3_600_000
 ROLLUP_TABLES = ("rollup_events", "rollup_pages", "activity_spans", "activity_gaps",
@@ -73,9 +77,9 @@ def test_every_select_is_an_index_search(make_client, data_dir):
     issued = {" ".join(sql.split()) for sql in statements}
     for name in ("USER_MOVEMENTS", "WINDOW_MOVEMENTS", "SLOT_TOTALS", "EVENT_TOTALS", "PAGE_TOTALS",
                  "ENTITIES", "GAP_BOUNDS"):
-        assert " ".join(getattr(analytics, name).split()) in issued, name
-    for counts in (analytics.SPAN_BOUNDS, analytics.SPANS_BEFORE, analytics.SPANS_FROM,
-                   analytics.GAPS_ACROSS):
+        assert " ".join(getattr(shares, name).split()) in issued, name
+    for counts in (shares.SPAN_BOUNDS, shares.SPANS_BEFORE, shares.SPANS_FROM,
+                   shares.GAPS_ACROSS):
         for sql in counts.values():
             assert " ".join(sql.split()) in issued, sql
     for sql in (queries.LIST_MOVEMENTS, rollups.SELECT_SPAN, rollups.GAP_BEFORE):

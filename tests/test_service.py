@@ -11,7 +11,7 @@ import time
 import apsw
 
 from helpers import Writers, movement, service_env, stored_event_ids
-from tracker import manifest
+from tracker.storage import manifest
 
 
 def test_acknowledged_events_survive_kill_9(tracker_server):

@@ -9,10 +9,12 @@ import apsw
 import pytest
 
 from helpers import movement, service_env
-from tracker import manifest, migrations, shard
+from tracker.storage import connections
+from tracker.storage import manifest
+from tracker.storage import migrations
 from tracker.config import Config
-from tracker.manifest import LayoutError
-from tracker.store import prepare
+from tracker.storage.manifest import LayoutError
+from tracker.storage.store import prepare
 
 
 def test_shard_hash_is_stable_across_releases():
@@ -49,7 +51,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
     assert migrations.current_version(conn) == 1
     conn.close()
 
-    assert [m.version for m in shard.create_or_upgrade(path)] == [2, 3, 4, 5]
+    assert [m.version for m in connections.create_or_upgrade(path)] == [2, 3, 4, 5]
 
     conn = apsw.Connection(str(path))
     assert migrations.current_version(conn) == migrations.LATEST_VERSION
@@ -58,7 +60,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
     assert {"idx_movements_user_time", "idx_movements_event_id"} <= indexes
     assert "idx_movements_sessionId" not in indexes
     conn.close()
-    assert shard.create_or_upgrade(path) == []
+    assert connections.create_or_upgrade(path) == []
 
 
 def test_prepare_refuses_another_shard_count(data_dir):

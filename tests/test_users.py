@@ -16,7 +16,9 @@ import apsw
 import pytest
 
 from helpers import TOKEN, movement
-from tracker import rollups, store, users
+from tracker.analytics import rollups
+from tracker.lifecycle import user_data
+from tracker.storage import store
 from test_rollups import LARGE_TABLES, ROLLUP_TABLES
 
 MINUTE = 60_000
@@ -153,14 +155,14 @@ def test_a_large_user_is_exported_page_by_page_and_erased_in_chunks(client):
 def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch):
     monkeypatch.setattr(store, "ERASE_CHUNK", 40)
     jobs: list[int] = []
-    erase_some = users.erase_some
+    erase_some = user_data.erase_some
 
     def counted(conn, shard, user_id, limit):
         erased = erase_some(conn, shard, user_id, limit)
         jobs.append(erased.movements)
         return erased
 
-    monkeypatch.setattr(users, "erase_some", counted)
+    monkeypatch.setattr(user_data, "erase_some", counted)
     post_all(client, [movement(timestamp=NOW - i) for i in range(100)])
     assert client.delete("/users/u1").json()["movements"] == 100
     assert jobs == [40, 40, 20]
@@ -313,8 +315,8 @@ def test_erasure_racing_with_ingest_of_the_same_user(client, monkeypatch):
 
 def test_every_statement_of_export_and_erasure_is_an_index_search(client, data_dir):
     client.post("/track", json=movement())
-    statements = [users.USER_SESSIONS, users.ERASABLE_MOVEMENTS, users.DELETE_MOVEMENT,
-                  users.DELETE_USER_SESSIONS, rollups.SUBTRACT_EVENTS, rollups.DROP_EMPTY_EVENTS,
+    statements = [user_data.USER_SESSIONS, user_data.ERASABLE_MOVEMENTS, user_data.DELETE_MOVEMENT,
+                  user_data.DELETE_USER_SESSIONS, rollups.SUBTRACT_EVENTS, rollups.DROP_EMPTY_EVENTS,
                   rollups.SUBTRACT_PAGES, rollups.DROP_EMPTY_PAGES, rollups.DROP_USER_GAPS,
                   rollups.DROP_USER_SPANS, rollups.UNCOUNT_ENTITIES, rollups.DROP_EMPTY_ENTITY_COUNT]
     conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))

@@ -11,24 +11,30 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from tracker import errors, logs, openapi
-from tracker.alarm import AlarmLoop
-from tracker.api import analytics, ingest, ops, reads, users
-from tracker.auth import resolve_read_token
+from tracker.api import errors
+from tracker.api import openapi
+from tracker.ops import logs
+from tracker.lifecycle.scheduler import AlarmLoop
+from tracker.api import analytics
+from tracker.api import ops
+from tracker.api import reads
+from tracker.api import track
+from tracker.api import users
+from tracker.api.auth import resolve_read_token
 from tracker.config import Config
-from tracker.cors import Cors, CorsPolicy
-from tracker.metrics import Metrics, NoMetrics, ShardCollector, serve_metrics
-from tracker.middleware import ObserveRequests
-from tracker.lock import hold_shared, release
-from tracker.ratelimit import RateLimit, TokenBuckets, TrustedProxies
-from tracker.store import Store, prepare
-from tracker.writer import CommitStats
+from tracker.middleware.cors import Cors, CorsPolicy
+from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector, serve_metrics
+from tracker.middleware.observe import ObserveRequests
+from tracker.storage.lock import hold_shared, release
+from tracker.middleware.ratelimit import RateLimit, TokenBuckets, TrustedProxies
+from tracker.storage.store import Store, prepare
+from tracker.storage.group_commit import CommitStats
 
 log = logging.getLogger("tracker")
 
 ROUTES = [
-    Route("/track", ingest.track, methods=["POST"]),
-    Route("/session", ingest.open_session, methods=["POST"]),
+    Route("/track", track.track, methods=["POST"]),
+    Route("/session", track.open_session, methods=["POST"]),
     Route("/session", reads.get_session, methods=["GET"]),
     Route("/movements", reads.list_movements, methods=["GET"]),
     Route("/analytics", analytics.analytics, methods=["GET"]),

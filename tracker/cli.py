@@ -10,12 +10,17 @@ from pathlib import Path
 
 import apsw
 
-from tracker import archive, backup, manifest, migrations, shard, stats
-from tracker.auth import resolve_read_token
+from tracker.lifecycle import archive
+from tracker.lifecycle import backup
+from tracker.ops import stats
+from tracker.storage import connections
+from tracker.storage import manifest
+from tracker.storage import migrations
+from tracker.api.auth import resolve_read_token
 from tracker.config import Config, ConfigError
-from tracker.lock import DataDirInUse
-from tracker.manifest import LayoutError
-from tracker.store import prepare
+from tracker.storage.lock import DataDirInUse
+from tracker.storage.manifest import LayoutError
+from tracker.storage.store import prepare
 
 FLAG_SETTINGS = {
     "host": "TRACKER_HOST",
@@ -71,7 +76,8 @@ class StartupError(Exception):
 
 
 def serve(config: Config, args: argparse.Namespace) -> int:
-    from tracker import multiproc, server
+    from tracker import server
+    from tracker.ops import multiproc
 
     manifest.ensure_layout(config.data_dir, config.shards)
     refuse_damaged_shards(manifest.shard_paths(config.data_dir, config.shards))
@@ -93,7 +99,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
 def refuse_damaged_shards(paths: list[Path]) -> None:
     """Stop start-up on a shard that fails SQLite's quick check: never repair silently."""
     for path in paths:
-        if path.exists() and (problems := shard.integrity_problems(path, quick=True)):
+        if path.exists() and (problems := connections.integrity_problems(path, quick=True)):
             raise StartupError(
                 f"{path} fails SQLite's integrity check ({problems[0]}); run `tracker check` "
                 "to list damaged shards and `tracker restore BACKUP` to restore them"
@@ -103,7 +109,7 @@ def refuse_damaged_shards(paths: list[Path]) -> None:
 def migrate(config: Config, args: argparse.Namespace) -> int:
     manifest.ensure_layout(config.data_dir, config.shards)
     for path in manifest.shard_paths(config.data_dir, config.shards):
-        done = shard.create_or_upgrade(path)
+        done = connections.create_or_upgrade(path)
         names = ", ".join(f"{m.version} {m.name}" for m in done) or "up to date"
         print(f"{path.name}: {names}")
     print(f"schema version {migrations.LATEST_VERSION}")
@@ -114,7 +120,7 @@ def check(config: Config, args: argparse.Namespace) -> int:
     """Exit 1 and name every damaged file; 0 when every shard and its archive files are intact."""
     bad = 0
     for path in _existing_shards(config.data_dir, config.shards):
-        problems = shard.integrity_problems(path) or shard.read_once(path, archive.problems)
+        problems = connections.integrity_problems(path) or connections.read_once(path, archive.problems)
         if problems:
             bad += 1
             print(f"{path}: DAMAGED: {'; '.join(problems[:5])}")
@@ -126,7 +132,7 @@ def check(config: Config, args: argparse.Namespace) -> int:
 def list_archives(config: Config, args: argparse.Namespace) -> int:
     files = movements = size = 0
     for path in _existing_shards(config.data_dir, config.shards):
-        for relative, first, last, count, length, _sha in shard.read_once(path, archive.listing):
+        for relative, first, last, count, length, _sha in connections.read_once(path, archive.listing):
             print(f"{relative}  {_utc(first)} .. {_utc(last)}  {count:,} movements  {length:,} bytes")
             files, movements, size = files + 1, movements + count, size + length
     print(f"{files} files, {movements:,} movements, {size:,} bytes")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
-from tracker import multiproc
+from tracker.ops import multiproc
 from tracker.config import Config
 
 APP = "tracker.app:create_app"

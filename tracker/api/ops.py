@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from tracker import shard
+from tracker.storage import connections
 
 CLIENT_JS = Path(__file__).resolve().parent.parent / "static" / "tracker.js"
 
@@ -29,7 +29,7 @@ async def readyz(request: Request) -> Response:
 def _shard_problems(paths: list[Path]) -> dict[str, str]:
     problems = {}
     for path in paths:
-        problem = shard.write_problem(path)
+        problem = connections.write_problem(path)
         if problem is not None:
             problems[path.name] = problem
     return problems

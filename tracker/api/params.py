@@ -6,7 +6,7 @@ import re
 
 from starlette.requests import Request
 
-from tracker.errors import invalid
+from tracker.api.errors import invalid
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

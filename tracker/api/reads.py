@@ -5,11 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tracker import queries, schemas
+from tracker import schemas
+from tracker.storage import queries
 from tracker.api import params
 from tracker.api.common import json_response, now_ms
-from tracker.auth import require_read_token
-from tracker.errors import ApiError, invalid
+from tracker.api.auth import require_read_token
+from tracker.api.errors import ApiError, invalid
 
 MAX_MS = 2**53
 

@@ -11,13 +11,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from tracker import archive, queries, schemas, users
+from tracker import schemas
+from tracker.lifecycle import archive
+from tracker.lifecycle import user_data
+from tracker.storage import queries
 from tracker.api import params
 from tracker.api.common import json_response
 from tracker.api.reads import MAX_MS
-from tracker.auth import require_read_token
-from tracker.errors import ApiError
-from tracker.store import Store
+from tracker.api.auth import require_read_token
+from tracker.api.errors import ApiError
+from tracker.storage.store import Store
 
 # Movements read and sent per step of an export: memory stays at one page
 # whatever the user holds.
@@ -39,7 +42,7 @@ async def export_user(request: Request) -> Response:
     index = store.shard_of(user_id)
     snapshot = await run_in_threadpool(store.snapshot, index)
     try:
-        sessions = await run_in_threadpool(users.user_sessions, snapshot, user_id)
+        sessions = await run_in_threadpool(user_data.user_sessions, snapshot, user_id)
         archives = await run_in_threadpool(archive.user_archives, snapshot, user_id)
         query = queries.MovementFilter(user_id, 0, MAX_MS, None, EXPORT_PAGE)
         first_page = await run_in_threadpool(queries.movements_page, snapshot, query)

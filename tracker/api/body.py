@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from starlette.requests import Request
 
-from tracker.errors import ApiError
+from tracker.api.errors import ApiError
 
 MAX_BODY_BYTES = 1024 * 1024
 

@@ -18,8 +18,9 @@ from typing import NamedTuple
 
 import apsw
 
-from tracker import archive, rollups
-from tracker.queries import SESSION_COLUMNS, session_from_row
+from tracker.analytics import rollups
+from tracker.lifecycle import archive
+from tracker.storage.queries import SESSION_COLUMNS, session_from_row
 from tracker.schemas import Session
 
 USER_SESSIONS = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE userId = ? ORDER BY startTime, id"

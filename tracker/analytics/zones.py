@@ -15,7 +15,7 @@ import zoneinfo
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tracker.rollups import DAY, HOUR, MINUTE
+from tracker.analytics.rollups import DAY, HOUR, MINUTE
 
 BUCKETS = {"1m": MINUTE, "1h": HOUR, "1d": DAY}
 

@@ -8,7 +8,7 @@ from typing import Any, Callable, TypeVar
 
 import apsw
 
-from tracker import migrations
+from tracker.storage import migrations
 
 T = TypeVar("T")
 

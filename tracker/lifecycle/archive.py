@@ -34,8 +34,8 @@ from typing import Any, Callable, TypeVar
 import apsw
 import msgspec
 
-from tracker import rollups
-from tracker.files import fsync_path, sha256_of
+from tracker.analytics import rollups
+from tracker.storage.files import fsync_path, sha256_of
 from tracker.schemas import ExportedMovement, encode
 
 ARCHIVE_DIR = "archive"

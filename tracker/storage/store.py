@@ -18,9 +18,14 @@ from typing import Any, Callable, TypeVar
 import apsw
 from starlette.concurrency import run_in_threadpool
 
-from tracker import archive, manifest, migrations, shard, users, writes
+from tracker.ingest import writes
+from tracker.lifecycle import archive
+from tracker.lifecycle import user_data
+from tracker.storage import connections
+from tracker.storage import manifest
+from tracker.storage import migrations
 from tracker.config import Config
-from tracker.writer import CommitStats, ShardWriter
+from tracker.storage.group_commit import CommitStats, ShardWriter
 
 T = TypeVar("T")
 
@@ -28,7 +33,7 @@ T = TypeVar("T")
 # a large backlog never holds a shard's lock for long.
 EXPIRE_CHUNK = 5_000
 
-# Erasing a user takes at most this many of its movements per job (see tracker/users.py).
+# Erasing a user takes at most this many of its movements per job (see tracker/lifecycle/user_data.py).
 ERASE_CHUNK = 2_000
 
 # Threads answering one all-shards read in parallel (apsw releases the GIL
@@ -49,7 +54,7 @@ def prepare(config: Config) -> Layout:
     manifest.ensure_layout(config.data_dir, config.shards)
     paths = manifest.shard_paths(config.data_dir, config.shards)
     for path in paths:
-        shard.create_or_upgrade(path)
+        connections.create_or_upgrade(path)
     return Layout(config.data_dir, config.shards, migrations.LATEST_VERSION, paths)
 
 
@@ -68,7 +73,7 @@ class ReaderPool:
             conns = self._local.conns = {}
         conn = conns.get(index)
         if conn is None:
-            conn = conns[index] = shard.open_connection(self._paths[index])
+            conn = conns[index] = connections.open_connection(self._paths[index])
             conn.execute("PRAGMA query_only=1")
             with self._lock:
                 self._opened.append(conn)
@@ -160,7 +165,7 @@ class Store:
         index = self.shard_of(user_id)
         movements = 0
         while True:
-            work = partial(users.erase_some, shard=index, user_id=user_id, limit=ERASE_CHUNK)
+            work = partial(user_data.erase_some, shard=index, user_id=user_id, limit=ERASE_CHUNK)
             erased = await self.writers[index].submit(work, ERASE_CHUNK)
             archive.remove_files(self.layout.data_dir, erased.stale_files)
             movements += erased.movements
@@ -170,7 +175,7 @@ class Store:
     def snapshot(self, index: int) -> apsw.Connection:
         """A new read-only connection to shard `index` inside a read transaction, so that
         every read on it sees one moment; the caller closes it."""
-        conn = shard.open_connection(self.layout.paths[index])
+        conn = connections.open_connection(self.layout.paths[index])
         conn.execute("PRAGMA query_only=1")
         conn.execute("BEGIN")
         conn.execute("SELECT count(*) FROM schema_migrations").fetchall()  # the snapshot starts here

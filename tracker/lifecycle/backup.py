@@ -17,9 +17,12 @@ from pathlib import Path
 
 import apsw
 
-from tracker import archive, manifest, migrations, shard
-from tracker.files import fsync_path, sha256_of
-from tracker.lock import release, take_exclusive
+from tracker.lifecycle import archive
+from tracker.storage import connections
+from tracker.storage import manifest
+from tracker.storage import migrations
+from tracker.storage.files import fsync_path, sha256_of
+from tracker.storage.lock import release, take_exclusive
 
 BACKUP_MANIFEST = "backup.json"
 FORMAT = 1
@@ -74,7 +77,7 @@ def _copy_shard(source: Path, dest: Path) -> dict[str, dict]:
 
 
 def _recorded_archives(shard_copy: Path) -> list[str]:
-    return [row[0] for row in shard.read_once(shard_copy, archive.listing)]
+    return [row[0] for row in connections.read_once(shard_copy, archive.listing)]
 
 
 def _copy_archive(data_dir: Path, dest: Path, relative: str) -> dict:
@@ -91,7 +94,7 @@ def _facts(path: Path) -> dict:
 
 def _snapshot(source: Path, target: Path) -> None:
     target.unlink(missing_ok=True)
-    src = shard.open_connection(source)
+    src = connections.open_connection(source)
     dst = apsw.Connection(str(target))
     try:
         with dst.backup("main", src, "main") as copy:

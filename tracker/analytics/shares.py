@@ -2,13 +2,13 @@
 
 A user's answer counts that user's movements in the window (an index range
 of one user). The all-users answer takes each shard's share from the rollups
-(`tracker/rollups.py`): the window and each bucket are cut into whole slots
+(`tracker/analytics/rollups.py`): the window and each bucket are cut into whole slots
 of the coarsest grain that fits, plus raw movements for any piece shorter
 than a minute, so the cost follows the number of buckets, not of movements.
 Shards are disjoint by user, so their shares, distinct counts included, add up.
 
 Raw movements are the stored ones plus those retention moved to archive
-files (`tracker/archive.py`); rollups count both. A share is read in one
+files (`tracker/lifecycle/archive.py`); rollups count both. A share is read in one
 transaction, so a pass of the archiver never shows a movement twice or not at all.
 """
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import apsw
 
-from tracker import archive
-from tracker.rollups import (
+from tracker.lifecycle import archive
+from tracker.analytics.rollups import (
     ALL_EVENTS, GAP_MS, GRAINS, MINUTE, PAGE_VIEW, SESSIONS, USERS, page_path,
 )
 

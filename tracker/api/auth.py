@@ -10,8 +10,8 @@ from pathlib import Path
 from starlette.requests import Request
 
 from tracker.config import Config, ConfigError
-from tracker.errors import unauthorized
-from tracker.files import create_once
+from tracker.api.errors import unauthorized
+from tracker.storage.files import create_once
 
 TOKEN_FILE = "read-token"
 

@@ -9,12 +9,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tracker.archive import ArchiveUnavailable
-from tracker.logs import warn_queue_full
-from tracker.privacy import loggable_path
+from tracker.lifecycle.archive import ArchiveUnavailable
+from tracker.ops.logs import warn_queue_full
+from tracker.ops.privacy import loggable_path
 from tracker.schemas import Error, encode
-from tracker.writer import QueueFull, ShardFailure, WriterStopped
-from tracker.writes import SessionTaken
+from tracker.storage.group_commit import QueueFull, ShardFailure, WriterStopped
+from tracker.ingest.writes import SessionTaken
 
 log = logging.getLogger("tracker.errors")
 

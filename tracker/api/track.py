@@ -9,11 +9,11 @@ from starlette.responses import Response
 
 from tracker import schemas
 from tracker.api.common import json_response, now_ms
-from tracker.body import decode_object, read_body
-from tracker.errors import invalid
-from tracker.queries import session_from_row
+from tracker.api.body import decode_object, read_body
+from tracker.api.errors import invalid
+from tracker.storage.queries import session_from_row
 from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
-from tracker.writes import Row
+from tracker.ingest.writes import Row
 
 # Paths whose POST is ingest (browsers, no token): rate limited, CORS for the allowed origins.
 INGEST_PATHS = frozenset({"/track", "/session"})

@@ -15,8 +15,8 @@ from typing import Iterable
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tracker.api.ingest import INGEST_PATHS
-from tracker.errors import error_response
+from tracker.api.track import INGEST_PATHS
+from tracker.api.errors import error_response
 
 # Request headers a browser sends without asking (the CORS-safelisted ones).
 SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import apsw
 
-from tracker.shard import file_identity, open_connection
+from tracker.storage.connections import file_identity, open_connection
 
 log = logging.getLogger("tracker.writer")
 

@@ -1,5 +1,5 @@
 """The alarm loop: expires idle sessions in every shard and, with a retention set,
-archives old movements (tracker/archive.py).
+archives old movements (tracker/lifecycle/archive.py).
 
 Several workers may run it at once: each step is a job in the shard writers'
 transactions that re-reads what is left to do under the write lock.
@@ -12,9 +12,9 @@ import logging
 import time
 from typing import NamedTuple
 
-from tracker import archive
-from tracker.metrics import Metrics, NoMetrics
-from tracker.store import Store
+from tracker.lifecycle import archive
+from tracker.ops.metrics import Metrics, NoMetrics
+from tracker.storage.store import Store
 
 log = logging.getLogger("tracker.alarm")
 

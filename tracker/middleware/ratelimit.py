@@ -17,8 +17,8 @@ from typing import Callable, Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tracker.api.ingest import INGEST_PATHS
-from tracker.errors import error_response
+from tracker.api.track import INGEST_PATHS
+from tracker.api.errors import error_response
 
 MAX_CLIENTS = 65_536
 

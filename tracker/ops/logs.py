@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 
-from tracker.writer import CommitStats
+from tracker.storage.group_commit import CommitStats
 
 # A group commit normally takes milliseconds; one this slow means the disk is
 # struggling or the transactions are far too large.

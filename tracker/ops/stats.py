@@ -11,7 +11,8 @@ from pathlib import Path
 
 import apsw
 
-from tracker import migrations, shard
+from tracker.storage import connections
+from tracker.storage import migrations
 
 COUNT_MOVEMENTS = "SELECT count(*) FROM movements"
 COUNT_SESSIONS = "SELECT count(*) FROM sessions"
@@ -53,7 +54,7 @@ def shard_stats(path: Path) -> ShardStats:
         return ShardStats(path.name, movements, count_sessions(conn), sizes[0], sizes[1],
                           migrations.current_version(conn))
 
-    return shard.read_once(path, counts)
+    return connections.read_once(path, counts)
 
 
 def table(rows: list[ShardStats]) -> list[str]:

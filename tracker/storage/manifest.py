@@ -10,7 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from tracker.files import create_once
+from tracker.storage.files import create_once
 
 HASH_NAME = "blake2b-64"
 MANIFEST_NAME = "manifest.json"

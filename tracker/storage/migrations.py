@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import apsw
 
-from tracker.rollups import GAP_MS, GRAINS, PAGE_VIEW
+from tracker.analytics.rollups import GAP_MS, GRAINS, PAGE_VIEW
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ CREATE INDEX idx_sessions_last_activity ON sessions(lastActivity);
 """
 
 
-# Rollup tables (see tracker/rollups.py), filled from the movements already
+# Rollup tables (see tracker/analytics/rollups.py), filled from the movements already
 # stored, and a time index for the raw minutes at the ends of a window.
 ROLLUP_TABLES = """
 CREATE INDEX idx_movements_time ON movements(timestamp);
@@ -139,7 +139,7 @@ def _backfill_entities() -> str:
 # A user's sessions, for that user's export and erasure.
 SESSIONS_BY_USER = "CREATE INDEX idx_sessions_user ON sessions(userId);"
 
-# Retention's archive files (tracker/archive.py): each file's time range and
+# Retention's archive files (tracker/lifecycle/archive.py): each file's time range and
 # gzip members, and which files (and members of them) hold each user.
 ARCHIVE_TABLES = """
 CREATE TABLE archives (

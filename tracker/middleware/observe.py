@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from tracker.metrics import Metrics, NoMetrics
+from tracker.ops.metrics import Metrics, NoMetrics
 
 access_log = logging.getLogger("tracker.access")
 

@@ -3,7 +3,7 @@
 Each application gets its own `Metrics` (and registry), so an in-process
 app counts from zero. With several workers, prometheus-client's multiprocess
 mode keeps each worker's values in files under PROMETHEUS_MULTIPROC_DIR
-(see `tracker.multiproc`), and a scrape sums the counters and histograms of
+(see `tracker.ops.multiproc`), and a scrape sums the counters and histograms of
 every worker. Gauges say how workers combine in their `multiprocess_mode`.
 Shard file sizes and live sessions are read when scraped, by `ShardCollector`.
 """
@@ -23,10 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tracker import multiproc, stats
-from tracker.auth import bearer_matches
-from tracker.errors import ApiError, unauthorized
-from tracker.writer import CommitStats
+from tracker.ops import multiproc
+from tracker.ops import stats
+from tracker.api.auth import bearer_matches
+from tracker.api.errors import ApiError, unauthorized
+from tracker.storage.group_commit import CommitStats
 
 SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 QUERY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import apsw
 
-from tracker import rollups
+from tracker.analytics import rollups
 
 INSERT_MOVEMENT = """
 INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId)
