@@ -6,7 +6,10 @@ import asyncio
 import contextlib
 import json
 import re
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -14,6 +17,9 @@ from pathlib import Path
 
 import httpx2 as httpx
 
+ROLLUP_TABLES = ("rollup_events", "rollup_pages", "activity_spans", "activity_gaps",
+                 "activity_counts")
+LARGE_TABLES = {"movements", "sessions", *ROLLUP_TABLES}
 TOKEN = "test-read-token"
 
 
@@ -195,3 +201,8 @@ async def _offer(writer, work) -> bool:
     future = writer.submit(work)
     refused = future.done() and future.exception() is not None
     return not refused
+
+
+def start_and_fail(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tracker", "serve", "--port", "1"],
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60)

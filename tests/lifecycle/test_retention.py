@@ -14,10 +14,8 @@ from pathlib import Path
 import apsw
 import pytest
 
-from helpers import movement, service_env
-from test_rollups import LARGE_TABLES
-from test_service import start_and_fail
-from test_users import (
+from helpers import LARGE_TABLES, movement, service_env, start_and_fail
+from user_datasets import (
     ERASED, USERS, analytics_queries, all_movements, dataset, dump_rollups, export_lines, post_all,
     same_answer,
 )

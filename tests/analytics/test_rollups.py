@@ -8,7 +8,7 @@ import time
 
 import apsw
 
-from helpers import movement
+from helpers import LARGE_TABLES, ROLLUP_TABLES, movement
 from tracker.analytics import rollups
 from tracker.analytics import shares
 from tracker.ingest import writes
@@ -16,9 +16,6 @@ from tracker.storage import migrations
 from tracker.storage import queries
 
 HOUR = 3_600_000
-ROLLUP_TABLES = ("rollup_events", "rollup_pages", "activity_spans", "activity_gaps",
-                 "activity_counts")
-LARGE_TABLES = {"movements", "sessions", *ROLLUP_TABLES}
 
 
 def random_rows(count: int) -> list[writes.Row]:

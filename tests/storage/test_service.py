@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import apsw
 
-from helpers import Writers, movement, service_env, stored_event_ids
+from helpers import Writers, movement, service_env, start_and_fail, stored_event_ids
 from tracker.storage import manifest
 
 
@@ -73,11 +70,6 @@ def test_alarm_expires_idle_sessions_keeps_movements_and_touched_sessions(tracke
             time.sleep(0.3)
         assert sessions_in_files(data_dir) == {"busy"}
         assert len(client.get("/movements", params={"userId": "u1"}).json()["movements"]) == 5
-
-
-def start_and_fail(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracker", "serve", "--port", "1"],
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
 
 
 def test_shard_count_mismatch_refuses_to_start_with_one_line(tracker_server, data_dir):

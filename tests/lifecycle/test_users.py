@@ -2,55 +2,28 @@
 
 from __future__ import annotations
 
-import itertools
-import json
-import random
 import re
 import threading
 import time
 import tracemalloc
 import uuid
-from pathlib import Path
 
 import apsw
 import pytest
 
-from helpers import TOKEN, movement
+from helpers import LARGE_TABLES, TOKEN, movement
 from tracker.analytics import rollups
 from tracker.lifecycle import user_data
 from tracker.storage import store
-from test_rollups import LARGE_TABLES, ROLLUP_TABLES
+from user_datasets import (
+    ERASED, all_movements, analytics_queries, dataset, dump_rollups, export_lines, post_all,
+    same_answer, user_ids_session,
+)
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 NOW = int(time.time() * 1000)
-USERS = ["ann", "ben", "cy", "dee"]
-ERASED = "cy"
-
-
-def post_all(client, events: list[dict], batch: int = 500) -> None:
-    for start in range(0, len(events), batch):
-        answer = client.post("/track", json={"events": events[start:start + batch]})
-        assert answer.status_code == 200, answer.text
-
-
-def export_lines(client, user: str) -> list[dict]:
-    answer = client.get(f"/users/{user}/export")
-    assert answer.status_code == 200, answer.text
-    assert answer.headers["content-type"] == "application/x-ndjson"
-    assert answer.text.endswith("\n")
-    return [json.loads(line) for line in answer.text.splitlines()]
-
-
-def all_movements(client, user: str) -> list[dict]:
-    found, cursor = [], None
-    while True:
-        params = {"userId": user, "limit": 1000, **({"cursor": cursor} if cursor else {})}
-        page = client.get("/movements", params=params).json()
-        found += page["movements"]
-        if (cursor := page["nextCursor"]) is None:
-            return found
 
 
 def test_export_holds_the_sessions_then_the_movements_newest_first(client):
@@ -166,66 +139,6 @@ def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch):
     post_all(client, [movement(timestamp=NOW - i) for i in range(100)])
     assert client.delete("/users/u1").json()["movements"] == 100
     assert jobs == [40, 40, 20]
-
-
-def dataset(seed: int = 11) -> list[dict]:
-    """Movements of several users: clusters and long gaps, page views with paths, many events."""
-    rng = random.Random(seed)
-    edges = [NOW - span for span in (HOUR, DAY, 7 * DAY, 30 * DAY)]
-    events = []
-    for i in range(1_200):
-        stamp = rng.choice([
-            NOW - rng.randrange(2 * MINUTE, 29 * DAY),
-            NOW - rng.randrange(2 * MINUTE, 55 * MINUTE),
-            NOW - 3 * DAY + rng.randrange(-40 * MINUTE, 40 * MINUTE),
-        ])
-        if any(abs(stamp - edge) < 3 * MINUTE for edge in edges):
-            continue  # windows ending now move between the two services' answers
-        event = rng.choice(["page_view", "page_view", "click", "signup"])
-        data = rng.choice([{"path": "/a"}, {"path": "/b"}, {"path": 3}, {}])
-        user = rng.choice(USERS)
-        events.append(movement(user=user, session=f"{user}-s{rng.randrange(6)}",
-                               event=event, timestamp=stamp, data=data, eventId=f"id-{i}"))
-    return events
-
-
-def user_ids_session(user: str, events: list[dict]) -> str:
-    return next(e["sessionId"] for e in events if e["userId"] == user)
-
-
-def analytics_queries() -> list[dict]:
-    windows = [{"timeRange": r} for r in ("1h", "24h", "7d", "30d")] + [
-        {"from": NOW - 29 * DAY, "to": NOW - DAY}, {"from": NOW - 3 * DAY - 7, "to": NOW - 2 * DAY},
-        {"from": NOW - 3 * DAY - HOUR, "to": NOW - 3 * DAY + HOUR + 12_345}]
-    found = []
-    for window, user, event, zone in itertools.product(
-            windows, [None, ERASED, USERS[0]], [None, "page_view", "click"], [None, "Asia/Kolkata"]):
-        found.append({**window, **({"userId": user} if user else {}),
-                      **({"event": event} if event else {}), **({"tz": zone} if zone else {})})
-    return found
-
-
-def same_answer(left, right, params: dict) -> tuple[dict, dict]:
-    """Both answers without the clock's `from`/`to`; asked again if a bucket edge passed between."""
-    for _ in range(3):
-        answers = [client.get("/analytics", params=params).json() for client in (left, right)]
-        if "timeRange" not in params:
-            return answers[0], answers[1]
-        for answer in answers:
-            del answer["from"], answer["to"]
-        if [p["t"] for p in answers[0]["series"]] == [p["t"] for p in answers[1]["series"]]:
-            break
-    return answers[0], answers[1]
-
-
-def dump_rollups(data_dir: Path) -> list[dict]:
-    dumps = []
-    for path in sorted(data_dir.glob("shard-*.sqlite")):
-        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
-        dumps.append({table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
-                      for table in ROLLUP_TABLES})
-        conn.close()
-    return dumps
 
 
 def test_erasure_leaves_what_the_other_users_alone_would_have_made(make_client, data_dir, tmp_path):

@@ -19,7 +19,7 @@ from helpers import metric_samples, movement
 from tracker.ops import logs
 from tracker.storage.group_commit import CommitStats
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 DASHBOARD = ROOT / "deploy" / "grafana-dashboard.json"
 HOUR_MS = 3_600_000
