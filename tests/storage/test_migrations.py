@@ -1,0 +1,28 @@
+"""Released migrations are fixed text: editing one would change history for new shard files."""
+
+from __future__ import annotations
+
+import hashlib
+
+from tracker.storage import migrations
+
+# SHA-256 of each released migration file. A new migration adds a line here;
+# an existing line never changes.
+RELEASED = {
+    1: "8c922a22ec93335ebf01ec59ec399e04740de91184bbc5eb67ade23c10a82cad",
+    2: "ef08e7e64bc26b538e5a35ec1a50513f899f20c0548bb39d0cedee4f407f3022",
+    3: "2a5d2dba09eaf5a5257cce72c1429877486296a359bcf923801fcafa058c8b54",
+    4: "2900c6906b68c80903fe4b0b3f9edd0517dccb4c02f92a06595740aefa3787e3",
+    5: "8128227a9dc034a37f1fd0751b4fbfd7a9df758007009847bf5417a0383aae28",
+}
+
+
+def test_released_migrations_are_unchanged():
+    found = {m.version: hashlib.sha256(m.sql.encode()).hexdigest() for m in migrations.MIGRATIONS}
+    assert {v: found.get(v) for v in RELEASED} == RELEASED
+
+
+def test_every_migration_is_recorded_here_and_versions_run_one_to_latest():
+    versions = [m.version for m in migrations.MIGRATIONS]
+    assert versions == list(range(1, len(versions) + 1))
+    assert set(versions) == set(RELEASED)
