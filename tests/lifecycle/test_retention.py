@@ -138,7 +138,7 @@ def test_a_pass_cut_short_before_its_commit_leaves_nothing_twice(make_client, da
               for i in range(300)]
     post_all(client, events)
     for index, path in enumerate(sorted(data_dir.glob("shard-*.sqlite"))):
-        conn = connections.open_connection(path)
+        conn = connections.connect(path, connections.Role.WRITER)
         conn.execute("BEGIN IMMEDIATE")
         archive.archive_some(conn, index, archive.cutoff(now, 1))
         conn.execute("ROLLBACK")  # as if the process died before COMMIT

@@ -15,7 +15,6 @@ import shutil
 import time
 from pathlib import Path
 
-import apsw
 
 from tracker.lifecycle import archive
 from tracker.storage import connections
@@ -94,8 +93,8 @@ def _facts(path: Path) -> dict:
 
 def _snapshot(source: Path, target: Path) -> None:
     target.unlink(missing_ok=True)
-    src = connections.open_connection(source)
-    dst = apsw.Connection(str(target))
+    src = connections.connect(source)
+    dst = connections.connect(target, connections.Role.CREATOR)
     try:
         with dst.backup("main", src, "main") as copy:
             copy.step(-1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -20,19 +21,49 @@ BUSY_TIMEOUT_MS = 10_000
 # checkpointing less often lets a hot index page be copied into the file once
 # for many commits instead of once per few (40 MiB of WAL per shard at most).
 WAL_AUTOCHECKPOINT_PAGES = 10_000
+# Once a checkpoint has copied the WAL back, the next write truncates the WAL
+# file to this size, so a shard that was busy once does not keep 40 MiB.
+JOURNAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024
 CACHE_KIB = 8 * 1024
 
 
-def open_connection(path: Path, sync: str = "full", readonly: bool = False) -> apsw.Connection:
-    """A connection to an existing shard file (never creates one)."""
-    flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE
+class Role(enum.Enum):
+    """What a connection is for; `connect` sets it up accordingly."""
+
+    WRITER = "writer"  # the shard writer's: autocheckpoints and truncates the WAL
+    READER = "reader"  # reads only (query_only), for as long as its owner keeps it
+    SNAPSHOT = "snapshot"  # a reader already inside a read transaction: one moment
+    CREATOR = "creator"  # makes the file if missing and switches it to WAL
+
+
+def connect(path: Path, role: Role = Role.READER, sync: str = "full") -> apsw.Connection:
+    """The one place a shard connection is made; every PRAGMA is set here."""
+    flags = apsw.SQLITE_OPEN_READWRITE
+    if role is Role.CREATOR:
+        flags |= apsw.SQLITE_OPEN_CREATE
     conn = apsw.Connection(str(path), flags=flags)
-    conn.set_busy_timeout(BUSY_TIMEOUT_MS)
-    conn.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
-    conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-    if not readonly:
-        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+    try:
+        _prepare(conn, role, sync)
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def _prepare(conn: apsw.Connection, role: Role, sync: str) -> None:
+    conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+    conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    if role is Role.CREATOR:
+        conn.execute("PRAGMA journal_mode=WAL")
+    if role is Role.WRITER:
+        conn.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
+        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+        conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT_BYTES}")
+    if role in (Role.READER, Role.SNAPSHOT):
+        conn.execute("PRAGMA query_only=1")
+    if role is Role.SNAPSHOT:
+        conn.execute("BEGIN")
+        conn.execute("SELECT count(*) FROM schema_migrations").fetchall()  # the snapshot starts here
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:
@@ -46,18 +77,16 @@ def file_identity(path: Path) -> tuple[int, int] | None:
 
 def create_or_upgrade(path: Path) -> list[migrations.Migration]:
     """Create the file if missing, switch it to WAL and apply pending migrations."""
-    conn = apsw.Connection(str(path))
+    conn = connect(path, Role.CREATOR)
     try:
-        conn.set_busy_timeout(BUSY_TIMEOUT_MS)
-        conn.execute("PRAGMA journal_mode=WAL")
         return migrations.apply(conn)
     finally:
         conn.close()
 
 
 def read_once(path: Path, query: Callable[..., T], *args: Any) -> T:
-    """Run `query(connection, *args)` on a read-only connection opened for it alone."""
-    conn = open_connection(path, readonly=True)
+    """Run `query(connection, *args)` on a reader connection opened for it alone."""
+    conn = connect(path, Role.READER)
     try:
         return query(conn, *args)
     finally:
@@ -86,7 +115,7 @@ def write_problem(path: Path) -> str | None:
     file, a read-only mount) read-only instead of failing, so that is checked.
     """
     try:
-        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READWRITE)
+        conn = connect(path, Role.WRITER)
         try:
             if conn.readonly("main"):
                 return "the file cannot be opened for writing"

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import apsw
 
-from tracker.storage.connections import file_identity, open_connection
+from tracker.storage.connections import Role, connect, file_identity
 
 log = logging.getLogger("tracker.writer")
 
@@ -192,7 +192,7 @@ class ShardWriter:
         if self._conn is not None and file_identity(self._path) != self._identity:
             raise ShardMoved(f"{self._path} is no longer the file this writer opened")
         if self._conn is None:
-            self._conn = open_connection(self._path, self._sync)
+            self._conn = connect(self._path, Role.WRITER, self._sync)
             self._identity = file_identity(self._path)
         return self._conn
 

@@ -73,8 +73,7 @@ class ReaderPool:
             conns = self._local.conns = {}
         conn = conns.get(index)
         if conn is None:
-            conn = conns[index] = connections.open_connection(self._paths[index])
-            conn.execute("PRAGMA query_only=1")
+            conn = conns[index] = connections.connect(self._paths[index])
             with self._lock:
                 self._opened.append(conn)
         return conn
@@ -175,11 +174,7 @@ class Store:
     def snapshot(self, index: int) -> apsw.Connection:
         """A new read-only connection to shard `index` inside a read transaction, so that
         every read on it sees one moment; the caller closes it."""
-        conn = connections.open_connection(self.layout.paths[index])
-        conn.execute("PRAGMA query_only=1")
-        conn.execute("BEGIN")
-        conn.execute("SELECT count(*) FROM schema_migrations").fetchall()  # the snapshot starts here
-        return conn
+        return connections.connect(self.layout.paths[index], connections.Role.SNAPSHOT)
 
     async def read(self, index: int, query: Callable[..., T], *args: Any) -> T:
         """Run `query(connection, *args)` on a reader connection of shard `index`."""
