@@ -30,7 +30,8 @@ from pathlib import Path
 import httpx2 as httpx
 
 from tracker.ingest import writes
-from tracker.lifecycle import archive
+from tracker.lifecycle import retention
+from tracker.storage import archives
 from tracker.config import Config
 from tracker.storage.store import Store, prepare
 
@@ -96,7 +97,7 @@ async def archive_old(config: Config, retention_days: int) -> tuple[int, float]:
     """Archive what the alarm loop would with this retention; (movements, seconds)."""
     store = Store(await asyncio.to_thread(prepare, config), config)
     started = time.perf_counter()
-    archived = await store.archive_movements(archive.cutoff(int(time.time() * 1000), retention_days))
+    archived = await retention.archive_everywhere(store, retention.cutoff(int(time.time() * 1000), retention_days))
     seconds = time.perf_counter() - started
     await asyncio.to_thread(store.close)
     return archived, seconds
@@ -109,7 +110,7 @@ def retained_copy(data_dir: Path, shards: int, retention_days: int) -> Path:
         shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns("service.lock"))
         archived, seconds = asyncio.run(archive_old(config_for(copy, shards), retention_days))
         print(f"archived {archived:,} movements older than {retention_days} days in {seconds:,.0f} s "
-              f"({archived / seconds:,.0f} movements/s) into {copy / archive.ARCHIVE_DIR}")
+              f"({archived / seconds:,.0f} movements/s) into {copy / archives.ARCHIVE_DIR}")
     return copy
 
 

@@ -14,7 +14,8 @@ from starlette.routing import Route
 from tracker.api import errors
 from tracker.api import openapi
 from tracker.ops import logs
-from tracker.lifecycle.scheduler import AlarmLoop
+from tracker.lifecycle.jobs import lifecycle_jobs
+from tracker.lifecycle.scheduler import Scheduler
 from tracker.api import analytics
 from tracker.api import ops
 from tracker.api import reads
@@ -23,7 +24,7 @@ from tracker.api import users
 from tracker.api.auth import resolve_read_token
 from tracker.config import Config
 from tracker.middleware.cors import Cors, CorsPolicy
-from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector, serve_metrics
+from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
 from tracker.middleware.observe import ObserveRequests
 from tracker.storage.lock import hold_shared, release
 from tracker.middleware.ratelimit import RateLimit, TokenBuckets, TrustedProxies
@@ -43,7 +44,7 @@ ROUTES = [
     Route("/healthz", ops.healthz, methods=["GET"]),
     Route("/readyz", ops.readyz, methods=["GET"]),
     Route("/tracker.js", ops.client_js, methods=["GET"]),
-    Route("/metrics", serve_metrics, methods=["GET"]),
+    Route("/metrics", ops.serve_metrics, methods=["GET"]),
     Route("/openapi.json", ops.openapi_json, methods=["GET"]),
 ]
 
@@ -96,14 +97,12 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     metrics = app.state.metrics
     store = app.state.store = Store(layout, config, _commit_observer(metrics))
     metrics.watch(store.writers, ShardCollector(layout.paths, store.readers.connection))
-    alarm = app.state.alarm = AlarmLoop(store, config.session_ttl_seconds,
-                                        config.alarm_interval_seconds, metrics,
-                                        config.retention_days)
-    alarm.start()
+    jobs = app.state.jobs = Scheduler(lifecycle_jobs(store, config, metrics), metrics)
+    jobs.start()
     try:
         yield
     finally:
-        await alarm.stop()
+        await jobs.stop()
         await run_in_threadpool(store.close)
         release(service_lock)
         log.info("shards committed and closed")

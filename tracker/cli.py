@@ -10,7 +10,7 @@ from pathlib import Path
 
 import apsw
 
-from tracker.lifecycle import archive
+from tracker.storage import archives
 from tracker.lifecycle import backup
 from tracker.ops import stats
 from tracker.storage import connections
@@ -120,7 +120,7 @@ def check(config: Config, args: argparse.Namespace) -> int:
     """Exit 1 and name every damaged file; 0 when every shard and its archive files are intact."""
     bad = 0
     for path in _existing_shards(config.data_dir, config.shards):
-        problems = connections.integrity_problems(path) or connections.read_once(path, archive.problems)
+        problems = connections.integrity_problems(path) or connections.read_once(path, archives.problems)
         if problems:
             bad += 1
             print(f"{path}: DAMAGED: {'; '.join(problems[:5])}")
@@ -132,7 +132,7 @@ def check(config: Config, args: argparse.Namespace) -> int:
 def list_archives(config: Config, args: argparse.Namespace) -> int:
     files = movements = size = 0
     for path in _existing_shards(config.data_dir, config.shards):
-        for relative, first, last, count, length, _sha in connections.read_once(path, archive.listing):
+        for relative, first, last, count, length, _sha in connections.read_once(path, archives.listing):
             print(f"{relative}  {_utc(first)} .. {_utc(last)}  {count:,} movements  {length:,} bytes")
             files, movements, size = files + 1, movements + count, size + length
     print(f"{files} files, {movements:,} movements, {size:,} bytes")

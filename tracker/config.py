@@ -88,7 +88,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_ttl_seconds", "TRACKER_SESSION_TTL_SECONDS", "1800", _int_at_least(1),
             "a session idle this long is expired"),
     Setting("alarm_interval_seconds", "TRACKER_ALARM_INTERVAL_SECONDS", "60", _int_at_least(1),
-            "how often the alarm loop expires idle sessions"),
+            "how often the background jobs run: session expiry, archiving, WAL truncation"),
     Setting("read_token", "TRACKER_READ_TOKEN", "", _text,
             "bearer token for every read endpoint; generated into <data dir>/read-token when unset"),
     Setting("allowed_origins", "TRACKER_ALLOWED_ORIGINS", "*", _csv,

@@ -213,7 +213,7 @@ def test_sessions_are_still_counted_after_they_expire(make_client):
     client = make_client(TRACKER_SESSION_TTL_SECONDS="60")
     client.post("/track", json={"events": [movement(session="old", timestamp=NOW - 2 * HOUR),
                                            movement(session="old", timestamp=NOW - HOUR)]})
-    assert client.portal.call(client.app.state.alarm.run_once).expired == 1
+    assert client.portal.call(client.app.state.jobs.run, "expire_sessions") == 1
     assert client.get("/session", params={"sessionId": "old"}).status_code == 404
     for params in ({}, {"userId": "u1"}, {"timeRange": "30d", "tz": "Asia/Kathmandu"}):
         totals = client.get("/analytics", params=params).json()["totals"]

@@ -19,7 +19,8 @@ from user_datasets import (
     ERASED, USERS, analytics_queries, all_movements, dataset, dump_rollups, export_lines, post_all,
     same_answer,
 )
-from tracker.lifecycle import archive
+from tracker.lifecycle import retention, user_data
+from tracker.storage import archives
 from tracker.storage import connections
 
 DAY = 86_400_000
@@ -51,14 +52,15 @@ def recorded_paths(data_dir: Path) -> set[str]:
     return paths
 
 
-def run_alarm(client):
-    return client.portal.call(client.app.state.alarm.run_once)
+def run_archiving(client) -> int:
+    """One run of the archiving job (sweep, then archive); returns the movements archived."""
+    return client.portal.call(client.app.state.jobs.run, "archive_movements")
 
 
 def aging(make_client, **settings: str):
-    """A service whose alarm passes run only when the test says (its own loop is stopped)."""
+    """A service whose background jobs run only when the test says (its own loops are stopped)."""
     client = make_client(**settings)
-    client.portal.call(client.app.state.alarm.stop)
+    client.portal.call(client.app.state.jobs.stop)
     return client
 
 
@@ -68,20 +70,20 @@ def kept_and_aged(make_client, data_dir, tmp_path, monkeypatch):
 
     Members of a few lines make every read pick members out of many.
     """
-    monkeypatch.setattr(archive, "MEMBER_LINES", 3)
+    monkeypatch.setattr(archives, "MEMBER_LINES", 3)
     events = dataset()
     kept = make_client(TRACKER_DATA_DIR=str(tmp_path / "kept"))
     aged = aging(make_client, TRACKER_RETENTION_DAYS=RETENTION)
     post_all(kept, events, batch=97)
     post_all(aged, events, batch=97)
-    passed = run_alarm(aged)
-    assert passed.archived == sum(e["timestamp"] < archive.cutoff(now_ms(), 2) for e in events)
+    archived = run_archiving(aged)
+    assert archived == sum(e["timestamp"] < retention.cutoff(now_ms(), 2) for e in events)
     return events, kept, aged
 
 
 def test_archived_movements_still_count_in_every_answer(kept_and_aged):
     events, kept, aged = kept_and_aged
-    archived = sum(e["timestamp"] < archive.cutoff(now_ms(), 2) for e in events)
+    archived = sum(e["timestamp"] < retention.cutoff(now_ms(), 2) for e in events)
     assert f"tracker_movements_archived_total {archived:.1f}" in aged.get("/metrics").text
     for params in analytics_queries():
         left, right = same_answer(kept, aged, params)
@@ -90,7 +92,7 @@ def test_archived_movements_still_count_in_every_answer(kept_and_aged):
 
 def test_archives_hold_the_old_movements_once_and_movements_lists_the_rest(kept_and_aged, data_dir):
     events, kept, aged = kept_and_aged
-    cutoff = archive.cutoff(now_ms(), 2)
+    cutoff = retention.cutoff(now_ms(), 2)
     lines = archived_lines(data_dir)
     assert sorted(line["eventId"] for line in lines) == sorted(
         e["eventId"] for e in events if e["timestamp"] < cutoff)
@@ -116,7 +118,7 @@ def test_erasure_covers_the_archives(kept_and_aged, make_client, data_dir, tmp_p
     others_dir = tmp_path / "others"
     others = aging(make_client, TRACKER_DATA_DIR=str(others_dir), TRACKER_RETENTION_DAYS=RETENTION)
     post_all(others, [e for e in events if e["userId"] != ERASED], batch=97)
-    run_alarm(others)
+    run_archiving(others)
     erased = [e for e in events if e["userId"] == ERASED]
 
     answer = aged.delete(f"/users/{ERASED}").json()
@@ -140,13 +142,13 @@ def test_a_pass_cut_short_before_its_commit_leaves_nothing_twice(make_client, da
     for index, path in enumerate(sorted(data_dir.glob("shard-*.sqlite"))):
         conn = connections.connect(path, connections.Role.WRITER)
         conn.execute("BEGIN IMMEDIATE")
-        archive.archive_some(conn, index, archive.cutoff(now, 1))
+        retention.archive_some(conn, index, retention.cutoff(now, 1))
         conn.execute("ROLLBACK")  # as if the process died before COMMIT
         conn.close()
     orphans = archive_files(data_dir)
     assert orphans and not recorded_paths(data_dir)
 
-    assert run_alarm(client).archived == len(events)
+    assert run_archiving(client) == len(events)
 
     assert not set(orphans) & set(archive_files(data_dir))
     assert sorted(line["eventId"] for line in archived_lines(data_dir)) == sorted(
@@ -155,11 +157,11 @@ def test_a_pass_cut_short_before_its_commit_leaves_nothing_twice(make_client, da
 
 def test_movements_arriving_for_an_archived_day_go_to_another_file(make_client, data_dir):
     client = aging(make_client, TRACKER_RETENTION_DAYS="1", TRACKER_SHARDS="1")
-    old = archive.cutoff(now_ms(), 1) - DAY // 2
+    old = retention.cutoff(now_ms(), 1) - DAY // 2
     client.post("/track", json=movement(timestamp=old, eventId="first"))
-    assert run_alarm(client).archived == 1
+    assert run_archiving(client) == 1
     client.post("/track", json=movement(timestamp=old + 1, eventId="second"))
-    assert run_alarm(client).archived == 1
+    assert run_archiving(client) == 1
 
     assert len(archive_files(data_dir)) == 2
     window = {"from": old, "to": old + 2, "userId": "u1"}
@@ -170,7 +172,7 @@ def test_movements_arriving_for_an_archived_day_go_to_another_file(make_client, 
 
 def test_without_retention_nothing_is_archived(client, data_dir):
     client.post("/track", json=movement(timestamp=now_ms() - 20 * DAY))
-    assert run_alarm(client).archived == 0
+    assert run_archiving(client) == 0
     assert not (data_dir / "archive").exists()
     assert len(all_movements(client, "u1")) == 1
 
@@ -186,9 +188,9 @@ def test_archive_list_names_every_file(kept_and_aged, data_dir):
 
 
 def test_every_archive_statement_is_an_index_search(kept_and_aged, data_dir):
-    statements = [archive.OLDEST_MOVEMENT, archive.ARCHIVABLE, archive.DELETE_MOVEMENT,
-                  archive.ARCHIVES_IN, archive.USER_ARCHIVES_IN, archive.USER_ARCHIVES,
-                  archive.USER_ARCHIVE, archive.FIRST_USER_ARCHIVE, archive.FORGET_USERS]
+    statements = [retention.OLDEST_MOVEMENT, retention.ARCHIVABLE, retention.DELETE_MOVEMENT,
+                  archives.ARCHIVES_IN, archives.USER_ARCHIVES_IN, archives.USER_ARCHIVES,
+                  archives.USER_ARCHIVE, archives.FIRST_USER_ARCHIVE, user_data.FORGET_USERS]
     conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))
     for sql in statements:
         plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
@@ -212,7 +214,7 @@ def test_erasing_users_one_by_one_keeps_every_other_users_lines(make_client, dat
     events = [movement(user=f"u{rng.randrange(12)}", timestamp=now - 2 * DAY - rng.randrange(DAY),
                        eventId=f"e{i}") for i in range(2_000)]
     post_all(client, events)
-    run_alarm(client)
+    run_archiving(client)
     remaining = list(events)
     for user in [f"u{i}" for i in range(0, 12, 2)]:
         client.delete(f"/users/{user}")

@@ -14,7 +14,6 @@ import pytest
 from helpers import LARGE_TABLES, TOKEN, movement
 from tracker.analytics import rollups
 from tracker.lifecycle import user_data
-from tracker.storage import store
 from user_datasets import (
     ERASED, all_movements, analytics_queries, dataset, dump_rollups, export_lines, post_all,
     same_answer, user_ids_session,
@@ -126,7 +125,7 @@ def test_a_large_user_is_exported_page_by_page_and_erased_in_chunks(client):
 
 
 def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch):
-    monkeypatch.setattr(store, "ERASE_CHUNK", 40)
+    monkeypatch.setattr(user_data, "ERASE_CHUNK", 40)
     jobs: list[int] = []
     erase_some = user_data.erase_some
 
@@ -196,7 +195,7 @@ class Poster:
 
 
 def test_erasure_racing_with_ingest_of_the_same_user(client, monkeypatch):
-    monkeypatch.setattr(store, "ERASE_CHUNK", 50)
+    monkeypatch.setattr(user_data, "ERASE_CHUNK", 50)
     post_all(client, [movement(user="racer", eventId=f"old-{i}") for i in range(1_000)])
     posters = [Poster(client, "racer") for _ in range(3)]
     for poster in posters:

@@ -78,18 +78,19 @@ def test_shard_file_sizes_are_read_at_scrape_time(client):
         assert samples[("tracker_shard_wal_bytes", ("shard", str(index)))] == wal.stat().st_size
 
 
-def test_alarm_counts_expired_sessions_and_its_last_success(make_client):
+def test_session_expiry_counts_expired_sessions_and_its_last_success(make_client):
     client = make_client(TRACKER_SESSION_TTL_SECONDS="60")
     old = int(time.time() * 1000) - HOUR_MS
     client.post("/track", json={"events": [movement(session=f"old{i}", timestamp=old)
                                            for i in range(3)]})
     client.post("/track", json=movement(session="fresh"))
     before = time.time()
-    assert client.portal.call(client.app.state.alarm.run_once).expired == 3
+    assert client.portal.call(client.app.state.jobs.run, "expire_sessions") == 3
     samples = scrape(client)
+    job = ("job", "expire_sessions")
     assert samples[("tracker_sessions_expired_total",)] == 3
-    assert samples[("tracker_alarm_run_duration_seconds_count",)] == 2  # start-up pass, ours
-    assert before <= samples[("tracker_alarm_last_success_timestamp_seconds",)] <= time.time()
+    assert samples[("tracker_job_duration_seconds_count", job)] == 2  # start-up run, ours
+    assert before <= samples[("tracker_job_last_success_timestamp_seconds", job)] <= time.time()
 
 
 def test_analytics_query_duration_by_scope_and_range(client):
@@ -110,7 +111,8 @@ def test_analytics_query_duration_by_scope_and_range(client):
 def test_full_queue_is_counted_and_queue_depth_shown(make_client):
     client = make_client(TRACKER_QUEUE_LIMIT="5", TRACKER_SHARDS="1")
     deadline = time.monotonic() + 10
-    while not scrape(client)[("tracker_alarm_run_duration_seconds_count",)]:  # its job is done
+    while not all(scrape(client).get(("tracker_job_duration_seconds_count", ("job", job)))
+                  for job in client.app.state.jobs.jobs):  # their start-up runs are done
         assert time.monotonic() < deadline
         time.sleep(0.01)
     writer = client.app.state.store.writers[0]

@@ -8,7 +8,7 @@ than a minute, so the cost follows the number of buckets, not of movements.
 Shards are disjoint by user, so their shares, distinct counts included, add up.
 
 Raw movements are the stored ones plus those retention moved to archive
-files (`tracker/lifecycle/archive.py`); rollups count both. A share is read in one
+files (`tracker/lifecycle/archives.py`); rollups count both. A share is read in one
 transaction, so a pass of the archiver never shows a movement twice or not at all.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import apsw
 
-from tracker.lifecycle import archive
+from tracker.storage import archives
 from tracker.analytics.rollups import (
     ALL_EVENTS, GAP_MS, GRAINS, MINUTE, PAGE_VIEW, SESSIONS, USERS, page_path,
 )
@@ -135,7 +135,7 @@ def empty_share(window: Window) -> Share:
 
 
 def shard_share(conn: apsw.Connection, window: Window) -> Share:
-    return archive.read_consistently(conn, _shard_share, window)
+    return archives.read_consistently(conn, _shard_share, window)
 
 
 def _shard_share(conn: apsw.Connection, window: Window) -> Share:
@@ -210,7 +210,7 @@ def _archived(conn: apsw.Connection, start: int, end: int, event: str | None,
               user_id: str | None = None) -> list[tuple]:
     """Archived movements as rows of MOVEMENT_COLUMNS."""
     return [(m.timestamp, m.event, m.userId, m.sessionId, bytes(m.data))
-            for m in archive.movements_in(conn, start, end, user_id)
+            for m in archives.movements_in(conn, start, end, user_id)
             if event in (None, m.event)]
 
 

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tracker.lifecycle.archive import ArchiveUnavailable
+from tracker.storage.archives import ArchiveUnavailable
 from tracker.ops.logs import warn_queue_full
 from tracker.ops.privacy import loggable_path
 from tracker.schemas import Error, encode

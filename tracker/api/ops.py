@@ -1,13 +1,16 @@
-"""Operations endpoints: liveness, readiness, the JavaScript client and the OpenAPI description."""
+"""Operations endpoints: liveness, readiness, metrics, the JavaScript client and the OpenAPI description."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from tracker.api.auth import bearer_matches
+from tracker.api.errors import ApiError, unauthorized
 from tracker.storage import connections
 
 CLIENT_JS = Path(__file__).resolve().parent.parent / "static" / "tracker.js"
@@ -42,3 +45,13 @@ async def client_js(request: Request) -> Response:
 
 async def openapi_json(request: Request) -> Response:
     return Response(request.app.state.openapi, media_type="application/json")
+
+
+async def serve_metrics(request: Request) -> Response:
+    config = request.app.state.config
+    if config.metrics_token and not bearer_matches(request, config.metrics_token):
+        raise unauthorized()
+    if not config.metrics:
+        raise ApiError(404, "not_found", "metrics collection is off (TRACKER_METRICS=false)")
+    body = await run_in_threadpool(request.app.state.metrics.exposition)
+    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -13,6 +13,7 @@ from tracker.api.body import decode_object, read_body
 from tracker.api.errors import invalid
 from tracker.storage.queries import session_from_row
 from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
+from tracker.ingest import writes
 from tracker.ingest.writes import Row
 
 # Paths whose POST is ingest (browsers, no token): rate limited, CORS for the allowed origins.
@@ -34,7 +35,7 @@ async def track(request: Request) -> Response:
     now = now_ms()
     rows = [to_row(event, now, path) for event, path in zip(events, paths)]
     unique = drop_repeated_event_ids(rows)
-    stored = await request.app.state.store.track(unique)
+    stored = await writes.track(request.app.state.store, unique)
     request.app.state.metrics.track_answered(len(rows), stored.movements, stored.sessions_created)
     return json_response(schemas.TrackOut(len(rows), len(rows) - stored.movements))
 
@@ -46,9 +47,8 @@ async def open_session(request: Request) -> Response:
     device_info = None
     if session.deviceInfo is not None:
         device_info = encode_object(session.deviceInfo, "$.deviceInfo")
-    row, created = await request.app.state.store.open_session(
-        session.userId, session.sessionId, device_info, now_ms()
-    )
+    row, created = await writes.open_session_in(
+        request.app.state.store, session.userId, session.sessionId, device_info, now_ms())
     request.app.state.metrics.session_opened(created)
     return json_response(schemas.SessionOpened(session_from_row(row), created))
 

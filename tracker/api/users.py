@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from tracker import schemas
-from tracker.lifecycle import archive
+from tracker.storage import archives
 from tracker.lifecycle import user_data
 from tracker.storage import queries
 from tracker.api import params
@@ -43,17 +43,17 @@ async def export_user(request: Request) -> Response:
     snapshot = await run_in_threadpool(store.snapshot, index)
     try:
         sessions = await run_in_threadpool(user_data.user_sessions, snapshot, user_id)
-        archives = await run_in_threadpool(archive.user_archives, snapshot, user_id)
+        archived = await run_in_threadpool(archives.user_archives, snapshot, user_id)
         query = queries.MovementFilter(user_id, 0, MAX_MS, None, EXPORT_PAGE)
         first_page = await run_in_threadpool(queries.movements_page, snapshot, query)
     except BaseException:
         snapshot.close()
         raise
-    if not sessions and not first_page[0] and not archives:
+    if not sessions and not first_page[0] and not archived:
         snapshot.close()
         raise ApiError(404, "not_found", "nothing is stored for this userId")
     export = Export(store, index, snapshot, query)
-    return StreamingResponse(export.lines(sessions, first_page, archives), media_type=NDJSON)
+    return StreamingResponse(export.lines(sessions, first_page, archived), media_type=NDJSON)
 
 
 @dataclass
@@ -86,9 +86,9 @@ class Export:
     async def _archived(self, archive_id: int) -> list[bytes]:
         user_id = self.query.user_id
         try:
-            return await run_in_threadpool(archive.user_lines, self.snapshot, archive_id, user_id)
-        except archive.ArchiveUnavailable:  # an erasure replaced the file since the snapshot began
-            return await self.store.read(self.index, archive.read_consistently, archive.user_lines,
+            return await run_in_threadpool(archives.user_lines, self.snapshot, archive_id, user_id)
+        except archives.ArchiveUnavailable:  # an erasure replaced the file since the snapshot began
+            return await self.store.read(self.index, archives.read_consistently, archives.user_lines,
                                          archive_id, user_id)
 
 
@@ -100,5 +100,5 @@ async def erase_user(request: Request) -> Response:
     """Erase everything stored for the user; erasing a user with nothing stored answers zeros."""
     require_read_token(request)
     user_id = params.path_text(request, "userId", 128)
-    movements, sessions = await request.app.state.store.erase_user(user_id)
+    movements, sessions = await user_data.erase_user(request.app.state.store, user_id)
     return json_response(schemas.UserErased(user_id, movements, sessions))

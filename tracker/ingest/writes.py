@@ -6,11 +6,13 @@ request handler, and runs on the writer thread, never on the event loop.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import apsw
 
 from tracker.analytics import rollups
+from tracker.storage.store import Store, gather_all
 
 INSERT_MOVEMENT = """
 INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId)
@@ -47,11 +49,6 @@ NEWEST_SESSION_ID = "SELECT coalesce(max(id), 0) FROM sessions"
 # AUTOINCREMENT ids only grow, so rows above the newest id before an upsert are the ones it created.
 COUNT_SESSIONS_AFTER = "SELECT count(*) FROM sessions WHERE id > ?"
 
-EXPIRE_SESSIONS = """
-DELETE FROM sessions WHERE id IN (
-  SELECT id FROM sessions WHERE lastActivity < ? ORDER BY lastActivity LIMIT ?
-)
-"""
 
 
 class Row(NamedTuple):
@@ -120,7 +117,18 @@ def open_session(
     return conn.execute(SELECT_SESSION, (session_id,)).fetchone(), existing is None
 
 
-def expire_sessions(conn: apsw.Connection, cutoff: int, limit: int) -> int:
-    """Delete up to `limit` sessions whose last activity is before `cutoff`."""
-    conn.execute(EXPIRE_SESSIONS, (cutoff, limit))
-    return conn.changes()
+async def track(store: Store, rows: list[Row]) -> Stored:
+    """Store movements shard by shard; returns how many were new (not duplicates) and sessions made."""
+    by_shard: dict[int, list[Row]] = {}
+    for row in rows:
+        by_shard.setdefault(store.shard_of(row.userId), []).append(row)
+    parts = await gather_all([store.submit(index, partial(store_movements, rows=part), len(part))
+                              for index, part in by_shard.items()])
+    return Stored(sum(p.movements for p in parts), sum(p.sessions_created for p in parts))
+
+
+async def open_session_in(store: Store, user_id: str, session_id: str, device_info: str | None,
+                          now: int) -> tuple[tuple, bool]:
+    """Create or refresh a session in its user's shard; returns (session row, created)."""
+    work = partial(open_session, user_id=user_id, session_id=session_id, device_info=device_info, now=now)
+    return await store.submit(store.shard_of(user_id), work)

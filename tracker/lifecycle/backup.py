@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 
-from tracker.lifecycle import archive
+from tracker.storage import archives
 from tracker.storage import connections
 from tracker.storage import manifest
 from tracker.storage import migrations
@@ -76,7 +76,7 @@ def _copy_shard(source: Path, dest: Path) -> dict[str, dict]:
 
 
 def _recorded_archives(shard_copy: Path) -> list[str]:
-    return [row[0] for row in connections.read_once(shard_copy, archive.listing)]
+    return [row[0] for row in connections.read_once(shard_copy, archives.listing)]
 
 
 def _copy_archive(data_dir: Path, dest: Path, relative: str) -> dict:
@@ -133,7 +133,7 @@ def verify(source: Path) -> dict:
 
 def _outside_archives(relative: str) -> bool:
     parts = Path(relative).parts
-    return len(parts) < 2 or parts[0] != archive.ARCHIVE_DIR or ".." in parts
+    return len(parts) < 2 or parts[0] != archives.ARCHIVE_DIR or ".." in parts
 
 
 def _verify_file(path: Path, facts: dict) -> None:

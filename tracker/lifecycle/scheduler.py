@@ -1,8 +1,9 @@
-"""The alarm loop: expires idle sessions in every shard and, with a retention set,
-archives old movements (tracker/lifecycle/archive.py).
+"""Background jobs: a table of named jobs, each run at start-up and then every interval.
 
-Several workers may run it at once: each step is a job in the shard writers'
-transactions that re-reads what is left to do under the write lock.
+Adding a job adds a row to `lifecycle_jobs`. Every run is timed and counted
+in the metrics the same way, and a failed run is logged and retried at the
+next interval. Several workers may run the same jobs at once: each job is a
+series of write jobs that re-read what is left to do under the shard's lock.
 """
 
 from __future__ import annotations
@@ -10,59 +11,59 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Awaitable, Callable
 
-from tracker.lifecycle import archive
 from tracker.ops.metrics import Metrics, NoMetrics
-from tracker.storage.store import Store
 
-log = logging.getLogger("tracker.alarm")
-
-
-class Pass(NamedTuple):
-    expired: int  # sessions
-    archived: int  # movements
+log = logging.getLogger("tracker.jobs")
 
 
-class AlarmLoop:
-    def __init__(self, store: Store, ttl_seconds: int, interval_seconds: int,
-                 metrics: Metrics | NoMetrics | None = None, retention_days: int | None = None):
-        self._store = store
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[], Awaitable[int]]  # returns how many things it did, for the log
+    interval_seconds: float
+    done: str = "{count} done"  # the log line when a run did something
+
+
+class Scheduler:
+    """Runs each job of the table in its own task, so a slow job never delays another."""
+
+    def __init__(self, jobs: list[Job], metrics: Metrics | NoMetrics | None = None):
+        self.jobs = {job.name: job for job in jobs}
         self._metrics = metrics or NoMetrics()
-        self._ttl_ms = ttl_seconds * 1000
-        self._interval = interval_seconds
-        self._retention_days = retention_days
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
-    async def run_once(self) -> Pass:
-        """Expire every session idle longer than the TTL, then archive what retention says."""
+    async def run(self, name: str) -> int:
+        """Run one job now, timed and counted like its scheduled runs; returns its count."""
+        job = self.jobs[name]
         started = time.perf_counter()
-        now = time.time_ns() // 1_000_000
-        expired = await self._store.expire_sessions(now - self._ttl_ms)
-        await self._store.sweep_archives()
-        archived = 0
-        if self._retention_days is not None:
-            archived = await self._store.archive_movements(archive.cutoff(now, self._retention_days))
-        self._metrics.alarm_ran(expired, archived, time.perf_counter() - started, time.time())
-        if expired or archived:
-            log.info("expired %d idle sessions, archived %d movements", expired, archived)
-        return Pass(expired, archived)
+        count = await job.run()
+        self._metrics.job_ran(name, time.perf_counter() - started, time.time())
+        if count:
+            log.info("%s: %s", name, job.done.format(count=count))
+        return count
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._forever())
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._forever(job)) for job in self.jobs.values()]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             try:
-                await self._task
+                await task
             except asyncio.CancelledError:
                 pass
+        self._tasks = []
 
-    async def _forever(self) -> None:
+    async def _forever(self, job: Job) -> None:
         while True:
             try:
-                await self.run_once()
-            except Exception:  # a failed pass is retried at the next interval
-                log.exception("alarm loop pass failed")
-            await asyncio.sleep(self._interval)
+                await self.run(job.name)
+            except Exception:  # a failed run is retried at the next interval
+                self._metrics.job_failed(job.name)
+                log.exception("%s: run failed", job.name)
+            await asyncio.sleep(job.interval_seconds)

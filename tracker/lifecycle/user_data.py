@@ -14,14 +14,22 @@ by a later job.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import apsw
 
 from tracker.analytics import rollups
-from tracker.lifecycle import archive
+from tracker.analytics.rollups import DAY
+from tracker.storage import archives
+from tracker.storage.store import Store
 from tracker.storage.queries import SESSION_COLUMNS, session_from_row
-from tracker.schemas import Session
+from tracker.schemas import ExportedMovement, Session, encode
+
+# Erasing a user takes at most this many of its movements per job.
+ERASE_CHUNK = 2_000
 
 USER_SESSIONS = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE userId = ? ORDER BY startTime, id"
 
@@ -38,6 +46,17 @@ DELETE_MOVEMENT = "DELETE FROM movements WHERE id = ?"
 
 DELETE_USER_SESSIONS = "DELETE FROM sessions WHERE userId = ?"
 
+REPLACE_ARCHIVE = """
+UPDATE archives SET path = ?, first = ?, last = ?, movements = ?, bytes = ?, sha256 = ?, members = ?
+WHERE id = ?
+"""
+
+DROP_ARCHIVE = "DELETE FROM archives WHERE id = ?"
+
+FORGET_USERS = "DELETE FROM archive_users WHERE archive = ?"
+
+# (path, the file's members, its bytes, the members holding the user or NULL for all)
+
 
 class Erased(NamedTuple):
     movements: int
@@ -53,7 +72,7 @@ def user_sessions(conn: apsw.Connection, user_id: str) -> list[Session]:
 def erase_some(conn: apsw.Connection, shard: int, user_id: str, limit: int) -> Erased:
     """Erase the user from one archive file, or else up to `limit` of the user's stored
     movements; with none archived and fewer stored left, finish the erasure."""
-    from_archive = archive.erase_from_one(conn, shard, user_id)
+    from_archive = erase_from_one(conn, shard, user_id)
     if from_archive is not None:
         return Erased(from_archive.movements, 0, False, (from_archive.stale,))
     rows = conn.execute(ERASABLE_MOVEMENTS, (user_id, limit)).fetchall()
@@ -65,3 +84,64 @@ def erase_some(conn: apsw.Connection, shard: int, user_id: str, limit: int) -> E
     sessions = conn.changes()
     rollups.forget_entities(conn, user_id)
     return Erased(len(rows), sessions, True)
+
+
+@dataclass(frozen=True)
+class UserErasure:
+    movements: int  # the user's lines taken out of the file
+    stale: str  # the replaced file, to delete once the transaction commits
+
+
+def erase_from_one(conn: apsw.Connection, shard: int, user_id: str) -> UserErasure | None:
+    """Take the user's lines out of one archive file holding them, and out of the rollups.
+
+    A write job step: the file is replaced by one without those lines (or
+    dropped when nothing else is left); None when no archive holds the user.
+    """
+    found = conn.execute(archives.FIRST_USER_ARCHIVE, (user_id,)).fetchone()
+    if found is None:
+        return None
+    archive_id, path, members, size = found
+    table = json.loads(members)
+    prefix = archives.line_prefix(user_id)
+    kept, erased = [], []
+    for line in archives.read_members(archives.data_dir_of(conn) / path, table, size, range(len(table))):
+        (erased if line.startswith(prefix) else kept).append(archives.LINE.decode(line))
+    rollups.forget_counts(conn, [_counted(movement) for movement in erased])
+    conn.execute(FORGET_USERS, (archive_id,))
+    if kept:
+        _replace(conn, archive_id, shard, kept)
+    else:
+        conn.execute(DROP_ARCHIVE, (archive_id,))
+    return UserErasure(len(erased), path)
+
+
+def _replace(conn: apsw.Connection, archive_id: int, shard: int, kept: list[ExportedMovement]) -> None:
+    """Write the kept movements as a new file in the place of archive `archive_id`."""
+    day = kept[0].timestamp - kept[0].timestamp % DAY
+    written = archives.write(archives.data_dir_of(conn), shard, day, [m.timestamp for m in kept],
+                             list(map(encode, kept)))
+    conn.execute(REPLACE_ARCHIVE, (written.path, written.first, written.last, written.movements,
+                                   written.bytes, written.sha256, written.members, archive_id))
+    archives.record_users(conn, archive_id, [m.userId for m in kept])
+
+
+def _counted(movement: ExportedMovement) -> tuple[int, str, str | None]:
+    """What the additive rollups counted for a movement: (timestamp, event, page path)."""
+    return movement.timestamp, movement.event, rollups.page_path(movement.event, bytes(movement.data))
+
+
+async def erase_user(store: Store, user_id: str) -> tuple[int, int]:
+    """Erase a user's movements (archived ones too), sessions and rollups, job by job.
+
+    Returns the (movements, sessions) removed.
+    """
+    index = store.shard_of(user_id)
+    movements = 0
+    while True:
+        work = partial(erase_some, shard=index, user_id=user_id, limit=ERASE_CHUNK)
+        erased = await store.submit(index, work, ERASE_CHUNK)
+        archives.remove_files(store.layout.data_dir, erased.stale_files)
+        movements += erased.movements
+        if erased.done:
+            return movements, erased.sessions

@@ -16,17 +16,11 @@ from typing import Callable, Iterable
 import apsw
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
 
 from tracker.ops import multiproc
 from tracker.ops import stats
-from tracker.api.auth import bearer_matches
-from tracker.api.errors import ApiError, unauthorized
 from tracker.storage.group_commit import CommitStats
 
 SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -55,7 +49,7 @@ class Metrics:
         self._define_http()
         self._define_ingest()
         self._define_commits(shard_count)
-        self._define_alarm_and_analytics()
+        self._define_jobs_and_analytics()
         self._http_children: dict[tuple[str, str, str], tuple] = {}
 
     def _counter(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Counter:
@@ -125,22 +119,24 @@ class Metrics:
         self._failed = [commits.labels(s, "failed") for s in shards]
         self._queue_depth = [queue_depth.labels(s) for s in shards]
 
-    def _define_alarm_and_analytics(self) -> None:
-        self.sessions_expired = self._counter(
+    def _define_jobs_and_analytics(self) -> None:
+        self._sessions_expired = self._counter(
             "tracker_sessions_expired_total",
-            "Idle sessions deleted by the alarm loop")
-        self.movements_archived = self._counter(
+            "Idle sessions deleted by the session expiry job")
+        self._movements_archived = self._counter(
             "tracker_movements_archived_total",
             "Movements moved into archive files by retention")
-        self.alarm_duration = self._histogram(
-            "tracker_alarm_run_duration_seconds",
-            "Duration of one alarm loop pass over every shard",
-            QUERY_BUCKETS)
+        self._job_duration = self._histogram(
+            "tracker_job_duration_seconds",
+            "Duration of one run of a background job over every shard, by job",
+            QUERY_BUCKETS, ("job",))
+        self._job_failures = self._counter(
+            "tracker_job_failures_total", "Background job runs that failed, by job", ("job",))
         # The most recent success of any worker is the one that matters.
-        self.alarm_last_success = Gauge(
-            "tracker_alarm_last_success_timestamp_seconds",
-            "Unix time of the last alarm loop pass that succeeded, the latest over workers",
-            multiprocess_mode="max", registry=self.registry)
+        self._job_last_success = Gauge(
+            "tracker_job_last_success_timestamp_seconds",
+            "Unix time of the last run of a background job that succeeded, the latest over workers",
+            labelnames=("job",), multiprocess_mode="max", registry=self.registry)
         self.analytics_duration = self._histogram(
             "tracker_analytics_query_duration_seconds",
             "Duration of a GET /analytics query, by scope (user or all) and time range "
@@ -184,11 +180,18 @@ class Metrics:
         if self._queues:
             self._queue_depth[commit.shard].set(self._queues[commit.shard].queued_events)
 
-    def alarm_ran(self, expired: int, archived: int, seconds: float, finished_at: float) -> None:
-        self.sessions_expired.inc(expired)
-        self.movements_archived.inc(archived)
-        self.alarm_duration.observe(seconds)
-        self.alarm_last_success.set(finished_at)
+    def job_ran(self, job: str, seconds: float, finished_at: float) -> None:
+        self._job_duration.labels(job).observe(seconds)
+        self._job_last_success.labels(job).set(finished_at)
+
+    def job_failed(self, job: str) -> None:
+        self._job_failures.labels(job).inc()
+
+    def sessions_expired(self, count: int) -> None:
+        self._sessions_expired.inc(count)
+
+    def movements_archived(self, count: int) -> None:
+        self._movements_archived.inc(count)
 
     def analytics_query(self, user_id: str | None, time_range: str | None, seconds: float) -> None:
         """Record one GET /analytics query; `time_range` is None for an explicit from/to window."""
@@ -225,7 +228,16 @@ class NoMetrics:
     def commit(self, commit: CommitStats) -> None:
         pass
 
-    def alarm_ran(self, expired: int, archived: int, seconds: float, finished_at: float) -> None:
+    def job_ran(self, job: str, seconds: float, finished_at: float) -> None:
+        pass
+
+    def job_failed(self, job: str) -> None:
+        pass
+
+    def sessions_expired(self, count: int) -> None:
+        pass
+
+    def movements_archived(self, count: int) -> None:
         pass
 
     def analytics_query(self, user_id: str | None, time_range: str | None, seconds: float) -> None:
@@ -279,13 +291,3 @@ class ShardCollector(Collector):
             return stats.count_sessions(self._connection(index))
         except apsw.Error:
             return None  # a shard that cannot be read is reported by /readyz
-
-
-async def serve_metrics(request: Request) -> Response:
-    config = request.app.state.config
-    if config.metrics_token and not bearer_matches(request, config.metrics_token):
-        raise unauthorized()
-    if not config.metrics:
-        raise ApiError(404, "not_found", "metrics collection is off (TRACKER_METRICS=false)")
-    body = await run_in_threadpool(request.app.state.metrics.exposition)
-    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

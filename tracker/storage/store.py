@@ -1,5 +1,8 @@
 """The shard store: every shard's writer and reader connections behind one object.
 
+It knows how to run a job on a shard, or on every shard, and nothing of what
+the jobs do: ingest, the lifecycle jobs and the analytics bring their own.
+
 Writes go to a shard's group-commit writer; reads run on a thread pool with
 connections of their own (one per thread and shard), so in WAL mode a reader
 never waits for the writer.
@@ -18,9 +21,6 @@ from typing import Any, Callable, TypeVar
 import apsw
 from starlette.concurrency import run_in_threadpool
 
-from tracker.ingest import writes
-from tracker.lifecycle import archive
-from tracker.lifecycle import user_data
 from tracker.storage import connections
 from tracker.storage import manifest
 from tracker.storage import migrations
@@ -28,13 +28,6 @@ from tracker.config import Config
 from tracker.storage.group_commit import CommitStats, ShardWriter
 
 T = TypeVar("T")
-
-# The alarm loop deletes at most this many sessions per transaction, so that
-# a large backlog never holds a shard's lock for long.
-EXPIRE_CHUNK = 5_000
-
-# Erasing a user takes at most this many of its movements per job (see tracker/lifecycle/user_data.py).
-ERASE_CHUNK = 2_000
 
 # Threads answering one all-shards read in parallel (apsw releases the GIL
 # inside SQLite, so they overlap on every core).
@@ -86,6 +79,13 @@ class ReaderPool:
 
 
 class Store:
+    """Every shard of the data directory: a group-commit writer and reader connections each.
+
+    Writes are jobs (functions of a connection) run in a shard's write
+    transaction; reads are queries run on a thread pool, on one shard, on
+    every shard in turn, or on every shard at once.
+    """
+
     def __init__(
         self,
         layout: Layout,
@@ -105,71 +105,23 @@ class Store:
     def shard_of(self, user_id: str) -> int:
         return manifest.shard_of(user_id, self.shard_count)
 
-    async def track(self, rows: list[writes.Row]) -> writes.Stored:
-        """Store movements shard by shard; returns how many were new (not duplicates) and sessions made."""
-        by_shard: dict[int, list[writes.Row]] = {}
-        for row in rows:
-            by_shard.setdefault(self.shard_of(row.userId), []).append(row)
-        futures = [
-            self.writers[index].submit(partial(writes.store_movements, rows=part), len(part))
-            for index, part in by_shard.items()
-        ]
-        parts = await _all(futures)
-        return writes.Stored(sum(p.movements for p in parts), sum(p.sessions_created for p in parts))
+    def submit(self, index: int, work: Callable[[apsw.Connection], T], weight: int = 1) -> asyncio.Future:
+        """Queue a write job on shard `index`'s writer; the future resolves after its commit."""
+        return self.writers[index].submit(work, weight)
 
-    async def open_session(
-        self, user_id: str, session_id: str, device_info: str | None, now: int
-    ) -> tuple[tuple, bool]:
-        work = partial(
-            writes.open_session, user_id=user_id, session_id=session_id,
-            device_info=device_info, now=now,
-        )
-        return await self.writers[self.shard_of(user_id)].submit(work)
+    async def run_everywhere(self, work_for: Callable[[int], Callable[[apsw.Connection], int]],
+                             again: Callable[[int], bool] = lambda _count: False) -> int:
+        """Run a write job on every shard at once, and again where `again(count)` says.
 
-    async def expire_sessions(self, cutoff: int) -> int:
-        """Delete every session idle since before `cutoff`, in every shard."""
-        work = partial(writes.expire_sessions, cutoff=cutoff, limit=EXPIRE_CHUNK)
-        return await self._drain(lambda _index: work, lambda count: count == EXPIRE_CHUNK)
-
-    async def sweep_archives(self) -> int:
-        """Delete archive files no shard records (left by a transaction that never committed)."""
-        if not (self.layout.data_dir / archive.ARCHIVE_DIR).is_dir():
-            return 0
-        return sum(await _all([self.writers[i].submit(partial(archive.sweep, shard=i))
-                               for i in range(self.shard_count)]))
-
-    async def archive_movements(self, before: int) -> int:
-        """Move every movement older than `before` into archive files, in every shard."""
-        # Each job archives at most one day's chunk, so a shard is done once a job finds nothing.
-        return await self._drain(
-            lambda index: partial(archive.archive_some, shard=index, before=before),
-            lambda count: count > 0)
-
-    async def _drain(self, work_for: Callable[[int], Callable],
-                     again: Callable[[int], bool]) -> int:
-        """Run a job on every shard, and again where `again(count)` says; the sum of the counts."""
+        Returns the sum of the counts the jobs returned.
+        """
         total = 0
         pending = list(range(self.shard_count))
         while pending:
-            counts = await _all([self.writers[i].submit(work_for(i)) for i in pending])
+            counts = await gather_all([self.submit(i, work_for(i)) for i in pending])
             total += sum(counts)
             pending = [i for i, count in zip(pending, counts) if again(count)]
         return total
-
-    async def erase_user(self, user_id: str) -> tuple[int, int]:
-        """Erase a user's movements (archived ones too), sessions and rollups.
-
-        Returns the (movements, sessions) removed.
-        """
-        index = self.shard_of(user_id)
-        movements = 0
-        while True:
-            work = partial(user_data.erase_some, shard=index, user_id=user_id, limit=ERASE_CHUNK)
-            erased = await self.writers[index].submit(work, ERASE_CHUNK)
-            archive.remove_files(self.layout.data_dir, erased.stale_files)
-            movements += erased.movements
-            if erased.done:
-                return movements, erased.sessions
 
     def snapshot(self, index: int) -> apsw.Connection:
         """A new read-only connection to shard `index` inside a read transaction, so that
@@ -206,7 +158,7 @@ class Store:
         self.readers.close()
 
 
-async def _all(futures: list[asyncio.Future]) -> list:
+async def gather_all(futures: list[asyncio.Future]) -> list:
     """Wait for every future; then raise the first failure, if any."""
     results = await asyncio.gather(*futures, return_exceptions=True)
     for result in results:

@@ -1,4 +1,4 @@
--- Retention's archive files (tracker/lifecycle/archive.py): each file's time range and
+-- Retention's archive files (tracker/storage/archives.py): each file's time range and
 -- gzip members, and which files (and members of them) hold each user.
 
 CREATE TABLE archives (

@@ -1,0 +1,43 @@
+"""The table of background jobs the service runs (see scheduler.py for how they run)."""
+
+from __future__ import annotations
+
+import time
+
+from tracker.config import Config
+from tracker.lifecycle import expiry, retention
+from tracker.lifecycle.scheduler import Job
+from tracker.ops.metrics import Metrics, NoMetrics
+from tracker.storage import checkpoints
+from tracker.storage.store import Store
+
+
+def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics) -> list[Job]:
+    every = config.alarm_interval_seconds
+
+    async def expire_sessions() -> int:
+        expired = await expiry.expire_everywhere(store, _now_ms() - config.session_ttl_seconds * 1000)
+        metrics.sessions_expired(expired)
+        return expired
+
+    async def archive_movements() -> int:
+        await retention.sweep_everywhere(store)
+        if config.retention_days is None:
+            return 0
+        archived = await retention.archive_everywhere(
+            store, retention.cutoff(_now_ms(), config.retention_days))
+        metrics.movements_archived(archived)
+        return archived
+
+    async def truncate_idle_wals() -> int:
+        return await checkpoints.truncate_idle(store)
+
+    return [
+        Job("expire_sessions", expire_sessions, every, "expired {count} idle sessions"),
+        Job("archive_movements", archive_movements, every, "archived {count} movements"),
+        Job("truncate_wal", truncate_idle_wals, every, "truncated {count} idle write-ahead logs"),
+    ]
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
