@@ -69,6 +69,19 @@ def http(method: str, route: str, status: str) -> tuple:
     return ("tracker_http_requests_total", ("method", method), ("route", route), ("status", status))
 
 
+def rejected(route: str, reason: str) -> tuple:
+    return ("tracker_ingest_rejected_total", ("reason", reason), ("route", route))
+
+
+def test_rate_limited_ingest_is_counted_under_its_route(make_client):
+    client = make_client(TRACKER_RATE_LIMIT="1", TRACKER_RATE_BURST="1")
+    assert client.post("/track", json=movement()).status_code == 200
+    assert client.post("/track", json=movement()).status_code == 429
+    samples = scrape(client)
+    assert samples[rejected("/track", "rate_limited")] == 1
+    assert samples[http("POST", "/track", "4xx")] == 1
+
+
 def test_shard_file_sizes_are_read_at_scrape_time(client):
     client.post("/track", json=movement())
     samples = scrape(client)
