@@ -69,8 +69,31 @@ def http(method: str, route: str, status: str) -> tuple:
     return ("tracker_http_requests_total", ("method", method), ("route", route), ("status", status))
 
 
+ROUTES = [("POST", "/track"), ("POST", "/session"), ("GET", "/session"), ("GET", "/movements"),
+          ("GET", "/analytics"), ("GET", "/users/{userId}/export"), ("DELETE", "/users/{userId}"),
+          ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/tracker.js"), ("GET", "/metrics"),
+          ("GET", "/openapi.json")]
+INGEST_REASONS = ["malformed", "invalid", "too_large", "content_type", "rate_limited",
+                  "unavailable", "internal_error"]
+
+
 def rejected(route: str, reason: str) -> tuple:
     return ("tracker_ingest_rejected_total", ("reason", reason), ("route", route))
+
+
+def test_a_fresh_service_shows_every_known_label_set_at_zero(client):
+    samples = scrape(client)  # the first request: nothing counted yet
+    for method, route in ROUTES:
+        for status in ("2xx", "4xx", "5xx"):
+            assert samples[http(method, route, status)] == 0, (method, route, status)
+    for reason in INGEST_REASONS:
+        assert samples[rejected("/track", reason)] == 0, reason
+        assert samples[rejected("/session", reason)] == 0, reason
+    assert samples[rejected("/session", "session_conflict")] == 0
+    for shard in range(4):
+        assert samples[("tracker_commits_total", ("outcome", "failed"), ("shard", str(shard)))] == 0
+    assert not any(key[0] == "tracker_http_requests_total" and ("route", "unmatched") in key
+                   for key in samples)
 
 
 def test_rate_limited_ingest_is_counted_under_its_route(make_client):
