@@ -25,6 +25,7 @@ serve: $(STAMP)
 	$(BIN)/tracker serve
 
 test: $(TEST_STAMP)
+	scripts/test-deps
 	$(BIN)/pytest
 
 HOST ?= http://127.0.0.1:8000

@@ -249,7 +249,9 @@ def test_every_metric_has_help_and_follows_naming_rules(client):
             assert name.endswith("_bytes"), name
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+@pytest.mark.skipif(shutil.which("promtool") is None,
+                    reason="promtool is missing: apt-get install prometheus "
+                           "(make test does it when run as root)")
 def test_promtool_accepts_the_metrics(client):
     client.post("/track", json=movement())
     client.app.state.metrics.analytics_query("u1", "1h", 0.01)
