@@ -1,22 +1,31 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Serving needs the runtime dependencies only; testing adds the test extra.
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.test-installed
 
 .PHONY: serve test install clean bench bench-growth load
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-install: $(STAMP)
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(TEST_STAMP)
 
 serve: $(STAMP)
 	$(BIN)/tracker serve
 
-test: $(STAMP)
+test: $(TEST_STAMP)
+	scripts/test-deps
 	$(BIN)/pytest
 
 HOST ?= http://127.0.0.1:8000

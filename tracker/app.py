@@ -52,7 +52,7 @@ ROUTES = [
 def create_app(config: Config | None = None) -> Starlette:
     config = config or Config.from_env()
     _configure_logging()
-    metrics = Metrics(config.shards) if config.metrics else NoMetrics()
+    metrics = Metrics(config.shards, ROUTES) if config.metrics else NoMetrics()
     buckets = TokenBuckets(config.rate_limit, config.rate_burst) if config.rate_limit else None
     app = Starlette(
         routes=ROUTES,

@@ -31,7 +31,8 @@ PAGES = Path(__file__).parent / "pages"
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK) and not os.environ.get("CI"):
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium "
+                    "(make test does it when run as root)")
     with sync_playwright() as playwright:
         # launch() gives every run a fresh temporary --user-data-dir of its own.
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

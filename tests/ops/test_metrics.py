@@ -69,6 +69,44 @@ def http(method: str, route: str, status: str) -> tuple:
     return ("tracker_http_requests_total", ("method", method), ("route", route), ("status", status))
 
 
+ROUTES = [("POST", "/track"), ("POST", "/session"), ("GET", "/session"), ("GET", "/movements"),
+          ("GET", "/analytics"), ("GET", "/users/{userId}/export"), ("DELETE", "/users/{userId}"),
+          ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/tracker.js"), ("GET", "/metrics"),
+          ("GET", "/openapi.json")]
+INGEST_REASONS = ["malformed", "invalid", "too_large", "content_type", "rate_limited",
+                  "unavailable", "internal_error"]
+
+
+def rejected(route: str, reason: str) -> tuple:
+    return ("tracker_ingest_rejected_total", ("reason", reason), ("route", route))
+
+
+def test_a_fresh_service_shows_every_known_label_set_at_zero(client):
+    samples = scrape(client)  # the first request: nothing counted yet
+    for method, route in ROUTES:
+        for status in ("2xx", "4xx", "5xx"):
+            assert samples[http(method, route, status)] == 0, (method, route, status)
+    for reason in INGEST_REASONS:
+        assert samples[rejected("/track", reason)] == 0, reason
+        assert samples[rejected("/session", reason)] == 0, reason
+    assert samples[rejected("/session", "session_conflict")] == 0
+    for shard in range(4):
+        assert samples[("tracker_commits_total", ("outcome", "failed"), ("shard", str(shard)))] == 0
+    for job in client.app.state.jobs.jobs:
+        assert samples[("tracker_job_failures_total", ("job", job))] == 0, job
+    assert not any(key[0] == "tracker_http_requests_total" and ("route", "unmatched") in key
+                   for key in samples)
+
+
+def test_rate_limited_ingest_is_counted_under_its_route(make_client):
+    client = make_client(TRACKER_RATE_LIMIT="1", TRACKER_RATE_BURST="1")
+    assert client.post("/track", json=movement()).status_code == 200
+    assert client.post("/track", json=movement()).status_code == 429
+    samples = scrape(client)
+    assert samples[rejected("/track", "rate_limited")] == 1
+    assert samples[http("POST", "/track", "4xx")] == 1
+
+
 def test_shard_file_sizes_are_read_at_scrape_time(client):
     client.post("/track", json=movement())
     samples = scrape(client)
@@ -215,7 +253,9 @@ def test_every_metric_has_help_and_follows_naming_rules(client):
             assert name.endswith("_bytes"), name
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+@pytest.mark.skipif(shutil.which("promtool") is None,
+                    reason="promtool is missing: apt-get install prometheus "
+                           "(make test does it when run as root)")
 def test_promtool_accepts_the_metrics(client):
     client.post("/track", json=movement())
     client.app.state.metrics.analytics_query("u1", "1h", 0.01)

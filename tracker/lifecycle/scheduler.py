@@ -33,6 +33,7 @@ class Scheduler:
     def __init__(self, jobs: list[Job], metrics: Metrics | NoMetrics | None = None):
         self.jobs = {job.name: job for job in jobs}
         self._metrics = metrics or NoMetrics()
+        self._metrics.jobs_known(self.jobs)
         self._tasks: list[asyncio.Task] = []
 
     async def run(self, name: str) -> int:

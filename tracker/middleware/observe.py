@@ -2,7 +2,9 @@
 
 It labels a request by its route template (`/users/{userId}/export`, never
 the raw path, which may hold a user id), so label values stay few. Requests
-no route matched (unknown paths, CORS preflights) are labelled `unmatched`.
+no route matched (unknown paths, CORS preflights) are labelled `unmatched`,
+except ingest requests the rate limiter answered before routing: an ingest
+path is its own template.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from tracker.ops.metrics import Metrics, NoMetrics
+from tracker.ops.metrics import INGEST_ROUTES, Metrics, NoMetrics
 
 access_log = logging.getLogger("tracker.access")
 
@@ -45,8 +47,7 @@ class ObserveRequests:
             self._report(scope, status, time.perf_counter() - started)
 
     def _report(self, scope: dict, status: int, seconds: float) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path", "unmatched")
+        template = _route_template(scope)
         self.metrics.http_request(scope["method"], template, status, seconds)
         if self.log_requests:
             line = {"method": scope["method"], "route": template, "status": status,
@@ -54,6 +55,15 @@ class ObserveRequests:
             if self.log_paths:
                 line["path"] = _path_and_query(scope)
             access_log.info("%s", msgspec.json.encode(line).decode())
+
+
+def _route_template(scope: dict) -> str:
+    route = scope.get("route")
+    if route is not None:
+        return route.path
+    if (scope["method"], scope["path"]) in INGEST_ROUTES:
+        return scope["path"]
+    return "unmatched"
 
 
 def _path_and_query(scope: dict) -> str:

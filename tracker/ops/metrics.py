@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client import multiprocess
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from starlette.routing import BaseRoute, Route
 
 from tracker.ops import multiproc
 from tracker.ops import stats
@@ -37,16 +38,24 @@ REJECT_REASONS = {
     409: "session_conflict", 413: "too_large", 415: "content_type", 422: "invalid",
     429: "rate_limited", 500: "internal_error", 503: "unavailable",
 }
+# Created at zero at start-up, so that rate() sees the first of each: the
+# status classes every route answers, and the errors each ingest route can give.
+STATUS_CLASSES = ("2xx", "4xx", "5xx")
+INGEST_ERRORS = {
+    "/track": (400, 413, 415, 422, 429, 500, 503),
+    "/session": (400, 409, 413, 415, 422, 429, 500, 503),
+}
 
 
 class Metrics:
     """Every metric the service records, and one method per kind of observation."""
 
-    def __init__(self, shard_count: int):
+    def __init__(self, shard_count: int, routes: Iterable[BaseRoute] = ()):
         self.registry = CollectorRegistry()
         self._scrape_registry = self.registry
         self._queues: list = []
         self._define_http()
+        self._start_http_at_zero(routes)
         self._define_ingest()
         self._define_commits(shard_count)
         self._define_jobs_and_analytics()
@@ -74,6 +83,14 @@ class Metrics:
             "Ingest requests (POST /track, POST /session) answered with an error, by route and "
             "reason; a rejected request stores none of its events",
             ("route", "reason"))
+
+    def _start_http_at_zero(self, routes: Iterable[BaseRoute]) -> None:
+        for method, template in _methods_and_templates(routes):
+            for status_class in STATUS_CLASSES:
+                self.http_requests.labels(method, template, status_class)
+        for route, statuses in INGEST_ERRORS.items():
+            for status in statuses:
+                self.ingest_rejected.labels(route, REJECT_REASONS[status])
 
     def _define_ingest(self) -> None:
         self.events_accepted = self._counter(
@@ -187,6 +204,11 @@ class Metrics:
     def job_failed(self, job: str) -> None:
         self._job_failures.labels(job).inc()
 
+    def jobs_known(self, jobs: Iterable[str]) -> None:
+        """Start every job's failure count at zero, so that rate() sees the first failure."""
+        for job in jobs:
+            self._job_failures.labels(job)
+
     def sessions_expired(self, count: int) -> None:
         self._sessions_expired.inc(count)
 
@@ -234,6 +256,9 @@ class NoMetrics:
     def job_failed(self, job: str) -> None:
         pass
 
+    def jobs_known(self, jobs: Iterable[str]) -> None:
+        pass
+
     def sessions_expired(self, count: int) -> None:
         pass
 
@@ -245,6 +270,12 @@ class NoMetrics:
 
     def watch(self, writers: list, collector: Collector) -> None:
         pass
+
+
+def _methods_and_templates(routes: Iterable[BaseRoute]) -> list[tuple[str, str]]:
+    """Each route's (method, path template); HEAD, which Starlette adds to every GET, left out."""
+    return [(method, route.path) for route in routes if isinstance(route, Route)
+            for method in sorted(route.methods or ()) if method != "HEAD"]
 
 
 def _scrape_registry(own: CollectorRegistry, shards: Collector) -> CollectorRegistry:
