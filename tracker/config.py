@@ -73,6 +73,8 @@ def _text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Setting:
+    """One environment variable: its name, default, parser and the help text the README repeats."""
+
     attribute: str
     env: str
     default: str
@@ -126,6 +128,8 @@ SETTINGS: tuple[Setting, ...] = (
 
 @dataclass(frozen=True)
 class Config:
+    """Every setting, parsed and checked once at start-up."""
+
     data_dir: Path
     shards: int
     session_ttl_seconds: int

@@ -98,6 +98,8 @@ WHERE kind = ? AND event = ? AND next >= ? AND prev < ?
 
 @dataclass(frozen=True)
 class Window:
+    """What an answer covers: its range, buckets, user and event."""
+
     user_id: str | None
     start: int
     end: int

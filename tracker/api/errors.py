@@ -20,6 +20,8 @@ log = logging.getLogger("tracker.errors")
 
 
 class ApiError(Exception):
+    """An error answer: status, machine-readable code and detail, turned into JSON in one place."""
+
     def __init__(self, status: int, code: str, detail: Any = None, headers: dict | None = None):
         super().__init__(f"{status} {code}: {detail}")
         self.status = status

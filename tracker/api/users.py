@@ -58,6 +58,8 @@ async def export_user(request: Request) -> Response:
 
 @dataclass
 class Export:
+    """A user's export in progress: its snapshot connection and where the next page starts."""
+
     store: Store
     index: int
     snapshot: apsw.Connection

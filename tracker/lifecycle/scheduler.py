@@ -21,6 +21,8 @@ log = logging.getLogger("tracker.jobs")
 
 @dataclass(frozen=True)
 class Job:
+    """A named background job and how often it runs."""
+
     name: str
     run: Callable[[], Awaitable[int]]  # returns how many things it did, for the log
     interval_seconds: float

@@ -25,6 +25,8 @@ PREFLIGHT_MAX_AGE = "86400"
 
 @dataclass(frozen=True)
 class CorsPolicy:
+    """The origins, methods and headers one group of paths allows."""
+
     origins: frozenset[str]
     methods: tuple[str, ...]
     headers: tuple[str, ...]
@@ -62,6 +64,8 @@ class CorsPolicy:
 
 
 class Cors:
+    """CORS for two policies: ingest paths (called from any allowed page) and reads."""
+
     def __init__(self, app: ASGIApp, ingest: CorsPolicy, reads: CorsPolicy):
         self.app = app
         self.ingest = ingest

@@ -21,6 +21,8 @@ access_log = logging.getLogger("tracker.access")
 
 
 class ObserveRequests:
+    """Counts and times every request by route template, and writes the access log when asked."""
+
     def __init__(self, app: Any, metrics: Metrics | NoMetrics, log_requests: bool,
                  log_paths: bool = False):
         self.app = app

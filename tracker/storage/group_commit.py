@@ -55,6 +55,8 @@ class ShardFailure(Exception):
 
 @dataclass
 class Job:
+    """A queued write job, its weight in events and the future its submitter awaits."""
+
     work: Callable[[apsw.Connection], Any]
     weight: int
     future: asyncio.Future
@@ -74,6 +76,13 @@ class CommitStats:
 
 
 class ShardWriter:
+    """One shard's writer thread: runs queued jobs together in one transaction, answers after COMMIT.
+
+    `submit` is called on the event loop and returns a future; the thread
+    resolves it with the job's result (or its error) once the transaction
+    holding the job has committed, or at once when the queue is full.
+    """
+
     def __init__(
         self,
         index: int,

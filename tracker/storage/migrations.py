@@ -20,6 +20,8 @@ SCHEMA_DIR = Path(__file__).with_name("schema")
 
 @dataclass(frozen=True)
 class Migration:
+    """One schema change, as its fixed SQL file holds it."""
+
     version: int
     name: str
     sql: str

@@ -39,6 +39,8 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True)
 class MovementFilter:
+    """Which of a user's movements a page holds, and where the page starts."""
+
     user_id: str
     start: int
     end: int

@@ -36,6 +36,8 @@ FAN_OUT_THREADS = 4
 
 @dataclass(frozen=True)
 class Layout:
+    """The data directory as prepared at start-up: shard count, schema version, shard paths."""
+
     data_dir: Path
     shard_count: int
     schema_version: int
