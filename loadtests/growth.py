@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tracker.config import Config
 from tracker.storage.store import Store, prepare
+from tracker.ingest import writes
 from tracker.ingest.writes import Row
 
 USERS = 100_000
@@ -40,7 +41,7 @@ async def ingest(store: Store, total: int, batch: int) -> None:
     pending: set[asyncio.Task] = set()
     while done < total:
         while len(pending) < IN_FLIGHT and done + len(pending) * batch < total:
-            pending.add(asyncio.create_task(store.track(random_batch(batch, int(time.time() * 1000)))))
+            pending.add(asyncio.create_task(writes.track(store, random_batch(batch, int(time.time() * 1000)))))
         finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         for task in finished:
             task.result()
