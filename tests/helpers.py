@@ -21,6 +21,15 @@ ROLLUP_TABLES = ("rollup_events", "rollup_pages", "activity_spans", "activity_ga
                  "activity_counts")
 LARGE_TABLES = {"movements", "sessions", *ROLLUP_TABLES}
 TOKEN = "test-read-token"
+# Lengths of time in milliseconds, the unit of every timestamp the service takes and answers.
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+
+
+def now_ms() -> int:
+    """The time now, as a timestamp. Take it inside the test: the suite runs for minutes."""
+    return time.time_ns() // 1_000_000
 
 
 def free_port() -> int:

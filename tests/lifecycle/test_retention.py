@@ -14,7 +14,7 @@ from pathlib import Path
 import apsw
 import pytest
 
-from helpers import LARGE_TABLES, movement, service_env, start_and_fail
+from helpers import DAY, LARGE_TABLES, movement, now_ms, service_env, start_and_fail
 from user_datasets import (
     ERASED, USERS, analytics_queries, all_movements, dataset, dump_rollups, export_lines, post_all,
     same_answer,
@@ -22,12 +22,7 @@ from user_datasets import (
 from tracker.lifecycle import archive
 from tracker.storage import connections
 
-DAY = 86_400_000
 RETENTION = "2"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def archive_files(data_dir: Path) -> list[Path]:
@@ -63,13 +58,13 @@ def aging(make_client, **settings: str):
 
 
 @pytest.fixture
-def kept_and_aged(make_client, data_dir, tmp_path, monkeypatch):
+def kept_and_aged(make_client, data_dir, tmp_path, monkeypatch, now):
     """The same movements in two services: one keeps them all, one has archived the old ones.
 
     Members of a few lines make every read pick members out of many.
     """
     monkeypatch.setattr(archive, "MEMBER_LINES", 3)
-    events = dataset()
+    events = dataset(now)
     kept = make_client(TRACKER_DATA_DIR=str(tmp_path / "kept"))
     aged = aging(make_client, TRACKER_RETENTION_DAYS=RETENTION)
     post_all(kept, events, batch=97)
@@ -79,11 +74,11 @@ def kept_and_aged(make_client, data_dir, tmp_path, monkeypatch):
     return events, kept, aged
 
 
-def test_archived_movements_still_count_in_every_answer(kept_and_aged):
+def test_archived_movements_still_count_in_every_answer(kept_and_aged, now):
     events, kept, aged = kept_and_aged
     archived = sum(e["timestamp"] < archive.cutoff(now_ms(), 2) for e in events)
     assert f"tracker_movements_archived_total {archived:.1f}" in aged.get("/metrics").text
-    for params in analytics_queries():
+    for params in analytics_queries(now):
         left, right = same_answer(kept, aged, params)
         assert left == right, params
 
@@ -111,7 +106,7 @@ def test_export_covers_the_archives(kept_and_aged):
             sorted(map(json.dumps, export_lines(kept, user)))
 
 
-def test_erasure_covers_the_archives(kept_and_aged, make_client, data_dir, tmp_path):
+def test_erasure_covers_the_archives(kept_and_aged, make_client, data_dir, tmp_path, now):
     events, _kept, aged = kept_and_aged
     others_dir = tmp_path / "others"
     others = aging(make_client, TRACKER_DATA_DIR=str(others_dir), TRACKER_RETENTION_DAYS=RETENTION)
@@ -125,7 +120,7 @@ def test_erasure_covers_the_archives(kept_and_aged, make_client, data_dir, tmp_p
     assert not [line for line in archived_lines(data_dir) if line["userId"] == ERASED]
     assert {str(p.relative_to(data_dir)) for p in archive_files(data_dir)} == recorded_paths(data_dir)
     assert dump_rollups(data_dir) == dump_rollups(others_dir)
-    for params in analytics_queries():
+    for params in analytics_queries(now):
         left, right = same_answer(aged, others, params)
         assert left == right, params
     assert aged.get(f"/users/{ERASED}/export").status_code == 404
@@ -227,7 +222,7 @@ def cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
 
 
 def test_backup_carries_the_archives_and_restore_checks_them(kept_and_aged, make_client, data_dir,
-                                                             tmp_path):
+                                                             tmp_path, now):
     _events, _kept, aged = kept_and_aged
     dest = tmp_path / "backup"
     assert cli("backup", str(dest), data_dir=data_dir).returncode == 0
@@ -241,7 +236,7 @@ def test_backup_carries_the_archives_and_restore_checks_them(kept_and_aged, make
     check = cli("check", data_dir=restored_dir)
     assert check.returncode == 0 and check.stdout.count(": ok") == 4
     again = aging(make_client, TRACKER_DATA_DIR=str(restored_dir), TRACKER_RETENTION_DAYS=RETENTION)
-    for params in analytics_queries()[::7]:
+    for params in analytics_queries(now)[::7]:
         left, right = same_answer(aged, again, params)
         assert left == right, params
     for user in USERS:

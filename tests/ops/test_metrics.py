@@ -16,14 +16,13 @@ from typing import Iterator
 
 import pytest
 
-from helpers import metric_samples, movement
+from helpers import HOUR, metric_samples, movement, now_ms
 from tracker.ops import logs
 from tracker.storage.group_commit import CommitStats
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 DASHBOARD = ROOT / "deploy" / "grafana-dashboard.json"
-HOUR_MS = 3_600_000
 
 
 def scrape(client, **headers) -> dict[tuple, float]:
@@ -81,7 +80,7 @@ def test_shard_file_sizes_are_read_at_scrape_time(client):
 
 def test_alarm_counts_expired_sessions_and_its_last_success(make_client):
     client = make_client(TRACKER_SESSION_TTL_SECONDS="60")
-    old = int(time.time() * 1000) - HOUR_MS
+    old = now_ms() - HOUR
     client.post("/track", json={"events": [movement(session=f"old{i}", timestamp=old)
                                            for i in range(3)]})
     client.post("/track", json=movement(session="fresh"))
@@ -109,13 +108,13 @@ def analytics_counts(client) -> dict[tuple[str, str], float]:
 def test_analytics_requests_are_timed_by_scope_and_range(client):
     client.post("/track", json={"events": [movement(), movement(user="u2", session="s2")]})
     before = analytics_counts(client)
-    now = int(time.time() * 1000)
+    now = now_ms()
     queries = [
         ({}, ("all", "24h")),
         ({"timeRange": "7d", "userId": "u1"}, ("user", "7d")),
         ({"timeRange": "1h"}, ("all", "1h")),
-        ({"from": now - HOUR_MS, "to": now, "userId": "u2"}, ("user", "custom")),
-        ({"from": now - HOUR_MS, "to": now, "userId": "u1"}, ("user", "custom")),
+        ({"from": now - HOUR, "to": now, "userId": "u2"}, ("user", "custom")),
+        ({"from": now - HOUR, "to": now, "userId": "u1"}, ("user", "custom")),
     ]
     for query, _labels in queries:
         assert client.get("/analytics", params=query).status_code == 200
