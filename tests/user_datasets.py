@@ -7,9 +7,7 @@ import json
 import random
 from pathlib import Path
 
-import apsw
-
-from helpers import DAY, HOUR, MINUTE, ROLLUP_TABLES, movement
+from helpers import DAY, HOUR, MINUTE, ROLLUP_TABLES, connect, movement
 
 USERS = ["ann", "ben", "cy", "dee"]
 ERASED = "cy"
@@ -93,8 +91,7 @@ def same_answer(left, right, params: dict) -> tuple[dict, dict]:
 def dump_rollups(data_dir: Path) -> list[dict]:
     dumps = []
     for path in sorted(data_dir.glob("shard-*.sqlite")):
-        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
-        dumps.append({table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
-                      for table in ROLLUP_TABLES})
-        conn.close()
+        with connect(path, read_only=True) as conn:
+            dumps.append({table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
+                          for table in ROLLUP_TABLES})
     return dumps

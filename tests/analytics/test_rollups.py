@@ -7,7 +7,7 @@ import re
 
 import apsw
 
-from helpers import DAY, LARGE_TABLES, MINUTE, ROLLUP_TABLES, movement, now_ms
+from helpers import DAY, LARGE_TABLES, MINUTE, ROLLUP_TABLES, connect, movement, now_ms
 from tracker.analytics import rollups
 from tracker.analytics import shares
 from tracker.ingest import writes
@@ -35,20 +35,19 @@ def dump(conn: apsw.Connection) -> dict[str, list]:
 
 def test_upgrade_builds_the_rollups_ingest_would_have_kept(tmp_path):
     rows = random_rows(400)
-    old = apsw.Connection(str(tmp_path / "old.sqlite"))
-    migrations.apply(old, upto=2)
-    with old:
-        writes.insert_movements(old, rows)
-    migrations.apply(old)
+    with connect(tmp_path / "old.sqlite") as old, connect(tmp_path / "new.sqlite") as new:
+        migrations.apply(old, upto=2)
+        with old:
+            writes.insert_movements(old, rows)
+        migrations.apply(old)
 
-    new = apsw.Connection(str(tmp_path / "new.sqlite"))
-    migrations.apply(new)
-    for start in range(0, len(rows), 37):  # in pieces and out of time order, as ingest sees them
-        with new:
-            writes.store_movements(new, rows[start:start + 37])
+        migrations.apply(new)
+        for start in range(0, len(rows), 37):  # in pieces and out of time order, as ingest sees them
+            with new:
+                writes.store_movements(new, rows[start:start + 37])
 
-    assert dump(old) == dump(new)
-    assert len(dump(new)["activity_gaps"]) > 10
+        assert dump(old) == dump(new)
+        assert len(dump(new)["activity_gaps"]) > 10
 
 
 def test_every_select_is_an_index_search(make_client, data_dir):
@@ -81,13 +80,13 @@ def test_every_select_is_an_index_search(make_client, data_dir):
 
     # Migrations run once per file at upgrade; building rollups from every movement is their job.
     upgrades = " ".join(" ".join(m.sql.split()) for m in migrations.MIGRATIONS)
-    conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))
-    for sql, bindings in statements.items():
-        if " ".join(sql.split()) in upgrades:
-            continue
-        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
-        scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
-        assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+    with connect(data_dir / "shard-0000.sqlite") as conn:
+        for sql, bindings in statements.items():
+            if " ".join(sql.split()) in upgrades:
+                continue
+            plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
+            scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
+            assert not scanned, f"{sql.strip()}\n  plan: {plan}"
 
 
 def exercise(client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import random
@@ -11,10 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-import apsw
 import pytest
 
-from helpers import DAY, LARGE_TABLES, movement, now_ms, service_env, start_and_fail
+from helpers import DAY, LARGE_TABLES, connect, movement, now_ms, service_env, start_and_fail
 from user_datasets import (
     ERASED, USERS, analytics_queries, all_movements, dataset, dump_rollups, export_lines, post_all,
     same_answer,
@@ -40,9 +40,8 @@ def archived_lines(data_dir: Path) -> list[dict]:
 def recorded_paths(data_dir: Path) -> set[str]:
     paths = set()
     for path in sorted(data_dir.glob("shard-*.sqlite")):
-        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
-        paths |= {row[0] for row in conn.execute("SELECT path FROM archives")}
-        conn.close()
+        with connect(path, read_only=True) as conn:
+            paths |= {row[0] for row in conn.execute("SELECT path FROM archives")}
     return paths
 
 
@@ -133,11 +132,10 @@ def test_a_pass_cut_short_before_its_commit_leaves_nothing_twice(make_client, da
               for i in range(300)]
     post_all(client, events)
     for index, path in enumerate(sorted(data_dir.glob("shard-*.sqlite"))):
-        conn = connections.open_connection(path)
-        conn.execute("BEGIN IMMEDIATE")
-        archive.archive_some(conn, index, archive.cutoff(now, 1))
-        conn.execute("ROLLBACK")  # as if the process died before COMMIT
-        conn.close()
+        with contextlib.closing(connections.open_connection(path)) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            archive.archive_some(conn, index, archive.cutoff(now, 1))
+            conn.execute("ROLLBACK")  # as if the process died before COMMIT
     orphans = archive_files(data_dir)
     assert orphans and not recorded_paths(data_dir)
 
@@ -184,12 +182,12 @@ def test_every_archive_statement_is_an_index_search(kept_and_aged, data_dir):
     statements = [archive.OLDEST_MOVEMENT, archive.ARCHIVABLE, archive.DELETE_MOVEMENT,
                   archive.ARCHIVES_IN, archive.USER_ARCHIVES_IN, archive.USER_ARCHIVES,
                   archive.USER_ARCHIVE, archive.FIRST_USER_ARCHIVE, archive.FORGET_USERS]
-    conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))
-    for sql in statements:
-        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
-                                                          [1] * sql.count("?")))
-        scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & (LARGE_TABLES | {"archive_users"})
-        assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+    with connect(data_dir / "shard-0000.sqlite") as conn:
+        for sql in statements:
+            plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
+                                                              [1] * sql.count("?")))
+            scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & (LARGE_TABLES | {"archive_users"})
+            assert not scanned, f"{sql.strip()}\n  plan: {plan}"
 
 
 @pytest.mark.parametrize("bad", ["0", "-3", "week"])

@@ -8,10 +8,9 @@ import time
 import tracemalloc
 import uuid
 
-import apsw
 import pytest
 
-from helpers import LARGE_TABLES, MINUTE, TOKEN, movement
+from helpers import LARGE_TABLES, MINUTE, TOKEN, connect, movement
 from tracker.analytics import rollups
 from tracker.lifecycle import user_data
 from tracker.storage import store
@@ -228,9 +227,9 @@ def test_every_statement_of_export_and_erasure_is_an_index_search(client, data_d
                   user_data.DELETE_USER_SESSIONS, rollups.SUBTRACT_EVENTS, rollups.DROP_EMPTY_EVENTS,
                   rollups.SUBTRACT_PAGES, rollups.DROP_EMPTY_PAGES, rollups.DROP_USER_GAPS,
                   rollups.DROP_USER_SPANS, rollups.UNCOUNT_ENTITIES, rollups.DROP_EMPTY_ENTITY_COUNT]
-    conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))
-    for sql in statements:
-        bindings = [1] * sql.count("?")
-        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
-        scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
-        assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+    with connect(data_dir / "shard-0000.sqlite") as conn:
+        for sql in statements:
+            bindings = [1] * sql.count("?")
+            plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
+            scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
+            assert not scanned, f"{sql.strip()}\n  plan: {plan}"
