@@ -10,9 +10,9 @@ from collections import Counter
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-MINUTE = 60_000
+from helpers import DAY, MINUTE
+
 QUARTER = 15 * MINUTE
-DAY = 86_400_000
 
 
 def local_time(instant: int, zone: str | None) -> datetime:

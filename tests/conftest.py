@@ -18,7 +18,14 @@ from starlette.testclient import TestClient
 from tracker.app import create_app
 from tracker.config import Config
 
-from helpers import TOKEN, free_port, service_env
+from helpers import TOKEN, free_port, now_ms, service_env
+
+
+@pytest.fixture
+def now() -> int:
+    """A timestamp taken once per test, so that the test and its fixtures agree on it."""
+    return now_ms()
+
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:

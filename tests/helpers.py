@@ -15,12 +15,32 @@ import time
 import uuid
 from pathlib import Path
 
+import apsw
 import httpx2 as httpx
 
 ROLLUP_TABLES = ("rollup_events", "rollup_pages", "activity_spans", "activity_gaps",
                  "activity_counts")
 LARGE_TABLES = {"movements", "sessions", *ROLLUP_TABLES}
 TOKEN = "test-read-token"
+# Lengths of time in milliseconds, the unit of every timestamp the service takes and answers.
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+
+
+def now_ms() -> int:
+    """The time now, as a timestamp. Take it inside the test: the suite runs for minutes."""
+    return time.time_ns() // 1_000_000
+
+
+def connect(path: Path, read_only: bool = False) -> contextlib.closing[apsw.Connection]:
+    """A connection to a SQLite file, for a `with` block that closes it however the block ends.
+
+    (apsw's own `with connection:` is a transaction, and leaves the connection open.)
+    """
+    flags = apsw.SQLITE_OPEN_READONLY if read_only else (
+        apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
+    return contextlib.closing(apsw.Connection(str(path), flags=flags))
 
 
 def free_port() -> int:

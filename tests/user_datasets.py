@@ -5,17 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import time
 from pathlib import Path
 
-import apsw
+from helpers import DAY, HOUR, MINUTE, ROLLUP_TABLES, connect, movement
 
-from helpers import ROLLUP_TABLES, movement
-
-MINUTE = 60_000
-HOUR = 60 * MINUTE
-DAY = 24 * HOUR
-NOW = int(time.time() * 1000)
 USERS = ["ann", "ben", "cy", "dee"]
 ERASED = "cy"
 
@@ -44,16 +37,16 @@ def all_movements(client, user: str) -> list[dict]:
             return found
 
 
-def dataset(seed: int = 11) -> list[dict]:
-    """Movements of several users: clusters and long gaps, page views with paths, many events."""
+def dataset(now: int, seed: int = 11) -> list[dict]:
+    """Movements of several users before `now`: clusters and long gaps, page views, many events."""
     rng = random.Random(seed)
-    edges = [NOW - span for span in (HOUR, DAY, 7 * DAY, 30 * DAY)]
+    edges = [now - span for span in (HOUR, DAY, 7 * DAY, 30 * DAY)]
     events = []
     for i in range(1_200):
         stamp = rng.choice([
-            NOW - rng.randrange(2 * MINUTE, 29 * DAY),
-            NOW - rng.randrange(2 * MINUTE, 55 * MINUTE),
-            NOW - 3 * DAY + rng.randrange(-40 * MINUTE, 40 * MINUTE),
+            now - rng.randrange(2 * MINUTE, 29 * DAY),
+            now - rng.randrange(2 * MINUTE, 55 * MINUTE),
+            now - 3 * DAY + rng.randrange(-40 * MINUTE, 40 * MINUTE),
         ])
         if any(abs(stamp - edge) < 3 * MINUTE for edge in edges):
             continue  # windows ending now move between the two services' answers
@@ -69,10 +62,11 @@ def user_ids_session(user: str, events: list[dict]) -> str:
     return next(e["sessionId"] for e in events if e["userId"] == user)
 
 
-def analytics_queries() -> list[dict]:
+def analytics_queries(now: int) -> list[dict]:
+    """/analytics parameters over the windows of `dataset(now)`."""
     windows = [{"timeRange": r} for r in ("1h", "24h", "7d", "30d")] + [
-        {"from": NOW - 29 * DAY, "to": NOW - DAY}, {"from": NOW - 3 * DAY - 7, "to": NOW - 2 * DAY},
-        {"from": NOW - 3 * DAY - HOUR, "to": NOW - 3 * DAY + HOUR + 12_345}]
+        {"from": now - 29 * DAY, "to": now - DAY}, {"from": now - 3 * DAY - 7, "to": now - 2 * DAY},
+        {"from": now - 3 * DAY - HOUR, "to": now - 3 * DAY + HOUR + 12_345}]
     found = []
     for window, user, event, zone in itertools.product(
             windows, [None, ERASED, USERS[0]], [None, "page_view", "click"], [None, "Asia/Kolkata"]):
@@ -97,8 +91,7 @@ def same_answer(left, right, params: dict) -> tuple[dict, dict]:
 def dump_rollups(data_dir: Path) -> list[dict]:
     dumps = []
     for path in sorted(data_dir.glob("shard-*.sqlite")):
-        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
-        dumps.append({table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
-                      for table in ROLLUP_TABLES})
-        conn.close()
+        with connect(path, read_only=True) as conn:
+            dumps.append({table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
+                          for table in ROLLUP_TABLES})
     return dumps

@@ -1,4 +1,4 @@
-"""The `tracker` command: serve, migrate, check, stats."""
+"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,49 +13,55 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 import analytics_reference as reference
-from helpers import TOKEN, movement, service_env
+from helpers import DAY, HOUR, TOKEN, movement, service_env
 from tracker.app import create_app
 from tracker.config import Config
 
-HOUR = 3_600_000
-DAY = 24 * HOUR
-NOW = int(time.time() * 1000)
-OLDEST = NOW - 30 * DAY + HOUR  # ingest refuses movements more than 30 days old
 ZONES = [None, "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "America/New_York",
          "Europe/London"]
 USERS = ["alice", "bob", "carol", "dave", "erin"]
 EVENTS = ["page_view", "click", "signup"]
 
 
-def boundaries_near_now() -> list[int]:
-    """UTC hours and every tested zone's midnights over the last 30 days."""
-    found = list(range(OLDEST - OLDEST % HOUR + HOUR, NOW, HOUR))
+def oldest(now: int) -> int:
+    return now - 30 * DAY + HOUR  # ingest refuses movements more than 30 days old
+
+
+def boundaries_before(now: int) -> list[int]:
+    """UTC hours and every tested zone's midnights over the 30 days before `now`."""
+    first = oldest(now)
+    found = list(range(first - first % HOUR + HOUR, now, HOUR))
     for name in ZONES[1:]:
-        day = datetime.fromtimestamp(OLDEST / 1000, ZoneInfo(name)).date()
+        day = datetime.fromtimestamp(first / 1000, ZoneInfo(name)).date()
         while (midnight := int(datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(name))
-                               .timestamp() * 1000)) < NOW:
+                               .timestamp() * 1000)) < now:
             found.append(midnight)
             day = day.fromordinal(day.toordinal() + 1)
-    return [t for t in found if OLDEST < t < NOW - 1000]
+    return [t for t in found if first < t < now - 1000]
 
 
-BOUNDARIES = boundaries_near_now()
+def timestamps(now: int, boundaries: list[int]) -> st.SearchStrategy:
+    clusters = [now - 3 * DAY, now - 10 * DAY + 7, now - 29 * DAY]  # several visits close together
+    return st.one_of(
+        st.integers(oldest(now), now),
+        st.builds(lambda t, d: t + d, st.sampled_from(clusters),
+                  st.integers(-40 * 60_000, 40 * 60_000)),
+        st.builds(lambda t, d: t + d, st.sampled_from(boundaries), st.integers(-2, 2)),
+        st.integers(now - 2 * HOUR, now),
+    )
 
-CLUSTERS = [NOW - 3 * DAY, NOW - 10 * DAY + 7, NOW - 29 * DAY]  # several visits close together
-timestamps = st.one_of(
-    st.integers(OLDEST, NOW),
-    st.builds(lambda t, d: t + d, st.sampled_from(CLUSTERS), st.integers(-40 * 60_000, 40 * 60_000)),
-    st.builds(lambda t, d: t + d, st.sampled_from(BOUNDARIES), st.integers(-2, 2)),
-    st.integers(NOW - 2 * HOUR, NOW),
-)
-movements = st.builds(
-    lambda user, session, event, ts, path: {
-        "userId": user, "sessionId": session, "event": event, "timestamp": ts,
-        **({"data": {"path": path}} if path is not None else {}),
-    },
-    st.sampled_from(USERS), st.sampled_from(["s1", "s2", "s3"]), st.sampled_from(EVENTS),
-    timestamps, st.sampled_from([None, "/", "/a", "/b", 7]),
-)
+
+def movements(now: int, boundaries: list[int]) -> st.SearchStrategy:
+    return st.builds(
+        lambda user, session, event, ts, path: {
+            "userId": user, "sessionId": session, "event": event, "timestamp": ts,
+            **({"data": {"path": path}} if path is not None else {}),
+        },
+        st.sampled_from(USERS), st.sampled_from(["s1", "s2", "s3"]), st.sampled_from(EVENTS),
+        timestamps(now, boundaries), st.sampled_from([None, "/", "/a", "/b", 7]),
+    )
+
+
 LENGTHS = [1, 59_999, HOUR - 1, HOUR, HOUR + 1, 5 * HOUR, 6 * HOUR + 40 * 60_000,
            6 * HOUR + 41 * 60_000, DAY + 7, 3 * DAY, 16 * DAY + 16 * HOUR, 16 * DAY + 17 * HOUR,
            31 * DAY, 400 * DAY]
@@ -92,29 +97,38 @@ def ask(client: TestClient, query: dict) -> dict:
     return response.json()
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(stored=st.lists(movements, max_size=80), data=st.data())
-def test_every_answer_equals_a_brute_force_count(stored, data):
-    anchors = BOUNDARIES + [m["timestamp"] for m in stored]
-    asked = data.draw(st.lists(queries(anchors), min_size=1, max_size=6))
-    with tempfile.TemporaryDirectory() as tmp, fresh_client(Path(tmp) / "data") as client:
-        for start in range(0, len(stored), 25):  # several commits, so rollups are updated in steps
-            assert client.post("/track", json={"events": stored[start:start + 25]}).status_code == 200
-        for query in [*asked, {"window": "30d", "user": None, "event": None, "zone": None}]:
-            answer = ask(client, query)
-            if not isinstance(query["window"], str):
-                assert answer["bucket"] == reference.expected_bucket(query["zone"], *query["window"])
-            assert answer == reference.analytics(stored, answer, query["user"], query["event"],
-                                                 query["zone"])
+def test_every_answer_equals_a_brute_force_count(now):
+    # Hypothesis needs the same strategies for every example, so the clock is read once.
+    boundaries = boundaries_before(now)
+
+    @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(stored=st.lists(movements(now, boundaries), max_size=80), data=st.data())
+    def every_answer_equals_a_brute_force_count(stored, data):
+        anchors = boundaries + [m["timestamp"] for m in stored]
+        asked = data.draw(st.lists(queries(anchors), min_size=1, max_size=6))
+        with tempfile.TemporaryDirectory() as tmp, fresh_client(Path(tmp) / "data") as client:
+            for start in range(0, len(stored), 25):  # several commits: rollups updated in steps
+                answer = client.post("/track", json={"events": stored[start:start + 25]})
+                assert answer.status_code == 200
+            for query in [*asked, {"window": "30d", "user": None, "event": None, "zone": None}]:
+                answer = ask(client, query)
+                if not isinstance(query["window"], str):
+                    assert answer["bucket"] == reference.expected_bucket(query["zone"],
+                                                                         *query["window"])
+                assert answer == reference.analytics(stored, answer, query["user"],
+                                                     query["event"], query["zone"])
+
+    every_answer_equals_a_brute_force_count()
 
 
-@pytest.mark.parametrize("window", [
-    (NOW - 3 * DAY, NOW - 2 * DAY),  # long: the user's gap of four days covers it
-    (NOW - DAY + 60_000, NOW - DAY + 120_000),  # short: between two movements 10 minutes apart
+@pytest.mark.parametrize("offsets", [
+    (-3 * DAY, -2 * DAY),  # long: the user's gap of four days covers it
+    (-DAY + 60_000, -DAY + 120_000),  # short: between two movements 10 minutes apart
 ])
-def test_user_seen_around_a_window_but_not_in_it_is_not_counted(client, window):
+def test_user_seen_around_a_window_but_not_in_it_is_not_counted(client, now, offsets):
+    window = (now + offsets[0], now + offsets[1])
     stored = [movement(user="alice", timestamp=t) for t in
-              (NOW - 5 * DAY, NOW - DAY, NOW - DAY + 600_000, NOW - HOUR)]
+              (now - 5 * DAY, now - DAY, now - DAY + 600_000, now - HOUR)]
     stored.append(movement(user="bob", session="s2", timestamp=(window[0] + window[1]) // 2))
     client.post("/track", json={"events": stored})
     answer = client.get("/analytics", params={"from": window[0], "to": window[1]}).json()
@@ -209,10 +223,10 @@ def test_a_clock_change_just_before_the_window_ends_is_seen(client):
     assert local_instants(answer, "Australia/Lord_Howe")[-2:] == ["05 01:00+1100", "05 02:00+1030"]
 
 
-def test_sessions_are_still_counted_after_they_expire(make_client):
+def test_sessions_are_still_counted_after_they_expire(make_client, now):
     client = make_client(TRACKER_SESSION_TTL_SECONDS="60")
-    client.post("/track", json={"events": [movement(session="old", timestamp=NOW - 2 * HOUR),
-                                           movement(session="old", timestamp=NOW - HOUR)]})
+    client.post("/track", json={"events": [movement(session="old", timestamp=now - 2 * HOUR),
+                                           movement(session="old", timestamp=now - HOUR)]})
     assert client.portal.call(client.app.state.jobs.run, "expire_sessions") == 1
     assert client.get("/session", params={"sessionId": "old"}).status_code == 404
     for params in ({}, {"userId": "u1"}, {"timeRange": "30d", "tz": "Asia/Kathmandu"}):

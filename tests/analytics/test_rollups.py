@@ -4,29 +4,26 @@ from __future__ import annotations
 
 import random
 import re
-import time
 
 import apsw
 
-from helpers import LARGE_TABLES, ROLLUP_TABLES, movement
+from helpers import DAY, LARGE_TABLES, MINUTE, ROLLUP_TABLES, connect, movement, now_ms
 from tracker.analytics import rollups
 from tracker.analytics import shares
 from tracker.ingest import writes
 from tracker.storage import migrations
 from tracker.storage import queries
 
-HOUR = 3_600_000
-
 
 def random_rows(count: int) -> list[writes.Row]:
     rng = random.Random(7)
-    now = int(time.time() * 1000)
+    now = now_ms()
     rows = []
     for i in range(count):
         event = rng.choice(["page_view", "click", "signup"])
         data = rng.choice(['{}', '{"path": "/a"}', '{"path": "/b"}', '{"path": 3}'])
         rows.append(writes.Row(rng.choice("abcd"), rng.choice(["s1", "s2"]),
-                               now - rng.randrange(0, 30 * 24 * HOUR, 997), event, data,
+                               now - rng.randrange(0, 30 * DAY, 997), event, data,
                                f"e{i}" if i % 3 else None))
     return rows
 
@@ -38,20 +35,19 @@ def dump(conn: apsw.Connection) -> dict[str, list]:
 
 def test_upgrade_builds_the_rollups_ingest_would_have_kept(tmp_path):
     rows = random_rows(400)
-    old = apsw.Connection(str(tmp_path / "old.sqlite"))
-    migrations.apply(old, upto=2)
-    with old:
-        writes.insert_movements(old, rows)
-    migrations.apply(old)
+    with connect(tmp_path / "old.sqlite") as old, connect(tmp_path / "new.sqlite") as new:
+        migrations.apply(old, upto=2)
+        with old:
+            writes.insert_movements(old, rows)
+        migrations.apply(old)
 
-    new = apsw.Connection(str(tmp_path / "new.sqlite"))
-    migrations.apply(new)
-    for start in range(0, len(rows), 37):  # in pieces and out of time order, as ingest sees them
-        with new:
-            writes.store_movements(new, rows[start:start + 37])
+        migrations.apply(new)
+        for start in range(0, len(rows), 37):  # in pieces and out of time order, as ingest sees them
+            with new:
+                writes.store_movements(new, rows[start:start + 37])
 
-    assert dump(old) == dump(new)
-    assert len(dump(new)["activity_gaps"]) > 10
+        assert dump(old) == dump(new)
+        assert len(dump(new)["activity_gaps"]) > 10
 
 
 def test_every_select_is_an_index_search(make_client, data_dir):
@@ -84,29 +80,28 @@ def test_every_select_is_an_index_search(make_client, data_dir):
 
     # Migrations run once per file at upgrade; building rollups from every movement is their job.
     upgrades = " ".join(" ".join(m.sql.split()) for m in migrations.MIGRATIONS)
-    conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))
-    for sql, bindings in statements.items():
-        if " ".join(sql.split()) in upgrades:
-            continue
-        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
-        scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
-        assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+    with connect(data_dir / "shard-0000.sqlite") as conn:
+        for sql, bindings in statements.items():
+            if " ".join(sql.split()) in upgrades:
+                continue
+            plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
+            scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
+            assert not scanned, f"{sql.strip()}\n  plan: {plan}"
 
 
 def exercise(client) -> None:
     """Every kind of analytics and movements request, over data with gaps to split."""
-    now = int(time.time() * 1000)
-    stamps = [now - 20 * 24 * HOUR, now - 2 * 24 * HOUR, now - 10 * 24 * HOUR, now - 30 * 60_000]
+    now = now_ms()
+    stamps = [now - 20 * DAY, now - 2 * DAY, now - 10 * DAY, now - 30 * MINUTE]
     client.post("/track", json={"events": [
         movement(user=user, event=event, timestamp=t, data={"path": "/x"})
         for user in ("a", "b", "c") for event in ("page_view", "click") for t in stamps]})
-    client.post("/track", json=movement(user="a", timestamp=now - 15 * 24 * HOUR))  # inside a gap
-    client.post("/track", json=movement(user="d", timestamp=now - 25 * 24 * HOUR))  # long gone
-    day = 24 * HOUR
+    client.post("/track", json=movement(user="a", timestamp=now - 15 * DAY))  # inside a gap
+    client.post("/track", json=movement(user="d", timestamp=now - 25 * DAY))  # long gone
     for params in ({"timeRange": "1h"}, {"timeRange": "24h"}, {"timeRange": "30d", "tz": "Asia/Kolkata"},
                    {"timeRange": "7d", "event": "page_view"}, {"timeRange": "30d", "userId": "a"},
-                   {"from": now - 3 * day + 12_345, "to": now - 12_345, "tz": "Australia/Lord_Howe"},
-                   {"from": now - 20 * 60_000, "to": now}, {"from": now - 29 * day, "to": now - 28 * day}):
+                   {"from": now - 3 * DAY + 12_345, "to": now - 12_345, "tz": "Australia/Lord_Howe"},
+                   {"from": now - 20 * MINUTE, "to": now}, {"from": now - 29 * DAY, "to": now - 28 * DAY}):
         assert client.get("/analytics", params=params).status_code == 200
     page = client.get("/movements", params={"userId": "a", "limit": 2}).json()
     client.get("/movements", params={"userId": "a", "cursor": page["nextCursor"], "event": "click"})

@@ -6,9 +6,7 @@ import time
 
 import pytest
 
-from helpers import movement, same_shard_user, saturated_writer
-
-NOW = lambda: int(time.time() * 1000)  # noqa: E731
+from helpers import movement, now_ms, same_shard_user, saturated_writer
 
 
 def stored(client, user: str) -> list[dict]:
@@ -63,7 +61,7 @@ def test_events_without_event_id_are_never_duplicates(client):
 
 
 def test_movements_create_and_extend_their_session(client):
-    now = NOW()
+    now = now_ms()
     client.post("/track", json={"events": [movement(timestamp=now - 5000), movement(timestamp=now - 9000)]})
     client.post("/track", json=movement(timestamp=now - 1000))
     session = client.get("/session", params={"sessionId": "s1"}).json()["session"]
@@ -71,7 +69,7 @@ def test_movements_create_and_extend_their_session(client):
 
 
 def test_another_users_movements_leave_the_session_alone(client):
-    now = NOW()
+    now = now_ms()
     other = same_shard_user(client.app.state.store, "owner")
     client.post("/track", json=movement(user="owner", timestamp=now - 5000))
     client.post("/track", json=movement(user=other, timestamp=now))

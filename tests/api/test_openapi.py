@@ -1,18 +1,15 @@
-"""GET /openapi.json: every endpoint of the contract, described from the handlers' Structs."""
+"""GET /openapi.json: every route the app answers, described from the handlers' Structs."""
 
 from __future__ import annotations
 
 import msgspec
 import pytest
+from starlette.routing import Route
 
 from tracker import schemas
 
-SPEC_ENDPOINTS = [
-    ("post", "/track"), ("post", "/session"), ("get", "/session"), ("get", "/movements"),
-    ("get", "/analytics"), ("get", "/users/{userId}/export"), ("delete", "/users/{userId}"),
-    ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("get", "/tracker.js"),
-    ("get", "/openapi.json"),
-]
+# (method, path) of routes deliberately left out of /openapi.json, each with the reason.
+UNDOCUMENTED: dict[tuple[str, str], str] = {}
 READS = [("get", "/session"), ("get", "/movements"), ("get", "/analytics"),
          ("get", "/users/{userId}/export"), ("delete", "/users/{userId}")]
 
@@ -28,10 +25,30 @@ def test_is_open_and_openapi_3(document):
     assert document["openapi"].startswith("3.")
 
 
-@pytest.mark.parametrize("method, path", SPEC_ENDPOINTS)
-def test_every_endpoint_is_described(document, method, path):
-    operation = document["paths"][path][method]
-    assert operation["summary"] and "200" in operation["responses"]
+def routed_operations(app) -> set[tuple[str, str]]:
+    """(method, path) of every route the app answers, spelled as in OpenAPI."""
+    operations = set()
+    for route in app.routes:
+        assert isinstance(route, Route), f"{route!r}: say how to describe this kind of route"
+        # Starlette answers HEAD wherever it answers GET; OpenAPI leaves it implicit.
+        operations.update((method.lower(), route.path) for method in route.methods - {"HEAD"})
+    return operations
+
+
+def described_operations(document: dict) -> set[tuple[str, str]]:
+    return {(method, path) for path, item in document["paths"].items() for method in item}
+
+
+def test_every_route_is_described_and_nothing_else(client, document):
+    routed = routed_operations(client.app)
+    assert UNDOCUMENTED.keys() <= routed, "an undocumented route that no longer exists"
+    assert described_operations(document) == routed - UNDOCUMENTED.keys()
+
+
+def test_every_described_operation_has_a_summary_and_an_answer(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert operation["summary"] and "200" in operation["responses"], (method, path)
 
 
 @pytest.mark.parametrize("method, path", READS)

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 
 import pytest
 
-from helpers import movement, service_env
+from helpers import movement, now_ms, service_env
 from tracker.app import create_app
 from tracker.config import Config
 from starlette.testclient import TestClient
-
-
-def now() -> int:
-    return int(time.time() * 1000)
 
 
 @pytest.mark.parametrize("path", ["/session?sessionId=s1", "/movements?userId=u1"])
@@ -59,14 +54,14 @@ def test_get_session_requires_session_id(client):
 
 def test_idle_session_is_not_live(make_client):
     client = make_client(TRACKER_SESSION_TTL_SECONDS="60")
-    client.post("/track", json=movement(session="old", timestamp=now() - 61_000))
-    client.post("/track", json=movement(session="fresh", timestamp=now() - 59_000))
+    client.post("/track", json=movement(session="old", timestamp=now_ms() - 61_000))
+    client.post("/track", json=movement(session="fresh", timestamp=now_ms() - 59_000))
     assert client.get("/session", params={"sessionId": "old"}).status_code == 404
     assert client.get("/session", params={"sessionId": "fresh"}).status_code == 200
 
 
 def test_movements_are_newest_first_with_filters(client):
-    base = now() - 10_000
+    base = now_ms() - 10_000
     events = [movement(event="page_view" if i % 2 else "click", timestamp=base + i) for i in range(6)]
     client.post("/track", json={"events": events})
     page = client.get("/movements", params={"userId": "u1"}).json()
@@ -79,7 +74,7 @@ def test_movements_are_newest_first_with_filters(client):
 
 
 def test_cursor_never_repeats_or_skips_while_movements_arrive(client):
-    base = now() - 100_000
+    base = now_ms() - 100_000
     client.post("/track", json={"events": [movement(timestamp=base + i % 7, eventId=f"old{i}")
                                            for i in range(45)]})
     seen, cursor = [], None
@@ -88,7 +83,7 @@ def test_cursor_never_repeats_or_skips_while_movements_arrive(client):
         page = client.get("/movements", params=params).json()
         seen += [m["eventId"] for m in page["movements"]]
         # newer and equally old movements arrive between pages
-        client.post("/track", json={"events": [movement(timestamp=now()), movement(timestamp=base)]})
+        client.post("/track", json={"events": [movement(timestamp=now_ms()), movement(timestamp=base)]})
         cursor = page["nextCursor"]
         if cursor is None:
             break

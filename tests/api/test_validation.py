@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import select
 import socket
-import time
 from typing import Iterator
 
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import TOKEN, movement, saturated_writer, service_env
+from helpers import DAY, MINUTE, TOKEN, movement, now_ms, saturated_writer, service_env
 from tracker.app import create_app
 from tracker.config import Config
-
-MINUTE = 60_000
-DAY = 24 * 60 * MINUTE
 
 
 class FromNow(int):
@@ -28,7 +24,7 @@ def resolve(value):
         return {k: resolve(v) for k, v in value.items()}
     if isinstance(value, list):
         return [resolve(v) for v in value]
-    return int(time.time() * 1000) + value if isinstance(value, FromNow) else value
+    return now_ms() + value if isinstance(value, FromNow) else value
 
 
 def track(**fields):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import random
@@ -11,10 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-import apsw
 import pytest
 
-from helpers import LARGE_TABLES, movement, service_env, start_and_fail
+from helpers import DAY, LARGE_TABLES, connect, movement, now_ms, service_env, start_and_fail
 from user_datasets import (
     ERASED, USERS, analytics_queries, all_movements, dataset, dump_rollups, export_lines, post_all,
     same_answer,
@@ -23,12 +23,7 @@ from tracker.lifecycle import retention, user_data
 from tracker.storage import archives
 from tracker.storage import connections
 
-DAY = 86_400_000
 RETENTION = "2"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def archive_files(data_dir: Path) -> list[Path]:
@@ -46,9 +41,8 @@ def archived_lines(data_dir: Path) -> list[dict]:
 def recorded_paths(data_dir: Path) -> set[str]:
     paths = set()
     for path in sorted(data_dir.glob("shard-*.sqlite")):
-        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
-        paths |= {row[0] for row in conn.execute("SELECT path FROM archives")}
-        conn.close()
+        with connect(path, read_only=True) as conn:
+            paths |= {row[0] for row in conn.execute("SELECT path FROM archives")}
     return paths
 
 
@@ -65,13 +59,13 @@ def aging(make_client, **settings: str):
 
 
 @pytest.fixture
-def kept_and_aged(make_client, data_dir, tmp_path, monkeypatch):
+def kept_and_aged(make_client, data_dir, tmp_path, monkeypatch, now):
     """The same movements in two services: one keeps them all, one has archived the old ones.
 
     Members of a few lines make every read pick members out of many.
     """
     monkeypatch.setattr(archives, "MEMBER_LINES", 3)
-    events = dataset()
+    events = dataset(now)
     kept = make_client(TRACKER_DATA_DIR=str(tmp_path / "kept"))
     aged = aging(make_client, TRACKER_RETENTION_DAYS=RETENTION)
     post_all(kept, events, batch=97)
@@ -81,11 +75,11 @@ def kept_and_aged(make_client, data_dir, tmp_path, monkeypatch):
     return events, kept, aged
 
 
-def test_archived_movements_still_count_in_every_answer(kept_and_aged):
+def test_archived_movements_still_count_in_every_answer(kept_and_aged, now):
     events, kept, aged = kept_and_aged
     archived = sum(e["timestamp"] < retention.cutoff(now_ms(), 2) for e in events)
     assert f"tracker_movements_archived_total {archived:.1f}" in aged.get("/metrics").text
-    for params in analytics_queries():
+    for params in analytics_queries(now):
         left, right = same_answer(kept, aged, params)
         assert left == right, params
 
@@ -113,7 +107,7 @@ def test_export_covers_the_archives(kept_and_aged):
             sorted(map(json.dumps, export_lines(kept, user)))
 
 
-def test_erasure_covers_the_archives(kept_and_aged, make_client, data_dir, tmp_path):
+def test_erasure_covers_the_archives(kept_and_aged, make_client, data_dir, tmp_path, now):
     events, _kept, aged = kept_and_aged
     others_dir = tmp_path / "others"
     others = aging(make_client, TRACKER_DATA_DIR=str(others_dir), TRACKER_RETENTION_DAYS=RETENTION)
@@ -127,7 +121,7 @@ def test_erasure_covers_the_archives(kept_and_aged, make_client, data_dir, tmp_p
     assert not [line for line in archived_lines(data_dir) if line["userId"] == ERASED]
     assert {str(p.relative_to(data_dir)) for p in archive_files(data_dir)} == recorded_paths(data_dir)
     assert dump_rollups(data_dir) == dump_rollups(others_dir)
-    for params in analytics_queries():
+    for params in analytics_queries(now):
         left, right = same_answer(aged, others, params)
         assert left == right, params
     assert aged.get(f"/users/{ERASED}/export").status_code == 404
@@ -140,11 +134,10 @@ def test_a_pass_cut_short_before_its_commit_leaves_nothing_twice(make_client, da
               for i in range(300)]
     post_all(client, events)
     for index, path in enumerate(sorted(data_dir.glob("shard-*.sqlite"))):
-        conn = connections.connect(path, connections.Role.WRITER)
-        conn.execute("BEGIN IMMEDIATE")
-        retention.archive_some(conn, index, retention.cutoff(now, 1))
-        conn.execute("ROLLBACK")  # as if the process died before COMMIT
-        conn.close()
+        with contextlib.closing(connections.connect(path, connections.Role.WRITER)) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            retention.archive_some(conn, index, retention.cutoff(now, 1))
+            conn.execute("ROLLBACK")  # as if the process died before COMMIT
     orphans = archive_files(data_dir)
     assert orphans and not recorded_paths(data_dir)
 
@@ -191,12 +184,12 @@ def test_every_archive_statement_is_an_index_search(kept_and_aged, data_dir):
     statements = [retention.OLDEST_MOVEMENT, retention.ARCHIVABLE, retention.DELETE_MOVEMENT,
                   archives.ARCHIVES_IN, archives.USER_ARCHIVES_IN, archives.USER_ARCHIVES,
                   archives.USER_ARCHIVE, archives.FIRST_USER_ARCHIVE, user_data.FORGET_USERS]
-    conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))
-    for sql in statements:
-        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
-                                                          [1] * sql.count("?")))
-        scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & (LARGE_TABLES | {"archive_users"})
-        assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+    with connect(data_dir / "shard-0000.sqlite") as conn:
+        for sql in statements:
+            plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
+                                                              [1] * sql.count("?")))
+            scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & (LARGE_TABLES | {"archive_users"})
+            assert not scanned, f"{sql.strip()}\n  plan: {plan}"
 
 
 @pytest.mark.parametrize("bad", ["0", "-3", "week"])
@@ -229,7 +222,7 @@ def cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
 
 
 def test_backup_carries_the_archives_and_restore_checks_them(kept_and_aged, make_client, data_dir,
-                                                             tmp_path):
+                                                             tmp_path, now):
     _events, _kept, aged = kept_and_aged
     dest = tmp_path / "backup"
     assert cli("backup", str(dest), data_dir=data_dir).returncode == 0
@@ -243,7 +236,7 @@ def test_backup_carries_the_archives_and_restore_checks_them(kept_and_aged, make
     check = cli("check", data_dir=restored_dir)
     assert check.returncode == 0 and check.stdout.count(": ok") == 4
     again = aging(make_client, TRACKER_DATA_DIR=str(restored_dir), TRACKER_RETENTION_DAYS=RETENTION)
-    for params in analytics_queries()[::7]:
+    for params in analytics_queries(now)[::7]:
         left, right = same_answer(aged, again, params)
         assert left == right, params
     for user in USERS:

@@ -8,10 +8,9 @@ import time
 import tracemalloc
 import uuid
 
-import apsw
 import pytest
 
-from helpers import LARGE_TABLES, TOKEN, movement
+from helpers import LARGE_TABLES, MINUTE, TOKEN, connect, movement
 from tracker.analytics import rollups
 from tracker.lifecycle import user_data
 from user_datasets import (
@@ -19,19 +18,14 @@ from user_datasets import (
     same_answer, user_ids_session,
 )
 
-MINUTE = 60_000
-HOUR = 60 * MINUTE
-DAY = 24 * HOUR
-NOW = int(time.time() * 1000)
 
-
-def test_export_holds_the_sessions_then_the_movements_newest_first(client):
+def test_export_holds_the_sessions_then_the_movements_newest_first(client, now):
     client.post("/session", json={"userId": "u1", "sessionId": "s0", "deviceInfo": {"lang": "en"}})
-    post_all(client, [movement(session="s1", timestamp=NOW - 3 * MINUTE, eventId="e1"),
-                      movement(session="s2", event="page_view", timestamp=NOW - MINUTE,
+    post_all(client, [movement(session="s1", timestamp=now - 3 * MINUTE, eventId="e1"),
+                      movement(session="s2", event="page_view", timestamp=now - MINUTE,
                                data={"path": "/a"}),
-                      movement(session="s1", timestamp=NOW - 2 * MINUTE, data={"n": [1, 2]}),
-                      movement(user="u2", session="s9", timestamp=NOW)])
+                      movement(session="s1", timestamp=now - 2 * MINUTE, data={"n": [1, 2]}),
+                      movement(user="u2", session="s9", timestamp=now)])
 
     lines = export_lines(client, "u1")
 
@@ -43,7 +37,7 @@ def test_export_holds_the_sessions_then_the_movements_newest_first(client):
         found = client.get("/session", params={"sessionId": session["sessionId"]}).json()
         assert found["session"] == session
     assert lines[3:] == all_movements(client, "u1")
-    assert [m["timestamp"] for m in lines[3:]] == [NOW - MINUTE, NOW - 2 * MINUTE, NOW - 3 * MINUTE]
+    assert [m["timestamp"] for m in lines[3:]] == [now - MINUTE, now - 2 * MINUTE, now - 3 * MINUTE]
 
 
 @pytest.mark.parametrize("request_line", [("get", "/users/{}/export"), ("delete", "/users/{}")])
@@ -102,9 +96,9 @@ async def stream_export(app, user: str) -> list[int]:
     return sizes
 
 
-def test_a_large_user_is_exported_page_by_page_and_erased_in_chunks(client):
+def test_a_large_user_is_exported_page_by_page_and_erased_in_chunks(client, now):
     count = 20_000
-    post_all(client, [movement(user="big", session=f"s{i // 1000}", timestamp=NOW - i,
+    post_all(client, [movement(user="big", session=f"s{i // 1000}", timestamp=now - i,
                                data={"path": f"/page/{i}", "note": "x" * 64}, eventId=f"e{i}")
                       for i in range(count)])
 
@@ -124,7 +118,7 @@ def test_a_large_user_is_exported_page_by_page_and_erased_in_chunks(client):
     assert client.get("/analytics", params={"timeRange": "1h"}).json()["totals"]["movements"] == 0
 
 
-def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch):
+def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch, now):
     monkeypatch.setattr(user_data, "ERASE_CHUNK", 40)
     jobs: list[int] = []
     erase_some = user_data.erase_some
@@ -135,13 +129,14 @@ def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch):
         return erased
 
     monkeypatch.setattr(user_data, "erase_some", counted)
-    post_all(client, [movement(timestamp=NOW - i) for i in range(100)])
+    post_all(client, [movement(timestamp=now - i) for i in range(100)])
     assert client.delete("/users/u1").json()["movements"] == 100
     assert jobs == [40, 40, 20]
 
 
-def test_erasure_leaves_what_the_other_users_alone_would_have_made(make_client, data_dir, tmp_path):
-    events = dataset()
+def test_erasure_leaves_what_the_other_users_alone_would_have_made(make_client, data_dir, tmp_path,
+                                                                    now):
+    events = dataset(now)
     erased_events = [e for e in events if e["userId"] == ERASED]
     everyone = make_client()
     post_all(everyone, events, batch=97)
@@ -155,7 +150,7 @@ def test_erasure_leaves_what_the_other_users_alone_would_have_made(make_client, 
     assert answer.json() == {"userId": ERASED, "movements": len(erased_events),
                              "sessions": len(erased_sessions)}
     assert dump_rollups(data_dir) == dump_rollups(others_dir)
-    for params in analytics_queries():
+    for params in analytics_queries(now):
         left, right = same_answer(everyone, others, params)
         assert left == right, params
     assert everyone.get(f"/users/{ERASED}/export").status_code == 404
@@ -231,9 +226,9 @@ def test_every_statement_of_export_and_erasure_is_an_index_search(client, data_d
                   user_data.DELETE_USER_SESSIONS, rollups.SUBTRACT_EVENTS, rollups.DROP_EMPTY_EVENTS,
                   rollups.SUBTRACT_PAGES, rollups.DROP_EMPTY_PAGES, rollups.DROP_USER_GAPS,
                   rollups.DROP_USER_SPANS, rollups.UNCOUNT_ENTITIES, rollups.DROP_EMPTY_ENTITY_COUNT]
-    conn = apsw.Connection(str(data_dir / "shard-0000.sqlite"))
-    for sql in statements:
-        bindings = [1] * sql.count("?")
-        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
-        scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
-        assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+    with connect(data_dir / "shard-0000.sqlite") as conn:
+        for sql in statements:
+            bindings = [1] * sql.count("?")
+            plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
+            scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
+            assert not scanned, f"{sql.strip()}\n  plan: {plan}"

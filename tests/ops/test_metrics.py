@@ -10,19 +10,19 @@ import shutil
 import subprocess
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from helpers import metric_samples, movement
+from helpers import HOUR, metric_samples, movement, now_ms
 from tracker.ops import logs
 from tracker.storage.group_commit import CommitStats
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 DASHBOARD = ROOT / "deploy" / "grafana-dashboard.json"
-HOUR_MS = 3_600_000
 
 
 def scrape(client, **headers) -> dict[tuple, float]:
@@ -118,7 +118,7 @@ def test_shard_file_sizes_are_read_at_scrape_time(client):
 
 def test_session_expiry_counts_expired_sessions_and_its_last_success(make_client):
     client = make_client(TRACKER_SESSION_TTL_SECONDS="60")
-    old = int(time.time() * 1000) - HOUR_MS
+    old = now_ms() - HOUR
     client.post("/track", json={"events": [movement(session=f"old{i}", timestamp=old)
                                            for i in range(3)]})
     client.post("/track", json=movement(session="fresh"))
@@ -131,19 +131,36 @@ def test_session_expiry_counts_expired_sessions_and_its_last_success(make_client
     assert before <= samples[("tracker_job_last_success_timestamp_seconds", job)] <= time.time()
 
 
-def test_analytics_query_duration_by_scope_and_range(client):
-    metrics = client.app.state.metrics
-    metrics.analytics_query(None, "24h", 0.02)
-    metrics.analytics_query("u1", "7d", 0.3)
-    metrics.analytics_query("u1", None, 0.3)
-    metrics.analytics_query("u1", "2h", 0.3)  # never a label value of its own
-    samples = scrape(client)
-    name = "tracker_analytics_query_duration_seconds_count"
-    assert samples[(name, ("range", "24h"), ("scope", "all"))] == 1
-    assert samples[(name, ("range", "7d"), ("scope", "user"))] == 1
-    assert samples[(name, ("range", "custom"), ("scope", "user"))] == 2
-    assert samples[("tracker_analytics_query_duration_seconds_bucket", ("le", "0.025"),
-                    ("range", "24h"), ("scope", "all"))] == 1
+ANALYTICS_COUNT = "tracker_analytics_query_duration_seconds_count"
+
+
+def analytics_counts(client) -> dict[tuple[str, str], float]:
+    """{(scope, range): queries observed} from a /metrics scrape."""
+    counts = {}
+    for (name, *labels), value in scrape(client).items():
+        if name == ANALYTICS_COUNT:
+            label = dict(labels)
+            counts[label["scope"], label["range"]] = value
+    return counts
+
+
+def test_analytics_requests_are_timed_by_scope_and_range(client):
+    client.post("/track", json={"events": [movement(), movement(user="u2", session="s2")]})
+    before = analytics_counts(client)
+    now = now_ms()
+    queries = [
+        ({}, ("all", "24h")),
+        ({"timeRange": "7d", "userId": "u1"}, ("user", "7d")),
+        ({"timeRange": "1h"}, ("all", "1h")),
+        ({"from": now - HOUR, "to": now, "userId": "u2"}, ("user", "custom")),
+        ({"from": now - HOUR, "to": now, "userId": "u1"}, ("user", "custom")),
+    ]
+    for query, _labels in queries:
+        assert client.get("/analytics", params=query).status_code == 200
+    assert client.get("/analytics", params={"timeRange": "2h"}).status_code == 422  # not a query
+    after = analytics_counts(client)
+    grown = {labels: after[labels] - before.get(labels, 0) for labels in after}
+    assert {labels: n for labels, n in grown.items() if n} == Counter(labels for _, labels in queries)
 
 
 def test_full_queue_is_counted_and_queue_depth_shown(make_client):
@@ -258,7 +275,7 @@ def test_every_metric_has_help_and_follows_naming_rules(client):
                            "(make test does it when run as root)")
 def test_promtool_accepts_the_metrics(client):
     client.post("/track", json=movement())
-    client.app.state.metrics.analytics_query("u1", "1h", 0.01)
+    client.get("/analytics", params={"timeRange": "1h", "userId": "u1"})
     text = client.get("/metrics").text
     result = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                             text=True, timeout=30)

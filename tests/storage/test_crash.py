@@ -12,12 +12,12 @@ import time
 
 import pytest
 
-from helpers import Flood, Writers, movement, peak_rss_bytes, service_env, stored_event_ids
+from helpers import (
+    DAY, HOUR, Flood, Writers, movement, now_ms, peak_rss_bytes, service_env, stored_event_ids,
+)
 from tracker.ops import stats
 
 pytestmark = pytest.mark.slow
-
-DAY = 86_400_000
 
 
 def test_twenty_kill_9_lose_and_duplicate_nothing(tracker_server, data_dir):
@@ -36,9 +36,9 @@ def test_twenty_kill_9_lose_and_duplicate_nothing(tracker_server, data_dir):
     assert len(acknowledged) > 1000 and writers.errors == []
     assert acknowledged <= set(stored)
     assert len(stored) == len(set(stored))
-    now = int(time.time() * 1000)
+    now = now_ms()
     with server.client() as client:
-        window = {"from": now - 86_400_000, "to": now + 3_600_000}
+        window = {"from": now - DAY, "to": now + HOUR}
         totals = client.get("/analytics", params=window).json()["totals"]
     assert totals["movements"] == len(stored)
     assert totals["users"] == len({user for user, _ in stored})
@@ -82,7 +82,7 @@ def test_kill_9_while_archiving_loses_and_duplicates_nothing(tracker_server, dat
     server = tracker_server(TRACKER_RETENTION_DAYS="1", TRACKER_ALARM_INTERVAL_SECONDS="1")
     server.kill()  # ingest first, archive under fire after
     server.start()
-    now = int(time.time() * 1000)
+    now = now_ms()
     rng = random.Random(9)
     users = [f"u{i}" for i in range(50)]
     events = [movement(user=rng.choice(users), timestamp=now - 2 * DAY - rng.randrange(25 * DAY),

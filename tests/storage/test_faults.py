@@ -6,9 +6,7 @@ import os
 import subprocess
 import sys
 
-import apsw
-
-from helpers import movement, service_env
+from helpers import connect, movement, service_env
 from tracker.storage import manifest
 
 
@@ -49,9 +47,8 @@ def test_an_unwritable_shard_fails_alone_and_recovers_once_fixed(tracker_server,
 def test_a_damaged_shard_stops_start_up_naming_the_file(tracker_server, data_dir):
     tracker_server().stop()
     damaged = data_dir / "shard-0002.sqlite"
-    conn = apsw.Connection(str(damaged))
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
+    with connect(damaged) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     content = bytearray(damaged.read_bytes())
     content[4096:8192] = b"\xa5" * 4096
     damaged.write_bytes(bytes(content))

@@ -5,9 +5,7 @@ from __future__ import annotations
 import signal
 import time
 
-import apsw
-
-from helpers import Writers, movement, service_env, start_and_fail, stored_event_ids
+from helpers import Writers, connect, movement, service_env, start_and_fail, stored_event_ids
 from tracker.storage import manifest
 
 
@@ -50,9 +48,8 @@ def test_two_workers_ingest_into_the_same_shards(tracker_server):
 def sessions_in_files(data_dir, shards: int = 4) -> set[str]:
     found = set()
     for path in manifest.shard_paths(data_dir, shards):
-        conn = apsw.Connection(str(path))
-        found |= {row[0] for row in conn.execute("SELECT sessionId FROM sessions")}
-        conn.close()
+        with connect(path) as conn:
+            found |= {row[0] for row in conn.execute("SELECT sessionId FROM sessions")}
     return found
 
 

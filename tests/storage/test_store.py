@@ -5,10 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import apsw
 import pytest
 
-from helpers import movement, service_env
+from helpers import connect, movement, service_env
 from tracker.storage import connections
 from tracker.storage import manifest
 from tracker.storage import migrations
@@ -31,35 +30,32 @@ def test_every_users_movements_are_in_exactly_one_shard_file(client, data_dir):
     client.post("/track", json={"events": [movement(user=u) for u in users for _ in range(2)]})
     found: dict[str, list[int]] = {}
     for index, path in enumerate(manifest.shard_paths(data_dir, 4)):
-        conn = apsw.Connection(str(path))
-        for (user,) in conn.execute("SELECT DISTINCT userId FROM movements"):
-            found.setdefault(user, []).append(index)
-        conn.close()
+        with connect(path) as conn:
+            for (user,) in conn.execute("SELECT DISTINCT userId FROM movements"):
+                found.setdefault(user, []).append(index)
     assert found == {u: [manifest.shard_of(u, 4)] for u in users}
     assert len(set(i for [i] in found.values())) == 4
 
 
 def test_first_schema_version_is_upgraded(tmp_path):
     path = tmp_path / "old.sqlite"
-    conn = apsw.Connection(str(path))
-    conn.execute("PRAGMA journal_mode=WAL")
-    migrations.apply(conn, upto=1)
-    rows = [("u1", "s1", 1, "click", "{}", "dup"), ("u1", "s1", 2, "click", "{}", "dup"),
-            ("u1", "s1", 3, "click", "{}", None), ("u1", "s1", 4, "click", "{}", None)]
-    conn.executemany("INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", rows)
-    assert migrations.current_version(conn) == 1
-    conn.close()
+    with connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        migrations.apply(conn, upto=1)
+        rows = [("u1", "s1", 1, "click", "{}", "dup"), ("u1", "s1", 2, "click", "{}", "dup"),
+                ("u1", "s1", 3, "click", "{}", None), ("u1", "s1", 4, "click", "{}", None)]
+        conn.executemany("INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId) "
+                         "VALUES (?, ?, ?, ?, ?, ?)", rows)
+        assert migrations.current_version(conn) == 1
 
     assert [m.version for m in connections.create_or_upgrade(path)] == [2, 3, 4, 5]
 
-    conn = apsw.Connection(str(path))
-    assert migrations.current_version(conn) == migrations.LATEST_VERSION
-    assert [r[0] for r in conn.execute("SELECT timestamp FROM movements ORDER BY id")] == [1, 3, 4]
-    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"idx_movements_user_time", "idx_movements_event_id"} <= indexes
-    assert "idx_movements_sessionId" not in indexes
-    conn.close()
+    with connect(path) as conn:
+        assert migrations.current_version(conn) == migrations.LATEST_VERSION
+        assert [r[0] for r in conn.execute("SELECT timestamp FROM movements ORDER BY id")] == [1, 3, 4]
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"idx_movements_user_time", "idx_movements_event_id"} <= indexes
+        assert "idx_movements_sessionId" not in indexes
     assert connections.create_or_upgrade(path) == []
 
 
@@ -96,9 +92,8 @@ def test_check_names_a_damaged_file(data_dir):
     env = service_env(data_dir)
     run_cli("migrate", env=env)
     damaged = data_dir / "shard-0002.sqlite"
-    conn = apsw.Connection(str(damaged))
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
+    with connect(damaged) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     content = bytearray(damaged.read_bytes())
     content[4096:8192] = b"\xff" * 4096  # wreck page 2
     damaged.write_bytes(bytes(content))

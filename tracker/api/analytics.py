@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import reduce
 
 from starlette.requests import Request
@@ -15,6 +16,7 @@ from tracker.api.common import json_response, now_ms
 from tracker.api.auth import require_read_token
 from tracker.api.errors import invalid
 from tracker.analytics.rollups import DAY, HOUR, PAGE_VIEW
+from tracker.storage.store import Store
 
 RANGES = {"1h": (HOUR, "1m"), "24h": (DAY, "1h"), "7d": (7 * DAY, "1d"), "30d": (30 * DAY, "1d")}
 DEFAULT_RANGE = "24h"
@@ -26,12 +28,27 @@ MAX_MS = 2**53
 async def analytics(request: Request) -> Response:
     require_read_token(request)
     window = parse_window(request)
-    store = request.app.state.store
+    started = time.perf_counter()
+    share = await read_share(request.app.state.store, window)
+    request.app.state.metrics.analytics_query(window.user_id, named_range(request),
+                                              time.perf_counter() - started)
+    return json_response(answer(window, share))
+
+
+async def read_share(store: Store, window: Window) -> Share:
+    """What the user's shard, or every shard merged, counts in the window."""
     if window.user_id is not None:
         shares = [await store.read(store.shard_of(window.user_id), shard_share, window)]
     else:
         shares = await store.read_each(shard_share, window)
-    return json_response(answer(window, reduce(Share.add, shares, empty_share(window))))
+    return reduce(Share.add, shares, empty_share(window))
+
+
+def named_range(request: Request) -> str | None:
+    """The `timeRange` a valid request asked for, or None for an explicit from/to window."""
+    if "from" in request.query_params:
+        return None
+    return request.query_params.get("timeRange", DEFAULT_RANGE)
 
 
 def parse_window(request: Request) -> Window:
