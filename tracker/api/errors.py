@@ -10,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tracker.storage.archives import ArchiveUnavailable
-from tracker.ops.logs import warn_queue_full
+from tracker.ops.logs import warn_queue_full, warn_shard_unreadable
 from tracker.ops.privacy import loggable_path
 from tracker.schemas import Error, encode
 from tracker.storage.group_commit import QueueFull, ShardFailure, WriterStopped
+from tracker.storage.store import ShardUnreadable
 from tracker.ingest.writes import SessionTaken
 
 log = logging.getLogger("tracker.errors")
@@ -81,6 +82,13 @@ async def _shard_failure(request: Request, exc: Exception) -> Response:
                           {"Retry-After": "5"})
 
 
+async def _shard_unreadable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ShardUnreadable)
+    warn_shard_unreadable(exc)
+    return error_response(503, "shard_unavailable", f"shard {exc.shard} cannot be read",
+                          {"Retry-After": "5"})
+
+
 async def _archive_unavailable(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ArchiveUnavailable)
     log.error("archive file unreadable: %s", exc)
@@ -105,6 +113,7 @@ HANDLERS = {
     QueueFull: _queue_full,
     WriterStopped: _stopping,
     ShardFailure: _shard_failure,
+    ShardUnreadable: _shard_unreadable,
     SessionTaken: _session_taken,
     ArchiveUnavailable: _archive_unavailable,
     Exception: _unexpected,

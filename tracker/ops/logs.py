@@ -53,3 +53,10 @@ def warn_if_slow(commit: CommitStats) -> None:
 
 def warn_queue_full() -> None:
     full_queues.warning("a shard writer's queue is full; answering 503 with Retry-After")
+
+
+unreadable_shards = Throttled(logging.getLogger("tracker.store"))
+
+
+def warn_shard_unreadable(error: Exception) -> None:
+    unreadable_shards.warning("a read failed, answering 503: %s", error)

@@ -34,6 +34,21 @@ T = TypeVar("T")
 FAN_OUT_THREADS = 4
 
 
+# What SQLite raises when a shard's file cannot be opened or read (gone, disk
+# full, damaged, locked for too long), as opposed to a mistake in a query.
+UNREADABLE = (apsw.CantOpenError, apsw.IOError, apsw.FullError, apsw.CorruptError,
+              apsw.NotADBError, apsw.BusyError)
+
+
+class ShardUnreadable(Exception):
+    """A read could not open or read a shard's file."""
+
+    def __init__(self, shard: int, cause: BaseException):
+        super().__init__(f"shard {shard}: {cause}")
+        self.shard = shard
+        self.cause = cause
+
+
 @dataclass(frozen=True)
 class Layout:
     """The data directory as prepared at start-up: shard count, schema version, shard paths."""
@@ -72,6 +87,14 @@ class ReaderPool:
             with self._lock:
                 self._opened.append(conn)
         return conn
+
+    def forget(self, index: int) -> None:
+        """Close this thread's connection to shard `index`, so the next read opens it afresh."""
+        conn = getattr(self._local, "conns", {}).pop(index, None)
+        if conn is not None:
+            with self._lock:
+                self._opened.remove(conn)
+            conn.close()
 
     def close(self) -> None:
         with self._lock:
@@ -128,16 +151,19 @@ class Store:
     def snapshot(self, index: int) -> apsw.Connection:
         """A new read-only connection to shard `index` inside a read transaction, so that
         every read on it sees one moment; the caller closes it."""
-        return connections.connect(self.layout.paths[index], connections.Role.SNAPSHOT)
+        try:
+            return connections.connect(self.layout.paths[index], connections.Role.SNAPSHOT)
+        except UNREADABLE as error:
+            raise ShardUnreadable(index, error) from error
 
     async def read(self, index: int, query: Callable[..., T], *args: Any) -> T:
         """Run `query(connection, *args)` on a reader connection of shard `index`."""
-        return await run_in_threadpool(lambda: query(self.readers.connection(index), *args))
+        return await run_in_threadpool(self._read_now, index, query, *args)
 
     async def read_all(self, query: Callable[..., T], *args: Any) -> list[T]:
         """Run `query` on every shard, one thread for the whole sweep."""
         def sweep() -> list[T]:
-            return [query(self.readers.connection(i), *args) for i in range(self.shard_count)]
+            return [self._read_now(i, query, *args) for i in range(self.shard_count)]
 
         return await run_in_threadpool(sweep)
 
@@ -150,7 +176,11 @@ class Store:
         ))
 
     def _read_now(self, index: int, query: Callable[..., T], *args: Any) -> T:
-        return query(self.readers.connection(index), *args)
+        try:
+            return query(self.readers.connection(index), *args)
+        except UNREADABLE as error:
+            self.readers.forget(index)
+            raise ShardUnreadable(index, error) from error
 
     def close(self) -> None:
         """Commit everything queued, stop the writers and close every connection."""
