@@ -94,8 +94,10 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
     log.info("metrics %s", _metrics_state(config))
     metrics = app.state.metrics
-    store = app.state.store = Store(layout, config, _commit_observer(metrics))
-    metrics.watch(store.writers, ShardCollector(layout.paths, store.readers.connection))
+    store = app.state.store = Store(layout, config, _commit_observer(metrics),
+                                    on_fold=metrics.folded, on_read_wait=metrics.read_waited)
+    metrics.watch(store.writers + [store.log_writer], ShardCollector(layout.paths, store.readers.connection,
+                                                store.unfolded))
     alarm = app.state.alarm = AlarmLoop(store, config.session_ttl_seconds,
                                         config.alarm_interval_seconds, metrics,
                                         config.retention_days)
@@ -104,6 +106,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
     finally:
         await alarm.stop()
+        await store.drain()
         await run_in_threadpool(store.close)
         release(service_lock)
         log.info("shards committed and closed")

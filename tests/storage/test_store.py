@@ -8,7 +8,7 @@ import sys
 import apsw
 import pytest
 
-from helpers import movement, service_env
+from helpers import fold_all, movement, service_env
 from tracker.storage import connections
 from tracker.storage import manifest
 from tracker.storage import migrations
@@ -29,6 +29,7 @@ GOLDEN = {"u1": 5, "alice": 9, "\U0001F600": 0, "x" * 128: 2}
 def test_every_users_movements_are_in_exactly_one_shard_file(client, data_dir):
     users = [f"user-{i}" for i in range(60)]
     client.post("/track", json={"events": [movement(user=u) for u in users for _ in range(2)]})
+    fold_all(client)
     found: dict[str, list[int]] = {}
     for index, path in enumerate(manifest.shard_paths(data_dir, 4)):
         conn = apsw.Connection(str(path))
@@ -51,7 +52,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
     assert migrations.current_version(conn) == 1
     conn.close()
 
-    assert [m.version for m in connections.create_or_upgrade(path)] == [2, 3, 4, 5]
+    assert [m.version for m in connections.create_or_upgrade(path)] == [2, 3, 4, 5, 6]
 
     conn = apsw.Connection(str(path))
     assert migrations.current_version(conn) == migrations.LATEST_VERSION

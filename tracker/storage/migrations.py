@@ -162,12 +162,23 @@ CREATE TABLE archive_users (
 CREATE INDEX idx_archive_users_archive ON archive_users(archive);
 """
 
+# How far into the ingest log (tracker/ingest/log.py) this shard has folded:
+# kept in the shard so that it advances in the same transaction as the fold.
+FOLD_POSITION = """
+CREATE TABLE fold_position (
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  seq INTEGER NOT NULL
+);
+INSERT INTO fold_position(id, seq) VALUES (0, 0);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base_schema", BASE_SCHEMA),
     Migration(2, "ingest_indexes", INGEST_INDEXES),
     Migration(3, "rollups", ROLLUP_TABLES + BACKFILL_COUNTS + _backfill_entities()),
     Migration(4, "sessions_by_user", SESSIONS_BY_USER),
     Migration(5, "archives", ARCHIVE_TABLES),
+    Migration(6, "fold_position", FOLD_POSITION),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
