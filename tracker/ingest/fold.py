@@ -3,9 +3,10 @@
 A fold runs as a job of the shard's writer, inside its `BEGIN IMMEDIATE`
 transaction, which serialises folds of a shard across processes. It re-reads
 the shard's position under that lock, reads the shard's next rows from the
-log, stores them sorted by user (each B-tree page of a user's rows and
-rollups is then written once per batch) and moves the position in the same
-transaction: a crash at any moment leaves either all of it or none, and the
+log and stores them in log order (so that a session belongs to the first
+user who used it, as it would have at ingest), while the rollups group the
+batch by entity and slot, so each of their rows is written once per batch;
+and it moves the position in the same transaction: a crash at any moment leaves either all of it or none, and the
 next fold resumes exactly there.
 """
 
@@ -78,7 +79,6 @@ def fold_once(conn: apsw.Connection, shard: int, reader: LogReader, upto: int,
         return Folded(shard, 0, 0, 0, at, 0.0)
     logged = log.read_rows(reader.connection(), shard, at, upto, limit)
     reached = logged[-1].seq if len(logged) == limit else upto
-    logged.sort(key=lambda row: (row.userId, row.seq))
     stored = writes.store_movements(conn, [writes.Row(*row[1:]) for row in logged])
     conn.execute(MOVE_POSITION, (reached,))
     return Folded(shard, len(logged), stored.movements, stored.sessions_created, reached,
