@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
+from tracker.storage.rows import MovementRow
 from tracker.ingest import writes
 from tracker.lifecycle import retention
 from tracker.storage import archives
@@ -41,16 +42,16 @@ BATCH = 2_000
 TOKEN = "bench-token"
 
 
-def user_rows(user: int, count: int, now: int, rng: random.Random) -> list[writes.Row]:
+def user_rows(user: int, count: int, now: int, rng: random.Random) -> list[MovementRow]:
     """One user's movements: visits of about ten movements, seconds apart, over 30 days."""
-    rows: list[writes.Row] = []
+    rows: list[MovementRow] = []
     visit = 0
     while len(rows) < count:
         at = now - rng.randrange(30 * DAY - 3_600_000)
         for _ in range(min(count - len(rows), rng.randint(5, 15))):
             event = rng.choice(EVENTS)
             data = f'{{"path": "/page/{rng.randrange(50)}"}}' if event == "page_view" else "{}"
-            rows.append(writes.Row(f"user-{user}", f"s-{user}-{visit}", at, event, data, None))
+            rows.append(MovementRow(f"user-{user}", f"s-{user}-{visit}", at, event, data, None))
             at += rng.randrange(2_000, 120_000)
         visit += 1
     return rows
@@ -60,7 +61,7 @@ def generate(movements: int, users: int, now: int, seed: int = 1):
     """Batches of rows, users in random order."""
     rng = random.Random(seed)
     per_user = movements // users
-    batch: list[writes.Row] = []
+    batch: list[MovementRow] = []
     for user in rng.sample(range(users), users):
         batch.extend(user_rows(user, per_user, now, rng))
         if len(batch) >= BATCH:
@@ -85,8 +86,8 @@ async def write_all(config: Config, batches, job=writes.store_movements) -> tupl
     return written, seconds
 
 
-async def submit(store: Store, rows: list[writes.Row], job) -> None:
-    by_shard: dict[int, list[writes.Row]] = {}
+async def submit(store: Store, rows: list[MovementRow], job) -> None:
+    by_shard: dict[int, list[MovementRow]] = {}
     for row in rows:
         by_shard.setdefault(store.shard_of(row.userId), []).append(row)
     await asyncio.gather(*(store.writers[i].submit(partial(job, rows=part), len(part))

@@ -18,18 +18,18 @@ from pathlib import Path
 from tracker.config import Config
 from tracker.storage.store import Store, prepare
 from tracker.ingest import writes
-from tracker.ingest.writes import Row
+from tracker.storage.rows import MovementRow
 
 USERS = 100_000
 IN_FLIGHT = 64
 MILLION = 1_000_000
 
 
-def random_batch(size: int, now: int) -> list[Row]:
+def random_batch(size: int, now: int) -> list[MovementRow]:
     rows = []
     for _ in range(size):
         user = random.randrange(USERS)
-        rows.append(Row(f"user-{user}", f"s-{user}-{now // 1_800_000}", now,
+        rows.append(MovementRow(f"user-{user}", f"s-{user}-{now // 1_800_000}", now,
                         random.choice(("page_view", "click", "scroll")),
                         f'{{"path":"/p/{random.randrange(50)}"}}', uuid.uuid4().hex))
     return rows

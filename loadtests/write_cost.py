@@ -19,18 +19,19 @@ from pathlib import Path
 
 import apsw
 
+from tracker.storage.rows import MovementRow
 from tracker.ingest import writes
 from tracker.storage import connections
 
 DAY = 86_400_000
 
 
-def random_rows(count: int, start: int, users: int, spacing_ms: int) -> list[writes.Row]:
+def random_rows(count: int, start: int, users: int, spacing_ms: int) -> list[MovementRow]:
     rows = []
     for i in range(count):
         user = random.randrange(users)
         timestamp = start + i * spacing_ms
-        rows.append(writes.Row(f"user-{user}", f"s-{user}-{timestamp // 1_800_000}", timestamp,
+        rows.append(MovementRow(f"user-{user}", f"s-{user}-{timestamp // 1_800_000}", timestamp,
                                random.choice(("page_view", "click", "scroll")),
                                f'{{"path":"/p/{random.randrange(30)}"}}', uuid.uuid4().hex))
     return rows

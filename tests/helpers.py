@@ -193,15 +193,22 @@ class Flood:
         writer.close()
 
 
+def fold_all(client) -> None:
+    """Fold every acknowledged movement into the shard files, for tests that read them directly."""
+    store = client.app.state.store
+    client.portal.call(store.caught_up, range(store.shard_count))
+
+
 @contextlib.contextmanager
-def saturated_writer(client, shard: int = 0):
-    """Shard `shard`'s writer busy in a job of ours and its queue full, until the block exits.
+def saturated_writer(client):
+    """The log's writer (the one ingest waits for) busy in a job of ours and its queue full,
+    until the block exits.
 
     Other work (the alarm loop's start-up pass) may take queue places at any
     moment, so the blocking job is offered until accepted, and the queue is
     filled to exactly its limit, counting whatever else is in it.
     """
-    writer = client.app.state.store.writers[shard]
+    writer = client.app.state.store.log_writer
     limit = client.app.state.config.queue_limit
     release = threading.Event()
     while not client.portal.call(_offer, writer, lambda conn: release.wait(30)):

@@ -23,6 +23,7 @@ from tracker.api import track
 from tracker.api import users
 from tracker.api.auth import resolve_read_token
 from tracker.config import Config
+from tracker.ingest import writes
 from tracker.middleware.cors import Cors, CorsPolicy
 from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
 from tracker.middleware.observe import ObserveRequests
@@ -95,14 +96,17 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
     log.info("metrics %s", _metrics_state(config))
     metrics = app.state.metrics
-    store = app.state.store = Store(layout, config, _commit_observer(metrics))
-    metrics.watch(store.writers, ShardCollector(layout.paths, store.readers.connection))
+    store = app.state.store = Store(layout, config, writes.store_movements, _commit_observer(metrics),
+                                    on_fold=metrics.folded, on_read_wait=metrics.read_waited)
+    metrics.watch(store.writers + [store.log_writer],
+                  ShardCollector(layout.paths, store.readers.connection, store.unfolded))
     jobs = app.state.jobs = Scheduler(lifecycle_jobs(store, config, metrics), metrics)
     jobs.start()
     try:
         yield
     finally:
         await jobs.stop()
+        await store.drain()
         await run_in_threadpool(store.close)
         release(service_lock)
         log.info("shards committed and closed")

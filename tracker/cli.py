@@ -11,6 +11,7 @@ from pathlib import Path
 import apsw
 
 from tracker.storage import archives
+from tracker.storage import log
 from tracker.lifecycle import backup
 from tracker.ops import stats
 from tracker.storage import connections
@@ -126,6 +127,11 @@ def check(config: Config, args: argparse.Namespace) -> int:
             print(f"{path}: DAMAGED: {'; '.join(problems[:5])}")
         else:
             print(f"{path}: ok")
+    log_path = log.path_in(config.data_dir)
+    if log_path.exists():
+        problems = connections.integrity_problems(log_path)
+        print(f"{log_path}: DAMAGED: {'; '.join(problems[:5])}" if problems else f"{log_path}: ok")
+        bad += bool(problems)
     return 1 if bad else 0
 
 
@@ -153,6 +159,8 @@ def show_stats(config: Config, args: argparse.Namespace) -> int:
             bad += 1
             print(f"{path}: cannot be read: {error}", file=sys.stderr)
     print("\n".join(stats.table(rows)))
+    if rows and not bad:
+        print(stats.backlog_line(config.data_dir, _existing_shards(config.data_dir, config.shards)))
     return 1 if bad else 0
 
 

@@ -170,7 +170,7 @@ def test_full_queue_is_counted_and_queue_depth_shown(make_client):
                   for job in client.app.state.jobs.jobs):  # their start-up runs are done
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    writer = client.app.state.store.writers[0]
+    writer = client.app.state.store.log_writer
     release = threading.Event()
     client.portal.call(_submit, writer, lambda conn: release.wait(10), 1)
     while writer.queued_events:  # the writer has taken the blocking job
@@ -181,7 +181,7 @@ def test_full_queue_is_counted_and_queue_depth_shown(make_client):
         samples = scrape(client)
     finally:
         release.set()
-    assert samples[("tracker_queue_events", ("shard", "0"))] == 5
+    assert samples[("tracker_queue_events", ("shard", "log"))] == 5
     assert samples[("tracker_queue_full_total",)] == 1
     assert samples[("tracker_ingest_rejected_total", ("reason", "unavailable"), ("route", "/track"))] == 1
     assert samples[http("POST", "/track", "5xx")] == 1

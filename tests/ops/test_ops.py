@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from helpers import movement
+from helpers import fold_all, movement
 from tracker import cli
 from tracker.storage import migrations
 
@@ -55,6 +55,7 @@ def test_stats_counts_every_shard_while_the_service_runs(client, data_dir, capsy
     client.post("/track", json={"events": [movement(user=f"u{i}", session=f"s{i}", eventId="e")
                                            for i in range(20)]})
     client.post("/track", json=movement(user="u0", session="s0"))
+    fold_all(client)
     code, lines, _ = run_stats(data_dir, capsys)
     assert code == 0
     assert lines[0].split() == ["shard", "movements", "sessions", "file", "bytes", "wal",

@@ -60,6 +60,7 @@ def test_alarm_expires_idle_sessions_keeps_movements_and_touched_sessions(tracke
         client.post("/track", json={"events": [movement(session="idle", eventId=str(i))
                                                for i in range(5)]})
         client.post("/session", json={"userId": "u2", "sessionId": "busy"})
+        client.get("/movements", params={"userId": "u1"})  # a read folds what it reads
         assert sessions_in_files(data_dir) == {"idle", "busy"}
         deadline = time.monotonic() + 15
         while "idle" in sessions_in_files(data_dir) and time.monotonic() < deadline:

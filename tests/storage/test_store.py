@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from helpers import connect, movement, service_env
+from helpers import connect, fold_all, movement, service_env
 from tracker.storage import connections
 from tracker.storage import manifest
 from tracker.storage import migrations
@@ -28,6 +28,7 @@ GOLDEN = {"u1": 5, "alice": 9, "\U0001F600": 0, "x" * 128: 2}
 def test_every_users_movements_are_in_exactly_one_shard_file(client, data_dir):
     users = [f"user-{i}" for i in range(60)]
     client.post("/track", json={"events": [movement(user=u) for u in users for _ in range(2)]})
+    fold_all(client)
     found: dict[str, list[int]] = {}
     for index, path in enumerate(manifest.shard_paths(data_dir, 4)):
         with connect(path) as conn:
@@ -48,7 +49,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
                          "VALUES (?, ?, ?, ?, ?, ?)", rows)
         assert migrations.current_version(conn) == 1
 
-    assert [m.version for m in connections.create_or_upgrade(path)] == [2, 3, 4, 5]
+    assert [m.version for m in connections.create_or_upgrade(path)] == [2, 3, 4, 5, 6]
 
     with connect(path) as conn:
         assert migrations.current_version(conn) == migrations.LATEST_VERSION

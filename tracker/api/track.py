@@ -14,7 +14,7 @@ from tracker.api.errors import invalid
 from tracker.storage.queries import session_from_row
 from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
 from tracker.ingest import writes
-from tracker.ingest.writes import Row
+from tracker.storage.rows import MovementRow
 
 # Paths whose POST is ingest (browsers, no token): rate limited, CORS for the allowed origins.
 INGEST_PATHS = frozenset({"/track", "/session"})
@@ -53,7 +53,7 @@ async def open_session(request: Request) -> Response:
     return json_response(schemas.SessionOpened(session_from_row(row), created))
 
 
-def to_row(event: MovementIn, now: int, path: str) -> Row:
+def to_row(event: MovementIn, now: int, path: str) -> MovementRow:
     """The checks msgspec's constraints cannot express, then the row to store."""
     timestamp = now if event.timestamp is None else event.timestamp
     if timestamp > now + MAX_FUTURE_MS:
@@ -61,7 +61,7 @@ def to_row(event: MovementIn, now: int, path: str) -> Row:
     if timestamp < now - MAX_PAST_MS:
         raise invalid(f"timestamp is more than 30 days in the past - at `{path}.timestamp`")
     data = "{}" if event.data is None else encode_object(event.data, f"{path}.data")
-    return Row(event.userId, event.sessionId, timestamp, event.event, data, event.eventId)
+    return MovementRow(event.userId, event.sessionId, timestamp, event.event, data, event.eventId)
 
 
 def encode_object(value: dict[str, Any], path: str) -> str:
@@ -71,7 +71,7 @@ def encode_object(value: dict[str, Any], path: str) -> str:
     return encoded.decode()
 
 
-def drop_repeated_event_ids(rows: list[Row]) -> list[Row]:
+def drop_repeated_event_ids(rows: list[MovementRow]) -> list[MovementRow]:
     """Keep the first of several events with the same (userId, eventId) in one request."""
     seen: set[tuple[str, str]] = set()
     unique = []

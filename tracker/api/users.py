@@ -40,6 +40,7 @@ async def export_user(request: Request) -> Response:
     user_id = params.path_text(request, "userId", 128)
     store: Store = request.app.state.store
     index = store.shard_of(user_id)
+    await store.caught_up([index])
     snapshot = await run_in_threadpool(store.snapshot, index)
     try:
         sessions = await run_in_threadpool(user_data.user_sessions, snapshot, user_id)

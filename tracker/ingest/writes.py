@@ -12,7 +12,8 @@ from typing import NamedTuple
 import apsw
 
 from tracker.analytics import rollups
-from tracker.storage.store import Store, gather_all
+from tracker.storage.rows import MovementRow
+from tracker.storage.store import Store
 
 INSERT_MOVEMENT = """
 INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId)
@@ -51,17 +52,6 @@ COUNT_SESSIONS_AFTER = "SELECT count(*) FROM sessions WHERE id > ?"
 
 
 
-class Row(NamedTuple):
-    """A validated movement, in the column order of INSERT_MOVEMENT."""
-
-    userId: str
-    sessionId: str
-    timestamp: int
-    event: str
-    data: str
-    eventId: str | None
-
-
 class Stored(NamedTuple):
     movements: int
     sessions_created: int
@@ -71,16 +61,16 @@ class SessionTaken(Exception):
     """The session id already belongs to another user."""
 
 
-def store_movements(conn: apsw.Connection, rows: list[Row]) -> Stored:
+def store_movements(conn: apsw.Connection, rows: list[MovementRow]) -> Stored:
     """Store movements and count them in the rollups; returns what was stored and created."""
     stored, sessions_created = insert_movements(conn, rows)
     rollups.record(conn, stored)
     return Stored(len(stored), sessions_created)
 
 
-def insert_movements(conn: apsw.Connection, rows: list[Row]) -> tuple[list[Row], int]:
+def insert_movements(conn: apsw.Connection, rows: list[MovementRow]) -> tuple[list[MovementRow], int]:
     """Insert movements, skipping eventIds already stored; returns those stored and sessions made."""
-    stored: list[Row] = []
+    stored: list[MovementRow] = []
     for row in rows:
         conn.execute(INSERT_MOVEMENT, row)
         if conn.changes():
@@ -88,7 +78,7 @@ def insert_movements(conn: apsw.Connection, rows: list[Row]) -> tuple[list[Row],
     return stored, _touch_sessions(conn, stored)
 
 
-def _touch_sessions(conn: apsw.Connection, stored: list[Row]) -> int:
+def _touch_sessions(conn: apsw.Connection, stored: list[MovementRow]) -> int:
     """Create or extend the sessions of stored movements; returns how many it created."""
     newest = conn.execute(NEWEST_SESSION_ID).fetchone()[0]
     spans: dict[tuple[str, str], list[int]] = {}
@@ -117,14 +107,12 @@ def open_session(
     return conn.execute(SELECT_SESSION, (session_id,)).fetchone(), existing is None
 
 
-async def track(store: Store, rows: list[Row]) -> Stored:
-    """Store movements shard by shard; returns how many were new (not duplicates) and sessions made."""
-    by_shard: dict[int, list[Row]] = {}
-    for row in rows:
-        by_shard.setdefault(store.shard_of(row.userId), []).append(row)
-    parts = await gather_all([store.submit(index, partial(store_movements, rows=part), len(part))
-                              for index, part in by_shard.items()])
-    return Stored(sum(p.movements for p in parts), sum(p.sessions_created for p in parts))
+async def track(store: Store, rows: list[MovementRow]) -> Stored:
+    """Append movements to the log; returns how many were new (not duplicates).
+
+    Sessions and rollups follow when the log is folded (store_movements).
+    """
+    return Stored(await store.append(rows), 0)
 
 
 async def open_session_in(store: Store, user_id: str, session_id: str, device_info: str | None,

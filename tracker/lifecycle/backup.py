@@ -17,6 +17,7 @@ from pathlib import Path
 
 
 from tracker.storage import archives
+from tracker.storage import log
 from tracker.storage import connections
 from tracker.storage import manifest
 from tracker.storage import migrations
@@ -46,7 +47,7 @@ def create(data_dir: Path, dest: Path) -> dict:
     if dest.exists() and any(dest.iterdir()):
         raise BackupError(f"{dest} is not empty; back up into a new directory")
     dest.mkdir(parents=True, exist_ok=True)
-    files = {}
+    files = _copy_log(data_dir, dest)
     for source in manifest.shard_paths(data_dir, layout["shards"]):
         files.update(_copy_shard(source, dest))
     backup = {
@@ -59,6 +60,17 @@ def create(data_dir: Path, dest: Path) -> dict:
     }
     _write_synced(dest / BACKUP_MANIFEST, json.dumps(backup, indent=2) + "\n")
     return backup
+
+
+def _copy_log(data_dir: Path, dest: Path) -> dict[str, dict]:
+    """Snapshot the ingest log before any shard: a shard copied later has folded at least
+    as far as the log copy's oldest row, so nothing acknowledged falls between the copies."""
+    source = log.path_in(data_dir)
+    if not source.exists():
+        return {}
+    target = log.path_in(dest)
+    _snapshot(source, target)
+    return {target.name: _facts(target)}
 
 
 def _copy_shard(source: Path, dest: Path) -> dict[str, dict]:
@@ -120,7 +132,8 @@ def verify(source: Path) -> dict:
         raise BackupError("the backup was made by a newer release of tracker")
     shards = {p.name for p in manifest.shard_paths(source, backup.get("shards", 0))}
     listed = set(backup.get("files", {}))
-    if not shards or shards - listed or any(map(_outside_archives, listed - shards)):
+    extra = listed - shards - {log.LOG_FILE}
+    if not shards or shards - listed or any(map(_outside_archives, extra)):
         raise BackupError("the backup's file list does not match its shard count")
     for name, facts in sorted(backup["files"].items()):
         _verify_file(source / name, facts)
@@ -156,6 +169,9 @@ def restore(source: Path, data_dir: Path) -> dict:
     try:
         for name in sorted(backup["files"]):
             _replace(source / name, data_dir / name)
+        if log.LOG_FILE not in backup["files"]:  # made before the log: nothing of today's log is in it
+            for stale in ("", "-wal", "-shm"):
+                Path(f"{log.path_in(data_dir)}{stale}").unlink(missing_ok=True)
         layout = {"format": manifest.FORMAT, "shards": backup["shards"], "hash": backup["hash"]}
         _write_synced(data_dir / manifest.MANIFEST_NAME, json.dumps(layout, indent=2) + "\n")
     finally:

@@ -59,6 +59,7 @@ class Metrics:
         self._define_ingest()
         self._define_commits(shard_count)
         self._define_jobs_and_analytics()
+        self._define_folds()
         self._http_children: dict[tuple[str, str, str], tuple] = {}
 
     def _counter(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Counter:
@@ -111,7 +112,7 @@ class Metrics:
             "Sessions created, by POST /session or by a movement of a new session")
         self.queue_full = self._counter(
             "tracker_queue_full_total",
-            "Ingest requests answered 503 because a shard writer's queue was full")
+            "Ingest requests answered 503 because a writer's queue or the unfolded backlog was full")
 
     def _define_commits(self, shard_count: int) -> None:
         commits = self._counter(
@@ -132,9 +133,10 @@ class Metrics:
             "Events waiting for a shard's writer, summed over live workers",
             labelnames=("shard",), multiprocess_mode="livesum", registry=self.registry)
         shards = [str(i) for i in range(shard_count)]
-        self._committed = [commits.labels(s, "committed") for s in shards]
-        self._failed = [commits.labels(s, "failed") for s in shards]
-        self._queue_depth = [queue_depth.labels(s) for s in shards]
+        # The log's writer is the last entry, so CommitStats' shard -1 finds it.
+        self._committed = [commits.labels(s, "committed") for s in shards + ["log"]]
+        self._failed = [commits.labels(s, "failed") for s in shards + ["log"]]
+        self._queue_depth = [queue_depth.labels(s) for s in shards + ["log"]]
 
     def _define_jobs_and_analytics(self) -> None:
         self._sessions_expired = self._counter(
@@ -159,6 +161,29 @@ class Metrics:
             "Duration of a GET /analytics query, by scope (user or all) and time range "
             "(1h, 24h, 7d, 30d or custom)",
             QUERY_BUCKETS, ("scope", "range"))
+
+    def _define_folds(self) -> None:
+        self.fold_duration = self._histogram(
+            "tracker_fold_duration_seconds",
+            "Duration of one fold of log rows into a shard (inside its transaction)",
+            QUERY_BUCKETS)
+        self.fold_rows = self._histogram(
+            "tracker_fold_rows", "Log rows applied to a shard by one fold",
+            ROWS_BUCKETS + (20_000, 50_000))
+        self.read_waits = self._histogram(
+            "tracker_read_fold_wait_seconds",
+            "Time a read waited for its shards to fold what was acknowledged before it "
+            "(only reads that found rows to fold; the count is how many waited)",
+            SECONDS_BUCKETS)
+
+    def folded(self, folded) -> None:
+        """One fold (tracker.storage.fold.Folded) that applied rows."""
+        self.fold_duration.observe(folded.seconds)
+        self.fold_rows.observe(folded.rows)
+        self.sessions_created.inc(folded.sessions_created)
+
+    def read_waited(self, seconds: float) -> None:
+        self.read_waits.observe(seconds)
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, f"{status // 100}xx")
@@ -265,6 +290,12 @@ class NoMetrics:
     def movements_archived(self, count: int) -> None:
         pass
 
+    def folded(self, folded) -> None:
+        pass
+
+    def read_waited(self, seconds: float) -> None:
+        pass
+
     def analytics_query(self, user_id: str | None, time_range: str | None, seconds: float) -> None:
         pass
 
@@ -292,9 +323,11 @@ def _scrape_registry(own: CollectorRegistry, shards: Collector) -> CollectorRegi
 class ShardCollector(Collector):
     """Shard file and WAL sizes (os.stat) and live sessions (an index count), read at scrape time."""
 
-    def __init__(self, paths: list[Path], connection: Callable[[int], apsw.Connection]):
+    def __init__(self, paths: list[Path], connection: Callable[[int], apsw.Connection],
+                 backlog: Callable[[], dict[int, tuple[int, float]]] | None = None):
         self._paths = paths
         self._connection = connection
+        self._backlog = backlog
 
     def describe(self) -> list[Metric]:
         return []
@@ -315,7 +348,25 @@ class ShardCollector(Collector):
             sessions = self._sessions(index)
             if sessions is not None:
                 live.add_metric(shard, sessions)
-        return [files, wals, live]
+        return [files, wals, live, *self._backlog_metrics()]
+
+    def _backlog_metrics(self) -> list[Metric]:
+        if self._backlog is None:
+            return []
+        events = GaugeMetricFamily("tracker_unfolded_events",
+                                   "Events in the log not yet folded into the shard", labels=["shard"])
+        age = GaugeMetricFamily("tracker_unfolded_age_seconds",
+                                "Seconds since the oldest unfolded event of the shard was appended",
+                                labels=["shard"])
+        try:
+            backlog = self._backlog()
+        except apsw.Error:
+            return []
+        for index in range(len(self._paths)):
+            count, seconds = backlog.get(index, (0, 0.0))
+            events.add_metric([str(index)], count)
+            age.add_metric([str(index)], seconds)
+        return [events, age]
 
     def _sessions(self, index: int) -> int | None:
         try:

@@ -6,11 +6,13 @@ never block the service's writers, so this works while the service runs.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import apsw
 
+from tracker.storage import fold, log
 from tracker.storage import connections
 from tracker.storage import migrations
 
@@ -55,6 +57,23 @@ def shard_stats(path: Path) -> ShardStats:
                           migrations.current_version(conn))
 
     return connections.read_once(path, counts)
+
+
+def backlog_line(data_dir: Path, paths: list[Path]) -> str:
+    """How much of the ingest log the shards have not folded yet (the service folds it)."""
+    log_path = log.path_in(data_dir)
+    if not log_path.exists():
+        return "unfolded: 0 events"
+    positions = [connections.read_once(path, fold.position) for path in paths]
+
+    def unfolded(conn: apsw.Connection) -> tuple[int, int | None]:
+        counts = [log.backlog(conn, shard, at) for shard, at in enumerate(positions)]
+        oldest = [when for count, when in counts if count]
+        return sum(count for count, _ in counts), min(oldest) if oldest else None
+
+    events, oldest = connections.read_once(log_path, unfolded)
+    age = "" if oldest is None else f", oldest appended {max(0.0, time.time() - oldest / 1000):.1f} s ago"
+    return f"unfolded: {events} events{age}"
 
 
 def table(rows: list[ShardStats]) -> list[str]:

@@ -163,7 +163,8 @@ class ShardWriter:
             self._queued_events -= events
             return jobs
 
-    def _commit(self, jobs: list[Job]) -> None:
+    def _commit(self, jobs: list[Job]) -> bool:
+        """Run the jobs in one transaction; False when it failed as a whole."""
         started = time.perf_counter()
         try:
             conn = self._connection()
@@ -180,6 +181,7 @@ class ShardWriter:
         if self._on_commit is not None:
             events = sum(job.weight for job in jobs)
             self._on_commit(CommitStats(self.index, len(jobs), events, time.perf_counter() - started, ok))
+        return ok
 
     def _run_in_savepoint(self, conn: apsw.Connection, job: Job) -> None:
         conn.execute("SAVEPOINT job")

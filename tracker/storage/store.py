@@ -1,7 +1,12 @@
-"""The shard store: every shard's writer and reader connections behind one object.
+"""The store: the ingest log in front of every shard, and each shard's writer and readers.
 
-It knows how to run a job on a shard, or on every shard, and nothing of what
-the jobs do: ingest, the lifecycle jobs and the analytics bring their own.
+Ingest appends to the log and is acknowledged once that commit is durable;
+a background folder applies the log to each shard in large batches. Every
+write job and every read first folds its shards up to the log's head as it
+was when the job or read began, so nothing acknowledged is ever missing from
+what they see. The store runs jobs on one shard or every shard and knows
+nothing of what they do: ingest, the lifecycle jobs and the analytics bring
+their own, and the caller says how a batch of movements is applied.
 
 Writes go to a shard's group-commit writer; reads run on a thread pool with
 connections of their own (one per thread and shard), so in WAL mode a reader
@@ -11,23 +16,31 @@ never waits for the writer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 import apsw
 from starlette.concurrency import run_in_threadpool
 
-from tracker.storage import connections
-from tracker.storage import manifest
-from tracker.storage import migrations
 from tracker.config import Config
-from tracker.storage.group_commit import CommitStats, ShardWriter
+from tracker.storage import connections, fold, log, manifest, migrations
+from tracker.storage.appender import LogWriter
+from tracker.storage.group_commit import CommitStats, QueueFull, ShardWriter
+from tracker.storage.rows import MovementRow
 
 T = TypeVar("T")
+
+logger = logging.getLogger("tracker.fold")
+
+# The background folder looks for unfolded rows this often; a read folds on
+# demand whatever it finds left.
+FOLD_INTERVAL_SECONDS = 0.1
 
 # Threads answering one all-shards read in parallel (apsw releases the GIL
 # inside SQLite, so they overlap on every core).
@@ -57,6 +70,7 @@ class Layout:
     shard_count: int
     schema_version: int
     paths: list[Path]
+    log_path: Path
 
 
 def prepare(config: Config) -> Layout:
@@ -65,7 +79,10 @@ def prepare(config: Config) -> Layout:
     paths = manifest.shard_paths(config.data_dir, config.shards)
     for path in paths:
         connections.create_or_upgrade(path)
-    return Layout(config.data_dir, config.shards, migrations.LATEST_VERSION, paths)
+    log_path = log.path_in(config.data_dir)
+    floor = max(connections.read_once(path, fold.position) for path in paths)
+    log.create(log_path, floor)
+    return Layout(config.data_dir, config.shards, migrations.LATEST_VERSION, paths, log_path)
 
 
 class ReaderPool:
@@ -104,18 +121,22 @@ class ReaderPool:
 
 
 class Store:
-    """Every shard of the data directory: a group-commit writer and reader connections each.
+    """Every shard of the data directory behind the ingest log.
 
     Writes are jobs (functions of a connection) run in a shard's write
-    transaction; reads are queries run on a thread pool, on one shard, on
-    every shard in turn, or on every shard at once.
+    transaction after folding it; reads are queries run on a thread pool, on
+    one shard, on every shard in turn, or on every shard at once, after
+    folding those shards.
     """
 
     def __init__(
         self,
         layout: Layout,
         config: Config,
+        apply: fold.Apply,
         on_commit: Callable[[CommitStats], None] | None = None,
+        on_fold: Callable[[fold.Folded], None] | None = None,
+        on_read_wait: Callable[[float], None] | None = None,
     ):
         loop = asyncio.get_running_loop()
         self.layout = layout
@@ -124,15 +145,66 @@ class Store:
             ShardWriter(i, path, config.sync, config.queue_limit, loop, on_commit)
             for i, path in enumerate(layout.paths)
         ]
+        self.log_writer = LogWriter(layout.log_path, layout.paths, config.sync,
+                                    config.queue_limit, loop, on_commit)
+        self.log_reader = fold.LogReader(layout.log_path)
+        self._apply = apply
+        self._head_conn = connections.connect(layout.log_path)
+        self.folded = [0] * self.shard_count  # positions this process knows each shard reached
+        self._acknowledged = 0
+        self._max_backlog = config.max_backlog
+        self._on_fold = on_fold or (lambda folded: None)
+        self._on_read_wait = on_read_wait or (lambda seconds: None)
         self.readers = ReaderPool(layout.paths)
         self._fan_out = ThreadPoolExecutor(FAN_OUT_THREADS, thread_name_prefix="shard-reader")
+        self._wake_folder = asyncio.Event()
+        self._folding = True
+        self._folder = asyncio.create_task(self._fold_loop())
 
     def shard_of(self, user_id: str) -> int:
         return manifest.shard_of(user_id, self.shard_count)
 
+    def head(self) -> int:
+        """The newest position in the log, appended by any process."""
+        return log.head_of(self._head_conn)
+
+    def backlog(self) -> int:
+        """Rows appended and not yet folded by every shard, as far as this process knows."""
+        return self.head() - min(self.folded)
+
+    def unfolded(self) -> dict[int, tuple[int, float]]:
+        """Per shard behind the log, (events unfolded, seconds since the oldest was appended),
+        read from the files (any thread)."""
+        now = time.time()
+        found = {}
+        conn = connections.connect(self.layout.log_path)
+        try:
+            for index in range(self.shard_count):
+                at = self.readers.connection(index).execute(fold.POSITION).fetchall()[0][0]
+                count, oldest = log.backlog(conn, index, at)
+                if count:
+                    found[index] = (count, max(0.0, now - oldest / 1000))
+        finally:
+            conn.close()
+        return found
+
+    async def append(self, rows: list[MovementRow]) -> int:
+        """Append movements to the log, whole or not at all; returns how many were new.
+
+        Answers only after the commit is durable. Past the backlog bound it
+        refuses (QueueFull) rather than let reads wait ever longer for folds.
+        """
+        if self._max_backlog and self.backlog() >= self._max_backlog:
+            self._wake_folder.set()
+            raise QueueFull()
+        return await self.log_writer.append([(self.shard_of(row.userId), row) for row in rows])
+
     def submit(self, index: int, work: Callable[[apsw.Connection], T], weight: int = 1) -> asyncio.Future:
-        """Queue a write job on shard `index`'s writer; the future resolves after its commit."""
-        return self.writers[index].submit(work, weight)
+        """Queue a write job on shard `index`; it runs after the shard has folded everything
+        acknowledged so far, in the same transaction, and the future resolves after its commit."""
+        job = partial(fold.then, shard=index, reader=self.log_reader, upto=self.head(),
+                      apply=self._apply, work=work, on_fold=self._folds_done)
+        return self.writers[index].submit(job, weight)
 
     async def run_everywhere(self, work_for: Callable[[int], Callable[[apsw.Connection], int]],
                              again: Callable[[int], bool] = lambda _count: False) -> int:
@@ -148,6 +220,67 @@ class Store:
             pending = [i for i, count in zip(pending, counts) if again(count)]
         return total
 
+    def _folds_done(self, folds: list[fold.Folded]) -> None:
+        for folded in folds:
+            self.folded[folded.shard] = max(self.folded[folded.shard], folded.position)
+            if folded.rows:
+                self._on_fold(folded)
+
+    async def caught_up(self, shards: Iterable[int]) -> None:
+        """Return once the shards have folded every row appended before the call (by any process)."""
+        head = self.head()
+        behind = [i for i in shards if self.folded[i] < head]
+        if not behind:
+            return
+        started = time.perf_counter()
+        results = await gather_all([
+            self.writers[i].submit(partial(fold.fold_to, shard=i, reader=self.log_reader,
+                                           upto=head, apply=self._apply))
+            for i in behind])
+        for folds in results:
+            self._folds_done(folds)
+        if any(f.rows for folds in results for f in folds):
+            self._on_read_wait(time.perf_counter() - started)
+
+    async def fold_some(self) -> int:
+        """One fold (of at most fold.FOLD_ROWS rows) on every shard behind the head, then
+        acknowledge what all have folded; returns the rows folded."""
+        head = self.head()
+        behind = [i for i in range(self.shard_count) if self.folded[i] < head]
+        results = await asyncio.gather(*(
+            self.writers[i].submit(partial(fold.fold_once, shard=i, reader=self.log_reader,
+                                           upto=head, apply=self._apply))
+            for i in behind), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                logger.warning("fold failed: %s", result)
+            else:
+                self._folds_done([result])
+        await self._acknowledge()
+        return sum(r.rows for r in results if not isinstance(r, BaseException))
+
+    async def _acknowledge(self) -> None:
+        """Delete log rows every shard has folded, and forget their eventIds."""
+        everywhere = min(self.folded)
+        if everywhere <= self._acknowledged:
+            return
+        await self.log_writer.submit(partial(log.acknowledge, upto=everywhere))
+        self._acknowledged = everywhere
+        self.log_writer.unfolded.prune_below(everywhere)
+
+    async def _fold_loop(self) -> None:
+        while self._folding:
+            try:
+                await asyncio.wait_for(self._wake_folder.wait(), FOLD_INTERVAL_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+            self._wake_folder.clear()
+            try:
+                while await self.fold_some() and self._folding:
+                    pass
+            except Exception as error:  # the next round retries; reads fold on demand anyway
+                logger.warning("folding failed: %s", error)
+
     def snapshot(self, index: int) -> apsw.Connection:
         """A new read-only connection to shard `index` inside a read transaction, so that
         every read on it sees one moment; the caller closes it."""
@@ -158,10 +291,13 @@ class Store:
 
     async def read(self, index: int, query: Callable[..., T], *args: Any) -> T:
         """Run `query(connection, *args)` on a reader connection of shard `index`."""
+        await self.caught_up([index])
         return await run_in_threadpool(self._read_now, index, query, *args)
 
     async def read_all(self, query: Callable[..., T], *args: Any) -> list[T]:
         """Run `query` on every shard, one thread for the whole sweep."""
+        await self.caught_up(range(self.shard_count))
+
         def sweep() -> list[T]:
             return [self._read_now(i, query, *args) for i in range(self.shard_count)]
 
@@ -169,6 +305,7 @@ class Store:
 
     async def read_each(self, query: Callable[..., T], *args: Any) -> list[T]:
         """Run `query` on every shard at once, on the fan-out threads; results in shard order."""
+        await self.caught_up(range(self.shard_count))
         loop = asyncio.get_running_loop()
         return await asyncio.gather(*(
             loop.run_in_executor(self._fan_out, partial(self._read_now, i, query, *args))
@@ -182,12 +319,30 @@ class Store:
             self.readers.forget(index)
             raise ShardUnreadable(index, error) from error
 
+    async def drain(self) -> None:
+        """Stop folding in the background, commit every queued append, then fold it all.
+
+        The log is durable either way; folding before exit leaves the shard
+        files complete for tools that read them directly.
+        """
+        self._folding = False
+        self._wake_folder.set()
+        await self._folder
+        await run_in_threadpool(self.log_writer.stop)
+        try:
+            await self.caught_up(range(self.shard_count))
+        except Exception as error:  # the log keeps every row; the next start folds it
+            logger.warning("could not fold before stopping: %s", error)
+
     def close(self) -> None:
         """Commit everything queued, stop the writers and close every connection."""
+        self.log_writer.stop()
         for writer in self.writers:
             writer.stop()
         self._fan_out.shutdown()
         self.readers.close()
+        self.log_reader.close()
+        self._head_conn.close()
 
 
 async def gather_all(futures: list[asyncio.Future]) -> list:

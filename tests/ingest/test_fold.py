@@ -1,0 +1,105 @@
+"""Folding the log: any split into batches and any arrival order gives the same tables,
+equal to the rollups the schema migration builds from the stored movements in one pass."""
+
+from __future__ import annotations
+
+import contextlib
+
+import apsw
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import HOUR, ROLLUP_TABLES
+from tracker.ingest.writes import store_movements
+from tracker.storage import fold
+from tracker.storage import log
+from tracker.storage.rows import MovementRow
+from tracker.storage import migrations
+
+BASE = 1_790_000_000_000  # any instant: folding does not look at the clock
+
+movements = st.lists(st.tuples(
+    st.sampled_from(["a", "b", "c"]),                       # user
+    st.sampled_from(["s1", "s2", "s3"]),                    # session
+    st.integers(0, 72).map(lambda h: BASE - h * HOUR // 3),  # timestamps out of order, late ones too
+    st.sampled_from(["page_view", "click"]),
+    st.sampled_from(['{}', '{"path": "/a"}', '{"path": "/b"}']),
+    st.sampled_from([None, "e1", "e2", "e3", "e4"]),        # eventIds, repeats across batches
+), min_size=1, max_size=60)
+
+
+def new_shard(path) -> apsw.Connection:
+    conn = apsw.Connection(str(path))
+    migrations.apply(conn)
+    return conn
+
+
+def tables(conn: apsw.Connection) -> dict[str, list]:
+    found = {table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall()) for table in ROLLUP_TABLES}
+    found["movements"] = sorted(conn.execute(
+        "SELECT userId, sessionId, timestamp, event, data, eventId FROM movements").fetchall(),
+        key=repr)
+    found["sessions"] = sorted(conn.execute(
+        "SELECT userId, sessionId, startTime, lastActivity FROM sessions").fetchall())
+    return found
+
+
+def brute_force(path, rows: list[MovementRow]) -> dict[str, list]:
+    """Movements kept by plain Python (first of each (userId, eventId)), rollups by the
+    migration's one-pass SQL over them, sessions by min/max per session."""
+    seen, kept = set(), []
+    for row in rows:
+        key = (row.userId, row.eventId)
+        if row.eventId is None or key not in seen:
+            seen.add(key)
+            kept.append(row)
+    with contextlib.closing(apsw.Connection(str(path))) as conn:
+        return _brute_force_into(conn, kept)
+
+
+def _brute_force_into(conn: apsw.Connection, kept: list[MovementRow]) -> dict[str, list]:
+    migrations.apply(conn, upto=2)
+    conn.executemany("INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", kept)
+    spans: dict[str, list] = {}
+    for row in kept:  # a session belongs to the first user seen with it
+        span = spans.setdefault(row.sessionId, [row.userId, row.timestamp, row.timestamp])
+        if span[0] == row.userId:
+            span[1], span[2] = min(span[1], row.timestamp), max(span[2], row.timestamp)
+    conn.executemany("INSERT INTO sessions(userId, sessionId, startTime, lastActivity) "
+                     "VALUES (?, ?, ?, ?)", [(u, s, a, b) for s, (u, a, b) in spans.items()])
+    migrations.apply(conn)
+    return tables(conn)
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(movements, st.randoms(use_true_random=False))
+def test_any_split_and_order_folds_to_the_brute_force_answer(tmp_path_factory, drawn, rng):
+    directory = tmp_path_factory.mktemp("fold")
+    rows = [MovementRow(*m) for m in drawn]
+    log.create(directory / "log.sqlite", 0)
+    with contextlib.closing(apsw.Connection(str(directory / "log.sqlite"))) as writer, \
+            contextlib.closing(new_shard(directory / "shard.sqlite")) as shard:
+        folded = fold_in_random_stretches(directory, writer, shard, rows, rng)
+    assert folded == brute_force(directory / "brute.sqlite", rows)
+
+
+def fold_in_random_stretches(directory, writer, shard, rows, rng) -> dict[str, list]:
+    reader = fold.LogReader(directory / "log.sqlite")
+    appended = 0
+    while appended < len(rows):  # append in random requests, folding random stretches between
+        size = rng.randint(1, 12)
+        with writer:
+            log.append_rows(writer, [(0, 0, *row) for row in rows[appended:appended + size]])
+        appended += size
+        if rng.random() < 0.5:
+            head = log.head(writer)
+            with shard:
+                fold.fold_once(shard, 0, reader, rng.randint(fold.position(shard), head),
+                               store_movements, limit=rng.randint(1, 20))
+    with shard:
+        fold.fold_to(shard, 0, reader, log.head(writer), store_movements)
+    with shard:  # folding again finds nothing: the position moved with the rows
+        assert fold.fold_to(shard, 0, reader, log.head(writer), store_movements)[-1].rows == 0
+    reader.close()
+    return tables(shard)
