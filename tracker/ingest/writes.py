@@ -70,12 +70,27 @@ def store_movements(conn: apsw.Connection, rows: list[MovementRow]) -> Stored:
 
 def insert_movements(conn: apsw.Connection, rows: list[MovementRow]) -> tuple[list[MovementRow], int]:
     """Insert movements, skipping eventIds already stored; returns those stored and sessions made."""
-    stored: list[MovementRow] = []
+    stored = _insert_all(conn, rows)
+    return stored, _touch_sessions(conn, stored)
+
+
+def _insert_all(conn: apsw.Connection, rows: list[MovementRow]) -> list[MovementRow]:
+    """Insert in one statement when none is a duplicate (the log decided that already),
+    else row by row to learn which ones were."""
+    conn.execute("SAVEPOINT bulk")
+    before = conn.total_changes()
+    conn.executemany(INSERT_MOVEMENT, rows)
+    if conn.total_changes() - before == len(rows):
+        conn.execute("RELEASE bulk")
+        return rows
+    conn.execute("ROLLBACK TO bulk")
+    conn.execute("RELEASE bulk")
+    stored = []
     for row in rows:
         conn.execute(INSERT_MOVEMENT, row)
         if conn.changes():
             stored.append(row)
-    return stored, _touch_sessions(conn, stored)
+    return stored
 
 
 def _touch_sessions(conn: apsw.Connection, stored: list[MovementRow]) -> int:

@@ -24,7 +24,10 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 # Once a checkpoint has copied the WAL back, the next write truncates the WAL
 # file to this size, so a shard that was busy once does not keep 40 MiB.
 JOURNAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024
-CACHE_KIB = 8 * 1024
+CACHE_KIB = 2 * 1024
+# Connections that only look up a few pages per use (eventId probes, log tails)
+# keep a small cache: there are one per shard and thread.
+SMALL_CACHE_KIB = 1024
 
 
 class Role(enum.Enum):
@@ -36,23 +39,24 @@ class Role(enum.Enum):
     CREATOR = "creator"  # makes the file if missing and switches it to WAL
 
 
-def connect(path: Path, role: Role = Role.READER, sync: str = "full") -> apsw.Connection:
-    """The one place a shard connection is made; every PRAGMA is set here."""
+def connect(path: Path, role: Role = Role.READER, sync: str = "full",
+            cache_kib: int = CACHE_KIB) -> apsw.Connection:
+    """The one place a connection is made; every PRAGMA is set here."""
     flags = apsw.SQLITE_OPEN_READWRITE
     if role is Role.CREATOR:
         flags |= apsw.SQLITE_OPEN_CREATE
     conn = apsw.Connection(str(path), flags=flags)
     try:
-        _prepare(conn, role, sync)
+        _prepare(conn, role, sync, cache_kib)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _prepare(conn: apsw.Connection, role: Role, sync: str) -> None:
+def _prepare(conn: apsw.Connection, role: Role, sync: str, cache_kib: int) -> None:
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
-    conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    conn.execute(f"PRAGMA cache_size=-{cache_kib}")
     if role is Role.CREATOR:
         conn.execute("PRAGMA journal_mode=WAL")
     if role is Role.WRITER:

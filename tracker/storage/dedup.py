@@ -19,7 +19,7 @@ from pathlib import Path
 import apsw
 
 from tracker.storage import log
-from tracker.storage.connections import connect
+from tracker.storage.connections import SMALL_CACHE_KIB, connect
 
 Key = tuple[str, str]  # userId, eventId
 
@@ -43,6 +43,11 @@ class UnfoldedEventIds:
 
     def __len__(self) -> int:
         return len(self._known)
+
+    @property
+    def seen(self) -> int:
+        """The log's head as of this process's last committed append (no query needed)."""
+        return self._seen
 
     def begin(self) -> None:
         """A transaction starts: prune what every shard has folded, stage nothing yet."""
@@ -95,7 +100,7 @@ class FoldedProbe:
     def _conn(self, shard: int) -> apsw.Connection:
         conn = self._conns.get(shard)
         if conn is None:
-            conn = self._conns[shard] = connect(self._paths[shard])
+            conn = self._conns[shard] = connect(self._paths[shard], cache_kib=SMALL_CACHE_KIB)
         return conn
 
     def stored(self, shard: int, key: Key) -> bool:

@@ -22,7 +22,7 @@ import apsw
 
 from tracker.storage import log
 from tracker.storage.rows import MovementRow
-from tracker.storage.connections import connect
+from tracker.storage.connections import SMALL_CACHE_KIB, connect
 
 # Rows one fold transaction takes at most: large enough to write each hot
 # page once for many rows, small enough to hold the shard's lock briefly.
@@ -54,7 +54,7 @@ class LogReader:
     def connection(self) -> apsw.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = connect(self._path)
+            conn = self._local.conn = connect(self._path, cache_kib=SMALL_CACHE_KIB)
             with self._lock:
                 self._opened.append(conn)
         return conn

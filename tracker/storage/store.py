@@ -38,9 +38,13 @@ T = TypeVar("T")
 
 logger = logging.getLogger("tracker.fold")
 
-# The background folder looks for unfolded rows this often; a read folds on
-# demand whatever it finds left.
+# The background folder looks for unfolded rows this often. It folds a shard
+# once that shard's share of the backlog is large enough to fold efficiently
+# (each B-tree page written once for many rows), or its oldest unfolded row
+# has waited FOLD_DELAY_SECONDS; a read folds on demand whatever it finds left.
 FOLD_INTERVAL_SECONDS = 0.1
+FOLD_DELAY_SECONDS = 1.0
+FOLD_BATCH_ROWS = 2_000
 
 # Threads answering one all-shards read in parallel (apsw releases the GIL
 # inside SQLite, so they overlap on every core).
@@ -151,6 +155,7 @@ class Store:
         self._apply = apply
         self._head_conn = connections.connect(layout.log_path)
         self.folded = [0] * self.shard_count  # positions this process knows each shard reached
+        self._last_fold = [0.0] * self.shard_count  # when this process last folded each shard
         self._acknowledged = 0
         self._max_backlog = config.max_backlog
         self._on_fold = on_fold or (lambda folded: None)
@@ -169,8 +174,9 @@ class Store:
         return log.head_of(self._head_conn)
 
     def backlog(self) -> int:
-        """Rows appended and not yet folded by every shard, as far as this process knows."""
-        return self.head() - min(self.folded)
+        """Rows appended and not yet folded by every shard, as far as this process knows
+        without a query: ingest checks it on the event loop for every request."""
+        return self.log_writer.unfolded.seen - min(self.folded)
 
     def unfolded(self) -> dict[int, tuple[int, float]]:
         """Per shard behind the log, (events unfolded, seconds since the oldest was appended),
@@ -242,22 +248,34 @@ class Store:
         if any(f.rows for folds in results for f in folds):
             self._on_read_wait(time.perf_counter() - started)
 
-    async def fold_some(self) -> int:
-        """One fold (of at most fold.FOLD_ROWS rows) on every shard behind the head, then
-        acknowledge what all have folded; returns the rows folded."""
+    async def fold_some(self, due_only: bool = False) -> int:
+        """One fold (of at most fold.FOLD_ROWS rows) of each shard behind the head, one shard
+        at a time, then acknowledge what all have folded; returns the rows folded.
+
+        With `due_only`, only the shards whose backlog is worth a fold now.
+        """
         head = self.head()
-        behind = [i for i in range(self.shard_count) if self.folded[i] < head]
-        results = await asyncio.gather(*(
-            self.writers[i].submit(partial(fold.fold_once, shard=i, reader=self.log_reader,
-                                           upto=head, apply=self._apply))
-            for i in behind), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                logger.warning("fold failed: %s", result)
-            else:
-                self._folds_done([result])
+        folded = 0
+        for index in self._behind(head, due_only):
+            try:
+                result = await self.writers[index].submit(partial(
+                    fold.fold_once, shard=index, reader=self.log_reader, upto=head, apply=self._apply))
+            except Exception as error:  # the next round retries; reads fold on demand anyway
+                logger.warning("shard %d: fold failed: %s", index, error)
+                continue
+            self._last_fold[index] = time.monotonic()
+            self._folds_done([result])
+            folded += result.rows
         await self._acknowledge()
-        return sum(r.rows for r in results if not isinstance(r, BaseException))
+        return folded
+
+    def _behind(self, head: int, due_only: bool) -> list[int]:
+        """Shards that have not folded up to `head` (with `due_only`: and should now)."""
+        now = time.monotonic()
+        enough = FOLD_BATCH_ROWS * self.shard_count  # the backlog holding a batch per shard
+        return [i for i in range(self.shard_count) if self.folded[i] < head and (
+            not due_only or head - self.folded[i] >= enough
+            or now - self._last_fold[i] >= FOLD_DELAY_SECONDS)]
 
     async def _acknowledge(self) -> None:
         """Delete log rows every shard has folded, and forget their eventIds."""
@@ -276,7 +294,7 @@ class Store:
                 pass
             self._wake_folder.clear()
             try:
-                while await self.fold_some() and self._folding:
+                while await self.fold_some(due_only=True) and self._folding:
                     pass
             except Exception as error:  # the next round retries; reads fold on demand anyway
                 logger.warning("folding failed: %s", error)
