@@ -88,10 +88,17 @@ def create(path: Path, floor: int) -> None:
     """Create the log if missing (WAL), and make the next position greater than `floor`."""
     conn = connect(path, Role.CREATOR)
     try:
-        with conn:
+        # IMMEDIATE: workers starting together wait for each other's lock instead of
+        # failing at once when a read transaction tries to become a write one.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             conn.execute(SCHEMA)
             conn.execute(SEED_SEQUENCE, (floor,))
             conn.execute(RAISE_SEQUENCE, (floor,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
     finally:
         conn.close()
 
