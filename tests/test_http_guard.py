@@ -116,7 +116,8 @@ def healthz_seconds(server) -> float:
 
 
 def test_the_defaults_are_the_contract():
-    assert Limits.of(Config.from_env({})) == Limits(head_timeout=10, idle_timeout=5)
+    assert Limits.of(Config.from_env({})) == Limits(max_connections=4096, head_timeout=10,
+                                                    idle_timeout=5)
 
 
 def test_silent_connections_get_408_json_and_are_closed_after_the_head_timeout(tracker_server, connect):
@@ -238,6 +239,37 @@ def test_many_silent_connections_keep_descriptors_and_memory_bounded(tracker_ser
     assert open_fds(pid) <= fds_before + 20
     assert rss_bytes(pid) - rss_before < 30 * 1024 * 1024
     assert healthz_seconds(server) < 5
+
+
+def test_past_the_connection_cap_new_connections_get_503_and_open_ones_are_served(tracker_server, connect):
+    server = tracker_server(TRACKER_MAX_CONNECTIONS="20", TRACKER_IDLE_TIMEOUT_SECONDS="60",
+                            TRACKER_HEAD_TIMEOUT_SECONDS="60")
+    held = [connect(server) for _ in range(20)]
+    for sock in held:
+        sock.sendall(GET_HEALTHZ)
+        assert read_one_answer(sock).status == 200
+    for _ in range(5):
+        extra = connect(server)
+        extra.sendall(GET_HEALTHZ)
+        reply = read_until_closed(extra)
+        assert reply.closed and reply.seconds < 5
+        assert reply.status == 503 and int(reply.headers["retry-after"]) >= 1
+        assert reply.json()["error"] == "too_many_connections"
+    for sock in held:  # every connection already open is still served
+        sock.sendall(GET_HEALTHZ)
+        assert read_one_answer(sock).status == 200
+    for sock in held[:5]:
+        sock.close()
+    deadline = time.monotonic() + LATE
+    while time.monotonic() < deadline:  # until the server has seen them go
+        newcomer = connect(server)
+        newcomer.sendall(GET_HEALTHZ)
+        status = read_one_answer(newcomer).status
+        newcomer.close()
+        if status == 200:
+            break
+        time.sleep(0.1)
+    assert time.monotonic() < deadline
 
 
 def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(tracker_server, connect):

@@ -10,6 +10,7 @@ This subclass adds, per connection:
   after a grace of `head_timeout` seconds;
 - a head over MAX_HEAD_BYTES or with over MAX_HEADER_FIELDS fields is refused
   with 431 and the connection closed;
+- past `max_connections` open connections a new one gets 503 at once;
 - every answer this layer gives itself is JSON, like the application's.
 
 Idle keep-alive connections are closed by uvicorn after `idle_timeout`.
@@ -36,21 +37,27 @@ from tracker.schemas import Error, encode
 MAX_HEAD_BYTES = 16 * 1024
 MAX_HEADER_FIELDS = 100
 MIN_BODY_RATE = 1024  # bytes per second
+# A connection turned away stays open this long after its 503, so that the
+# client reads the answer before the close (with its request unread) resets it.
+LINGER_SECONDS = 2.0
 
 log = logging.getLogger("tracker.http")
 warn_refused_heads = Throttled(log)
 warn_invalid = Throttled(log)
 warn_slow = Throttled(log)
+warn_full = Throttled(log)
 
 
 @dataclass(frozen=True)
 class Limits:
+    max_connections: int = 4096
     head_timeout: float = 10.0
     idle_timeout: float = 5.0
 
     @classmethod
     def of(cls, config: Config) -> Limits:
-        return cls(config.head_timeout_seconds, config.idle_timeout_seconds)
+        return cls(config.max_connections, config.head_timeout_seconds,
+                   config.idle_timeout_seconds)
 
 
 @dataclass(frozen=True)
@@ -80,10 +87,19 @@ HEAD_TOO_LARGE = Answer(431, "head_too_large",
 HEAD_TOO_SLOW = Answer(408, "request_timeout", "the request head took too long to arrive")
 BODY_TOO_SLOW = Answer(408, "request_timeout",
                        f"the request body arrived slower than {MIN_BODY_RATE} bytes per second")
+OVER_CAPACITY = Answer(503, "too_many_connections",
+                       "this server holds as many connections as it may; retry later", 1)
 
 
 class Refused(Exception):
     """Raised in a parser callback to stop reading a request that breaks a limit."""
+
+
+class Discard:
+    """The parser of a connection turned away: whatever arrives is dropped."""
+
+    def feed_data(self, data: bytes) -> None:
+        pass
 
 
 class GuardedConfig(uvicorn.Config):
@@ -111,8 +127,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._body_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        full = len(self.connections) >= self.limits.max_connections
         super().connection_made(transport)
-        self._head_timer = self.loop.call_later(self.limits.head_timeout, self._head_too_slow)
+        if full:
+            self._turn_away()
+        else:
+            self._head_timer = self.loop.call_later(self.limits.head_timeout, self._head_too_slow)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
@@ -228,6 +248,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return False
         # While a head is pending, `cycle` is the previous request's, still answering.
         return self._head_pending or cycle.response_started
+
+    def _turn_away(self) -> None:
+        warn_full.warning("%d connections open (TRACKER_MAX_CONNECTIONS): new ones get 503",
+                          len(self.connections) - 1)
+        self.connections.discard(self)  # not served, so not counted: it closes within LINGER_SECONDS
+        self._head_pending = False
+        self.parser = Discard()  # read and drop what the client sends, so the close sends no reset
+        self.transport.write(OVER_CAPACITY.encode(self.server_state.default_headers))
+        self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def _cancel_timers(self) -> None:
         for timer in (self._head_timer, self._body_timer):
