@@ -19,7 +19,7 @@ from typing import Iterator
 import httpx2 as httpx
 import pytest
 
-from helpers import movement
+from helpers import metric_samples, movement
 from tracker.config import Config
 from tracker.http_guard import Limits
 
@@ -319,3 +319,27 @@ def test_a_flood_of_invalid_requests_logs_a_line_per_ten_seconds(tracker_server,
     output = server.output()
     assert 1 <= output.count("not valid HTTP") <= 2, output
     assert "Invalid HTTP request" not in output
+
+
+def test_a_client_hanging_up_mid_body_is_counted_apart_and_not_logged(tracker_server, connect):
+    server = tracker_server()
+    for _ in range(20):
+        sock = connect(server)
+        sock.sendall(b"POST /track HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 1000\r\n\r\n{\"userId\": ")
+        time.sleep(0.05)
+        sock.close()
+    key = ("tracker_http_requests_total", ("method", "POST"), ("route", "/track"),
+           ("status", "client_closed"))
+    deadline = time.monotonic() + LATE
+    with server.client() as client:
+        while time.monotonic() < deadline:
+            samples = metric_samples(client.get("/metrics").text)
+            if samples.get(key) == 20:
+                break
+            time.sleep(0.1)
+    assert samples.get(key) == 20
+    assert not [k for k in samples if k[0] == "tracker_http_requests_total" and "5xx" in k[3]]
+    output = server.output()
+    assert "unexpected error" not in output and "Exception in ASGI" not in output, output
+    assert "Traceback" not in output, output

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from tracker.lifecycle.archive import ArchiveUnavailable
@@ -17,6 +17,11 @@ from tracker.storage.group_commit import QueueFull, ShardFailure, WriterStopped
 from tracker.ingest.writes import SessionTaken
 
 log = logging.getLogger("tracker.errors")
+
+# nginx's status for "the client closed the connection before the answer". It
+# is never sent (nobody is there to read it); the request metrics and the
+# access log see it, so a client hanging up is not counted as the service's error.
+CLIENT_CLOSED = 499
 
 
 class ApiError(Exception):
@@ -91,6 +96,11 @@ async def _session_taken(request: Request, exc: Exception) -> Response:
     return error_response(409, "session_conflict", "this sessionId belongs to another user")
 
 
+async def _client_closed(request: Request, exc: Exception) -> Response:
+    return error_response(CLIENT_CLOSED, "client_closed",
+                          "the client closed the connection before sending the whole request")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     path = loggable_path(request.url.path, request.app.state.config.log_user_ids)
     log.exception("unexpected error on %s %s", request.method, path)
@@ -105,5 +115,6 @@ HANDLERS = {
     ShardFailure: _shard_failure,
     SessionTaken: _session_taken,
     ArchiveUnavailable: _archive_unavailable,
+    ClientDisconnect: _client_closed,
     Exception: _unexpected,
 }

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from tracker.ops import multiproc
 from tracker.ops import stats
 from tracker.api.auth import bearer_matches
-from tracker.api.errors import ApiError, unauthorized
+from tracker.api.errors import CLIENT_CLOSED, ApiError, unauthorized
 from tracker.storage.group_commit import CommitStats
 
 SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -69,7 +69,8 @@ class Metrics:
     def _define_http(self) -> None:
         self.http_requests = self._counter(
             "tracker_http_requests_total",
-            "HTTP requests answered, by method, route template and status class",
+            "HTTP requests answered, by method, route template and status class "
+            "(client_closed: the client went away before its request was whole)",
             ("method", "route", "status"))
         self.http_duration = self._histogram(
             "tracker_http_request_duration_seconds",
@@ -148,14 +149,14 @@ class Metrics:
             QUERY_BUCKETS, ("scope", "range"))
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, f"{status // 100}xx")
+        key = (method, route, status_label(status))
         children = self._http_children.get(key)
         if children is None:
             children = self._http_children[key] = self._bind_http(*key)
         count, duration = children
         count.inc()
         duration.observe(seconds)
-        if status >= 400 and (method, route) in INGEST_ROUTES:
+        if status >= 400 and status != CLIENT_CLOSED and (method, route) in INGEST_ROUTES:
             self.ingest_rejected.labels(route, REJECT_REASONS.get(status, str(status))).inc()
 
     def _bind_http(self, method: str, route: str, status_class: str) -> tuple:
@@ -205,6 +206,11 @@ class Metrics:
         for depth, writer in zip(self._queue_depth, self._queues):
             depth.set(writer.queued_events)
         return generate_latest(self._scrape_registry)
+
+
+def status_label(status: int) -> str:
+    """`2xx`, `4xx`, ...; a request whose client went away is `client_closed`, not an error."""
+    return "client_closed" if status == CLIENT_CLOSED else f"{status // 100}xx"
 
 
 class NoMetrics:
