@@ -12,11 +12,14 @@ from starlette.responses import Response
 from tracker.lifecycle.archive import ArchiveUnavailable
 from tracker.ops.logs import warn_queue_full
 from tracker.ops.privacy import loggable_path
+from tracker.ops.throttle import Throttled
 from tracker.schemas import Error, encode
 from tracker.storage.group_commit import QueueFull, ShardFailure, WriterStopped
 from tracker.ingest.writes import SessionTaken
 
 log = logging.getLogger("tracker.errors")
+unreadable_archives = Throttled(log)
+unexpected_errors = Throttled(log)
 
 # nginx's status for "the client closed the connection before the answer". It
 # is never sent (nobody is there to read it); the request metrics and the
@@ -86,7 +89,7 @@ async def _shard_failure(request: Request, exc: Exception) -> Response:
 
 async def _archive_unavailable(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ArchiveUnavailable)
-    log.error("archive file unreadable: %s", exc)
+    unreadable_archives.error("archive file unreadable: %s", exc)
     return error_response(503, "archive_unavailable",
                           f"archive file {exc.path.name} cannot be read; run `tracker check`",
                           {"Retry-After": "60"})
@@ -103,7 +106,7 @@ async def _client_closed(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     path = loggable_path(request.url.path, request.app.state.config.log_user_ids)
-    log.exception("unexpected error on %s %s", request.method, path)
+    unexpected_errors.error("unexpected error on %s %s", request.method, path, exc_info=True)
     return error_response(500, "internal_error", "unexpected error; it has been logged")
 
 
