@@ -13,6 +13,7 @@ import os
 import select
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -141,14 +142,17 @@ def test_a_silent_connection_is_closed_after_ten_seconds_by_default(tracker_serv
 def test_slowloris_heads_are_closed(tracker_server, connect):
     server = tracker_server(TRACKER_HEAD_TIMEOUT_SECONDS="2")
     head = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 1000
-    replies = []
-    for _ in range(3):  # a byte every 0.2 s, never the end of the head
-        sock = connect(server)
+
+    def slowloris(sock: socket.socket) -> Reply:  # a byte every 0.2 s, never the end of the head
         started = time.monotonic()
         send_slowly(sock, head, 0.2, started)
-        replies.append(read_until_closed(sock, started))
+        return read_until_closed(sock, started)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        replies = list(pool.map(slowloris, [connect(server) for _ in range(20)]))
     assert all(reply.closed and 1.5 <= reply.seconds < LATE for reply in replies)
     assert {reply.status for reply in replies} == {408}
+    assert healthz_seconds(server) < 5
 
 
 def test_a_body_slower_than_1_kib_per_second_is_closed_and_stores_nothing(tracker_server, connect):
