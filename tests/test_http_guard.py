@@ -121,7 +121,8 @@ def test_the_defaults_are_the_contract():
                                                     idle_timeout=5)
 
 
-def test_silent_connections_get_408_json_and_are_closed_after_the_head_timeout(tracker_server, connect):
+def test_silent_connections_get_408_json_and_are_closed_after_the_head_timeout(tracker_server,
+                                                                               connect):
     server = tracker_server(TRACKER_HEAD_TIMEOUT_SECONDS="2")
     opened = time.monotonic()
     silent = [connect(server) for _ in range(50)]
@@ -245,7 +246,8 @@ def test_many_silent_connections_keep_descriptors_and_memory_bounded(tracker_ser
     assert healthz_seconds(server) < 5
 
 
-def test_past_the_connection_cap_new_connections_get_503_and_open_ones_are_served(tracker_server, connect):
+def test_past_the_connection_cap_new_connections_get_503_and_open_ones_are_served(tracker_server,
+                                                                                  connect):
     server = tracker_server(TRACKER_MAX_CONNECTIONS="20", TRACKER_IDLE_TIMEOUT_SECONDS="60",
                             TRACKER_HEAD_TIMEOUT_SECONDS="60")
     held = [connect(server) for _ in range(20)]

@@ -252,7 +252,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def _turn_away(self) -> None:
         warn_full.warning("%d connections open (TRACKER_MAX_CONNECTIONS): new ones get 503",
                           len(self.connections) - 1)
-        self.connections.discard(self)  # not served, so not counted: it closes within LINGER_SECONDS
+        self.connections.discard(self)  # not served, so not counted; it closes soon
         self._head_pending = False
         self.parser = Discard()  # read and drop what the client sends, so the close sends no reset
         self.transport.write(OVER_CAPACITY.encode(self.server_state.default_headers))

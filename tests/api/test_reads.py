@@ -136,5 +136,6 @@ def test_any_cursor_is_a_page_or_a_422(client, cursor):
 
 def test_the_largest_cursor_the_service_could_hand_out_still_reads(client):
     client.post("/track", json=movement(user="u1", eventId="e1"))
-    response = client.get("/movements", params={"userId": "u1", "cursor": b64(f"{2**63 - 1}:{2**63 - 1}")})
+    largest = b64(f"{2**63 - 1}:{2**63 - 1}")
+    response = client.get("/movements", params={"userId": "u1", "cursor": largest})
     assert response.status_code == 200 and len(response.json()["movements"]) == 1

@@ -1,4 +1,4 @@
-"""A shard failing every transaction (a full disk, a file gone) logs a line per 10 s, not per try."""
+"""A shard failing every transaction (disk full, file gone) logs a line per 10 s, not per try."""
 
 from __future__ import annotations
 
