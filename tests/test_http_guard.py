@@ -89,14 +89,20 @@ def send_slowly(sock: socket.socket, data: bytes, pause: float, since: float) ->
 
 def read_one_answer(sock: socket.socket) -> Reply:
     """One whole answer on a connection that stays open (content-length framing)."""
-    raw = b""
+    raw = receive(sock, b"")
     while b"\r\n\r\n" not in raw:
-        raw += sock.recv(65536)
+        raw = receive(sock, raw)
     reply = Reply(raw, False, 0)
     while len(reply.body) < int(reply.headers["content-length"]):
-        raw += sock.recv(65536)
-        reply = Reply(raw, False, 0)
+        reply = Reply(receive(sock, raw), False, 0)
+        raw = reply.raw
     return reply
+
+
+def receive(sock: socket.socket, raw: bytes) -> bytes:
+    chunk = sock.recv(65536)  # waits at most LATE
+    assert chunk, f"closed by the server after {raw!r}"
+    return raw + chunk
 
 
 def open_fds(pid: int) -> int:
@@ -316,6 +322,7 @@ def test_an_upgrade_request_is_answered_as_plain_http_then_closed(tracker_server
 
 def test_a_flood_of_invalid_requests_logs_a_line_per_ten_seconds(tracker_server, connect):
     server = tracker_server()
+    started = time.monotonic()
     for _ in range(200):
         sock = connect(server)
         sock.sendall(b"GARBAGE\r\n\r\n")
@@ -323,7 +330,7 @@ def test_a_flood_of_invalid_requests_logs_a_line_per_ten_seconds(tracker_server,
     with server.client() as client:
         client.get("/healthz")
     output = server.output()
-    assert 1 <= output.count("not valid HTTP") <= 2, output
+    assert 1 <= output.count("not valid HTTP") <= 1 + (time.monotonic() - started) // 10, output
     assert "Invalid HTTP request" not in output
 
 
