@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tracker"
 
 # Lowest first. A module may import its own layer and the layers below it.
 LAYERS = [
-    {"config", "schemas"},
+    {"config", "schemas", "throttle"},
     {"storage"},
     {"analytics"},
     {"ingest"},
@@ -17,7 +17,7 @@ LAYERS = [
     {"lifecycle"},
     {"api"},
     {"middleware"},
-    {"app", "cli", "server", "__main__"},
+    {"app", "cli", "server", "http_guard", "__main__"},
 ]
 
 

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from tracker.api import errors
 from tracker.api import openapi
 from tracker.ops import logs
+from tracker.throttle import throttle_loggers
 from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
 from tracker.api import analytics
@@ -134,3 +135,5 @@ def _configure_logging() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    # Their warnings and errors can repeat per request (a failing request, a broken client).
+    throttle_loggers(("uvicorn.error", "asyncio"))

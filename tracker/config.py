@@ -125,6 +125,12 @@ SETTINGS: tuple[Setting, ...] = (
             "CORS origins allowed to call the read endpoints with the token, comma-separated"),
     Setting("log_user_ids", "TRACKER_LOG_USER_IDS", "false", _flag,
             "let user ids and query strings into the logs, for debugging"),
+    Setting("max_connections", "TRACKER_MAX_CONNECTIONS", "4096", _int_at_least(1),
+            "open connections one worker holds; past it a new connection gets 503 at once"),
+    Setting("head_timeout_seconds", "TRACKER_HEAD_TIMEOUT_SECONDS", "10", _int_at_least(1),
+            "a connection's request head must arrive within this; also the body's grace"),
+    Setting("idle_timeout_seconds", "TRACKER_IDLE_TIMEOUT_SECONDS", "5", _int_at_least(1),
+            "an idle keep-alive connection is closed after this"),
 )
 
 
@@ -153,6 +159,9 @@ class Config:
     metrics: bool
     read_origins: tuple[str, ...]
     log_user_ids: bool
+    max_connections: int
+    head_timeout_seconds: int
+    idle_timeout_seconds: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:

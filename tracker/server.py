@@ -6,6 +6,7 @@ import uvicorn
 
 from tracker.ops import multiproc
 from tracker.config import Config
+from tracker.http_guard import GuardedConfig, Limits
 
 APP = "tracker.app:create_app"
 
@@ -41,14 +42,14 @@ class Supervisor(uvicorn.supervisors.Multiprocess):
 
 
 def run(config: Config) -> None:
-    uv_config = uvicorn.Config(
+    uv_config = GuardedConfig(
         APP,
+        limits=Limits.of(config),
         factory=True,
         host=config.host,
         port=config.port,
         workers=config.workers,
         loop="uvloop",
-        http="httptools",
         lifespan="on",
         access_log=False,  # tracker's own access log: TRACKER_ACCESS_LOG
         proxy_headers=False,

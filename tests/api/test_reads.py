@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import stat
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import movement, now_ms, service_env
 from tracker.app import create_app
@@ -100,3 +103,34 @@ def test_cursor_never_repeats_or_skips_while_movements_arrive(client):
 def test_bad_movement_queries_are_422(client, params):
     response = client.get("/movements", params=params)
     assert response.status_code == 422 and response.json()["error"] == "invalid_field"
+
+
+def b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [
+    b64(f"{2**64}:1"), b64(f"1:{2**63}"), b64("9" * 5000 + ":1"), b64("-1:5"), b64("1:-5"),
+    b64("1.5:2"), b64("1e3:2"), b64("0x10:2"), b64(" 1:2"), b64("1_0:2"), b64("١:٢"),
+    b64("1:2:3"), b64("1"), b64('{"t": 1}'), b64("null"), "====", "a", "🙂", "%00",
+    base64.urlsafe_b64encode(b"\xff\xfe:1").decode(),
+], ids=lambda cursor: cursor[:24])
+def test_a_tampered_cursor_is_422_never_500(client, cursor):
+    response = client.get("/movements", params={"userId": "u1", "cursor": cursor})
+    assert response.status_code == 422 and response.json()["error"] == "invalid_field"
+    assert "cursor" in response.json()["detail"]
+
+
+@settings(max_examples=200, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cursor=st.text(min_size=1, max_size=60) | st.integers().map(lambda n: b64(f"{n}:{n}")))
+def test_any_cursor_is_a_page_or_a_422(client, cursor):
+    response = client.get("/movements", params={"userId": "u1", "cursor": cursor})
+    assert response.status_code in (200, 422), response.text
+
+
+def test_the_largest_cursor_the_service_could_hand_out_still_reads(client):
+    client.post("/track", json=movement(user="u1", eventId="e1"))
+    largest = b64(f"{2**63 - 1}:{2**63 - 1}")
+    response = client.get("/movements", params={"userId": "u1", "cursor": largest})
+    assert response.status_code == 200 and len(response.json()["movements"]) == 1

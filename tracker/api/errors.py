@@ -6,18 +6,22 @@ import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from tracker.storage.archives import ArchiveUnavailable
+from tracker.ops.metrics import CLIENT_CLOSED
 from tracker.ops.logs import warn_queue_full, warn_shard_unreadable
 from tracker.ops.privacy import loggable_path
+from tracker.throttle import Throttled
 from tracker.schemas import Error, encode
 from tracker.storage.group_commit import QueueFull, ShardFailure, WriterStopped
 from tracker.storage.store import ShardUnreadable
 from tracker.ingest.writes import SessionTaken
 
 log = logging.getLogger("tracker.errors")
+unreadable_archives = Throttled(log)
+unexpected_errors = Throttled(log)
 
 
 class ApiError(Exception):
@@ -91,7 +95,7 @@ async def _shard_unreadable(request: Request, exc: Exception) -> Response:
 
 async def _archive_unavailable(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ArchiveUnavailable)
-    log.error("archive file unreadable: %s", exc)
+    unreadable_archives.error("archive file unreadable: %s", exc)
     return error_response(503, "archive_unavailable",
                           f"archive file {exc.path.name} cannot be read; run `tracker check`",
                           {"Retry-After": "60"})
@@ -101,9 +105,14 @@ async def _session_taken(request: Request, exc: Exception) -> Response:
     return error_response(409, "session_conflict", "this sessionId belongs to another user")
 
 
+async def _client_closed(request: Request, exc: Exception) -> Response:
+    return error_response(CLIENT_CLOSED, "client_closed",
+                          "the client closed the connection before sending the whole request")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     path = loggable_path(request.url.path, request.app.state.config.log_user_ids)
-    log.exception("unexpected error on %s %s", request.method, path)
+    unexpected_errors.error("unexpected error on %s %s", request.method, path, exc_info=True)
     return error_response(500, "internal_error", "unexpected error; it has been logged")
 
 
@@ -116,5 +125,6 @@ HANDLERS = {
     ShardUnreadable: _shard_unreadable,
     SessionTaken: _session_taken,
     ArchiveUnavailable: _archive_unavailable,
+    ClientDisconnect: _client_closed,
     Exception: _unexpected,
 }

@@ -7,39 +7,15 @@ numbers, counts and durations.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
+from tracker.throttle import Throttled
 from tracker.storage.group_commit import CommitStats
+
+__all__ = ["Throttled", "warn_if_slow", "warn_queue_full"]
 
 # A group commit normally takes milliseconds; one this slow means the disk is
 # struggling or the transactions are far too large.
 SLOW_COMMIT_SECONDS = 1.0
-WARNING_INTERVAL_SECONDS = 10.0
-
-
-class Throttled:
-    """A warning logged at most once per interval; the next line says how many were held back."""
-
-    def __init__(self, logger: logging.Logger, interval: float = WARNING_INTERVAL_SECONDS):
-        self._logger = logger
-        self._interval = interval
-        self._next_at = 0.0
-        self._held_back = 0
-        self._lock = threading.Lock()
-
-    def warning(self, message: str, *args: object) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now < self._next_at:
-                self._held_back += 1
-                return
-            held_back, self._held_back = self._held_back, 0
-            self._next_at = now + self._interval
-        if held_back:
-            message = f"{message} (and {held_back} more since the last such warning)"
-        self._logger.warning(message, *args)
-
 
 slow_commits = Throttled(logging.getLogger("tracker.writer"))
 full_queues = Throttled(logging.getLogger("tracker.writer"))

@@ -32,6 +32,11 @@ ROWS_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
 # Label values are bounded: anything else is reported as the fallback.
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 TIME_RANGES = frozenset({"1h", "24h", "7d", "30d"})
+# nginx's status for "the client closed the connection before the answer". It
+# is never sent (nobody is there to read it); the request metrics and the
+# access log see it, so a client hanging up is not counted as the service's error.
+CLIENT_CLOSED = 499
+
 INGEST_ROUTES = frozenset({("POST", "/track"), ("POST", "/session")})
 REJECT_REASONS = {
     400: "malformed", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
@@ -73,7 +78,8 @@ class Metrics:
     def _define_http(self) -> None:
         self.http_requests = self._counter(
             "tracker_http_requests_total",
-            "HTTP requests answered, by method, route template and status class",
+            "HTTP requests answered, by method, route template and status class "
+            "(client_closed: the client went away before its request was whole)",
             ("method", "route", "status"))
         self.http_duration = self._histogram(
             "tracker_http_request_duration_seconds",
@@ -186,14 +192,14 @@ class Metrics:
         self.read_waits.observe(seconds)
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, f"{status // 100}xx")
+        key = (method, route, status_label(status))
         children = self._http_children.get(key)
         if children is None:
             children = self._http_children[key] = self._bind_http(*key)
         count, duration = children
         count.inc()
         duration.observe(seconds)
-        if status >= 400 and (method, route) in INGEST_ROUTES:
+        if status >= 400 and status != CLIENT_CLOSED and (method, route) in INGEST_ROUTES:
             self.ingest_rejected.labels(route, REJECT_REASONS.get(status, str(status))).inc()
 
     def _bind_http(self, method: str, route: str, status_class: str) -> tuple:
@@ -255,6 +261,11 @@ class Metrics:
         for depth, writer in zip(self._queue_depth, self._queues):
             depth.set(writer.queued_events)
         return generate_latest(self._scrape_registry)
+
+
+def status_label(status: int) -> str:
+    """`2xx`, `4xx`, ...; a request whose client went away is `client_closed`, not an error."""
+    return "client_closed" if status == CLIENT_CLOSED else f"{status // 100}xx"
 
 
 class NoMetrics:

@@ -23,9 +23,12 @@ from typing import Any, Callable
 
 import apsw
 
+from tracker.throttle import Throttled
 from tracker.storage.connections import Role, connect, file_identity
 
 log = logging.getLogger("tracker.writer")
+# A full disk fails every transaction of every shard: one line per 10 s says so.
+failed_transactions = Throttled(log)
 
 # Jobs of one transaction hold at most this many events (a job bigger than
 # this on its own still runs, alone).
@@ -209,7 +212,7 @@ class ShardWriter:
 
     def _abandon(self, error: Exception) -> None:
         """Roll back and drop the connection, so the next batch starts from a fresh open."""
-        log.warning("shard %d: transaction failed: %s", self.index, error)
+        failed_transactions.warning("shard %d: transaction failed: %s", self.index, error)
         if self._conn is None:
             return
         try:

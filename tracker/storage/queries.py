@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 
 import apsw
@@ -92,10 +93,17 @@ def encode_cursor(timestamp: int, row_id: int) -> str:
     return base64.urlsafe_b64encode(f"{timestamp}:{row_id}".encode()).decode().rstrip("=")
 
 
+# What encode_cursor writes: two SQLite integers, which are at most 2**63 - 1.
+CURSOR = re.compile(r"(\d{1,19}):(\d{1,19})", re.ASCII)
+
+
 def decode_cursor(cursor: str) -> tuple[int, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        timestamp, row_id = base64.urlsafe_b64decode(padded.encode()).decode().split(":")
-        return int(timestamp), int(row_id)
+        text = base64.urlsafe_b64decode(padded.encode()).decode()
     except (ValueError, UnicodeError):
         raise BadCursor(cursor) from None
+    match = CURSOR.fullmatch(text)
+    if match is None or max(int(match[1]), int(match[2])) > NEWEST[0]:
+        raise BadCursor(cursor)
+    return int(match[1]), int(match[2])

@@ -1,0 +1,128 @@
+"""deploy/nginx/tracker.conf in front of the real service: the rate limit follows each client."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx2 as httpx
+import pytest
+
+from helpers import free_port, movement
+
+NGINX_CONF = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "tracker.conf"
+
+# Only what running as a test needs around the shipped file: the foreground,
+# one process, and every path inside the test's directory.
+MAIN_CONF = """
+daemon off;
+master_process off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 128; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    include {dir}/tracker.conf;
+}}
+"""
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None)
+    if found is None:
+        pytest.skip("nginx is not installed (Debian: apt-get install -y nginx-light)")
+    return found
+
+
+@pytest.fixture
+def nginx(tmp_path: Path) -> Iterator:
+    """Factory: nginx with deploy/nginx/tracker.conf on 127.0.0.1, forwarding to `upstream_port`."""
+    binary = nginx_binary()
+    processes: list[subprocess.Popen] = []
+
+    def start(upstream_port: int) -> str:
+        port = free_port()
+        shipped = NGINX_CONF.read_text()
+        assert "listen 80;" in shipped and "server 127.0.0.1:8000;" in shipped
+        (tmp_path / "tracker.conf").write_text(
+            shipped.replace("listen 80;", f"listen 127.0.0.1:{port};")
+                   .replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};"))
+        (tmp_path / "nginx.conf").write_text(MAIN_CONF.format(dir=tmp_path))
+        process = subprocess.Popen([binary, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                                    "-e", str(tmp_path / "error.log")],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url, process, tmp_path / "error.log")
+        return url
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGQUIT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited {process.returncode}: {log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"nginx did not come up: {log.read_text()}")
+
+
+def client_at(address: str, base_url: str) -> httpx.Client:
+    """A client whose connections come from `address` (any 127.x.y.z is local on Linux)."""
+    return httpx.Client(base_url=base_url, timeout=30,
+                        transport=httpx.HTTPTransport(local_address=address))
+
+
+def post_until_limited(client: httpx.Client, attempts: int = 40, **headers: str) -> list[int]:
+    return [client.post("/track", json=movement(), headers=headers).status_code
+            for _ in range(attempts)]
+
+
+def test_through_nginx_each_forwarded_client_has_its_own_rate_limit(tracker_server, nginx):
+    server = tracker_server(TRACKER_RATE_LIMIT="1", TRACKER_RATE_BURST="5",
+                            TRACKER_TRUSTED_PROXIES="127.0.0.1")
+    url = nginx(server.port)
+    with client_at("127.0.0.2", url) as first, client_at("127.0.0.3", url) as second:
+        started = time.monotonic()
+        statuses = post_until_limited(first)
+        allowed = 5 + (time.monotonic() - started) * 1 + 1
+        assert 5 <= statuses.count(200) <= allowed and 429 in statuses
+        limited = first.post("/track", json=movement())
+        assert limited.status_code == 429 and limited.json()["error"] == "rate_limited"
+        assert int(limited.headers["Retry-After"]) >= 1
+        # Another client behind the same proxy is not held back by the first.
+        assert second.post("/track", json=movement(user="u2")).status_code == 200
+        # Nor can the first pass for someone else by sending its own header.
+        spoofed = first.post("/track", json=movement(), headers={"X-Forwarded-For": "10.9.9.9"})
+        assert spoofed.status_code == 429
+
+
+def test_without_trusting_the_proxy_every_client_shares_its_address(tracker_server, nginx):
+    server = tracker_server(TRACKER_RATE_LIMIT="1", TRACKER_RATE_BURST="5")
+    url = nginx(server.port)
+    with client_at("127.0.0.2", url) as first, client_at("127.0.0.3", url) as second:
+        assert 429 in post_until_limited(first)
+        assert second.post("/track", json=movement(user="u2")).status_code == 429

@@ -1,0 +1,266 @@
+"""The HTTP protocol: uvicorn's httptools protocol, with the door held.
+
+uvicorn with httptools bounds neither the time a client takes to send its
+request head nor the head's size, and answers its own errors in plain text.
+This subclass adds, per connection:
+
+- the request head must be complete within `head_timeout` seconds, counted
+  from the connection's start or from the first byte of a later request;
+- once the head is in, the body must arrive at MIN_BODY_RATE or better,
+  after a grace of `head_timeout` seconds;
+- a head over MAX_HEAD_BYTES or with over MAX_HEADER_FIELDS fields is refused
+  with 431 and the connection closed;
+- past `max_connections` open connections a new one gets 503 at once;
+- every answer this layer gives itself is JSON, like the application's.
+
+Idle keep-alive connections are closed by uvicorn after `idle_timeout`.
+A request whose head (and body) arrive in one read, the usual case, costs
+no timer: timers are armed only when a read ends with the head or the body
+unfinished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httptools
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from tracker.config import Config
+from tracker.throttle import Throttled
+from tracker.schemas import Error, encode
+
+MAX_HEAD_BYTES = 16 * 1024
+MAX_HEADER_FIELDS = 100
+MIN_BODY_RATE = 1024  # bytes per second
+# A connection turned away stays open this long after its 503, so that the
+# client reads the answer before the close (with its request unread) resets it.
+LINGER_SECONDS = 2.0
+
+log = logging.getLogger("tracker.http")
+warn_refused_heads = Throttled(log)
+warn_invalid = Throttled(log)
+warn_slow = Throttled(log)
+warn_full = Throttled(log)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_connections: int = 4096
+    head_timeout: float = 10.0
+    idle_timeout: float = 5.0
+
+    @classmethod
+    def of(cls, config: Config) -> Limits:
+        return cls(config.max_connections, config.head_timeout_seconds,
+                   config.idle_timeout_seconds)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An error answered by this layer, before (or instead of) the application."""
+
+    status: int
+    code: str
+    detail: str
+    retry_after: int | None = None
+
+    def encode(self, default_headers: list[tuple[bytes, bytes]]) -> bytes:
+        body = encode(Error(self.code, self.detail))
+        lines = [STATUS_LINE[self.status]]
+        lines += [name + b": " + value + b"\r\n" for name, value in default_headers]
+        if self.retry_after is not None:
+            lines.append(b"retry-after: %d\r\n" % self.retry_after)
+        lines.append(b"content-type: application/json\r\ncontent-length: %d\r\n"
+                     b"connection: close\r\n\r\n" % len(body))
+        return b"".join(lines) + body
+
+
+INVALID = Answer(400, "bad_request", "the request is not valid HTTP/1.1")
+HEAD_TOO_LARGE = Answer(431, "head_too_large",
+                        f"a request head is at most {MAX_HEAD_BYTES} bytes and "
+                        f"{MAX_HEADER_FIELDS} header fields")
+HEAD_TOO_SLOW = Answer(408, "request_timeout", "the request head took too long to arrive")
+BODY_TOO_SLOW = Answer(408, "request_timeout",
+                       f"the request body arrived slower than {MIN_BODY_RATE} bytes per second")
+OVER_CAPACITY = Answer(503, "too_many_connections",
+                       "this server holds as many connections as it may; retry later", 1)
+
+
+class Refused(Exception):
+    """Raised in a parser callback to stop reading a request that breaks a limit."""
+
+
+class Discard:
+    """The parser of a connection turned away: whatever arrives is dropped."""
+
+    def feed_data(self, data: bytes) -> None:
+        pass
+
+
+class GuardedConfig(uvicorn.Config):
+    """uvicorn's settings, with this protocol and the limits it enforces."""
+
+    def __init__(self, app: Any, limits: Limits, **kwargs: Any):
+        super().__init__(app, http=GuardedHttpToolsProtocol, ws="none",
+                         timeout_keep_alive=limits.idle_timeout, **kwargs)
+        self.limits = limits
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    def __init__(self, config: GuardedConfig, server_state: Any, app_state: dict[str, Any],
+                 _loop: asyncio.AbstractEventLoop | None = None):
+        super().__init__(config, server_state, app_state, _loop)
+        self.limits = config.limits
+        self._refusal = INVALID
+        self._head_pending = True  # a request head is awaited or arriving
+        self._head_reads = 0  # bytes of reads that fell wholly inside the pending head
+        self._head_fields = 0  # bytes of its complete header fields
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._body_pending = False
+        self._body_bytes = 0
+        self._body_since = 0.0
+        self._body_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        full = len(self.connections) >= self.limits.max_connections
+        super().connection_made(transport)
+        if full:
+            self._turn_away()
+        else:
+            self._head_timer = self.loop.call_later(self.limits.head_timeout, self._head_too_slow)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timers()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        whole_read_in_head = self._head_pending
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._no_upgrade()
+        except httptools.HttpParserError:
+            self._refuse(self._refusal)
+            return
+        if self._head_pending:
+            self._head_unfinished(len(data) if whole_read_in_head else 0)
+        elif self._body_pending and self._body_timer is None:
+            self._body_since = self.loop.time()
+            self._body_timer = self.loop.call_at(self._body_deadline(), self._check_body_rate)
+
+    # Parser callbacks
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_pending = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_fields += len(name) + len(value) + 4  # ": " and CRLF
+        if self._head_fields > MAX_HEAD_BYTES or len(self.headers) >= MAX_HEADER_FIELDS:
+            self._stop_parsing(HEAD_TOO_LARGE)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if self._head_fields + len(self.url) > MAX_HEAD_BYTES:
+            self._stop_parsing(HEAD_TOO_LARGE)
+        self._head_pending = False
+        self._head_reads = self._head_fields = 0
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        self._body_pending = True
+        self._body_bytes = 0
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._body_pending = False
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+        super().on_message_complete()
+
+    # Limits
+
+    def _stop_parsing(self, answer: Answer) -> None:
+        self._refusal = answer
+        raise Refused(answer.code)
+
+    def _head_unfinished(self, read_bytes: int) -> None:
+        self._head_reads += read_bytes
+        if self._head_reads > MAX_HEAD_BYTES:
+            self._refuse(HEAD_TOO_LARGE)
+        elif self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.limits.head_timeout, self._head_too_slow)
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self._head_reads or self._head_fields:  # not a connection that never spoke
+            warn_slow.warning("closed a connection whose request head took over %g s",
+                              self.limits.head_timeout)
+        self._refuse(HEAD_TOO_SLOW)
+
+    def _body_deadline(self) -> float:
+        return self._body_since + self.limits.head_timeout + self._body_bytes / MIN_BODY_RATE
+
+    def _check_body_rate(self) -> None:
+        self._body_timer = None
+        now = self.loop.time()
+        if self.flow.read_paused:  # the application is not reading: not the client's fault
+            self._body_since, self._body_bytes = now, 0
+        deadline = self._body_deadline()
+        if now < deadline:
+            self._body_timer = self.loop.call_at(deadline, self._check_body_rate)
+            return
+        warn_slow.warning("closed a connection whose request body came slower than %d bytes/s",
+                          MIN_BODY_RATE)
+        self._refuse(BODY_TOO_SLOW)
+
+    def _no_upgrade(self) -> None:
+        """No WebSockets or tunnels here: the request was served as plain HTTP; then close."""
+        if self.cycle is not None:
+            self.cycle.keep_alive = False
+
+    def _refuse(self, answer: Answer) -> None:
+        if answer is HEAD_TOO_LARGE:
+            warn_refused_heads.warning("refused a request head over %d bytes or %d fields (431)",
+                                       MAX_HEAD_BYTES, MAX_HEADER_FIELDS)
+        elif answer is INVALID:
+            warn_invalid.warning("refused a request that is not valid HTTP (400)")
+        if not self._answer_in_flight():
+            self.transport.write(answer.encode(self.server_state.default_headers))
+        self._cancel_timers()
+        self.transport.close()
+
+    def _answer_in_flight(self) -> bool:
+        """Whether the application is answering on this connection, so no other answer fits."""
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            return False
+        # While a head is pending, `cycle` is the previous request's, still answering.
+        return self._head_pending or cycle.response_started
+
+    def _turn_away(self) -> None:
+        warn_full.warning("%d connections open (TRACKER_MAX_CONNECTIONS): new ones get 503",
+                          len(self.connections) - 1)
+        self.connections.discard(self)  # not served, so not counted; it closes soon
+        self._head_pending = False
+        self.parser = Discard()  # read and drop what the client sends, so the close sends no reset
+        self.transport.write(OVER_CAPACITY.encode(self.server_state.default_headers))
+        self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._head_timer, self._body_timer):
+            if timer is not None:
+                timer.cancel()
+        self._head_timer = self._body_timer = None
