@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import logging
 from typing import AsyncIterator, Callable
 
@@ -24,6 +25,7 @@ from tracker.api import track
 from tracker.api import users
 from tracker.api.auth import resolve_read_token
 from tracker.config import Config
+from tracker.storage import folder
 from tracker.ingest import writes
 from tracker.middleware.cors import Cors, CorsPolicy
 from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
@@ -98,7 +100,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     log.info("metrics %s", _metrics_state(config))
     metrics = app.state.metrics
     store = app.state.store = Store(layout, config, writes.store_movements, _commit_observer(metrics),
-                                    on_fold=metrics.folded, on_read_wait=metrics.read_waited)
+                                    on_fold=metrics.folded, on_read_wait=metrics.read_waited,
+                                    fold_in_background=folder.ENV not in os.environ)
     metrics.watch(store.writers + [store.log_writer],
                   ShardCollector(layout.paths, store.readers.connection, store.unfolded))
     jobs = app.state.jobs = Scheduler(lifecycle_jobs(store, config, metrics), metrics)

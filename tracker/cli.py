@@ -84,9 +84,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     refuse_damaged_shards(manifest.shard_paths(config.data_dir, config.shards))
     prepare(config)
     resolve_read_token(config)
-    if config.workers == 1 and multiproc.ENV not in os.environ:
-        server.run(config)
-        return 0
+    # Several processes (the workers and the folding process) share the metrics.
     metrics_dir, made_here = multiproc.prepare()
     print(f"INFO:     tracker: worker metrics in {metrics_dir}", file=sys.stderr)
     try:

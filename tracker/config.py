@@ -109,7 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
             "bearer token GET /metrics requires, when set"),
     Setting("queue_limit", "TRACKER_QUEUE_LIMIT", "20000", _int_at_least(1),
             "events waiting for one shard's writer before ingest answers 503"),
-    Setting("max_backlog", "TRACKER_MAX_BACKLOG", "200000", _int_at_least(0),
+    Setting("max_backlog", "TRACKER_MAX_BACKLOG", "50000", _int_at_least(0),
             "events appended and not yet folded before ingest answers 503; 0 sets no bound"),
     Setting("host", "TRACKER_HOST", "127.0.0.1", _text,
             "address `tracker serve` listens on"),

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import threading
+
 import uvicorn
 
 from tracker.ops import multiproc
 from tracker.config import Config
+from tracker.ingest import writes
+from tracker.ops.metrics import Metrics, NoMetrics
+from tracker.storage import folder, log, manifest
+from tracker.storage.lock import hold_shared, release
+
+# A fold takes well under this; the folding process is killed past it.
+FOLDER_STOP_SECONDS = 30
 from tracker.http_guard import GuardedConfig, Limits
 
 APP = "tracker.app:create_app"
@@ -42,6 +54,16 @@ class Supervisor(uvicorn.supervisors.Multiprocess):
 
 
 def run(config: Config) -> None:
+    """Serve until stopped, with the folding process beside the workers."""
+    folding = FoldingProcess(config)
+    os.environ[folder.ENV] = "1"  # the workers inherit it: they leave folding to that process
+    try:
+        serve(config)
+    finally:
+        folding.stop()
+
+
+def serve(config: Config) -> None:
     uv_config = GuardedConfig(
         APP,
         limits=Limits.of(config),
@@ -63,3 +85,53 @@ def run(config: Config) -> None:
         # for each to finish its lifespan shutdown, then returns normally.
         sock = uv_config.bind_socket()
         Supervisor(uv_config, sockets=[sock]).run()
+
+
+class FoldingProcess:
+    """The folding process, started again whenever it dies, until stopped."""
+
+    def __init__(self, config: Config):
+        self._config = config
+        self._stopping = threading.Event()
+        self._process = self._start()
+        self._watch = threading.Thread(target=self._keep_alive, name="folder-watch", daemon=True)
+        self._watch.start()
+
+    def _start(self) -> multiprocessing.process.BaseProcess:
+        process = multiprocessing.get_context("spawn").Process(
+            target=fold_forever, args=(self._config, os.getpid()), name="tracker-folder")
+        process.start()
+        return process
+
+    def _keep_alive(self) -> None:
+        while not self._stopping.wait(1.0):
+            if not self._process.is_alive():
+                multiproc.forget_worker(self._process.pid)
+                self._process = self._start()
+
+    def stop(self) -> None:
+        """Ask it to stop after the fold under way, and wait for it."""
+        self._stopping.set()
+        self._watch.join()
+        self._process.terminate()  # SIGTERM
+        self._process.join(FOLDER_STOP_SECONDS)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def fold_forever(config: Config, server_pid: int) -> None:
+    """The folding process: fold due shards until SIGTERM or until the server is gone."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
+    service_lock = hold_shared(config.data_dir)
+    metrics = Metrics(config.shards) if multiproc.directory() is not None else NoMetrics()
+    paths = manifest.shard_paths(config.data_dir, config.shards)
+    worker = folder.Folder(paths, log.path_in(config.data_dir), writes.store_movements,
+                           config.sync, on_fold=metrics.folded)
+    try:
+        folder.run_until_stopped(worker, stop, server_pid)
+    finally:
+        worker.close()
+        release(service_lock)

@@ -43,10 +43,25 @@ function request()
   return wrk.format(nil, "/track", nil, '{"events":[' .. table.concat(parts, ",") .. ']}')
 end
 
+-- A request answered 503 makes its connection wait Retry-After (1 s) before
+-- sending again, as the JavaScript client does, instead of hammering a
+-- service that said it is overloaded.
+local backoffs = 0
+
 function response(status, headers, body)
   if status == 200 then
     acknowledged = acknowledged + events_per_request
+  elseif status == 503 then
+    backoffs = backoffs + 1
   end
+end
+
+function delay()
+  if backoffs > 0 then
+    backoffs = backoffs - 1
+    return 1000
+  end
+  return 0
 end
 
 function done(summary, latency, requests)

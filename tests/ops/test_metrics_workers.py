@@ -38,6 +38,11 @@ def metrics_dir(server) -> Path:
 
 
 def worker_pids(directory: Path) -> set[int]:
+    """Processes that served requests (the folding process writes metric files too)."""
+    return {pid for pid in process_pids(directory) if tracks_served(directory / f"counter_{pid}.db")}
+
+
+def process_pids(directory: Path) -> set[int]:
     return {int(p.stem.rsplit("_", 1)[1]) for p in directory.glob("counter_*.db")}
 
 

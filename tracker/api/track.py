@@ -24,6 +24,7 @@ MAX_PAST_MS = 30 * 24 * 60 * 60 * 1000
 
 
 async def track(request: Request) -> Response:
+    request.app.state.store.refuse_when_backlogged()  # before any work on a request it would refuse
     body = await read_body(request)
     envelope = decode_object(schemas.envelope_decoder, body, top_level_is_object=False)
     if envelope.is_batch():

@@ -26,7 +26,14 @@ from tracker.storage.connections import SMALL_CACHE_KIB, connect
 
 # Rows one fold transaction takes at most: large enough to write each hot
 # page once for many rows, small enough to hold the shard's lock briefly.
-FOLD_ROWS = 20_000
+FOLD_ROWS = 5_000
+
+# A shard is due for a fold once its share of the backlog is large enough to
+# fold efficiently (each B-tree page written once for many rows), or its
+# oldest unfolded row has waited DELAY_SECONDS; reads fold on demand whatever
+# is left.
+BATCH_ROWS = 2_000
+DELAY_SECONDS = 1.0
 
 POSITION = "SELECT seq FROM fold_position"
 MOVE_POSITION = "UPDATE fold_position SET seq = ?"
@@ -64,6 +71,14 @@ class LogReader:
             for conn in self._opened:
                 conn.close()
             self._opened.clear()
+
+
+def due(head: int, position: int, shard_count: int, idle_seconds: float) -> bool:
+    """Whether a shard at `position`, last folded `idle_seconds` ago, should fold now."""
+    if position >= head:
+        return False
+    # the backlog that holds about a batch for each shard, as rows spread over shards
+    return head - position >= BATCH_ROWS * shard_count or idle_seconds >= DELAY_SECONDS
 
 
 def position(conn: apsw.Connection) -> int:

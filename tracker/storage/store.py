@@ -38,13 +38,8 @@ T = TypeVar("T")
 
 logger = logging.getLogger("tracker.fold")
 
-# The background folder looks for unfolded rows this often. It folds a shard
-# once that shard's share of the backlog is large enough to fold efficiently
-# (each B-tree page written once for many rows), or its oldest unfolded row
-# has waited FOLD_DELAY_SECONDS; a read folds on demand whatever it finds left.
+# The background folder looks for shards due for a fold (fold.due) this often.
 FOLD_INTERVAL_SECONDS = 0.1
-FOLD_DELAY_SECONDS = 1.0
-FOLD_BATCH_ROWS = 2_000
 
 # Threads answering one all-shards read in parallel (apsw releases the GIL
 # inside SQLite, so they overlap on every core).
@@ -141,6 +136,7 @@ class Store:
         on_commit: Callable[[CommitStats], None] | None = None,
         on_fold: Callable[[fold.Folded], None] | None = None,
         on_read_wait: Callable[[float], None] | None = None,
+        fold_in_background: bool = True,
     ):
         loop = asyncio.get_running_loop()
         self.layout = layout
@@ -164,7 +160,10 @@ class Store:
         self._fan_out = ThreadPoolExecutor(FAN_OUT_THREADS, thread_name_prefix="shard-reader")
         self._wake_folder = asyncio.Event()
         self._folding = True
-        self._folder = asyncio.create_task(self._fold_loop())
+        # Without a background folder of its own, another process folds (storage/folder.py)
+        # and this one follows the positions it reaches.
+        self._folder = asyncio.create_task(
+            self._fold_loop() if fold_in_background else self._follow_folds())
 
     def shard_of(self, user_id: str) -> int:
         return manifest.shard_of(user_id, self.shard_count)
@@ -194,15 +193,19 @@ class Store:
             conn.close()
         return found
 
+    def refuse_when_backlogged(self) -> None:
+        """Raise QueueFull while the unfolded backlog is at its bound (and hurry the folder)."""
+        if self._max_backlog and self.backlog() >= self._max_backlog:
+            self._wake_folder.set()
+            raise QueueFull()
+
     async def append(self, rows: list[MovementRow]) -> int:
         """Append movements to the log, whole or not at all; returns how many were new.
 
         Answers only after the commit is durable. Past the backlog bound it
         refuses (QueueFull) rather than let reads wait ever longer for folds.
         """
-        if self._max_backlog and self.backlog() >= self._max_backlog:
-            self._wake_folder.set()
-            raise QueueFull()
+        self.refuse_when_backlogged()
         return await self.log_writer.append([(self.shard_of(row.userId), row) for row in rows])
 
     def submit(self, index: int, work: Callable[[apsw.Connection], T], weight: int = 1) -> asyncio.Future:
@@ -239,13 +242,13 @@ class Store:
         if not behind:
             return
         started = time.perf_counter()
-        results = await gather_all([
-            self.writers[i].submit(partial(fold.fold_to, shard=i, reader=self.log_reader,
-                                           upto=head, apply=self._apply))
-            for i in behind])
-        for folds in results:
+        rows = 0
+        for index in behind:  # one at a time: a fold's batch is the memory it needs
+            folds = await self.writers[index].submit(partial(
+                fold.fold_to, shard=index, reader=self.log_reader, upto=head, apply=self._apply))
             self._folds_done(folds)
-        if any(f.rows for folds in results for f in folds):
+            rows += sum(f.rows for f in folds)
+        if rows:
             self._on_read_wait(time.perf_counter() - started)
 
     async def fold_some(self, due_only: bool = False) -> int:
@@ -272,10 +275,8 @@ class Store:
     def _behind(self, head: int, due_only: bool) -> list[int]:
         """Shards that have not folded up to `head` (with `due_only`: and should now)."""
         now = time.monotonic()
-        enough = FOLD_BATCH_ROWS * self.shard_count  # the backlog holding a batch per shard
         return [i for i in range(self.shard_count) if self.folded[i] < head and (
-            not due_only or head - self.folded[i] >= enough
-            or now - self._last_fold[i] >= FOLD_DELAY_SECONDS)]
+            not due_only or fold.due(head, self.folded[i], self.shard_count, now - self._last_fold[i]))]
 
     async def _acknowledge(self) -> None:
         """Delete log rows every shard has folded, and forget their eventIds."""
@@ -336,6 +337,23 @@ class Store:
         except UNREADABLE as error:
             self.readers.forget(index)
             raise ShardUnreadable(index, error) from error
+
+    async def _follow_folds(self) -> None:
+        """Learn the positions another process folded to, for the backlog and the eventId set."""
+        while self._folding:
+            await asyncio.sleep(FOLD_INTERVAL_SECONDS)
+            try:
+                positions = await run_in_threadpool(self._positions)
+            except Exception as error:  # a shard that cannot be read now; reads will say so
+                logger.warning("reading fold positions failed: %s", error)
+                continue
+            for index, reached in enumerate(positions):
+                self.folded[index] = max(self.folded[index], reached)
+            self.log_writer.unfolded.prune_below(min(self.folded))
+
+    def _positions(self) -> list[int]:
+        return [self.readers.connection(i).execute(fold.POSITION).fetchall()[0][0]
+                for i in range(self.shard_count)]
 
     async def drain(self) -> None:
         """Stop folding in the background, commit every queued append, then fold it all.
