@@ -153,6 +153,20 @@ def peak_rss_bytes(pid: int) -> int:
     return int(match.group(1)) * 1024
 
 
+def files_open_under(pid: int, directory: Path) -> list[str]:
+    """Where the files under `directory` that the process holds open are (or were, when a
+    name ends with " (deleted)")."""
+    held = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith(f"{directory}/"):
+            held.append(target)
+    return held
+
+
 class Flood:
     """Many keep-alive connections posting prepared batches as fast as the service answers."""
 
