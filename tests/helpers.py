@@ -153,6 +153,20 @@ def peak_rss_bytes(pid: int) -> int:
     return int(match.group(1)) * 1024
 
 
+def files_open_under(pid: int, directory: Path) -> list[str]:
+    """Where the files under `directory` that the process holds open are (or were, when a
+    name ends with " (deleted)")."""
+    held = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith(f"{directory}/"):
+            held.append(target)
+    return held
+
+
 class Flood:
     """Many keep-alive connections posting prepared batches as fast as the service answers."""
 
@@ -162,23 +176,29 @@ class Flood:
                          for k in range(batch_size)] for b in range(batches)]
         self.users = [f"user-{i}" for i in range(users)]
         self.acknowledged: list[tuple[str, str]] = []
+        self.refused: list[tuple[str, str]] = []  # events of batches answered 503
+        self.refusal_seconds: list[float] = []  # how long each 503 took to come back
         self.statuses: dict[int, int] = {}
         self.missing_retry_after = 0
 
-    def run(self, connections: int, seconds: float) -> None:
-        asyncio.run(self._run(connections, seconds))
+    def run(self, connections: int, seconds: float, pause_after_503: float = 0) -> None:
+        """Post until the batches or the seconds run out; a connection answered 503 waits
+        `pause_after_503` seconds before its next batch (a new one: refused batches are not
+        retried)."""
+        asyncio.run(self._run(connections, seconds, pause_after_503))
 
-    async def _run(self, connections: int, seconds: float) -> None:
-        queue = list(enumerate(self.batches))
+    async def _run(self, connections: int, seconds: float, pause_after_503: float) -> None:
+        queue = [(events, json.dumps({"events": events}).encode()) for events in self.batches]
         deadline = asyncio.get_running_loop().time() + seconds
-        await asyncio.gather(*(self._connection(queue, deadline) for _ in range(connections)))
+        await asyncio.gather(*(self._connection(queue, deadline, pause_after_503)
+                               for _ in range(connections)))
 
-    async def _connection(self, queue: list, deadline: float) -> None:
+    async def _connection(self, queue: list, deadline: float, pause_after_503: float) -> None:
         reader, writer = await asyncio.open_connection(self.host, int(self.port))
         loop = asyncio.get_running_loop()
         while queue and loop.time() < deadline:
-            _, events = queue.pop()
-            body = json.dumps({"events": events}).encode()
+            events, body = queue.pop()
+            sent = loop.time()
             writer.write(b"POST /track HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
@@ -186,9 +206,14 @@ class Flood:
             length = int(re.search(r"content-length: (\d+)", head).group(1))
             await reader.readexactly(length)
             self.statuses[status] = self.statuses.get(status, 0) + 1
+            keys = [(e["userId"], e["eventId"]) for e in events]
             if status == 200:
-                self.acknowledged += [(e["userId"], e["eventId"]) for e in events]
-            elif "retry-after:" not in head:
+                self.acknowledged += keys
+            elif status == 503:
+                self.refused += keys
+                self.refusal_seconds.append(loop.time() - sent)
+                await asyncio.sleep(pause_after_503)
+            if status != 200 and "retry-after:" not in head:
                 self.missing_retry_after += 1
         writer.close()
 

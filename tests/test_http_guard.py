@@ -124,7 +124,7 @@ def healthz_seconds(server) -> float:
 
 def test_the_defaults_are_the_contract():
     assert Limits.of(Config.from_env({})) == Limits(max_connections=4096, head_timeout=10,
-                                                    idle_timeout=5)
+                                                    idle_timeout=5, reader_timeout=60)
 
 
 def test_silent_connections_get_408_json_and_are_closed_after_the_head_timeout(tracker_server,

@@ -131,6 +131,8 @@ SETTINGS: tuple[Setting, ...] = (
             "a connection's request head must arrive within this; also the body's grace"),
     Setting("idle_timeout_seconds", "TRACKER_IDLE_TIMEOUT_SECONDS", "5", _int_at_least(1),
             "an idle keep-alive connection is closed after this"),
+    Setting("reader_timeout_seconds", "TRACKER_READER_TIMEOUT_SECONDS", "60", _int_at_least(1),
+            "a client that accepts no byte of an answer for this long is disconnected"),
 )
 
 
@@ -162,6 +164,7 @@ class Config:
     max_connections: int
     head_timeout_seconds: int
     idle_timeout_seconds: int
+    reader_timeout_seconds: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:

@@ -11,18 +11,26 @@ This subclass adds, per connection:
 - a head over MAX_HEAD_BYTES or with over MAX_HEADER_FIELDS fields is refused
   with 431 and the connection closed;
 - past `max_connections` open connections a new one gets 503 at once;
+- a client that stops reading its answer (an export, a stream) is cut off
+  once it has taken no byte of it for `reader_timeout` seconds;
 - every answer this layer gives itself is JSON, like the application's.
 
 Idle keep-alive connections are closed by uvicorn after `idle_timeout`.
 A request whose head (and body) arrive in one read, the usual case, costs
 no timer: timers are armed only when a read ends with the head or the body
-unfinished.
+unfinished, or when the answer fills the transport's write buffer (uvicorn's
+write flow control pauses the application then, so a reader that stalls
+holds no more than that buffer).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import socket
+import struct
+import termios
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,12 +48,17 @@ MIN_BODY_RATE = 1024  # bytes per second
 # A connection turned away stays open this long after its 503, so that the
 # client reads the answer before the close (with its request unread) resets it.
 LINGER_SECONDS = 2.0
+# A paused answer's write buffer is looked at this many times per reader
+# timeout, so a reader that stalls after taking a few bytes is cut off at
+# most a tenth of the timeout late.
+READER_CHECKS = 10
 
 log = logging.getLogger("tracker.http")
 warn_refused_heads = Throttled(log)
 warn_invalid = Throttled(log)
 warn_slow = Throttled(log)
 warn_full = Throttled(log)
+warn_stalled = Throttled(log)
 
 
 @dataclass(frozen=True)
@@ -53,11 +66,12 @@ class Limits:
     max_connections: int = 4096
     head_timeout: float = 10.0
     idle_timeout: float = 5.0
+    reader_timeout: float = 60.0
 
     @classmethod
     def of(cls, config: Config) -> Limits:
         return cls(config.max_connections, config.head_timeout_seconds,
-                   config.idle_timeout_seconds)
+                   config.idle_timeout_seconds, config.reader_timeout_seconds)
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._body_bytes = 0
         self._body_since = 0.0
         self._body_timer: asyncio.TimerHandle | None = None
+        self._unsent = 0  # bytes of the answer in the write buffer at the last look
+        self._quiet_checks = 0  # looks in a row that found the client had taken none
+        self._reader_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         full = len(self.connections) >= self.limits.max_connections
@@ -153,6 +170,21 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         elif self._body_pending and self._body_timer is None:
             self._body_since = self.loop.time()
             self._body_timer = self.loop.call_at(self._body_deadline(), self._check_body_rate)
+
+    # Write flow control: the transport pauses writing when its buffer passes
+    # the high-water mark, and resumes it once the client has taken most of it.
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._unsent = self._untaken_bytes()
+        self._quiet_checks = 0
+        self._watch_reader()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._reader_timer is not None:
+            self._reader_timer.cancel()
+            self._reader_timer = None
 
     # Parser callbacks
 
@@ -225,6 +257,30 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                           MIN_BODY_RATE)
         self._refuse(BODY_TOO_SLOW)
 
+    def _watch_reader(self) -> None:
+        interval = self.limits.reader_timeout / READER_CHECKS
+        self._reader_timer = self.loop.call_later(interval, self._check_reader)
+
+    def _check_reader(self) -> None:
+        """While writing is paused: has the client taken any bytes lately? Cut it off if not."""
+        self._reader_timer = None
+        unsent = self._untaken_bytes()
+        self._quiet_checks = 0 if unsent < self._unsent else self._quiet_checks + 1
+        self._unsent = unsent
+        if self._quiet_checks < READER_CHECKS:
+            self._watch_reader()
+            return
+        warn_stalled.warning("closed a connection that took no byte of its answer for %g s",
+                             self.limits.reader_timeout)
+        self._cancel_timers()
+        _reset_on_close(self.transport)
+        self.transport.abort()  # close() would wait for the buffer to be taken: it never is
+
+    def _untaken_bytes(self) -> int:
+        """Bytes written and not yet taken by the client: in the transport's buffer, and in the
+        socket's send queue (sent but unacknowledged, or unsent) where the system tells."""
+        return self.transport.get_write_buffer_size() + _send_queue(self.transport)
+
     def _no_upgrade(self) -> None:
         """No WebSockets or tunnels here: the request was served as plain HTTP; then close."""
         if self.cycle is not None:
@@ -260,7 +316,35 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def _cancel_timers(self) -> None:
-        for timer in (self._head_timer, self._body_timer):
+        for timer in (self._head_timer, self._body_timer, self._reader_timer):
             if timer is not None:
                 timer.cancel()
-        self._head_timer = self._body_timer = None
+        self._head_timer = self._body_timer = self._reader_timer = None
+
+
+def _send_queue(transport: asyncio.Transport) -> int:
+    """The bytes in a socket's send queue (Linux's SIOCOUTQ), 0 where that cannot be asked.
+
+    The kernel's buffer grows to megabytes and lets the transport write again
+    only once a good part of it is free, so the transport's own buffer alone
+    would show a slow reader's progress in steps far apart.
+    """
+    sock = transport.get_extra_info("socket")
+    if sock is None or not hasattr(termios, "TIOCOUTQ"):
+        return 0
+    try:
+        answer = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4)
+    except OSError:
+        return 0
+    return struct.unpack("i", answer)[0]
+
+
+def _reset_on_close(transport: asyncio.Transport) -> None:
+    """Make closing the socket drop its send queue and reset the connection (SO_LINGER 0),
+    rather than leave the system trying to deliver megabytes to a client that takes none."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass

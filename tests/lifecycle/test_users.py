@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
 import tracemalloc
 import uuid
 
+import apsw
 import pytest
 
-from helpers import LARGE_TABLES, MINUTE, TOKEN, connect, fold_all, movement
+from helpers import LARGE_TABLES, MINUTE, TOKEN, connect, files_open_under, fold_all, movement
 from tracker.analytics import rollups
+from tracker.lifecycle.export import spool_dir
 from tracker.lifecycle import user_data
 from user_datasets import (
     ERASED, all_movements, analytics_queries, dataset, dump_rollups, export_lines, post_all,
@@ -73,8 +76,9 @@ def test_export_of_a_user_with_nothing_stored_is_a_404(client):
     assert answer.json()["error"] == "not_found"
 
 
-async def stream_export(app, user: str) -> list[int]:
-    """Drive the app's ASGI interface directly, dropping each chunk once its size is noted."""
+async def stream_export(app, user: str, on_chunk=lambda chunk: None) -> list[int]:
+    """Drive the app's ASGI interface directly, dropping each chunk once its size is noted
+    (and `on_chunk` has seen it)."""
     sizes: list[int] = []
     scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
              "http_version": "1.1", "method": "GET", "scheme": "http",
@@ -90,6 +94,7 @@ async def stream_export(app, user: str) -> list[int]:
         if message["type"] == "http.response.start":
             assert message["status"] == 200
         elif message.get("body"):
+            on_chunk(message["body"])
             sizes.append(len(message["body"]))
 
     await app(scope, receive, send)
@@ -117,6 +122,53 @@ def test_a_large_user_is_exported_page_by_page_and_erased_in_chunks(client, now)
     erased = client.delete("/users/big").json()
     assert erased == {"userId": "big", "movements": count, "sessions": 20}
     assert client.get("/analytics", params={"timeRange": "1h"}).json()["totals"]["movements"] == 0
+
+
+def test_no_read_transaction_is_open_while_an_export_is_sent(client, data_dir, now):
+    """A checkpoint can empty the shard's WAL while the client takes the answer: nothing
+    holds it back, however slowly the client reads."""
+    post_all(client, [movement(timestamp=now - i, eventId=f"e{i}") for i in range(1_200)])
+    fold_all(client)
+    shard = data_dir / f"shard-{client.app.state.store.shard_of('u1'):04d}.sqlite"
+    checkpoints = []
+
+    def checkpoint(chunk: bytes) -> None:
+        with connect(shard) as conn:
+            conn.set_busy_timeout(2_000)
+            conn.execute("SELECT count(*) FROM sqlite_schema").fetchall()  # opens the WAL
+            checkpoints.append(conn.wal_checkpoint(mode=apsw.SQLITE_CHECKPOINT_TRUNCATE))
+
+    sizes = client.portal.call(stream_export, client.app, "u1", checkpoint)
+    assert sum(sizes) > 1_200 * 100
+    assert checkpoints and set(checkpoints) == {(0, 0)}  # the WAL was copied back and emptied
+
+
+def test_the_spool_file_is_closed_when_the_answer_ends_or_fails(client, data_dir, now):
+    post_all(client, [movement(timestamp=now - i, eventId=f"e{i}") for i in range(1_200)])
+    spooled = []
+
+    def note_spool_files(chunk: bytes) -> None:
+        spooled.append(files_open_under(os.getpid(), spool_dir(data_dir)))
+
+    def hang_up(chunk: bytes) -> None:
+        raise OSError("the client went away")
+
+    client.portal.call(stream_export, client.app, "u1", note_spool_files)
+    assert spooled and all(len(held) == 1 for held in spooled)
+    assert files_open_under(os.getpid(), spool_dir(data_dir)) == []
+    with pytest.raises(Exception):
+        client.portal.call(stream_export, client.app, "u1", hang_up)
+    assert files_open_under(os.getpid(), spool_dir(data_dir)) == []
+    assert list(spool_dir(data_dir).iterdir()) == []
+
+
+def test_an_export_that_cannot_be_written_to_disk_is_a_503_never_a_500(client, data_dir):
+    client.post("/track", json=movement())
+    spool_dir(data_dir).write_text("a file where the spool directory belongs")
+    answer = client.get("/users/u1/export")
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"] == "export_unavailable"
+    assert answer.headers["retry-after"] == "60"
 
 
 def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch, now):

@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import pytest
 
 from helpers import (
-    DAY, HOUR, Flood, Writers, movement, now_ms, peak_rss_bytes, service_env, stored_event_ids,
+    DAY, HOUR, Flood, Writers, metric_samples, movement, now_ms, peak_rss_bytes, service_env,
+    stored_event_ids,
 )
 from tracker.ops import stats
 
@@ -65,6 +68,32 @@ def test_a_flood_is_refused_with_503_and_memory_stays_bounded(tracker_server):
         assert client.post("/track", json=movement(eventId="after")).status_code == 200
     stored = stored_event_ids(server, flood.users)
     assert set(flood.acknowledged) <= set(stored)
+
+
+def test_a_batch_answered_503_stores_none_of_its_events_and_the_counter_matches(
+        tracker_server):
+    """Past the writer's queue or the unfolded backlog a batch is refused whole; whatever is
+    acknowledged is stored once, and the ingest counter counts exactly what is stored."""
+    server = tracker_server(TRACKER_QUEUE_LIMIT="2000", TRACKER_MAX_BACKLOG="10000")
+    flood = Flood(server.url, batches=600, users=400)
+    started = now_ms()
+    flood.run(connections=48, seconds=5, pause_after_503=0.5)
+    flood_seconds = (now_ms() - started) / 1000
+    stored = stored_event_ids(server, flood.users)
+    with server.client() as client:
+        window = {"from": started - HOUR, "to": now_ms() + HOUR}
+        counted = client.get("/analytics", params=window).json()["totals"]["movements"]
+        ingested = metric_samples(client.get("/metrics").text)[("tracker_events_ingested_total",)]
+    waits = sorted(flood.refusal_seconds)
+    print(f"refusals: {flood_seconds:.1f} s of flood, statuses {flood.statuses}, "
+          f"{len(flood.acknowledged)} events acknowledged, "
+          f"503 in {statistics.median(waits) * 1000:.0f} ms at the median, "
+          f"{waits[-1] * 1000:.0f} ms at most")
+    assert flood.statuses.get(200, 0) > 0 and flood.statuses.get(503, 0) > 0
+    assert set(flood.statuses) == {200, 503} and flood.missing_retry_after == 0
+    assert flood.refused and Counter(stored) == Counter(flood.acknowledged)  # each once, no other
+    assert ingested == counted == len(stored)
+    assert waits[-1] < 2.0  # the queue is full: no waiting for it to drain
 
 
 def stored_movements(data_dir) -> int:

@@ -55,7 +55,8 @@ ERROR_MEANINGS = {
     415: "content type other than application/json or text/plain",
     422: "a field or parameter that breaks a rule; the detail names it",
     429: "rate limited; retry after Retry-After seconds",
-    503: "overloaded, stopping, a shard that cannot be written or an archive file that cannot be read",
+    503: "overloaded, stopping, a shard that cannot be written, an archive file that cannot be "
+         "read, or an export that cannot be written to disk",
 }
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
