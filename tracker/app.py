@@ -15,6 +15,7 @@ from tracker.api import errors
 from tracker.api import openapi
 from tracker.ops import logs
 from tracker.throttle import throttle_loggers
+from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
 from tracker.api import analytics
@@ -43,6 +44,7 @@ ROUTES = [
     Route("/analytics", analytics.analytics, methods=["GET"]),
     Route("/users/{userId}/export", users.export_user, methods=["GET"]),
     Route("/users/{userId}", users.erase_user, methods=["DELETE"]),
+    Route("/users/{userId}/erasure", users.erasure_status, methods=["GET"]),
     Route("/healthz", ops.healthz, methods=["GET"]),
     Route("/readyz", ops.readyz, methods=["GET"]),
     Route("/tracker.js", ops.client_js, methods=["GET"]),
@@ -101,12 +103,14 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
                                     on_fold=metrics.folded, on_read_wait=metrics.read_waited)
     metrics.watch(store.writers + [store.log_writer],
                   ShardCollector(layout.paths, store.readers.connection, store.unfolded))
-    jobs = app.state.jobs = Scheduler(lifecycle_jobs(store, config, metrics), metrics)
+    erasures = app.state.erasures = Erasures(store, config.erase_chunk)
+    jobs = app.state.jobs = Scheduler(lifecycle_jobs(store, config, metrics, erasures), metrics)
     jobs.start()
     try:
         yield
     finally:
         await jobs.stop()
+        await erasures.stop()
         await store.drain()
         await run_in_threadpool(store.close)
         release(service_lock)

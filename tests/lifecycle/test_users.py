@@ -119,8 +119,8 @@ def test_a_large_user_is_exported_page_by_page_and_erased_in_chunks(client, now)
     assert client.get("/analytics", params={"timeRange": "1h"}).json()["totals"]["movements"] == 0
 
 
-def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch, now):
-    monkeypatch.setattr(user_data, "ERASE_CHUNK", 40)
+def test_erasure_runs_as_several_jobs_for_a_large_user(make_client, monkeypatch, now):
+    client = make_client(TRACKER_ERASE_CHUNK="40")
     jobs: list[int] = []
     erase_some = user_data.erase_some
 
@@ -192,8 +192,8 @@ class Poster:
                 self.batches.append((sent, time.monotonic(), ids))
 
 
-def test_erasure_racing_with_ingest_of_the_same_user(client, monkeypatch):
-    monkeypatch.setattr(user_data, "ERASE_CHUNK", 50)
+def test_erasure_racing_with_ingest_of_the_same_user(make_client):
+    client = make_client(TRACKER_ERASE_CHUNK="50")
     post_all(client, [movement(user="racer", eventId=f"old-{i}") for i in range(1_000)])
     posters = [Poster(client, "racer") for _ in range(3)]
     for poster in posters:
