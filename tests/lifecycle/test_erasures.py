@@ -8,7 +8,10 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import TOKEN, connect, fold_all, metric_samples, movement, now_ms, service_env
+import analytics_reference as reference
+from helpers import (
+    HOUR, TOKEN, connect, fold_all, metric_samples, movement, now_ms, service_env,
+)
 from tracker.app import create_app
 from tracker.config import Config
 from tracker.lifecycle import erasures, user_data
@@ -197,6 +200,58 @@ def test_an_erasure_left_running_is_resumed_when_the_service_starts(make_client,
     assert again.get("/users/someone-else/export").status_code == 200
     totals = again.get("/analytics", params={"timeRange": "1h"}).json()["totals"]
     assert (totals["movements"], totals["users"], totals["sessions"]) == (1, 1, 1)
+
+
+def shard_record(data_dir, user: str) -> tuple:
+    """(status, movements) of the user's erasure, read from the shard files directly."""
+    for path in sorted(data_dir.glob("shard-*.sqlite")):
+        with connect(path, read_only=True) as conn:
+            row = conn.execute("SELECT status, movements FROM erasures WHERE userId = ?",
+                               (user,)).fetchone()
+            if row is not None:
+                return row
+    raise AssertionError(f"no erasure recorded for {user}")
+
+
+@pytest.mark.slow
+def test_kill_9_mid_erasure_then_two_workers_finish_it_exactly(tracker_server, data_dir, now):
+    """The service dies mid-erasure; restarted with two workers, which may both take the
+    erasure up, it ends by itself with exact counts and nothing of the user left."""
+    settings = {"TRACKER_ERASURE_WAIT_SECONDS": "0", "TRACKER_ERASE_CHUNK": "1",
+                "TRACKER_SESSION_TTL_SECONDS": str(40 * 24 * 3600)}  # no session expires
+    events = dataset(now)
+    others = [e for e in events if e["userId"] != ERASED]
+    erased = [e for e in events if e["userId"] == ERASED] + [
+        movement(user=ERASED, session=f"big-{i % 50}", timestamp=now - HOUR - i, eventId=f"big-{i}")
+        for i in range(10_000)]
+    server = tracker_server(**settings)
+    with server.client() as client:
+        post_all(client, others + erased, batch=500)
+        answer = client.delete(f"/users/{ERASED}")
+        assert answer.status_code == 202, answer.text
+        started = time.monotonic()
+        while erasure(client, ERASED)["movements"] == 0:
+            time.sleep(0.005)
+    server.kill()
+    status, left_at = shard_record(data_dir, ERASED)
+    print(f"killed {time.monotonic() - started:.3f} s into the erasure, "
+          f"{left_at} of {len(erased)} movements erased")
+    assert status == "running" and 0 < left_at < len(erased)
+
+    restarted = tracker_server(workers=2, **settings)
+    with restarted.client() as client:
+        started = time.monotonic()
+        done = finished(client, ERASED, timeout=240)
+        print(f"the restarted service finished it in {time.monotonic() - started:.1f} s")
+        assert done["requestedAt"] == answer.json()["requestedAt"]
+        assert (done["movements"], done["sessions"]) == (
+            len(erased), len({e["sessionId"] for e in erased}))
+        assert client.get(f"/users/{ERASED}/export").status_code == 404
+        assert client.get("/movements", params={"userId": ERASED}).json()["movements"] == []
+        for params in analytics_queries(now)[::3]:
+            got = client.get("/analytics", params=params).json()
+            assert got == reference.analytics(others, got, params.get("userId"),
+                                              params.get("event"), params.get("tz")), params
 
 
 def test_every_erasure_record_statement_is_an_index_search(client, data_dir):
