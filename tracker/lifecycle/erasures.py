@@ -31,7 +31,7 @@ from tracker.throttle import Throttled
 log = logging.getLogger("tracker.erasures")
 failures = Throttled(log)
 
-RUNNING, DONE = "running", "done"
+DONE = "done"
 
 # A new erasure replaces the user's last one once that is done; a running one is joined.
 BEGIN = """
