@@ -32,7 +32,8 @@ import pytest
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 README_ADDRESS = "http://127.0.0.1:8000"
 CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.MULTILINE | re.DOTALL)
-VARYING = frozenset({"timestamp", "startTime", "lastActivity", "from", "to", "t", "nextCursor"})
+VARYING = frozenset({"timestamp", "startTime", "lastActivity", "from", "to", "t", "nextCursor",
+                     "requestedAt", "finishedAt"})
 ELIDED = "..."
 
 

@@ -16,6 +16,7 @@ from tracker.api import errors
 from tracker.api import openapi
 from tracker.ops import logs
 from tracker.throttle import throttle_loggers
+from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
 from tracker.api import analytics
@@ -45,6 +46,7 @@ ROUTES = [
     Route("/analytics", analytics.analytics, methods=["GET"]),
     Route("/users/{userId}/export", users.export_user, methods=["GET"]),
     Route("/users/{userId}", users.erase_user, methods=["DELETE"]),
+    Route("/users/{userId}/erasure", users.erasure_status, methods=["GET"]),
     Route("/healthz", ops.healthz, methods=["GET"]),
     Route("/readyz", ops.readyz, methods=["GET"]),
     Route("/tracker.js", ops.client_js, methods=["GET"]),
@@ -104,12 +106,14 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
                                     fold_in_background=folder.ENV not in os.environ)
     metrics.watch(store.writers + [store.log_writer],
                   ShardCollector(layout.paths, store.readers.connection, store.unfolded))
-    jobs = app.state.jobs = Scheduler(lifecycle_jobs(store, config, metrics), metrics)
+    erasures = app.state.erasures = Erasures(store, config.erase_chunk)
+    jobs = app.state.jobs = Scheduler(lifecycle_jobs(store, config, metrics, erasures), metrics)
     jobs.start()
     try:
         yield
     finally:
         await jobs.stop()
+        await erasures.stop()
         await store.drain()
         await run_in_threadpool(store.close)
         release(service_lock)

@@ -90,7 +90,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_ttl_seconds", "TRACKER_SESSION_TTL_SECONDS", "1800", _int_at_least(1),
             "a session idle this long is expired"),
     Setting("alarm_interval_seconds", "TRACKER_ALARM_INTERVAL_SECONDS", "60", _int_at_least(1),
-            "how often the background jobs run: session expiry, archiving, WAL truncation"),
+            "how often the background jobs run: resuming erasures, session expiry, archiving, WAL "
+            "truncation"),
     Setting("read_token", "TRACKER_READ_TOKEN", "", _text,
             "bearer token for every read endpoint; generated into <data dir>/read-token when unset"),
     Setting("allowed_origins", "TRACKER_ALLOWED_ORIGINS", "*", _csv,
@@ -133,6 +134,10 @@ SETTINGS: tuple[Setting, ...] = (
             "an idle keep-alive connection is closed after this"),
     Setting("reader_timeout_seconds", "TRACKER_READER_TIMEOUT_SECONDS", "60", _int_at_least(1),
             "a client that accepts no byte of an answer for this long is disconnected"),
+    Setting("erasure_wait_seconds", "TRACKER_ERASURE_WAIT_SECONDS", "10", _int_at_least(0),
+            "how long DELETE /users/{userId} waits for the erasure before answering 202"),
+    Setting("erase_chunk", "TRACKER_ERASE_CHUNK", "2000", _int_at_least(1),
+            "stored movements one erasure job removes at most (each holds the shard's write lock)"),
 )
 
 
@@ -165,6 +170,8 @@ class Config:
     head_timeout_seconds: int
     idle_timeout_seconds: int
     reader_timeout_seconds: int
+    erasure_wait_seconds: int
+    erase_chunk: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:

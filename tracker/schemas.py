@@ -100,6 +100,27 @@ class UserErased(msgspec.Struct):
     sessions: int
 
 
+class ErasureRunning(msgspec.Struct):
+    """The 202 answer of an erasure that goes on in the background: what it removed so far."""
+
+    status: Literal["running"]
+    userId: str
+    movements: int
+    sessions: int
+    requestedAt: int
+
+
+class Erasure(msgspec.Struct):
+    """A user's latest erasure: `running`, or `done` with the counts it removed in all."""
+
+    userId: str
+    status: Literal["running", "done"]
+    movements: int
+    sessions: int
+    requestedAt: int
+    finishedAt: int | None
+
+
 class Totals(msgspec.Struct):
     movements: int
     pageViews: int

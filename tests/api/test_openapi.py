@@ -11,7 +11,8 @@ from tracker import schemas
 # (method, path) of routes deliberately left out of /openapi.json, each with the reason.
 UNDOCUMENTED: dict[tuple[str, str], str] = {}
 READS = [("get", "/session"), ("get", "/movements"), ("get", "/analytics"),
-         ("get", "/users/{userId}/export"), ("delete", "/users/{userId}")]
+         ("get", "/users/{userId}/export"), ("delete", "/users/{userId}"),
+         ("get", "/users/{userId}/erasure")]
 
 
 @pytest.fixture
@@ -64,7 +65,8 @@ def test_metrics_token_is_optional(document):
 
 
 @pytest.mark.parametrize("struct", [schemas.MovementIn, schemas.BatchIn, schemas.SessionIn,
-                                    schemas.TrackOut, schemas.SessionOpened, schemas.MovementsPage])
+                                    schemas.TrackOut, schemas.SessionOpened, schemas.MovementsPage,
+                                    schemas.UserErased, schemas.ErasureRunning, schemas.Erasure])
 def test_components_are_the_handlers_structs(document, struct):
     _, components = msgspec.json.schema_components([struct], ref_template="#/components/schemas/{name}")
     for name, schema in components.items():
@@ -84,3 +86,18 @@ def test_analytics_answer_has_the_contract_fields(document):
                                           "topPages", "series"}
     parameters = {p["name"] for p in document["paths"]["/analytics"]["get"]["parameters"]}
     assert parameters == {"timeRange", "from", "to", "userId", "event", "tz"}
+
+
+def answer_schema(document: dict, path: str, method: str, status: str) -> dict:
+    return document["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+
+
+def test_an_erasure_answers_200_done_or_202_running_and_can_be_followed(document):
+    erase, follow = ("/users/{userId}", "delete"), ("/users/{userId}/erasure", "get")
+    assert answer_schema(document, *erase, "200") == {"$ref": "#/components/schemas/UserErased"}
+    assert answer_schema(document, *erase, "202") == {"$ref": "#/components/schemas/ErasureRunning"}
+    assert answer_schema(document, *follow, "200") == {"$ref": "#/components/schemas/Erasure"}
+    assert "404" in document["paths"]["/users/{userId}/erasure"]["get"]["responses"]
+    running = document["components"]["schemas"]["ErasureRunning"]
+    assert set(running["required"]) == {"status", "userId", "movements", "sessions", "requestedAt"}
+    assert running["properties"]["status"] == {"enum": ["running"]}

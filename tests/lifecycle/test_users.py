@@ -171,8 +171,8 @@ def test_an_export_that_cannot_be_written_to_disk_is_a_503_never_a_500(client, d
     assert answer.headers["retry-after"] == "60"
 
 
-def test_erasure_runs_as_several_jobs_for_a_large_user(client, monkeypatch, now):
-    monkeypatch.setattr(user_data, "ERASE_CHUNK", 40)
+def test_erasure_runs_as_several_jobs_for_a_large_user(make_client, monkeypatch, now):
+    client = make_client(TRACKER_ERASE_CHUNK="40")
     jobs: list[int] = []
     erase_some = user_data.erase_some
 
@@ -244,8 +244,8 @@ class Poster:
                 self.batches.append((sent, time.monotonic(), ids))
 
 
-def test_erasure_racing_with_ingest_of_the_same_user(client, monkeypatch):
-    monkeypatch.setattr(user_data, "ERASE_CHUNK", 50)
+def test_erasure_racing_with_ingest_of_the_same_user(make_client):
+    client = make_client(TRACKER_ERASE_CHUNK="50")
     post_all(client, [movement(user="racer", eventId=f"old-{i}") for i in range(1_000)])
     posters = [Poster(client, "racer") for _ in range(3)]
     for poster in posters:

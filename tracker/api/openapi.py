@@ -44,6 +44,7 @@ class Operation:
     params: tuple[Param, ...] = ()
     security: str | None = None  # the security scheme that guards it, if any
     token_optional: bool = False
+    accepted: Any = None  # the type answered with 202, for work that goes on in the background
 
 
 ERROR_MEANINGS = {
@@ -89,8 +90,14 @@ OPERATIONS = (
               security="readToken"),
     Operation("delete", "/users/{userId}",
               "Erase a user's movements (archived ones too), sessions and rollups; answers the "
-              "counts removed",
-              schemas.UserErased, (401, 422, 503), params=(USER_PATH,), security="readToken"),
+              "counts removed, or 202 with the counts so far when the erasure goes on in the "
+              "background (see GET /users/{userId}/erasure); joins an erasure already running",
+              schemas.UserErased, (401, 422, 503), params=(USER_PATH,), security="readToken",
+              accepted=schemas.ErasureRunning),
+    Operation("get", "/users/{userId}/erasure",
+              "The user's latest erasure: running with the counts so far, or done with the "
+              "counts removed; 404 when none was ever requested",
+              schemas.Erasure, (401, 404, 422, 503), params=(USER_PATH,), security="readToken"),
     Operation("get", "/healthz", "200 while the process runs", Health),
     Operation("get", "/readyz", "200 when every shard is writable, else 503 naming them",
               dict[str, Any], (503,)),
@@ -131,6 +138,8 @@ def _types(operations: tuple[Operation, ...]) -> list[Any]:
         candidates = [*op.body, *(p.type for p in op.params)]
         if not isinstance(op.answer, str):
             candidates.append(op.answer)
+        if op.accepted is not None:
+            candidates.append(op.accepted)
         found.extend(t for t in candidates if t not in found)
     return found
 
@@ -139,6 +148,9 @@ def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
     answer = ({"application/json": {"schema": schema_of[op.answer]}} if not isinstance(op.answer, str)
               else {op.answer: {"schema": {"type": "string"}}})
     responses = {"200": {"description": "OK", "content": answer}}
+    if op.accepted is not None:
+        responses["202"] = {"description": "accepted: goes on in the background",
+                            "content": {"application/json": {"schema": schema_of[op.accepted]}}}
     error = {"application/json": {"schema": schema_of[Error]}}
     for status in op.errors:
         responses[str(status)] = {"description": ERROR_MEANINGS[status], "content": error}

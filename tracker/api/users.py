@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tracker import schemas
-from tracker.lifecycle import export, user_data
+from tracker.lifecycle import export
 from tracker.api import params
 from tracker.api.common import json_response
 from tracker.api.auth import require_read_token
@@ -43,8 +43,26 @@ async def export_user(request: Request) -> Response:
 
 
 async def erase_user(request: Request) -> Response:
-    """Erase everything stored for the user; erasing a user with nothing stored answers zeros."""
+    """Erase everything stored for the user: 200 with the counts when done within the wait,
+    else 202 with the counts so far while it goes on in the background. Erasing a user with
+    nothing stored answers zeros."""
     require_read_token(request)
     user_id = params.path_text(request, "userId", 128)
-    movements, sessions = await user_data.erase_user(request.app.state.store, user_id)
-    return json_response(schemas.UserErased(user_id, movements, sessions))
+    state = request.app.state
+    erasure = await state.erasures.erase(user_id, state.config.erasure_wait_seconds)
+    if erasure.status == "done":
+        return json_response(schemas.UserErased(user_id, erasure.movements, erasure.sessions))
+    running = schemas.ErasureRunning("running", user_id, erasure.movements, erasure.sessions,
+                                     erasure.requestedAt)
+    return json_response(running, 202)
+
+
+async def erasure_status(request: Request) -> Response:
+    """The user's latest erasure: running with its counts so far, or done; 404 when none was
+    ever requested."""
+    require_read_token(request)
+    user_id = params.path_text(request, "userId", 128)
+    erasure = await request.app.state.erasures.progress(user_id)
+    if erasure is None:
+        raise ApiError(404, "not_found", "no erasure was requested for this userId")
+    return json_response(erasure)

@@ -6,13 +6,15 @@ import time
 
 from tracker.config import Config
 from tracker.lifecycle import expiry, retention
+from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.scheduler import Job
 from tracker.ops.metrics import Metrics, NoMetrics
 from tracker.storage import checkpoints
 from tracker.storage.store import Store
 
 
-def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics) -> list[Job]:
+def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
+                   erasures: Erasures) -> list[Job]:
     every = config.alarm_interval_seconds
 
     async def expire_sessions() -> int:
@@ -33,6 +35,8 @@ def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics) -
         return await checkpoints.truncate_idle(store)
 
     return [
+        Job("resume_erasures", erasures.resume_running, every,
+            "finished {count} erasures left running"),
         Job("expire_sessions", expire_sessions, every, "expired {count} idle sessions"),
         Job("archive_movements", archive_movements, every, "archived {count} movements"),
         Job("truncate_wal", truncate_idle_wals, every, "truncated {count} idle write-ahead logs"),

@@ -1,9 +1,10 @@
 """A user's own data: the sessions read for an export, and the write job that erases it.
 
-Erasure runs as a series of jobs on the user's shard writer, each taking the
-user out of one archive file or up to `limit` of the user's stored movements
-out of the table, and those movements out of the additive rollups, so that a
-user with millions of movements never holds the shard's write lock for long.
+Erasure runs as a series of jobs on the user's shard writer (driven by
+erasures.py), each taking the user out of one archive file or up to `limit`
+of the user's stored movements out of the table, and those movements out of
+the additive rollups, so that a user with millions of movements never holds
+the shard's write lock for long.
 The job that finds no archive holding the user and no more than `limit`
 stored also deletes the user's sessions and spans and gaps: in that
 transaction the user has no movements, so the distinct-count rollups lose
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import partial
 from typing import NamedTuple
 
 import apsw
@@ -24,12 +24,8 @@ import apsw
 from tracker.analytics import rollups
 from tracker.analytics.rollups import DAY
 from tracker.storage import archives
-from tracker.storage.store import Store
 from tracker.storage.queries import SESSION_COLUMNS, session_from_row
 from tracker.schemas import ExportedMovement, Session, encode
-
-# Erasing a user takes at most this many of its movements per job.
-ERASE_CHUNK = 2_000
 
 USER_SESSIONS = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE userId = ? ORDER BY startTime, id"
 
@@ -129,19 +125,3 @@ def _replace(conn: apsw.Connection, archive_id: int, shard: int, kept: list[Expo
 def _counted(movement: ExportedMovement) -> tuple[int, str, str | None]:
     """What the additive rollups counted for a movement: (timestamp, event, page path)."""
     return movement.timestamp, movement.event, rollups.page_path(movement.event, bytes(movement.data))
-
-
-async def erase_user(store: Store, user_id: str) -> tuple[int, int]:
-    """Erase a user's movements (archived ones too), sessions and rollups, job by job.
-
-    Returns the (movements, sessions) removed.
-    """
-    index = store.shard_of(user_id)
-    movements = 0
-    while True:
-        work = partial(erase_some, shard=index, user_id=user_id, limit=ERASE_CHUNK)
-        erased = await store.submit(index, work, ERASE_CHUNK)
-        archives.remove_files(store.layout.data_dir, erased.stale_files)
-        movements += erased.movements
-        if erased.done:
-            return movements, erased.sessions

@@ -332,7 +332,8 @@ def _scrape_registry(own: CollectorRegistry, shards: Collector) -> CollectorRegi
 
 
 class ShardCollector(Collector):
-    """Shard file and WAL sizes (os.stat) and live sessions (an index count), read at scrape time."""
+    """Shard file and WAL sizes (os.stat), live sessions and running erasures (index counts),
+    read at scrape time."""
 
     def __init__(self, paths: list[Path], connection: Callable[[int], apsw.Connection],
                  backlog: Callable[[], dict[int, tuple[int, float]]] | None = None):
@@ -356,10 +357,18 @@ class ShardCollector(Collector):
             if sizes is not None:
                 files.add_metric(shard, sizes[0])
                 wals.add_metric(shard, sizes[1])
-            sessions = self._sessions(index)
+            sessions = self._count(index, stats.count_sessions)
             if sessions is not None:
                 live.add_metric(shard, sessions)
-        return [files, wals, live, *self._backlog_metrics()]
+        return [files, wals, live, self._erasures_running(), *self._backlog_metrics()]
+
+    def _erasures_running(self) -> Metric:
+        running = [self._count(index, stats.count_running_erasures)
+                   for index in range(len(self._paths))]
+        return GaugeMetricFamily(
+            "tracker_erasures_running",
+            "User erasures requested and not finished yet, in the shards that can be read",
+            value=sum(count or 0 for count in running))
 
     def _backlog_metrics(self) -> list[Metric]:
         if self._backlog is None:
@@ -379,8 +388,8 @@ class ShardCollector(Collector):
             age.add_metric([str(index)], seconds)
         return [events, age]
 
-    def _sessions(self, index: int) -> int | None:
+    def _count(self, index: int, count: Callable[[apsw.Connection], int]) -> int | None:
         try:
-            return stats.count_sessions(self._connection(index))
+            return count(self._connection(index))
         except apsw.Error:
             return None  # a shard that cannot be read is reported by /readyz

@@ -18,6 +18,7 @@ from tracker.storage import migrations
 
 COUNT_MOVEMENTS = "SELECT count(*) FROM movements"
 COUNT_SESSIONS = "SELECT count(*) FROM sessions"
+COUNT_RUNNING_ERASURES = "SELECT count(*) FROM erasures WHERE status = 'running'"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ def file_sizes(path: Path) -> tuple[int, int] | None:
 
 def count_sessions(conn: apsw.Connection) -> int:
     return conn.execute(COUNT_SESSIONS).fetchone()[0]
+
+
+def count_running_erasures(conn: apsw.Connection) -> int:
+    return conn.execute(COUNT_RUNNING_ERASURES).fetchone()[0]
 
 
 def shard_stats(path: Path) -> ShardStats:
