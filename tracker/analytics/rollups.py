@@ -26,6 +26,8 @@ from typing import Iterable
 import apsw
 import msgspec
 
+from tracker.storage.rows import MovementRow
+
 MINUTE = 60_000
 QUARTER = 15 * MINUTE
 HOUR = 60 * MINUTE
@@ -116,9 +118,8 @@ def page_path(event: str, data: str) -> str | None:
     return path if isinstance(path, str) else None
 
 
-def record(conn: apsw.Connection, rows: Iterable) -> None:
-    """Count newly stored movements (objects with userId, sessionId, timestamp, event, data)."""
-    rows = list(rows)
+def record(conn: apsw.Connection, rows: list[MovementRow]) -> None:
+    """Count newly stored movements."""
     _add_counts(conn, rows)
     times: dict[Entity, list[int]] = defaultdict(list)
     for row in rows:
@@ -128,7 +129,7 @@ def record(conn: apsw.Connection, rows: Iterable) -> None:
         _extend(conn, entity, sorted(set(stamps)))
 
 
-def _add_counts(conn: apsw.Connection, rows: list) -> None:
+def _add_counts(conn: apsw.Connection, rows: list[MovementRow]) -> None:
     events, pages = _slot_counts((row.timestamp, row.event, page_path(row.event, row.data))
                                  for row in rows)
     conn.executemany(ADD_EVENTS, [(*key, n) for key, n in events.items()])

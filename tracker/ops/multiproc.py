@@ -1,4 +1,4 @@
-"""prometheus-client's multiprocess mode, for `tracker serve --workers N` with N > 1.
+"""prometheus-client's multiprocess mode, for `tracker serve`: its workers and folding process.
 
 Every worker writes its metric values to memory-mapped files in one
 directory, and a scrape of any worker merges them all. `tracker serve` makes
@@ -29,6 +29,9 @@ def prepare() -> tuple[Path, bool]:
     for stale in path.glob("*.db"):
         stale.unlink()
     os.environ[ENV] = str(path)
+    # prometheus-client chose in-memory values when this process imported it;
+    # metrics made from now on (this process's app, with one worker) use the files.
+    values.ValueClass = values.get_value_class()
     return path, not given
 
 

@@ -32,6 +32,7 @@ failures = Throttled(logging.getLogger("tracker.folder"))
 ENV = "TRACKER_FOLDING_PROCESS"
 
 IDLE_SLEEP_SECONDS = 0.1
+RETRY_SECONDS = 1.0
 
 
 class Folder:
@@ -39,7 +40,10 @@ class Folder:
 
     def __init__(self, paths: list[Path], log_path: Path, apply: fold.Apply, sync: str,
                  on_fold: Callable[[fold.Folded], None] = lambda folded: None):
-        self._shards = [connections.connect(path, Role.WRITER, sync) for path in paths]
+        self._paths = paths
+        self._sync = sync
+        self._shards: list[apsw.Connection | None] = [None] * len(paths)
+        self._identities: list[tuple[int, int] | None] = [None] * len(paths)
         self._log = connections.connect(log_path, Role.WRITER, sync)
         self._reader = fold.LogReader(log_path)
         self._apply = apply
@@ -53,18 +57,41 @@ class Folder:
                 time.sleep(IDLE_SLEEP_SECONDS)
 
     def fold_due(self) -> int:
-        """One fold of every shard due for one; returns the rows folded."""
+        """One fold of every shard due for one; returns the rows folded.
+
+        A shard that fails (disk full, file gone) is skipped and tried again next
+        round; the others go on. The log is trimmed only up to positions read
+        back from every shard.
+        """
         head = log.head_of(self._log)
-        positions = [fold.position(conn) for conn in self._shards]
         now = time.monotonic()
         rows = 0
-        for index, conn in enumerate(self._shards):
-            if fold.due(head, positions[index], len(self._shards), now - self._last_fold[index]):
-                folded = self._fold_one(index, conn, head)
-                positions[index] = folded.position
-                rows += folded.rows
-        self._acknowledge(min(positions))
+        positions = []
+        for index in range(len(self._paths)):
+            try:
+                conn = self._shard(index)
+                at = fold.position(conn)
+                if fold.due(head, at, len(self._paths), now - self._last_fold[index]):
+                    folded = self._fold_one(index, conn, head)
+                    at, rows = folded.position, rows + folded.rows
+            except apsw.Error as error:
+                self._forget(index)
+                failures.warning("shard %d: folding failed, trying again: %s", index, error)
+                at = None
+            positions.append(at)
+        if None not in positions:
+            self._acknowledge(min(positions))
         return rows
+
+    def _shard(self, index: int) -> apsw.Connection:
+        """The shard's connection, opened afresh when its path names another file now."""
+        identity = connections.file_identity(self._paths[index])
+        if self._shards[index] is not None and identity != self._identities[index]:
+            self._forget(index)
+        if self._shards[index] is None:
+            self._shards[index] = connections.connect(self._paths[index], Role.WRITER, self._sync)
+            self._identities[index] = identity
+        return self._shards[index]
 
     def _fold_one(self, index: int, conn: apsw.Connection, head: int) -> fold.Folded:
         conn.execute("BEGIN IMMEDIATE")
@@ -78,6 +105,11 @@ class Folder:
         if folded.rows:
             self._on_fold(folded)
         return folded
+
+    def _forget(self, index: int) -> None:
+        conn, self._shards[index] = self._shards[index], None
+        if conn is not None:
+            conn.close()
 
     def _acknowledge(self, everywhere: int) -> None:
         """Delete the log rows every shard has folded."""
@@ -94,20 +126,22 @@ class Folder:
 
     def close(self) -> None:
         self._reader.close()
-        for conn in [*self._shards, self._log]:
-            conn.close()
+        for index in range(len(self._paths)):
+            self._forget(index)
+        self._log.close()
 
 
 def run_until_stopped(folder: Folder, stop: threading.Event, parent: int) -> None:
     """Fold until `stop` is set or the process `parent` that started this one is gone (even
-    before this one got here); a failed round is retried."""
+    before this one got here)."""
+    fold_until(folder, lambda: not stop.is_set() and os.getppid() == parent)
 
-    def keep_going() -> bool:
-        return not stop.is_set() and os.getppid() == parent
 
+def fold_until(folder: Folder, keep_going: Callable[[], bool]) -> None:
+    """Fold while `keep_going()`; a failed round is retried after a pause."""
     while keep_going():
         try:
             folder.run(keep_going)
-        except apsw.Error as error:  # a shard that cannot be written now; reads will say so
-            failures.warning("folding failed, retrying: %s", error)
-            stop.wait(1.0)
+        except Exception as error:  # the log keeps every row; reads fold on demand meanwhile
+            failures.warning("folding failed, retrying: %r", error)
+            time.sleep(RETRY_SECONDS)

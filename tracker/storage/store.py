@@ -29,16 +29,18 @@ import apsw
 from starlette.concurrency import run_in_threadpool
 
 from tracker.config import Config
-from tracker.storage import connections, fold, log, manifest, migrations
+from tracker.storage import connections, fold, folder, log, manifest, migrations
 from tracker.storage.appender import LogWriter
 from tracker.storage.group_commit import CommitStats, QueueFull, ShardWriter
 from tracker.storage.rows import MovementRow
+from tracker.throttle import Throttled
 
 T = TypeVar("T")
 
 logger = logging.getLogger("tracker.fold")
+unread_positions = Throttled(logger)
 
-# The background folder looks for shards due for a fold (fold.due) this often.
+# How often this process reads the positions the folder reached.
 FOLD_INTERVAL_SECONDS = 0.1
 
 # Threads answering one all-shards read in parallel (apsw releases the GIL
@@ -150,20 +152,22 @@ class Store:
         self.log_reader = fold.LogReader(layout.log_path)
         self._apply = apply
         self._head_conn = connections.connect(layout.log_path)
-        self.folded = [0] * self.shard_count  # positions this process knows each shard reached
-        self._last_fold = [0.0] * self.shard_count  # when this process last folded each shard
-        self._acknowledged = 0
         self._max_backlog = config.max_backlog
         self._on_fold = on_fold or (lambda folded: None)
         self._on_read_wait = on_read_wait or (lambda seconds: None)
         self.readers = ReaderPool(layout.paths)
         self._fan_out = ThreadPoolExecutor(FAN_OUT_THREADS, thread_name_prefix="shard-reader")
-        self._wake_folder = asyncio.Event()
-        self._folding = True
-        # Without a background folder of its own, another process folds (storage/folder.py)
-        # and this one follows the positions it reaches.
-        self._folder = asyncio.create_task(
-            self._fold_loop() if fold_in_background else self._follow_folds())
+        self.folded = self._positions()  # what each shard has folded, as far as this process knows
+        self._following = True
+        self._follower = asyncio.create_task(self._follow_folds())
+        # Under `tracker serve` a folding process folds in the background
+        # (storage/folder.py); an app on its own runs the same folder in a thread.
+        self._folder_stop = threading.Event()
+        self._folder_thread = None
+        if fold_in_background:
+            self._folder_thread = threading.Thread(
+                target=self._fold_in_background, args=(config.sync,), name="folder", daemon=True)
+            self._folder_thread.start()
 
     def shard_of(self, user_id: str) -> int:
         return manifest.shard_of(user_id, self.shard_count)
@@ -194,9 +198,8 @@ class Store:
         return found
 
     def refuse_when_backlogged(self) -> None:
-        """Raise QueueFull while the unfolded backlog is at its bound (and hurry the folder)."""
+        """Raise QueueFull while the unfolded backlog is at its bound."""
         if self._max_backlog and self.backlog() >= self._max_backlog:
-            self._wake_folder.set()
             raise QueueFull()
 
     async def append(self, rows: list[MovementRow]) -> int:
@@ -211,9 +214,17 @@ class Store:
     def submit(self, index: int, work: Callable[[apsw.Connection], T], weight: int = 1) -> asyncio.Future:
         """Queue a write job on shard `index`; it runs after the shard has folded everything
         acknowledged so far, in the same transaction, and the future resolves after its commit."""
+        folds: list[fold.Folded] = []
         job = partial(fold.then, shard=index, reader=self.log_reader, upto=self.head(),
-                      apply=self._apply, work=work, on_fold=self._folds_done)
-        return self.writers[index].submit(job, weight)
+                      apply=self._apply, work=work, on_fold=folds.extend)
+        future = self.writers[index].submit(job, weight)
+        future.add_done_callback(lambda done: self._committed(done, folds))
+        return future
+
+    def _committed(self, done: asyncio.Future, folds: list[fold.Folded]) -> None:
+        """Count a job's folds once its transaction committed (a failed one folded nothing)."""
+        if not done.cancelled() and done.exception() is None:
+            self._folds_done(folds)
 
     async def run_everywhere(self, work_for: Callable[[int], Callable[[apsw.Connection], int]],
                              again: Callable[[int], bool] = lambda _count: False) -> int:
@@ -251,54 +262,12 @@ class Store:
         if rows:
             self._on_read_wait(time.perf_counter() - started)
 
-    async def fold_some(self, due_only: bool = False) -> int:
-        """One fold (of at most fold.FOLD_ROWS rows) of each shard behind the head, one shard
-        at a time, then acknowledge what all have folded; returns the rows folded.
-
-        With `due_only`, only the shards whose backlog is worth a fold now.
-        """
-        head = self.head()
-        folded = 0
-        for index in self._behind(head, due_only):
-            try:
-                result = await self.writers[index].submit(partial(
-                    fold.fold_once, shard=index, reader=self.log_reader, upto=head, apply=self._apply))
-            except Exception as error:  # the next round retries; reads fold on demand anyway
-                logger.warning("shard %d: fold failed: %s", index, error)
-                continue
-            self._last_fold[index] = time.monotonic()
-            self._folds_done([result])
-            folded += result.rows
-        await self._acknowledge()
-        return folded
-
-    def _behind(self, head: int, due_only: bool) -> list[int]:
-        """Shards that have not folded up to `head` (with `due_only`: and should now)."""
-        now = time.monotonic()
-        return [i for i in range(self.shard_count) if self.folded[i] < head and (
-            not due_only or fold.due(head, self.folded[i], self.shard_count, now - self._last_fold[i]))]
-
-    async def _acknowledge(self) -> None:
-        """Delete log rows every shard has folded, and forget their eventIds."""
-        everywhere = min(self.folded)
-        if everywhere <= self._acknowledged:
-            return
-        await self.log_writer.submit(partial(log.acknowledge, upto=everywhere))
-        self._acknowledged = everywhere
-        self.log_writer.unfolded.prune_below(everywhere)
-
-    async def _fold_loop(self) -> None:
-        while self._folding:
-            try:
-                await asyncio.wait_for(self._wake_folder.wait(), FOLD_INTERVAL_SECONDS)
-            except asyncio.TimeoutError:
-                pass
-            self._wake_folder.clear()
-            try:
-                while await self.fold_some(due_only=True) and self._folding:
-                    pass
-            except Exception as error:  # the next round retries; reads fold on demand anyway
-                logger.warning("folding failed: %s", error)
+    def _fold_in_background(self, sync: str) -> None:
+        worker = folder.Folder(self.layout.paths, self.layout.log_path, self._apply, sync, self._on_fold)
+        try:
+            folder.fold_until(worker, lambda: not self._folder_stop.is_set())
+        finally:
+            worker.close()
 
     def snapshot(self, index: int) -> apsw.Connection:
         """A new read-only connection to shard `index` inside a read transaction, so that
@@ -339,13 +308,13 @@ class Store:
             raise ShardUnreadable(index, error) from error
 
     async def _follow_folds(self) -> None:
-        """Learn the positions another process folded to, for the backlog and the eventId set."""
-        while self._folding:
+        """Learn the positions the folder reached, for the backlog and the eventId set."""
+        while self._following:
             await asyncio.sleep(FOLD_INTERVAL_SECONDS)
             try:
                 positions = await run_in_threadpool(self._positions)
             except Exception as error:  # a shard that cannot be read now; reads will say so
-                logger.warning("reading fold positions failed: %s", error)
+                unread_positions.warning("reading fold positions failed: %s", error)
                 continue
             for index, reached in enumerate(positions):
                 self.folded[index] = max(self.folded[index], reached)
@@ -361,17 +330,23 @@ class Store:
         The log is durable either way; folding before exit leaves the shard
         files complete for tools that read them directly.
         """
-        self._folding = False
-        self._wake_folder.set()
-        await self._folder
+        self._following = False
+        await self._follower
+        self._stop_folder()
         await run_in_threadpool(self.log_writer.stop)
         try:
             await self.caught_up(range(self.shard_count))
         except Exception as error:  # the log keeps every row; the next start folds it
             logger.warning("could not fold before stopping: %s", error)
 
+    def _stop_folder(self) -> None:
+        self._folder_stop.set()
+        if self._folder_thread is not None:
+            self._folder_thread.join()
+
     def close(self) -> None:
         """Commit everything queued, stop the writers and close every connection."""
+        self._stop_folder()
         self.log_writer.stop()
         for writer in self.writers:
             writer.stop()
