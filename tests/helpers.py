@@ -229,7 +229,7 @@ def saturated_writer(client):
     """The log's writer (the one ingest waits for) busy in a job of ours and its queue full,
     until the block exits.
 
-    Other work (the alarm loop's start-up pass) may take queue places at any
+    Other work (the background jobs' start-up runs) may take queue places at any
     moment, so the blocking job is offered until accepted, and the queue is
     filled to exactly its limit, counting whatever else is in it.
     """

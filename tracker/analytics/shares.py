@@ -8,7 +8,7 @@ than a minute, so the cost follows the number of buckets, not of movements.
 Shards are disjoint by user, so their shares, distinct counts included, add up.
 
 Raw movements are the stored ones plus those retention moved to archive
-files (`tracker/lifecycle/archives.py`); rollups count both. A share is read in one
+files (`tracker/storage/archives.py`); rollups count both. A share is read in one
 transaction, so a pass of the archiver never shows a movement twice or not at all.
 """
 

@@ -51,8 +51,6 @@ DROP_ARCHIVE = "DELETE FROM archives WHERE id = ?"
 
 FORGET_USERS = "DELETE FROM archive_users WHERE archive = ?"
 
-# (path, the file's members, its bytes, the members holding the user or NULL for all)
-
 
 class Erased(NamedTuple):
     movements: int

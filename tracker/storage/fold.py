@@ -1,13 +1,15 @@
 """Folding: applying the log to a shard's tables, in large batches, exactly once.
 
-A fold runs as a job of the shard's writer, inside its `BEGIN IMMEDIATE`
-transaction, which serialises folds of a shard across processes. It re-reads
-the shard's position under that lock, reads the shard's next rows from the
-log and stores them in log order (so that a session belongs to the first
-user who used it, as it would have at ingest), while the rollups group the
-batch by entity and slot, so each of their rows is written once per batch;
-and it moves the position in the same transaction: a crash at any moment leaves either all of it or none, and the
-next fold resumes exactly there.
+A fold runs inside a `BEGIN IMMEDIATE` transaction on the shard (the
+folder's own, or a job of the shard's writer when a read or a write job
+folds on demand), which serialises folds of a shard across processes. It
+re-reads the shard's position under that lock, reads the shard's next rows
+from the log and stores them in log order (so that a session belongs to the
+first user who used it, as it would have at ingest), while the rollups group
+the batch by entity and slot, so each of their rows is written once per
+batch; and it moves the position in the same transaction: a crash at any
+moment leaves either all of it or none, and the next fold resumes exactly
+there.
 """
 
 from __future__ import annotations
