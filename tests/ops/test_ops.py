@@ -29,6 +29,24 @@ def test_readyz_names_a_shard_replaced_by_a_directory_and_recovers(client):
     assert client.get("/readyz").json() == {"status": "ready", "shards": 4}
 
 
+def test_a_log_that_cannot_be_written_is_named_by_readyz_and_ingest(client):
+    log_path = client.app.state.store.layout.log_path
+    aside = log_path.with_name("aside.sqlite")
+    os.rename(log_path, aside)
+    log_path.mkdir()
+    try:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert list(response.json()["detail"]) == [log_path.name]
+        answer = client.post("/track", json=movement())
+        assert answer.status_code == 503
+        assert answer.json() == {"error": "log_unavailable", "detail": "the ingest log cannot be written"}
+    finally:
+        log_path.rmdir()
+        os.rename(aside, log_path)
+    assert client.post("/track", json=movement()).status_code == 200
+
+
 @pytest.mark.skipif(shutil.which("chattr") is None or os.geteuid() != 0,
                     reason="needs chattr and root")
 def test_readyz_names_an_immutable_shard_and_recovers(client):

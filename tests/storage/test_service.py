@@ -54,7 +54,7 @@ def sessions_in_files(data_dir, shards: int = 4) -> set[str]:
 
 
 def test_alarm_expires_idle_sessions_keeps_movements_and_touched_sessions(tracker_server, data_dir):
-    server = tracker_server(workers=2, TRACKER_SESSION_TTL_SECONDS="2",
+    server = tracker_server(workers=2, TRACKER_SESSION_TTL_SECONDS="5",
                             TRACKER_ALARM_INTERVAL_SECONDS="1")
     with server.client() as client:
         client.post("/track", json={"events": [movement(session="idle", eventId=str(i))
@@ -62,7 +62,7 @@ def test_alarm_expires_idle_sessions_keeps_movements_and_touched_sessions(tracke
         client.post("/session", json={"userId": "u2", "sessionId": "busy"})
         client.get("/movements", params={"userId": "u1"})  # a read folds what it reads
         assert sessions_in_files(data_dir) == {"idle", "busy"}
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 20
         while "idle" in sessions_in_files(data_dir) and time.monotonic() < deadline:
             client.post("/session", json={"userId": "u2", "sessionId": "busy"})
             time.sleep(0.3)

@@ -16,6 +16,7 @@ from tracker.ops.privacy import loggable_path
 from tracker.throttle import Throttled
 from tracker.schemas import Error, encode
 from tracker.storage.group_commit import QueueFull, ShardFailure, WriterStopped
+from tracker.storage.appender import LOG_WRITER
 from tracker.storage.store import ShardUnreadable
 from tracker.ingest.writes import SessionTaken
 
@@ -82,6 +83,9 @@ async def _stopping(request: Request, exc: Exception) -> Response:
 
 async def _shard_failure(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ShardFailure)
+    if exc.shard == LOG_WRITER:
+        return error_response(503, "log_unavailable", "the ingest log cannot be written",
+                              {"Retry-After": "5"})
     return error_response(503, "shard_unavailable", f"shard {exc.shard} cannot be written",
                           {"Retry-After": "5"})
 

@@ -21,8 +21,9 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    paths = request.app.state.store.layout.paths
-    problems = await run_in_threadpool(_shard_problems, paths)
+    layout = request.app.state.store.layout
+    paths = layout.paths
+    problems = await run_in_threadpool(_shard_problems, [*paths, layout.log_path])
     if problems:
         return JSONResponse({"status": "unavailable", "error": "shards_unavailable",
                              "detail": problems}, 503)

@@ -26,7 +26,7 @@ import msgspec
 from tracker import schemas
 from tracker.lifecycle.user_data import user_sessions
 from tracker.storage import archives, connections, queries
-from tracker.storage.store import Store
+from tracker.storage.store import UNREADABLE, ShardUnreadable, Store
 from tracker.throttle import Throttled
 
 SPOOL_DIR = "tmp"
@@ -69,6 +69,8 @@ def spool_export(store: Store, index: int, user_id: str) -> BinaryIO | None:
         except OSError as error:
             unwritable_spools.warning("cannot write an export to %s: %s", directory, error)
             raise SpoolUnwritable(str(error)) from error
+    except UNREADABLE as error:  # the shard failed mid-read: a 503 naming it, as for any read
+        raise ShardUnreadable(index, error) from error
     finally:
         snapshot.close()
 

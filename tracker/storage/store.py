@@ -87,7 +87,12 @@ def prepare(config: Config) -> Layout:
 
 
 class ReaderPool:
-    """Read-only connections, one per (thread, shard), opened on first use."""
+    """Read-only connections, one per (thread, shard), opened on first use.
+
+    Like the writers, a connection is opened afresh when the shard's path
+    names another file than the one it has open (moved, replaced, gone): a
+    read never answers from a file the service no longer writes.
+    """
 
     def __init__(self, paths: list[Path]):
         self._paths = paths
@@ -99,20 +104,25 @@ class ReaderPool:
         conns = getattr(self._local, "conns", None)
         if conns is None:
             conns = self._local.conns = {}
-        conn = conns.get(index)
-        if conn is None:
-            conn = conns[index] = connections.connect(self._paths[index])
+        identity = connections.file_identity(self._paths[index])
+        opened = conns.get(index)
+        if opened is not None and opened[1] != identity:
+            self.forget(index)
+            opened = None
+        if opened is None:
+            conn = connections.connect(self._paths[index])
+            opened = conns[index] = (conn, identity)
             with self._lock:
                 self._opened.append(conn)
-        return conn
+        return opened[0]
 
     def forget(self, index: int) -> None:
         """Close this thread's connection to shard `index`, so the next read opens it afresh."""
-        conn = getattr(self._local, "conns", {}).pop(index, None)
-        if conn is not None:
+        opened = getattr(self._local, "conns", {}).pop(index, None)
+        if opened is not None:
             with self._lock:
-                self._opened.remove(conn)
-            conn.close()
+                self._opened.remove(opened[0])
+            opened[0].close()
 
     def close(self) -> None:
         with self._lock:
