@@ -107,7 +107,7 @@ def fold_once(conn: apsw.Connection, shard: int, reader: LogReader, upto: int, a
         return Folded(shard, 0, 0, 0, at, 0.0)
     logged = log.read_rows(reader.connection(), shard, at, upto, limit)
     reached = logged[-1].seq if len(logged) == limit else upto
-    stored = apply(conn, [MovementRow(*row[1:]) for row in logged])
+    stored = apply(conn, [row.movement for row in logged])
     conn.execute(MOVE_POSITION, (reached,))
     return Folded(shard, len(logged), stored.movements, stored.sessions_created, reached,
                   time.perf_counter() - started)

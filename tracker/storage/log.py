@@ -20,6 +20,7 @@ from typing import Iterable, NamedTuple
 import apsw
 
 from tracker.storage.connections import Role, connect
+from tracker.storage.rows import MovementRow
 
 LOG_FILE = "log.sqlite"
 
@@ -69,15 +70,10 @@ DELETE_UPTO = "DELETE FROM log WHERE seq <= ?"
 
 
 class Logged(NamedTuple):
-    """One log row: its position, then the movement in MovementRow's column order."""
+    """One log row: its position and the movement."""
 
     seq: int
-    userId: str
-    sessionId: str
-    timestamp: int
-    event: str
-    data: str
-    eventId: str | None
+    movement: MovementRow
 
 
 def path_in(data_dir: Path) -> Path:
@@ -122,7 +118,8 @@ def append_rows(conn: apsw.Connection, rows: list[tuple]) -> int:
 
 def read_rows(conn: apsw.Connection, shard: int, after: int, upto: int, limit: int) -> list[Logged]:
     """Up to `limit` of the shard's rows with after < seq <= upto, in log order."""
-    return [Logged(*row) for row in conn.execute(SHARD_ROWS, (shard, after, upto, limit))]
+    return [Logged(seq, MovementRow(*movement))
+            for seq, *movement in conn.execute(SHARD_ROWS, (shard, after, upto, limit))]
 
 
 def event_ids_after(conn: apsw.Connection, after: int) -> Iterable[tuple[int, str, str]]:
