@@ -25,10 +25,13 @@ def test_an_unwritable_shard_fails_alone_and_recovers_once_fixed(tracker_server,
 
         os.rename(bad, aside)
         bad.mkdir()  # root ignores permissions; a directory in its place fails for anyone
-        # Ingest only appends to the log: it goes on; what reads shard 1 cannot.
-        for user in users:
+        # The other shards' users go on; shard 1's cannot have their eventIds checked.
+        for user in (users[0], users[2], users[3]):
             assert client.post("/track", json=movement(user=user, eventId="during")).status_code == 200
-        failed = client.get("/movements", params={"userId": users[1]})
+        refused = client.post("/track", json=movement(user=users[1], eventId="during"))
+        assert refused.status_code == 503
+        assert refused.json() == {"error": "shard_unavailable", "detail": "shard 1 cannot be read"}
+        failed = client.get("/movements", params={"userId": users[1]})  # folds shard 1 first
         assert failed.status_code == 503
         assert failed.json() == {"error": "shard_unavailable", "detail": "shard 1 cannot be written"}
         assert int(failed.headers["Retry-After"]) > 0
@@ -40,7 +43,7 @@ def test_an_unwritable_shard_fails_alone_and_recovers_once_fixed(tracker_server,
         bad.rmdir()
         os.rename(aside, bad)
         retried = client.post("/track", json=movement(user=users[1], eventId="during"))
-        assert retried.status_code == 200 and retried.json()["duplicates"] == 1
+        assert retried.status_code == 200 and retried.json()["duplicates"] == 0  # refused before
         assert client.get("/readyz").status_code == 200
         for user in users:
             stored = client.get("/movements", params={"userId": user}).json()["movements"]

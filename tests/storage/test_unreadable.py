@@ -48,3 +48,30 @@ def test_the_shard_reads_again_once_its_file_is_back(broken_shard, data_dir):
     assert client.get("/movements", params={"userId": user}).status_code == 503
     (data_dir / "moved-away.sqlite").rename(data_dir / "shard-0001.sqlite")
     assert len(client.get("/movements", params={"userId": user}).json()["movements"]) == 1
+
+
+def test_a_shard_that_cannot_fold_refuses_only_its_own_users(make_client, data_dir):
+    client = make_client(TRACKER_MAX_BACKLOG="20")
+    client.portal.call(client.app.state.jobs.stop)
+    stuck, others = user_in_shard(1), [user_in_shard(shard) for shard in (0, 2, 3)]
+    path = data_dir / "shard-0001.sqlite"
+    path.rename(data_dir / "moved-away.sqlite")
+    path.mkdir()  # the shard can neither be read nor folded into
+    with_event_id = client.post("/track", json=movement(user=stuck, eventId="checked"))
+    assert with_event_id.status_code == 503  # its duplicates cannot be checked
+    assert with_event_id.json() == {"error": "shard_unavailable", "detail": "shard 1 cannot be read"}
+    accepted_for_stuck = 0
+    for i in range(40):
+        for user in others:
+            assert client.post("/track", json=movement(user=user, eventId=f"{user}-{i}")).status_code == 200
+            assert client.get("/movements", params={"userId": user}).status_code == 200  # folds it
+        answer = client.post("/track", json=movement(user=stuck))  # no eventId: only appended
+        assert answer.status_code in (200, 503), answer.text
+        accepted_for_stuck += answer.status_code == 200
+    assert 0 < accepted_for_stuck < 40  # taken into the log until its shard fell too far behind
+    assert answer.json()["error"] == "overloaded" and answer.headers["retry-after"]
+
+    path.rmdir()
+    (data_dir / "moved-away.sqlite").rename(path)
+    stored = client.get("/movements", params={"userId": stuck, "limit": 1000}).json()["movements"]
+    assert len(stored) == accepted_for_stuck  # nothing acknowledged was lost meanwhile

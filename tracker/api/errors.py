@@ -17,7 +17,7 @@ from tracker.throttle import Throttled
 from tracker.schemas import Error, encode
 from tracker.storage.group_commit import QueueFull, ShardFailure, WriterStopped
 from tracker.storage.appender import LOG_WRITER
-from tracker.storage.store import ShardUnreadable
+from tracker.storage.connections import ShardUnreadable
 from tracker.ingest.writes import SessionTaken
 
 log = logging.getLogger("tracker.errors")

@@ -26,7 +26,8 @@ import msgspec
 from tracker import schemas
 from tracker.lifecycle.user_data import user_sessions
 from tracker.storage import archives, connections, queries
-from tracker.storage.store import UNREADABLE, ShardUnreadable, Store
+from tracker.storage.connections import UNREADABLE, ShardUnreadable
+from tracker.storage.store import Store
 from tracker.throttle import Throttled
 
 SPOOL_DIR = "tmp"

@@ -51,7 +51,7 @@ class LogWriter(ShardWriter):
             if key is not None and dedup.is_duplicate(shard, key, self.unfolded, self._probe):
                 continue
             fresh.append((shard, now, *row))
-            keys.append(key)
+            keys.append((shard, key))
         if fresh:
             self.unfolded.stage(keys, log.append_rows(conn, fresh))
         return len(fresh)

@@ -30,6 +30,21 @@ CACHE_KIB = 2 * 1024
 SMALL_CACHE_KIB = 1024
 
 
+# What SQLite raises when a shard's file cannot be opened or read (gone, disk
+# full, damaged, locked for too long), as opposed to a mistake in a query.
+UNREADABLE = (apsw.CantOpenError, apsw.IOError, apsw.FullError, apsw.CorruptError,
+              apsw.NotADBError, apsw.BusyError)
+
+
+class ShardUnreadable(Exception):
+    """A read could not open or read a shard's file."""
+
+    def __init__(self, shard: int, cause: BaseException):
+        super().__init__(f"shard {shard}: {cause}")
+        self.shard = shard
+        self.cause = cause
+
+
 class Role(enum.Enum):
     """What a connection is for; `connect` sets it up accordingly."""
 

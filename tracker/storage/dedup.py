@@ -19,7 +19,9 @@ from pathlib import Path
 import apsw
 
 from tracker.storage import log
-from tracker.storage.connections import SMALL_CACHE_KIB, connect
+from tracker.storage.connections import (
+    SMALL_CACHE_KIB, UNREADABLE, ShardUnreadable, connect, file_identity,
+)
 
 Key = tuple[str, str]  # userId, eventId
 
@@ -28,18 +30,19 @@ POSITION = "SELECT seq FROM fold_position"
 
 
 class UnfoldedEventIds:
-    """(userId, eventId) -> position of every logged row not yet known folded everywhere.
+    """(userId, eventId) -> position of every logged row not yet known folded by its shard.
 
     Used by the log writer's thread only, except `prune_below`, a plain assignment.
+    Entries are kept per shard, so a shard that cannot fold holds back only its own.
     """
 
     def __init__(self) -> None:
         self._known: dict[Key, int] = {}
-        self._order: deque[tuple[int, Key]] = deque()
+        self._order: dict[int, deque[tuple[int, Key]]] = {}  # per shard, oldest first
         self._seen = 0  # rows up to here are in _known
-        self._staged: dict[Key, int] = {}
+        self._staged: dict[Key, tuple[int, int]] = {}  # key -> (shard, seq)
         self._staged_seen = 0
-        self._prune_to = 0
+        self._prune_to: list[int] = []  # each shard's folded position, as last told
 
     def __len__(self) -> int:
         return len(self._known)
@@ -50,77 +53,104 @@ class UnfoldedEventIds:
         return self._seen
 
     def begin(self) -> None:
-        """A transaction starts: prune what every shard has folded, stage nothing yet."""
-        while self._order and self._order[0][0] <= self._prune_to:
-            seq, key = self._order.popleft()
-            if self._known.get(key) == seq:
-                del self._known[key]
+        """A transaction starts: prune what the shards have folded, stage nothing yet."""
+        for shard, folded in enumerate(self._prune_to):
+            order = self._order.get(shard)
+            while order and order[0][0] <= folded:
+                seq, key = order.popleft()
+                if self._known.get(key) == seq:
+                    del self._known[key]
         self._staged = {}
         self._staged_seen = self._seen
 
     def end(self, committed: bool) -> None:
         """Keep what the transaction staged only when it committed."""
         if committed:
-            for key, seq in self._staged.items():
+            for key, (shard, seq) in self._staged.items():
                 self._known[key] = seq
-                self._order.append((seq, key))
+                self._order.setdefault(shard, deque()).append((seq, key))
             self._seen = self._staged_seen
         self._staged = {}
 
-    def prune_below(self, position: int) -> None:
-        self._prune_to = max(self._prune_to, position)
+    def prune_below(self, positions: list[int]) -> None:
+        """Each shard has folded up to its position: its entries at or below it may go."""
+        self._prune_to = list(positions)
 
     def catch_up(self, conn: apsw.Connection) -> None:
         """Stage the eventIds other processes appended since this one last looked."""
         after = self._staged_seen
-        for seq, user_id, event_id in log.event_ids_after(conn, after):
-            self._staged[(user_id, event_id)] = seq
+        for seq, shard, user_id, event_id in log.event_ids_after(conn, after):
+            self._staged[(user_id, event_id)] = (shard, seq)
         self._staged_seen = max(after, log.head(conn))
 
-    def stage(self, keys: list[Key | None], last_seq: int) -> None:
-        """Rows just appended, in order, the last at `last_seq` (None for rows without an eventId)."""
-        first = last_seq - len(keys) + 1
-        for offset, key in enumerate(keys):
+    def stage(self, appended: list[tuple[int, Key | None]], last_seq: int) -> None:
+        """Rows just appended, in order, as (shard, key or None without an eventId), the
+        last at `last_seq`."""
+        first = last_seq - len(appended) + 1
+        for offset, (shard, key) in enumerate(appended):
             if key is not None:
-                self._staged[key] = first + offset
+                self._staged[key] = (shard, first + offset)
         self._staged_seen = max(self._staged_seen, last_seq)
 
     def logged_at(self, key: Key) -> int | None:
-        seq = self._staged.get(key)
-        return self._known.get(key) if seq is None else seq
+        staged = self._staged.get(key)
+        return self._known.get(key) if staged is None else staged[1]
 
 
 class FoldedProbe:
-    """Read-only connections to every shard, for the log writer's thread."""
+    """Reader connections to every shard, for the log writer's thread.
+
+    A shard that cannot be read (gone, moved, damaged) raises ShardUnreadable:
+    its users' events with an eventId cannot be checked, so they are refused
+    with a 503 naming it while every other shard's are taken.
+    """
 
     def __init__(self, paths: list[Path]):
         self._paths = paths
-        self._conns: dict[int, apsw.Connection] = {}
+        self._conns: dict[int, tuple[apsw.Connection, tuple[int, int] | None]] = {}
 
     def _conn(self, shard: int) -> apsw.Connection:
-        conn = self._conns.get(shard)
-        if conn is None:
-            conn = self._conns[shard] = connect(self._paths[shard], cache_kib=SMALL_CACHE_KIB)
-        return conn
+        identity = file_identity(self._paths[shard])
+        opened = self._conns.get(shard)
+        if opened is not None and opened[1] != identity:
+            self._forget(shard)
+            opened = None
+        if opened is None:
+            conn = connect(self._paths[shard], cache_kib=SMALL_CACHE_KIB)
+            opened = self._conns[shard] = (conn, identity)
+        return opened[0]
+
+    def _forget(self, shard: int) -> None:
+        opened = self._conns.pop(shard, None)
+        if opened is not None:
+            opened[0].close()
 
     def stored(self, shard: int, key: Key) -> bool:
-        return self._conn(shard).execute(HAS_EVENT, key).fetchone() is not None
+        return self._on(shard, lambda conn: conn.execute(HAS_EVENT, key).fetchone() is not None)
 
     def stored_or_unfolded(self, shard: int, key: Key, seq: int) -> bool:
         """In one snapshot: the shard has not folded position `seq` yet, or stores the key."""
-        conn = self._conn(shard)
-        conn.execute("BEGIN")
+        def look(conn: apsw.Connection) -> bool:
+            conn.execute("BEGIN")
+            try:
+                if conn.execute(POSITION).fetchone()[0] < seq:
+                    return True
+                return conn.execute(HAS_EVENT, key).fetchone() is not None
+            finally:
+                conn.execute("COMMIT")
+
+        return self._on(shard, look)
+
+    def _on(self, shard: int, look) -> bool:
         try:
-            if conn.execute(POSITION).fetchone()[0] < seq:
-                return True
-            return conn.execute(HAS_EVENT, key).fetchone() is not None
-        finally:
-            conn.execute("COMMIT")
+            return look(self._conn(shard))
+        except UNREADABLE as error:
+            self._forget(shard)
+            raise ShardUnreadable(shard, error) from error
 
     def close(self) -> None:
-        for conn in self._conns.values():
-            conn.close()
-        self._conns.clear()
+        for shard in list(self._conns):
+            self._forget(shard)
 
 
 def is_duplicate(shard: int, key: Key, unfolded: UnfoldedEventIds, probe: FoldedProbe) -> bool:

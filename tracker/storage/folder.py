@@ -49,7 +49,7 @@ class Folder:
         self._apply = apply
         self._on_fold = on_fold
         self._last_fold = [0.0] * len(paths)
-        self._acknowledged = 0
+        self._acknowledged = [0] * len(paths)
 
     def run(self, keep_going: Callable[[], bool]) -> None:
         while keep_going():
@@ -60,8 +60,8 @@ class Folder:
         """One fold of every shard due for one; returns the rows folded.
 
         A shard that fails (disk full, file gone) is skipped and tried again next
-        round; the others go on. The log is trimmed only up to positions read
-        back from every shard.
+        round; the others go on. The log is trimmed, shard by shard, only up to
+        positions read back from the shards.
         """
         head = log.head_of(self._log)
         now = time.monotonic()
@@ -79,8 +79,7 @@ class Folder:
                 failures.warning("shard %d: folding failed, trying again: %s", index, error)
                 at = None
             positions.append(at)
-        if None not in positions:
-            self._acknowledge(min(positions))
+        self._acknowledge(positions)
         return rows
 
     def _shard(self, index: int) -> apsw.Connection:
@@ -111,18 +110,22 @@ class Folder:
         if conn is not None:
             conn.close()
 
-    def _acknowledge(self, everywhere: int) -> None:
-        """Delete the log rows every shard has folded."""
-        if everywhere <= self._acknowledged:
+    def _acknowledge(self, positions: list[int | None]) -> None:
+        """Delete the log rows each shard has folded (read back from the shard's file)."""
+        moved = [(shard, at) for shard, at in enumerate(positions)
+                 if at is not None and at > self._acknowledged[shard]]
+        if not moved:
             return
         self._log.execute("BEGIN IMMEDIATE")
         try:
-            log.acknowledge(self._log, everywhere)
+            for shard, at in moved:
+                log.acknowledge(self._log, shard, at)
             self._log.execute("COMMIT")
         except BaseException:
             self._log.execute("ROLLBACK")
             raise
-        self._acknowledged = everywhere
+        for shard, at in moved:
+            self._acknowledged[shard] = at
 
     def close(self) -> None:
         self._reader.close()

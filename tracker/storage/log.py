@@ -4,8 +4,8 @@ An acknowledged movement is a row here; folding (tracker/storage/fold.py)
 later applies it to its shard's tables. The seam is four operations, so a
 distributed log could replace this file: append rows (`append_rows`, run by
 the log's group-commit writer), read a shard's rows from a position
-(`read_rows`), the newest position (`head`) and acknowledge a position that
-every shard has folded past (`acknowledge`, which deletes those rows).
+(`read_rows`), the newest position (`head`) and acknowledge a position a
+shard has folded past (`acknowledge`, which deletes that shard's rows up to it).
 
 Positions are `seq` values. AUTOINCREMENT keeps them growing after rows are
 deleted, and `create` moves the sequence past every shard's fold position, so
@@ -58,7 +58,7 @@ SELECT seq, userId, sessionId, timestamp, event, data, eventId FROM log
 WHERE shard = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
 """
 
-EVENT_IDS_AFTER = "SELECT seq, userId, eventId FROM log WHERE seq > ? AND eventId IS NOT NULL"
+EVENT_IDS_AFTER = "SELECT seq, shard, userId, eventId FROM log WHERE seq > ? AND eventId IS NOT NULL"
 
 OLDEST = "SELECT min(seq) FROM log"
 
@@ -66,7 +66,7 @@ BACKLOG = "SELECT count(*), min(loggedAt) FROM log WHERE shard = ? AND seq > ?"
 
 USER_ROWS = "SELECT seq, shard FROM log WHERE userId = ?"
 
-DELETE_UPTO = "DELETE FROM log WHERE seq <= ?"
+DELETE_FOLDED = "DELETE FROM log WHERE shard = ? AND seq <= ?"
 
 
 class Logged(NamedTuple):
@@ -122,14 +122,14 @@ def read_rows(conn: apsw.Connection, shard: int, after: int, upto: int, limit: i
             for seq, *movement in conn.execute(SHARD_ROWS, (shard, after, upto, limit))]
 
 
-def event_ids_after(conn: apsw.Connection, after: int) -> Iterable[tuple[int, str, str]]:
-    """(seq, userId, eventId) of rows appended after `after` that carry an eventId."""
+def event_ids_after(conn: apsw.Connection, after: int) -> Iterable[tuple[int, int, str, str]]:
+    """(seq, shard, userId, eventId) of rows appended after `after` that carry an eventId."""
     return conn.execute(EVENT_IDS_AFTER, (after,))
 
 
-def acknowledge(conn: apsw.Connection, upto: int) -> int:
-    """Forget every row at or before `upto` (every shard has folded it); returns how many."""
-    conn.execute(DELETE_UPTO, (upto,))
+def acknowledge(conn: apsw.Connection, shard: int, upto: int) -> int:
+    """Forget the shard's rows at or before `upto` (it has folded them); returns how many."""
+    conn.execute(DELETE_FOLDED, (shard, upto))
     return conn.changes()
 
 

@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tracker.config import Config
 from tracker.storage import connections, fold, folder, log, manifest, migrations
+from tracker.storage.connections import UNREADABLE, ShardUnreadable
 from tracker.storage.appender import LogWriter
 from tracker.storage.group_commit import CommitStats, QueueFull, ShardWriter
 from tracker.storage.rows import MovementRow
@@ -46,21 +47,6 @@ FOLD_INTERVAL_SECONDS = 0.1
 # Threads answering one all-shards read in parallel (apsw releases the GIL
 # inside SQLite, so they overlap on every core).
 FAN_OUT_THREADS = 4
-
-
-# What SQLite raises when a shard's file cannot be opened or read (gone, disk
-# full, damaged, locked for too long), as opposed to a mistake in a query.
-UNREADABLE = (apsw.CantOpenError, apsw.IOError, apsw.FullError, apsw.CorruptError,
-              apsw.NotADBError, apsw.BusyError)
-
-
-class ShardUnreadable(Exception):
-    """A read could not open or read a shard's file."""
-
-    def __init__(self, shard: int, cause: BaseException):
-        super().__init__(f"shard {shard}: {cause}")
-        self.shard = shard
-        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -186,10 +172,11 @@ class Store:
         """The newest position in the log, appended by any process."""
         return log.head_of(self._head_conn)
 
-    def backlog(self) -> int:
-        """Rows appended and not yet folded by every shard, as far as this process knows
-        without a query: ingest checks it on the event loop for every request."""
-        return self.log_writer.unfolded.seen - min(self.folded)
+    def behind(self, index: int) -> int:
+        """Rows appended since shard `index`'s position, as far as this process knows without a
+        query: ingest checks it on the event loop for every request."""
+        return self.log_writer.unfolded.seen - self.folded[index]
+
 
     def unfolded(self) -> dict[int, tuple[int, float]]:
         """Per shard behind the log, (events unfolded, seconds since the oldest was appended),
@@ -207,9 +194,18 @@ class Store:
             conn.close()
         return found
 
-    def refuse_when_backlogged(self) -> None:
-        """Raise QueueFull while the unfolded backlog is at its bound."""
-        if self._max_backlog and self.backlog() >= self._max_backlog:
+    def refuse_when_backlogged(self, shards: Iterable[int] | None = None) -> None:
+        """Raise QueueFull when one of `shards` is as far behind the log as the bound allows;
+        without `shards` (before a request's body is read), when most shards are.
+
+        A shard that cannot fold (disk full, file gone) so refuses only its own users."""
+        if not self._max_backlog:
+            return
+        if shards is None:
+            over = sum(self.behind(i) >= self._max_backlog for i in range(self.shard_count))
+            if over > self.shard_count // 2:
+                raise QueueFull()
+        elif any(self.behind(i) >= self._max_backlog for i in shards):
             raise QueueFull()
 
     async def append(self, rows: list[MovementRow]) -> int:
@@ -218,8 +214,9 @@ class Store:
         Answers only after the commit is durable. Past the backlog bound it
         refuses (QueueFull) rather than let reads wait ever longer for folds.
         """
-        self.refuse_when_backlogged()
-        return await self.log_writer.append([(self.shard_of(row.userId), row) for row in rows])
+        by_shard = [(self.shard_of(row.userId), row) for row in rows]
+        self.refuse_when_backlogged({shard for shard, _row in by_shard})
+        return await self.log_writer.append(by_shard)
 
     def submit(self, index: int, work: Callable[[apsw.Connection], T], weight: int = 1) -> asyncio.Future:
         """Queue a write job on shard `index`; it runs after the shard has folded everything
@@ -328,7 +325,7 @@ class Store:
                 continue
             for index, reached in enumerate(positions):
                 self.folded[index] = max(self.folded[index], reached)
-            self.log_writer.unfolded.prune_below(min(self.folded))
+            self.log_writer.unfolded.prune_below(self.folded)
 
     def _positions(self) -> list[int]:
         return [self.readers.connection(i).execute(fold.POSITION).fetchall()[0][0]
