@@ -71,6 +71,10 @@ def _text(text: str) -> str:
     return text
 
 
+def _optional_path(text: str) -> Path | None:
+    return Path(text) if text.strip() else None
+
+
 @dataclass(frozen=True)
 class Setting:
     attribute: str
@@ -121,6 +125,10 @@ SETTINGS: tuple[Setting, ...] = (
             "CORS origins allowed to call the read endpoints with the token, comma-separated"),
     Setting("log_user_ids", "TRACKER_LOG_USER_IDS", "false", _flag,
             "let user ids and query strings into the logs, for debugging"),
+    Setting("bot_filter", "TRACKER_BOT_FILTER", "true", _flag,
+            "drop anonymous events from crawlers, scripts and headless browsers"),
+    Setting("geoip_db", "TRACKER_GEOIP_DB", "", _optional_path,
+            "MaxMind-format .mmdb city database adding region and city; unset gives country only"),
 )
 
 
@@ -146,6 +154,8 @@ class Config:
     metrics: bool
     read_origins: tuple[str, ...]
     log_user_ids: bool
+    bot_filter: bool
+    geoip_db: Path | None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
