@@ -7,16 +7,16 @@ import stat
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from tracker.enrich import anonymous
-from tracker.enrich.anonymous import DAY_MS, Salts, SaltFileError, new_session_id, visitor_id
+from tracker.enrich.anonymous import DAY_MS, SaltFileError, Salts, new_session_id, visitor_id
 
 ADDRESS = "203.0.113.9"
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36"
-DAY = int(datetime(2026, 3, 10, tzinfo=timezone.utc).timestamp()) * 1000 // DAY_MS
+DAY = int(datetime(2026, 3, 10, tzinfo=UTC).timestamp()) * 1000 // DAY_MS
 MIDNIGHT = DAY * DAY_MS  # 2026-03-10T00:00:00Z in ms
 
 

@@ -139,7 +139,7 @@ def normalise_host(host: object) -> str | None:
 
 def _normalised(hostname: str | None) -> str | None:
     host = (hostname or "").rstrip(".")
-    host = host[4:] if host.startswith("www.") else host
+    host = host.removeprefix("www.")
     return host if PLAIN_HOST.fullmatch(host) else None
 
 
