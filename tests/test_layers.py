@@ -10,6 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tracker"
 # Lowest first. A module may import its own layer and the layers below it.
 LAYERS = [
     {"config", "schemas", "throttle"},
+    {"enrich"},
     {"storage"},
     {"analytics"},
     {"ingest"},

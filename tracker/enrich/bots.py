@@ -1,0 +1,44 @@
+"""Whether a `User-Agent` header belongs to a crawler, a script or a headless browser.
+
+`is_bot(user_agent)` is True for a missing or blank header and for one that
+matches the crawler-user-agents list (search and SEO crawlers, link
+previewers, monitoring, HTTP libraries such as curl, wget and
+python-requests, and headless browsers that say so, such as
+`HeadlessChrome`). The list's patterns are matched case-sensitively, as its
+maintainers test them; they are compiled once, on first use.
+
+A headless browser that sends an ordinary browser header (Playwright's
+Firefox, a scraper copying Chrome's header) cannot be told from a person by
+the header alone and is not caught here.
+
+Privacy and memory: nothing is written. Each process keeps in memory the
+answers for the last `CACHE_SIZE` distinct headers (each cut to
+`MAX_LENGTH` characters) until it exits; `cache_info()` gives hits and misses.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import crawleruseragents
+
+CACHE_SIZE = 10_000
+MAX_LENGTH = 1024
+
+
+def is_bot(user_agent: str | None) -> bool:
+    """True for a missing or blank header and for a listed crawler, library or headless browser."""
+    if not user_agent or user_agent.isspace():
+        return True
+    return _listed(user_agent[:MAX_LENGTH])
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _listed(user_agent: str) -> bool:
+    return crawleruseragents.is_crawler(user_agent)
+
+
+cache_info = _listed.cache_info
+"""Hits, misses, maxsize and currsize of the per-process cache (`functools` style)."""
+
+cache_clear = _listed.cache_clear
