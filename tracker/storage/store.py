@@ -177,7 +177,6 @@ class Store:
         query: ingest checks it on the event loop for every request."""
         return self.log_writer.unfolded.seen - self.folded[index]
 
-
     def unfolded(self) -> dict[int, tuple[int, float]]:
         """Per shard behind the log, (events unfolded, seconds since the oldest was appended),
         read from the files (any thread)."""
@@ -186,7 +185,11 @@ class Store:
         conn = connections.connect(self.layout.log_path)
         try:
             for index in range(self.shard_count):
-                at = self.readers.connection(index).execute(fold.POSITION).fetchall()[0][0]
+                try:
+                    at = self.readers.connection(index).execute(fold.POSITION).fetchall()[0][0]
+                except UNREADABLE:  # a shard that cannot be read now: /readyz names it
+                    self.readers.forget(index)
+                    continue
                 count, oldest = log.backlog(conn, index, at)
                 if count:
                     found[index] = (count, max(0.0, now - oldest / 1000))
