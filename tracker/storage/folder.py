@@ -5,9 +5,10 @@ that would otherwise share the interpreter lock with the HTTP event loop:
 under load the loop starved it and the backlog stopped shrinking. In a
 process of its own it has a core to itself. Each fold is a transaction on
 the shard (BEGIN IMMEDIATE), so it is safe beside the workers' own folds on
-demand, and the position moves with it. Once every shard has folded past a
-row, the row is deleted from the log. The process stops on SIGTERM after the
-fold under way, or by itself once the process that started it is gone.
+demand, and the position moves with it. Once a shard has folded past its
+rows, they are deleted from the log. The process stops on SIGTERM after the
+fold under way, or by itself once the process that started it is gone. An
+app run on its own (the tests) runs the same Folder in a thread.
 """
 
 from __future__ import annotations
