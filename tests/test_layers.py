@@ -10,8 +10,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tracker"
 # Lowest first. A module may import its own layer and the layers below it.
 LAYERS = [
     {"config", "schemas", "throttle"},
-    {"enrich"},
     {"storage"},
+    {"enrich"},
     {"analytics"},
     {"ingest"},
     {"ops"},

@@ -25,11 +25,12 @@ the Unix epoch, passed in, so tests drive the days.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import threading
 from datetime import date, timedelta
 from pathlib import Path
+
+from tracker.storage.files import create_once
 
 DAY_MS = 86_400_000
 SALT_BYTES = 32
@@ -103,16 +104,9 @@ class Salts:
         return salt
 
     def _publish(self, day: int, path: Path) -> None:
+        """Make the day's salt; another process that made it first keeps its own."""
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        draft = self.directory / f".{_day_name(day)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        _write_synced(draft, secrets.token_bytes(SALT_BYTES))
-        try:
-            os.link(draft, path)
-            _sync_directory(self.directory)
-        except FileExistsError:
-            pass  # another process published first: its salt is the day's salt
-        finally:
-            draft.unlink()
+        create_once(path, secrets.token_bytes(SALT_BYTES), mode=0o600)
 
 
 def _read_salt(path: Path) -> bytes | None:
@@ -123,22 +117,6 @@ def _read_salt(path: Path) -> bytes | None:
     if len(salt) != SALT_BYTES:
         raise SaltFileError(f"salt file {path} holds {len(salt)} bytes, not {SALT_BYTES}")
     return salt
-
-
-def _write_synced(path: Path, content: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with open(descriptor, "wb") as file:
-        file.write(content)
-        file.flush()
-        os.fsync(file.fileno())
-
-
-def _sync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _day_name(day: int) -> str:

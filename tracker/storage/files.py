@@ -5,23 +5,27 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from pathlib import Path
 
 
-def create_once(path: Path, text: str, mode: int = 0o644) -> None:
-    """Create `path` holding `text`, synced; if another process made it first, theirs stays.
+def create_once(path: Path, content: str | bytes, mode: int = 0o644) -> None:
+    """Create `path` holding `content`, synced; if another process made it first, theirs stays.
 
-    The text is written to a private temporary name and linked into place,
+    The content is written to a private temporary name and linked into place
+    (a rename would let the last writer replace what others already read),
     so a reader never sees a half-written file.
     """
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w") as file:
-        file.write(text)
+    data = content.encode() if isinstance(content, str) else content
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
         file.flush()
         os.fsync(file.fileno())
     try:
         os.link(temp, path)
+        fsync_path(path.parent)
     except FileExistsError:
         pass
     finally:
