@@ -67,7 +67,7 @@ async def append_batch(store: Store, batch: int) -> None:
     rows = random_batch(batch, int(time.time() * 1000))
     while True:
         try:
-            await writes.track(store, rows)
+            await store.append(rows)
             return
         except QueueFull:  # the backlog is at its bound: as a client would, wait and retry
             await asyncio.sleep(RETRY_SECONDS)

@@ -36,9 +36,9 @@ async def track(request: Request) -> Response:
     now = now_ms()
     rows = [to_row(event, now, path) for event, path in zip(events, paths)]
     unique = drop_repeated_event_ids(rows)
-    stored = await writes.track(request.app.state.store, unique)
-    request.app.state.metrics.track_answered(len(rows), stored.movements, stored.sessions_created)
-    return json_response(schemas.TrackOut(len(rows), len(rows) - stored.movements))
+    stored = await request.app.state.store.append(unique)  # sessions and rollups follow when folded
+    request.app.state.metrics.track_answered(len(rows), stored)
+    return json_response(schemas.TrackOut(len(rows), len(rows) - stored))
 
 
 async def open_session(request: Request) -> Response:

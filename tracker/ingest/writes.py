@@ -122,14 +122,6 @@ def open_session(
     return conn.execute(SELECT_SESSION, (session_id,)).fetchone(), existing is None
 
 
-async def track(store: Store, rows: list[MovementRow]) -> Stored:
-    """Append movements to the log; returns how many were new (not duplicates).
-
-    Sessions and rollups follow when the log is folded (store_movements).
-    """
-    return Stored(await store.append(rows), 0)
-
-
 async def open_session_in(store: Store, user_id: str, session_id: str, device_info: str | None,
                           now: int) -> tuple[tuple, bool]:
     """Create or refresh a session in its user's shard; returns (session row, created)."""

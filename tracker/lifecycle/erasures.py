@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from functools import partial
 from typing import Any, Callable, NamedTuple
 
 import apsw
 
 from tracker.lifecycle import user_data
+from tracker.lifecycle.scheduler import now_ms
 from tracker.schemas import Erasure
 from tracker.storage import archives
 from tracker.storage.group_commit import QueueFull
@@ -86,7 +86,7 @@ def step(conn: apsw.Connection, shard: int, user_id: str, limit: int) -> Step:
     erased = user_data.erase_some(conn, shard, user_id, limit)
     conn.execute(ADD_ERASED, (erased.movements, erased.sessions, user_id))
     if erased.done:
-        conn.execute(FINISH, (_now_ms(), user_id))
+        conn.execute(FINISH, (now_ms(), user_id))
     return Step(record(conn, user_id), erased.stale_files)
 
 
@@ -113,7 +113,7 @@ class Erasures:
         task = self._driving(user_id)
         if task is not None:
             return task
-        work = partial(begin, user_id=user_id, now=_now_ms())
+        work = partial(begin, user_id=user_id, now=now_ms())
         await self._store.submit(self._store.shard_of(user_id), work)
         return self.resume(user_id)
 
@@ -174,7 +174,3 @@ class Erasures:
         if not task.cancelled() and task.exception() is not None:
             failures.warning("shard %d: an erasure stopped (%s); the resume_erasures job takes "
                              "it up again", self._store.shard_of(user_id), task.exception())
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000

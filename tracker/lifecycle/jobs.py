@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 
 from tracker.config import Config
 from tracker.lifecycle import expiry, retention
 from tracker.lifecycle.erasures import Erasures
-from tracker.lifecycle.scheduler import Job
+from tracker.lifecycle.scheduler import Job, now_ms
 from tracker.ops.metrics import Metrics, NoMetrics
 from tracker.storage import checkpoints
 from tracker.storage.store import Store
@@ -18,7 +17,7 @@ def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
     every = config.alarm_interval_seconds
 
     async def expire_sessions() -> int:
-        expired = await expiry.expire_everywhere(store, _now_ms() - config.session_ttl_seconds * 1000)
+        expired = await expiry.expire_everywhere(store, now_ms() - config.session_ttl_seconds * 1000)
         metrics.sessions_expired(expired)
         return expired
 
@@ -27,7 +26,7 @@ def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
         if config.retention_days is None:
             return 0
         archived = await retention.archive_everywhere(
-            store, retention.cutoff(_now_ms(), config.retention_days))
+            store, retention.cutoff(now_ms(), config.retention_days))
         metrics.movements_archived(archived)
         return archived
 
@@ -41,7 +40,3 @@ def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
         Job("archive_movements", archive_movements, every, "archived {count} movements"),
         Job("truncate_wal", truncate_idle_wals, every, "truncated {count} idle write-ahead logs"),
     ]
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000

@@ -17,6 +17,7 @@ import msgspec
 
 from tracker.analytics.rollups import DAY
 from tracker.schemas import ExportedMovement, encode
+from tracker.lifecycle.user_data import DELETE_MOVEMENT
 from tracker.storage import archives
 from tracker.storage.store import Store
 
@@ -29,7 +30,6 @@ SELECT id, userId, sessionId, timestamp, event, data, eventId FROM movements
 WHERE timestamp >= ? AND timestamp < ? ORDER BY timestamp, id LIMIT ?
 """
 
-DELETE_MOVEMENT = "DELETE FROM movements WHERE id = ?"
 
 
 def cutoff(now_ms: int, retention_days: int) -> int:

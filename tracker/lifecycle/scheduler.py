@@ -29,6 +29,11 @@ class Job:
     done: str = "{count} done"  # the log line when a run did something
 
 
+def now_ms() -> int:
+    """The wall clock in milliseconds since the epoch, as every time the jobs store."""
+    return time.time_ns() // 1_000_000
+
+
 class Scheduler:
     """Runs each job of the table in its own task, so a slow job never delays another."""
 

@@ -207,12 +207,11 @@ class Metrics:
         return (self.http_requests.labels(method, route, status_class),
                 self.http_duration.labels(method, route))
 
-    def track_answered(self, accepted: int, stored: int, sessions_created: int) -> None:
+    def track_answered(self, accepted: int, stored: int) -> None:
         self.events_accepted.inc(accepted)
         self.events_ingested.inc(stored)
         self.events_duplicate.inc(accepted - stored)
         self.batch_events.observe(accepted)
-        self.sessions_created.inc(sessions_created)
 
     def session_opened(self, created: bool) -> None:
         if created:
@@ -274,7 +273,7 @@ class NoMetrics:
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
         pass
 
-    def track_answered(self, accepted: int, stored: int, sessions_created: int) -> None:
+    def track_answered(self, accepted: int, stored: int) -> None:
         pass
 
     def session_opened(self, created: bool) -> None:
