@@ -24,6 +24,7 @@ from tracker.api import ops
 from tracker.api import reads
 from tracker.api import track
 from tracker.api import users
+from tracker.api import web
 from tracker.api.auth import resolve_read_token
 from tracker.config import Config
 from tracker.storage import folder
@@ -32,7 +33,9 @@ from tracker.middleware.cors import Cors, CorsPolicy
 from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
 from tracker.middleware.observe import ObserveRequests
 from tracker.storage.lock import hold_shared, release
-from tracker.middleware.ratelimit import RateLimit, TokenBuckets, TrustedProxies
+from tracker.middleware.ratelimit import RateLimit, TokenBuckets
+from tracker.enrich.client import TrustedProxies
+from tracker.ingest.visitors import Visitors
 from tracker.storage.store import Store, prepare
 from tracker.storage.group_commit import CommitStats
 
@@ -44,6 +47,8 @@ ROUTES = [
     Route("/session", reads.get_session, methods=["GET"]),
     Route("/movements", reads.list_movements, methods=["GET"]),
     Route("/analytics", analytics.analytics, methods=["GET"]),
+    Route("/stats", web.stats, methods=["GET"]),
+    Route("/breakdown", web.breakdown, methods=["GET"]),
     Route("/users/{userId}/export", users.export_user, methods=["GET"]),
     Route("/users/{userId}", users.erase_user, methods=["DELETE"]),
     Route("/users/{userId}/erasure", users.erasure_status, methods=["GET"]),
@@ -70,6 +75,7 @@ def create_app(config: Config | None = None) -> Starlette:
     app.state.metrics = metrics
     app.state.rate_buckets = buckets
     app.state.openapi = openapi.document()
+    app.state.trusted_proxies = TrustedProxies(config.trusted_proxies)
     return app
 
 
@@ -101,13 +107,17 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
     log.info("metrics %s", _metrics_state(config))
     metrics = app.state.metrics
-    store = app.state.store = Store(layout, config, writes.store_movements, _commit_observer(metrics),
+    apply = writes.movement_applier(config.session_ttl_seconds)
+    store = app.state.store = Store(layout, config, apply, _commit_observer(metrics),
                                     on_fold=metrics.folded, on_read_wait=metrics.read_waited,
                                     fold_in_background=folder.ENV not in os.environ)
     metrics.watch(store.writers + [store.log_writer],
                   ShardCollector(layout.paths, store.readers.connection, store.unfolded))
+    app.state.visitors = Visitors(config.data_dir, config.bot_filter, config.geoip_db,
+                                  on_lookup=metrics.enrich_lookup)
     erasures = app.state.erasures = Erasures(store, config.erase_chunk)
-    jobs = app.state.jobs = Scheduler(lifecycle_jobs(store, config, metrics, erasures), metrics)
+    jobs = app.state.jobs = Scheduler(
+        lifecycle_jobs(store, config, metrics, erasures, app.state.visitors.salts), metrics)
     jobs.start()
     try:
         yield
@@ -116,6 +126,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         await erasures.stop()
         await store.drain()
         await run_in_threadpool(store.close)
+        app.state.visitors.close()
         release(service_lock)
         log.info("shards committed and closed")
 

@@ -19,6 +19,7 @@ from tracker.storage import manifest
 from tracker.storage import migrations
 from tracker.api.auth import resolve_read_token
 from tracker.config import Config, ConfigError
+from tracker.enrich import geo
 from tracker.storage.lock import DataDirInUse
 from tracker.storage.manifest import LayoutError
 from tracker.storage.store import prepare
@@ -80,6 +81,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     from tracker import server
     from tracker.ops import multiproc
 
+    refuse_unreadable_geoip(config.geoip_db)
     manifest.ensure_layout(config.data_dir, config.shards)
     refuse_damaged_shards(manifest.shard_paths(config.data_dir, config.shards))
     prepare(config)
@@ -93,6 +95,15 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         if made_here:
             multiproc.remove(metrics_dir)
     return 0
+
+
+def refuse_unreadable_geoip(path: Path | None) -> None:
+    if path is None:
+        return
+    try:
+        geo.CityLookup(path).close()
+    except geo.GeoDatabaseError as error:
+        raise StartupError(f"TRACKER_GEOIP_DB: {error}") from None
 
 
 def refuse_damaged_shards(paths: list[Path]) -> None:

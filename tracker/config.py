@@ -67,6 +67,10 @@ def _optional_int_at_least(minimum: int) -> Callable[[str], int | None]:
     return lambda text: parse_int(text) if text.strip() else None
 
 
+def _optional_path(text: str) -> Path | None:
+    return Path(text) if text.strip() else None
+
+
 def _text(text: str) -> str:
     return text
 
@@ -136,6 +140,11 @@ SETTINGS: tuple[Setting, ...] = (
             "a client that accepts no byte of an answer for this long is disconnected"),
     Setting("erasure_wait_seconds", "TRACKER_ERASURE_WAIT_SECONDS", "10", _int_at_least(0),
             "how long DELETE /users/{userId} waits for the erasure before answering 202"),
+    Setting("bot_filter", "TRACKER_BOT_FILTER", "true", _flag,
+            "drop anonymous events from crawlers, HTTP libraries and headless browsers"),
+    Setting("geoip_db", "TRACKER_GEOIP_DB", "", _optional_path,
+            "path of a MaxMind-format .mmdb city database; adds region and city (country works "
+            "without it)"),
     Setting("erase_chunk", "TRACKER_ERASE_CHUNK", "2000", _int_at_least(1),
             "stored movements one erasure job removes at most (each holds the shard's write lock)"),
 )
@@ -171,6 +180,8 @@ class Config:
     idle_timeout_seconds: int
     reader_timeout_seconds: int
     erasure_wait_seconds: int
+    bot_filter: bool
+    geoip_db: Path | None
     erase_chunk: int
 
     @classmethod

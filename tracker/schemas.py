@@ -23,9 +23,11 @@ MAX_OBJECT_BYTES = 16 * 1024
 
 
 class MovementIn(msgspec.Struct):
-    userId: Identifier
-    sessionId: Identifier
+    """A movement as a client sends it: without userId and sessionId it is anonymous."""
+
     event: Name
+    userId: Identifier | None = None
+    sessionId: Identifier | None = None
     timestamp: Millis | None = None
     data: dict[str, Any] | None = None
     eventId: Name | None = None
@@ -53,6 +55,7 @@ class SessionIn(msgspec.Struct):
 class TrackOut(msgspec.Struct):
     accepted: int
     duplicates: int
+    ignored: int = 0
 
 
 class Session(msgspec.Struct):
@@ -153,6 +156,86 @@ class Analytics(msgspec.Struct):
     events: list[EventCount]
     topPages: list[PageCount]
     series: list[SeriesPoint]
+
+
+class WebTotals(msgspec.Struct):
+    visitors: int
+    visits: int
+    pageviews: int
+    bounceRate: float
+    visitDuration: float
+
+
+class PreviousPeriod(msgspec.Struct):
+    from_: int = msgspec.field(name="from")
+    to: int
+    totals: WebTotals
+
+
+class StatsPoint(msgspec.Struct):
+    t: int
+    visitors: int
+    visits: int
+    pageviews: int
+
+
+class Stats(msgspec.Struct):
+    from_: int = msgspec.field(name="from")
+    to: int
+    bucket: Literal["1m", "1h", "1d"]
+    totals: WebTotals
+    previous: PreviousPeriod | None
+    series: list[StatsPoint]
+
+
+class VisitRow(msgspec.Struct):
+    """A breakdown row over visits (by a visit dimension)."""
+
+    value: str | None
+    visitors: int
+    visits: int
+    pageviews: int
+    bounceRate: float
+    visitDuration: float
+
+
+class PageRow(msgspec.Struct):
+    """A breakdown row over page views (by=page)."""
+
+    value: str | None
+    visitors: int
+    visits: int
+    pageviews: int
+
+
+class EventRow(msgspec.Struct):
+    """A breakdown row over movements (by=event, by=prop:KEY)."""
+
+    value: str | None
+    visitors: int
+    visits: int
+    events: int
+
+
+class VisitBreakdown(msgspec.Struct):
+    by: str
+    from_: int = msgspec.field(name="from")
+    to: int
+    results: list[VisitRow]
+
+
+class PageBreakdown(msgspec.Struct):
+    by: Literal["page"]
+    from_: int = msgspec.field(name="from")
+    to: int
+    results: list[PageRow]
+
+
+class EventBreakdown(msgspec.Struct):
+    by: str
+    from_: int = msgspec.field(name="from")
+    to: int
+    results: list[EventRow]
 
 
 class Error(msgspec.Struct):

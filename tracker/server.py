@@ -128,7 +128,8 @@ def fold_forever(config: Config, server_pid: int) -> None:
     service_lock = hold_shared(config.data_dir)
     metrics = Metrics(config.shards) if multiproc.directory() is not None else NoMetrics()
     paths = manifest.shard_paths(config.data_dir, config.shards)
-    worker = folder.Folder(paths, log.path_in(config.data_dir), writes.store_movements,
+    worker = folder.Folder(paths, log.path_in(config.data_dir),
+                           writes.movement_applier(config.session_ttl_seconds),
                            config.sync, on_fold=metrics.folded)
     try:
         folder.run_until_stopped(worker, stop, server_pid)

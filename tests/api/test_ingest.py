@@ -18,7 +18,7 @@ def stored(client, user: str) -> list[dict]:
 def test_single_movement_is_stored_and_acknowledged(client):
     response = client.post("/track", json=movement(data={"path": "/a"}, eventId="e1"))
     assert response.status_code == 200
-    assert response.json() == {"accepted": 1, "duplicates": 0}
+    assert response.json() == {"accepted": 1, "duplicates": 0, "ignored": 0}
     [row] = stored(client, "u1")
     assert row["data"] == {"path": "/a"} and row["eventId"] == "e1" and row["event"] == "click"
 
@@ -26,7 +26,7 @@ def test_single_movement_is_stored_and_acknowledged(client):
 def test_batch_spanning_shards_is_stored(client):
     events = [movement(user=f"user-{i}", session=f"s-{i}") for i in range(40)]
     response = client.post("/track", json={"events": events})
-    assert response.json() == {"accepted": 40, "duplicates": 0}
+    assert response.json() == {"accepted": 40, "duplicates": 0, "ignored": 0}
     assert all(len(stored(client, f"user-{i}")) == 1 for i in range(40))
 
 
@@ -42,15 +42,15 @@ def test_beacon_and_untyped_bodies_are_read_as_json(client, content_type):
 
 def test_event_id_retries_are_stored_once(client):
     first = client.post("/track", json={"events": [movement(eventId="a"), movement(eventId="b")]})
-    assert first.json() == {"accepted": 2, "duplicates": 0}
+    assert first.json() == {"accepted": 2, "duplicates": 0, "ignored": 0}
     retry = client.post("/track", json={"events": [movement(eventId="a"), movement(eventId="c")]})
-    assert retry.json() == {"accepted": 2, "duplicates": 1}
+    assert retry.json() == {"accepted": 2, "duplicates": 1, "ignored": 0}
     assert sorted(m["eventId"] for m in stored(client, "u1")) == ["a", "b", "c"]
 
 
 def test_repeated_event_id_within_one_request_counts_as_duplicate(client):
     events = [movement(eventId="x"), movement(eventId="x"), movement(user="u2", eventId="x")]
-    assert client.post("/track", json={"events": events}).json() == {"accepted": 3, "duplicates": 1}
+    assert client.post("/track", json={"events": events}).json() == {"accepted": 3, "duplicates": 1, "ignored": 0}
     assert len(stored(client, "u1")) == 1 and len(stored(client, "u2")) == 1
 
 

@@ -90,7 +90,7 @@ def fold_in_random_stretches(directory, writer, shard, rows, rng) -> dict[str, l
     while appended < len(rows):  # append in random requests, folding random stretches between
         size = rng.randint(1, 12)
         with writer:
-            log.append_rows(writer, [(0, 0, *row) for row in rows[appended:appended + size]])
+            log.append_rows(writer, [(0, 0, *row, None) for row in rows[appended:appended + size]])
         appended += size
         if rng.random() < 0.5:
             head = log.head(writer)

@@ -161,7 +161,7 @@ def test_movements_arriving_for_an_archived_day_go_to_another_file(make_client, 
     window = {"from": old, "to": old + 2, "userId": "u1"}
     assert client.get("/analytics", params=window).json()["totals"]["movements"] == 2
     assert client.post("/track", json=movement(timestamp=old, eventId="second")).json() == \
-        {"accepted": 1, "duplicates": 0}  # duplicates are found among stored movements only
+        {"accepted": 1, "duplicates": 0, "ignored": 0}  # duplicates are found among stored movements only
 
 
 def test_without_retention_nothing_is_archived(client, data_dir):

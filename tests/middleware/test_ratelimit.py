@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from helpers import movement
-from tracker.middleware.ratelimit import RateLimit, TokenBuckets, TrustedProxies
+from tracker.middleware.ratelimit import RateLimit, TokenBuckets
+from tracker.enrich.client import TrustedProxies
 
 
 class Clock:

@@ -35,7 +35,7 @@ def scrape(client, **headers) -> dict[tuple, float]:
 def test_known_workload_gives_exact_counts(client):
     assert client.post("/track", json={"events": [movement(eventId="a"), movement(eventId="a"),
                                                   movement(user="u2", session="s2")]}).json() \
-        == {"accepted": 3, "duplicates": 1}
+        == {"accepted": 3, "duplicates": 1, "ignored": 0}
     client.post("/track", json=movement(eventId="a"))  # a retry: one more duplicate
     client.post("/track", json=movement(session="s3"))
     assert client.post("/session", json={"userId": "u3", "sessionId": "s4"}).json()["created"]
@@ -203,7 +203,7 @@ def test_metrics_token_is_required_when_set(make_client):
 
 def test_metrics_off_answers_404_and_ingest_still_works(make_client):
     client = make_client(TRACKER_METRICS="false")
-    assert client.post("/track", json=movement()).json() == {"accepted": 1, "duplicates": 0}
+    assert client.post("/track", json=movement()).json() == {"accepted": 1, "duplicates": 0, "ignored": 0}
     response = client.get("/metrics")
     assert response.status_code == 404 and response.json()["error"] == "not_found"
 

@@ -25,7 +25,7 @@ def post_known_workload(url: str) -> None:
                   for k in range(EVENTS_PER_REQUEST)]
         events.append(events[0])  # one duplicate in every request
         response = httpx.post(f"{url}/track", json={"events": events}, timeout=30)
-        assert response.json() == {"accepted": EVENTS_PER_REQUEST + 1, "duplicates": 1}
+        assert response.json() == {"accepted": EVENTS_PER_REQUEST + 1, "duplicates": 1, "ignored": 0}
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(post, range(REQUESTS)))

@@ -146,7 +146,7 @@ def _shard_share(conn: apsw.Connection, window: Window) -> Share:
         archived = _archived(conn, window.start, window.end, window.event, window.user_id)
         return _share_of_rows(rows.fetchall() + archived, window)
     if window.end - window.start < GAP_MS:
-        return _share_of_rows(_raw(conn, window.start, window.end, window.event), window)
+        return _share_of_rows(raw_movements(conn, window.start, window.end, window.event), window)
     return _share_of_rollups(conn, window)
 
 
@@ -177,33 +177,33 @@ def _count_totals(share: Share, rows: list[tuple]) -> None:
 def _share_of_rollups(conn: apsw.Connection, window: Window) -> Share:
     share = empty_share(window)
     # Series need pieces that never straddle a bucket; totals take the window whole.
-    series_raw, series_slots = _split(pieces([window.start, *window.starts[1:], window.end]))
+    series_raw, series_slots = split_pieces(pieces([window.start, *window.starts[1:], window.end]))
     for start, end in series_raw:
-        _count_series(share, _raw(conn, start, end, window.event), window)
+        _count_series(share, raw_movements(conn, start, end, window.event), window)
     for slot, movements, page_views in conn.execute(SLOT_TOTALS, (series_slots, window.event)):
         counts = share.series[window.bucket_of(slot)]
         counts[0] += movements
         counts[1] += page_views
-    totals_raw, totals_slots = _split(pieces([window.start, window.end]))
+    totals_raw, totals_slots = split_pieces(pieces([window.start, window.end]))
     for start, end in totals_raw:
-        _count_totals(share, _raw(conn, start, end, window.event))
+        _count_totals(share, raw_movements(conn, start, end, window.event))
     share.events.update(dict(conn.execute(EVENT_TOTALS, (totals_slots, window.event))))
     if window.event in (None, PAGE_VIEW):
         share.pages.update(dict(conn.execute(PAGE_TOTALS, (totals_slots,))))
     event = ALL_EVENTS if window.event is None else window.event
-    share.users = _active(conn, USERS, event, window.start, window.end)
-    share.sessions = _active(conn, SESSIONS, event, window.start, window.end)
+    share.users = active_entities(conn, USERS, event, window.start, window.end)
+    share.sessions = active_entities(conn, SESSIONS, event, window.start, window.end)
     return share
 
 
-def _split(found: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int]], str]:
+def split_pieces(found: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int]], str]:
     """Raw (start, end) pieces, and the others as the JSON the rollup queries take."""
     raw = [(start, end) for grain, start, end in found if grain == RAW]
     slots = [[grain, start, end] for grain, start, end in found if grain != RAW]
     return raw, json.dumps(slots)
 
 
-def _raw(conn: apsw.Connection, start: int, end: int, event: str | None) -> list[tuple]:
+def raw_movements(conn: apsw.Connection, start: int, end: int, event: str | None) -> list[tuple]:
     stored = conn.execute(WINDOW_MOVEMENTS, (start, end, event)).fetchall()
     return stored + _archived(conn, start, end, event)
 
@@ -216,7 +216,7 @@ def _archived(conn: apsw.Connection, start: int, end: int, event: str | None,
             if event in (None, m.event)]
 
 
-def _active(conn: apsw.Connection, kind: int, event: str, start: int, end: int) -> int:
+def active_entities(conn: apsw.Connection, kind: int, event: str, start: int, end: int) -> int:
     """Entities with a movement in [start, end), for end - start >= GAP_MS (see rollups).
 
     Those that began before the end, less those done before the start, less

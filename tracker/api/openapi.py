@@ -38,7 +38,7 @@ class Operation:
     method: str
     path: str
     summary: str
-    answer: Any  # a type answered as JSON, or a media type (str) for anything else
+    answer: Any  # a type answered as JSON (a tuple: any of them), or a media type (str)
     errors: tuple[int, ...] = ()
     body: tuple[Any, ...] = ()  # request body types, any of which is accepted
     params: tuple[Param, ...] = ()
@@ -62,6 +62,8 @@ ERROR_MEANINGS = {
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
 INGEST_ERRORS = (400, 413, 415, 422, 429, 503)
+WINDOW_PARAMS = (Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
+                 Param("tz", str))
 USER_PATH = Param("userId", Identifier, True, "path")
 
 OPERATIONS = (
@@ -81,6 +83,20 @@ OPERATIONS = (
               (401, 422, 503),
               params=(Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
                       Param("userId", Identifier), Param("event", Name), Param("tz", str)),
+              security="readToken"),
+    Operation("get", "/stats",
+              "Visitors, visits, page views, bounce rate and visit duration over a window, per "
+              "bucket, optionally against the previous window of the same length",
+              schemas.Stats, (401, 422, 503),
+              params=(*WINDOW_PARAMS, Param("filter", list[str]), Param("compare", Literal["previous"])),
+              security="readToken"),
+    Operation("get", "/breakdown",
+              "Rows of a dimension's values (a visit dimension, page, event or prop:KEY with "
+              "event), most visitors first",
+              (schemas.VisitBreakdown, schemas.PageBreakdown, schemas.EventBreakdown),
+              (401, 422, 503),
+              params=(Param("by", str, True), *WINDOW_PARAMS, Param("filter", list[str]),
+                      Param("limit", Limit), Param("event", Name)),
               security="readToken"),
     Operation("get", "/users/{userId}/export",
               "Every session, then every movement (stored ones newest first, then archived ones) "
@@ -136,7 +152,9 @@ def _types(operations: tuple[Operation, ...]) -> list[Any]:
     found: list[Any] = [Error]
     for op in operations:
         candidates = [*op.body, *(p.type for p in op.params)]
-        if not isinstance(op.answer, str):
+        if isinstance(op.answer, tuple):
+            candidates.extend(op.answer)
+        elif not isinstance(op.answer, str):
             candidates.append(op.answer)
         if op.accepted is not None:
             candidates.append(op.accepted)
@@ -145,8 +163,12 @@ def _types(operations: tuple[Operation, ...]) -> list[Any]:
 
 
 def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
-    answer = ({"application/json": {"schema": schema_of[op.answer]}} if not isinstance(op.answer, str)
-              else {op.answer: {"schema": {"type": "string"}}})
+    if isinstance(op.answer, str):
+        answer = {op.answer: {"schema": {"type": "string"}}}
+    elif isinstance(op.answer, tuple):
+        answer = {"application/json": {"schema": {"anyOf": [schema_of[t] for t in op.answer]}}}
+    else:
+        answer = {"application/json": {"schema": schema_of[op.answer]}}
     responses = {"200": {"description": "OK", "content": answer}}
     if op.accepted is not None:
         responses["202"] = {"description": "accepted: goes on in the background",

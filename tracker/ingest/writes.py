@@ -7,11 +7,12 @@ request handler, and runs on the writer thread, never on the event loop.
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import apsw
 
-from tracker.analytics import rollups
+from tracker.analytics import rollups, visits
+from tracker.ingest import anonymous
 from tracker.storage.rows import MovementRow
 from tracker.storage.store import Store
 
@@ -52,6 +53,9 @@ COUNT_SESSIONS_AFTER = "SELECT count(*) FROM sessions WHERE id > ?"
 
 
 
+DEFAULT_SESSION_TTL_MS = 1_800_000
+
+
 class Stored(NamedTuple):
     movements: int
     sessions_created: int
@@ -61,35 +65,50 @@ class SessionTaken(Exception):
     """The session id already belongs to another user."""
 
 
-def store_movements(conn: apsw.Connection, rows: list[MovementRow]) -> Stored:
-    """Store movements and count them in the rollups; returns what was stored and created."""
-    stored, sessions_created = insert_movements(conn, rows)
-    rollups.record(conn, stored)
+def movement_applier(session_ttl_seconds: int) -> Callable[..., Stored]:
+    """The fold's Apply: `store_movements` with the session TTL anonymous visits end after."""
+    return partial(store_movements, session_ttl_ms=session_ttl_seconds * 1000)
+
+
+def store_movements(conn: apsw.Connection, rows: list[MovementRow],
+                    contexts: list[str | None] | None = None,
+                    session_ttl_ms: int = DEFAULT_SESSION_TTL_MS) -> Stored:
+    """Store movements (anonymous ones in their visitor's session) with their requests'
+    contexts, and count them in the rollups and visits; returns what was stored and created."""
+    if contexts is None:
+        contexts = [None] * len(rows)
+    rows = anonymous.in_sessions(conn, rows, session_ttl_ms)
+    stored = _insert_all(conn, rows)
+    stored_rows = [rows[i] for i in stored]
+    sessions_created = _touch_sessions(conn, stored_rows)
+    rollups.record(conn, stored_rows)
+    visits.record(conn, stored_rows, [contexts[i] for i in stored])
     return Stored(len(stored), sessions_created)
 
 
 def insert_movements(conn: apsw.Connection, rows: list[MovementRow]) -> tuple[list[MovementRow], int]:
-    """Insert movements, skipping eventIds already stored; returns those stored and sessions made."""
-    stored = _insert_all(conn, rows)
+    """Movements and sessions alone, without rollups or visits: what upgrade tests and the
+    benchmark compare against. Returns the movements stored and the sessions created."""
+    stored = [rows[i] for i in _insert_all(conn, rows)]
     return stored, _touch_sessions(conn, stored)
 
 
-def _insert_all(conn: apsw.Connection, rows: list[MovementRow]) -> list[MovementRow]:
+def _insert_all(conn: apsw.Connection, rows: list[MovementRow]) -> list[int]:
     """Insert in one statement when none is a duplicate (the log decided that already),
-    else row by row to learn which ones were."""
+    else row by row to learn which ones were; returns the indexes of those stored."""
     conn.execute("SAVEPOINT bulk")
     before = conn.total_changes()
     conn.executemany(INSERT_MOVEMENT, rows)
     if conn.total_changes() - before == len(rows):
         conn.execute("RELEASE bulk")
-        return rows
+        return list(range(len(rows)))
     conn.execute("ROLLBACK TO bulk")
     conn.execute("RELEASE bulk")
     stored = []
-    for row in rows:
+    for index, row in enumerate(rows):
         conn.execute(INSERT_MOVEMENT, row)
         if conn.changes():
-            stored.append(row)
+            stored.append(index)
     return stored
 
 

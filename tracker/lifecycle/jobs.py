@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 
+from starlette.concurrency import run_in_threadpool
+
 from tracker.config import Config
+from tracker.enrich.anonymous import Salts
 from tracker.lifecycle import expiry, retention
 from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.scheduler import Job, now_ms
@@ -13,7 +16,7 @@ from tracker.storage.store import Store
 
 
 def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
-                   erasures: Erasures) -> list[Job]:
+                   erasures: Erasures, salts: Salts) -> list[Job]:
     every = config.alarm_interval_seconds
 
     async def expire_sessions() -> int:
@@ -33,10 +36,14 @@ def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
     async def truncate_idle_wals() -> int:
         return await checkpoints.truncate_idle(store)
 
+    async def prune_salts() -> int:
+        return await run_in_threadpool(salts.prune, now_ms())
+
     return [
         Job("resume_erasures", erasures.resume_running, every,
             "finished {count} erasures left running"),
         Job("expire_sessions", expire_sessions, every, "expired {count} idle sessions"),
         Job("archive_movements", archive_movements, every, "archived {count} movements"),
         Job("truncate_wal", truncate_idle_wals, every, "truncated {count} idle write-ahead logs"),
+        Job("prune_salts", prune_salts, every, "deleted {count} anonymous-id salts past their time"),
     ]

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import apsw
 
-from tracker.analytics import rollups
+from tracker.analytics import rollups, visits
 from tracker.analytics.rollups import DAY
 from tracker.storage import archives
 from tracker.storage.queries import SESSION_COLUMNS, session_from_row
@@ -77,6 +77,7 @@ def erase_some(conn: apsw.Connection, shard: int, user_id: str, limit: int) -> E
     conn.execute(DELETE_USER_SESSIONS, (user_id,))
     sessions = conn.changes()
     rollups.forget_entities(conn, user_id)
+    visits.forget(conn, user_id)
     return Erased(len(rows), sessions, True)
 
 

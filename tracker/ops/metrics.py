@@ -116,6 +116,16 @@ class Metrics:
         self.sessions_created = self._counter(
             "tracker_sessions_created_total",
             "Sessions created, by POST /session or by a movement of a new session")
+        self.events_ignored = self._counter(
+            "tracker_events_ignored_total",
+            "Anonymous events acknowledged but not stored, by reason (bot: the bot filter)",
+            ("reason",))
+        self.events_ignored.labels("bot")
+        self.enrich_lookups = self._counter(
+            "tracker_enrich_cache_lookups_total",
+            "User-Agent lookups of ingest requests, by cache (useragent: browser, OS and device; "
+            "bots: the crawler list) and result (hit or miss); hits / all is the hit rate",
+            ("cache", "result"))
         self.queue_full = self._counter(
             "tracker_queue_full_total",
             "Ingest requests answered 503 because a writer's queue or the unfolded backlog was full")
@@ -167,6 +177,11 @@ class Metrics:
             "Duration of a GET /analytics query, by scope (user or all) and time range "
             "(1h, 24h, 7d, 30d or custom)",
             QUERY_BUCKETS, ("scope", "range"))
+        self.web_duration = self._histogram(
+            "tracker_web_query_duration_seconds",
+            "Duration of a web analytics query, by endpoint (stats or breakdown) and time range "
+            "(1h, 24h, 7d, 30d or custom)",
+            QUERY_BUCKETS, ("endpoint", "range"))
 
     def _define_folds(self) -> None:
         self.fold_duration = self._histogram(
@@ -207,11 +222,13 @@ class Metrics:
         return (self.http_requests.labels(method, route, status_class),
                 self.http_duration.labels(method, route))
 
-    def track_answered(self, accepted: int, stored: int) -> None:
-        self.events_accepted.inc(accepted)
+    def track_answered(self, accepted: int, stored: int, ignored: int) -> None:
+        self.events_accepted.inc(accepted + ignored)
         self.events_ingested.inc(stored)
         self.events_duplicate.inc(accepted - stored)
-        self.batch_events.observe(accepted)
+        if ignored:
+            self.events_ignored.labels("bot").inc(ignored)
+        self.batch_events.observe(accepted + ignored)
 
     def session_opened(self, created: bool) -> None:
         if created:
@@ -251,6 +268,14 @@ class Metrics:
         range_label = time_range if time_range in TIME_RANGES else "custom"
         self.analytics_duration.labels(scope, range_label).observe(seconds)
 
+    def web_query(self, endpoint: str, time_range: str | None, seconds: float) -> None:
+        """Record one GET /stats or /breakdown query."""
+        range_label = time_range if time_range in TIME_RANGES else "custom"
+        self.web_duration.labels(endpoint, range_label).observe(seconds)
+
+    def enrich_lookup(self, cache: str, hit: bool) -> None:
+        self.enrich_lookups.labels(cache, "hit" if hit else "miss").inc()
+
     def watch(self, writers: list, collector: Collector) -> None:
         """Follow the store's writer queues and collect its shard files at each scrape."""
         self._queues = writers
@@ -273,7 +298,7 @@ class NoMetrics:
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
         pass
 
-    def track_answered(self, accepted: int, stored: int) -> None:
+    def track_answered(self, accepted: int, stored: int, ignored: int) -> None:
         pass
 
     def session_opened(self, created: bool) -> None:
@@ -307,6 +332,12 @@ class NoMetrics:
         pass
 
     def analytics_query(self, user_id: str | None, time_range: str | None, seconds: float) -> None:
+        pass
+
+    def web_query(self, endpoint: str, time_range: str | None, seconds: float) -> None:
+        pass
+
+    def enrich_lookup(self, cache: str, hit: bool) -> None:
         pass
 
     def watch(self, writers: list, collector: Collector) -> None:

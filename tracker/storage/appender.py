@@ -32,9 +32,9 @@ class LogWriter(ShardWriter):
         self._probe = dedup.FoldedProbe(shard_paths)
         super().__init__(LOG_WRITER, path, sync, queue_limit, loop, on_commit)
 
-    def append(self, rows: list[tuple[int, MovementRow]]) -> asyncio.Future:
-        """Append (shard, row) pairs; resolves to how many were new, after the commit."""
-        return self.submit(partial(self._append, rows=rows), max(1, len(rows)))
+    def append(self, rows: list[tuple[int, MovementRow]], context: str | None) -> asyncio.Future:
+        """Append (shard, row) pairs of one request; resolves to how many were new, after the commit."""
+        return self.submit(partial(self._append, rows=rows, context=context), max(1, len(rows)))
 
     def _commit(self, jobs: list[Job]) -> bool:
         self.unfolded.begin()
@@ -42,7 +42,8 @@ class LogWriter(ShardWriter):
         self.unfolded.end(committed)
         return committed
 
-    def _append(self, conn: apsw.Connection, rows: list[tuple[int, MovementRow]]) -> int:
+    def _append(self, conn: apsw.Connection, rows: list[tuple[int, MovementRow]],
+                context: str | None) -> int:
         self.unfolded.catch_up(conn)
         fresh, keys = [], []
         now = int(time.time() * 1000)
@@ -50,7 +51,7 @@ class LogWriter(ShardWriter):
             key = None if row.eventId is None else (row.userId, row.eventId)
             if key is not None and dedup.is_duplicate(shard, key, self.unfolded, self._probe):
                 continue
-            fresh.append((shard, now, *row))
+            fresh.append((shard, now, *row, context))
             keys.append((shard, key))
         if fresh:
             self.unfolded.stage(keys, log.append_rows(conn, fresh))

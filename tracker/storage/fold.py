@@ -94,8 +94,9 @@ class Applied(NamedTuple):
     sessions_created: int
 
 
-# Stores a batch of movements in a shard's tables, inside the fold's transaction.
-Apply = Callable[[apsw.Connection, list[MovementRow]], Applied]
+# Stores a batch of movements, with their requests' contexts, in a shard's tables,
+# inside the fold's transaction.
+Apply = Callable[[apsw.Connection, list[MovementRow], list[str | None]], Applied]
 
 
 def fold_once(conn: apsw.Connection, shard: int, reader: LogReader, upto: int, apply: Apply,
@@ -107,7 +108,7 @@ def fold_once(conn: apsw.Connection, shard: int, reader: LogReader, upto: int, a
         return Folded(shard, 0, 0, 0, at, 0.0)
     logged = log.read_rows(reader.connection(), shard, at, upto, limit)
     reached = logged[-1].seq if len(logged) == limit else upto
-    stored = apply(conn, [row.movement for row in logged])
+    stored = apply(conn, [row.movement for row in logged], [row.context for row in logged])
     conn.execute(MOVE_POSITION, (reached,))
     return Folded(shard, len(logged), stored.movements, stored.sessions_created, reached,
                   time.perf_counter() - started)

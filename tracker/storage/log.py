@@ -36,14 +36,15 @@ CREATE TABLE IF NOT EXISTS log (
   timestamp INTEGER NOT NULL,
   event TEXT NOT NULL,
   data TEXT NOT NULL,
-  eventId TEXT
+  eventId TEXT,
+  context TEXT
 );
 CREATE INDEX IF NOT EXISTS idx_log_shard ON log(shard, seq);
 """
 
 INSERT = """
-INSERT INTO log(shard, loggedAt, userId, sessionId, timestamp, event, data, eventId)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO log(shard, loggedAt, userId, sessionId, timestamp, event, data, eventId, context)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 HEAD = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'log'), 0)"
@@ -54,7 +55,7 @@ SEED_SEQUENCE = "INSERT INTO sqlite_sequence(name, seq) SELECT 'log', ? WHERE NO
                 "(SELECT 1 FROM sqlite_sequence WHERE name = 'log')"
 
 SHARD_ROWS = """
-SELECT seq, userId, sessionId, timestamp, event, data, eventId FROM log
+SELECT seq, userId, sessionId, timestamp, event, data, eventId, context FROM log
 WHERE shard = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
 """
 
@@ -69,11 +70,17 @@ USER_ROWS = "SELECT seq, shard FROM log WHERE userId = ?"
 DELETE_FOLDED = "DELETE FROM log WHERE shard = ? AND seq <= ?"
 
 
+# Logs made before the request context was kept get its column (NULL: unknown).
+CONTEXT_COLUMN = "SELECT 1 FROM pragma_table_info('log') WHERE name = 'context'"
+ADD_CONTEXT_COLUMN = "ALTER TABLE log ADD COLUMN context TEXT"
+
+
 class Logged(NamedTuple):
-    """One log row: its position and the movement."""
+    """One log row: its position, the movement and its request's context (rows.encode_context)."""
 
     seq: int
     movement: MovementRow
+    context: str | None
 
 
 def path_in(data_dir: Path) -> Path:
@@ -89,6 +96,8 @@ def create(path: Path, floor: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(SCHEMA)
+            if not conn.execute(CONTEXT_COLUMN).fetchall():
+                conn.execute(ADD_CONTEXT_COLUMN)
             conn.execute(SEED_SEQUENCE, (floor,))
             conn.execute(RAISE_SEQUENCE, (floor,))
             conn.execute("COMMIT")
@@ -110,7 +119,7 @@ def head_of(conn: apsw.Connection) -> int:
 
 
 def append_rows(conn: apsw.Connection, rows: list[tuple]) -> int:
-    """Append rows (shard, loggedAt in ms, then MovementRow's columns) inside the writer's transaction;
+    """Append rows (shard, loggedAt in ms, MovementRow's columns, context) inside the writer's transaction;
     returns the position of the last. Under the write lock positions are consecutive."""
     conn.executemany(INSERT, rows)
     return conn.last_insert_rowid()
@@ -118,8 +127,8 @@ def append_rows(conn: apsw.Connection, rows: list[tuple]) -> int:
 
 def read_rows(conn: apsw.Connection, shard: int, after: int, upto: int, limit: int) -> list[Logged]:
     """Up to `limit` of the shard's rows with after < seq <= upto, in log order."""
-    return [Logged(seq, MovementRow(*movement))
-            for seq, *movement in conn.execute(SHARD_ROWS, (shard, after, upto, limit))]
+    return [Logged(seq, MovementRow(*movement), context)
+            for seq, *movement, context in conn.execute(SHARD_ROWS, (shard, after, upto, limit))]
 
 
 def event_ids_after(conn: apsw.Connection, after: int) -> Iterable[tuple[int, int, str, str]]:

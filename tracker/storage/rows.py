@@ -1,8 +1,25 @@
-"""The shape of a movement as the log and the movements table store it."""
+"""The shape of a movement as the log and the movements table store it, and of its request's context."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
+
+import msgspec
+
+
+class Context(NamedTuple):
+    """What the request that stored a movement tells about its visitor, derived on arrival:
+    the address and the User-Agent themselves are never kept."""
+
+    browser: str | None
+    os: str | None
+    device: str | None
+    country: str | None
+    region: str | None
+    city: str | None
+
+
+UNKNOWN = Context(None, None, None, None, None, None)
 
 
 class MovementRow(NamedTuple):
@@ -14,3 +31,12 @@ class MovementRow(NamedTuple):
     event: str
     data: str
     eventId: str | None
+
+
+def encode_context(context: Context) -> str | None:
+    """The context as the log keeps it: a JSON array, or None when nothing is known."""
+    return None if context == UNKNOWN else msgspec.json.encode(context).decode()
+
+
+def decode_context(text: str | None) -> Context:
+    return UNKNOWN if text is None else Context(*msgspec.json.decode(text))

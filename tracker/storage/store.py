@@ -211,15 +211,16 @@ class Store:
         elif any(self.behind(i) >= self._max_backlog for i in shards):
             raise QueueFull()
 
-    async def append(self, rows: list[MovementRow]) -> int:
-        """Append movements to the log, whole or not at all; returns how many were new.
+    async def append(self, rows: list[MovementRow], context: str | None = None) -> int:
+        """Append one request's movements and context to the log, whole or not at all; returns
+        how many were new.
 
         Answers only after the commit is durable. Past the backlog bound it
         refuses (QueueFull) rather than let reads wait ever longer for folds.
         """
         by_shard = [(self.shard_of(row.userId), row) for row in rows]
         self.refuse_when_backlogged({shard for shard, _row in by_shard})
-        return await self.log_writer.append(by_shard)
+        return await self.log_writer.append(by_shard, context)
 
     def submit(self, index: int, work: Callable[[apsw.Connection], T], weight: int = 1) -> asyncio.Future:
         """Queue a write job on shard `index`; it runs after the shard has folded everything

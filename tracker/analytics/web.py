@@ -1,0 +1,425 @@
+"""Web analytics: one shard's share of GET /stats and GET /breakdown.
+
+Shards are disjoint by user, so shares add up, distinct visitors included.
+Every share is read in one transaction (`archives.read_consistently`).
+
+Visits are counted in the bucket of their first movement, from the visits
+table (`tracker/analytics/visits.py`). Without filters, a bucket's visitors
+are its visits whose user's previous visit began before the bucket, one
+pass over a covering index; with filters, a distinct count of the visits
+that pass. Page views are counted where they happen: without filters from
+the rollups, like /analytics; with filters, a visit that lies inside one
+bucket gives its stored count, and the few that span a bucket's edge (or the
+window's start) are counted from their movements, stored or archived.
+Movement breakdowns (events, properties) with filters read the window's
+movements of the visits that pass.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import apsw
+
+from tracker.analytics import shares
+from tracker.analytics.rollups import GAP_MS, PAGE_VIEW, SESSIONS, USERS, page_path
+from tracker.storage import archives
+
+VISIT_DIMENSIONS = ("entryPage", "exitPage", "referrer", "source", "channel", "utmSource",
+                    "utmMedium", "utmCampaign", "utmTerm", "utmContent", "browser", "os", "device",
+                    "country", "region", "city")
+PAGE = "page"
+EVENT = "event"
+PROPERTY = "prop:"
+
+# Visits of at least this long have their own index (idx_visits_long): a visit running
+# across an instant began less than this before it, or is one of those.
+LONG_VISIT_MS = 3_600_000
+
+BUCKETS = "WITH b(low, high) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?))"
+
+# Per bucket: visits, visitors, visitors of the whole window, bounces, duration.
+UNFILTERED_SERIES = f"""{BUCKETS}
+SELECT b.low, count(*), sum(v.prev IS NULL OR v.prev < b.low), sum(v.prev IS NULL OR v.prev < ?),
+       sum(v.movements = 1), sum(v.last - v.first)
+FROM b JOIN visits v INDEXED BY idx_visits_first ON v.first >= b.low AND v.first < b.high
+GROUP BY b.low
+"""
+
+MOVEMENT_COLUMNS = "m.event, m.userId, m.sessionId, m.data"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Visit dimensions with the values each may have, and the page filter's paths."""
+
+    visits: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    pages: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.visits or self.pages)
+
+    def where(self, alias: str = "v") -> tuple[str, list]:
+        """A condition on visits (as `alias`) that the filters hold, and its parameters."""
+        clauses, params = ["1"], []
+        for dimension, values in self.visits:
+            clauses.append(f"{alias}.{dimension} IN ({_marks(values)})")
+            params.extend(values)
+        if self.pages:
+            clauses.append(f"EXISTS (SELECT 1 FROM visit_pages q WHERE q.visit = {alias}.id "
+                           f"AND q.path IN ({_marks(self.pages)}))")
+            params.extend(self.pages)
+        return " AND ".join(clauses), params
+
+    def pageviews(self, alias: str = "v") -> tuple[str, list]:
+        """A visit's page views that count (those of the filtered paths, with a page filter)."""
+        if not self.pages:
+            return f"{alias}.pageviews", []
+        return (f"(SELECT coalesce(sum(q.n), 0) FROM visit_pages q WHERE q.visit = {alias}.id "
+                f"AND q.path IN ({_marks(self.pages)}))", list(self.pages))
+
+    def counts_page(self, path: str | None) -> bool:
+        return not self.pages or path in self.pages
+
+
+@dataclass(frozen=True)
+class Span:
+    """A window cut into buckets: cuts[i] to cuts[i + 1] is bucket i."""
+
+    cuts: tuple[int, ...]
+
+    @property
+    def start(self) -> int:
+        return self.cuts[0]
+
+    @property
+    def end(self) -> int:
+        return self.cuts[-1]
+
+    def buckets_json(self) -> str:
+        return json.dumps([[low, high] for low, high in zip(self.cuts, self.cuts[1:])])
+
+    def bucket_of(self, instant: int) -> int:
+        return bisect.bisect_right(self.cuts, instant) - 1
+
+    def index(self) -> dict[int, int]:
+        return {low: i for i, low in enumerate(self.cuts[:-1])}
+
+
+@dataclass
+class StatsShare:
+    """Per bucket [visitors, visits, bounces, duration ms, pageviews], and the window's visitors."""
+
+    series: list[list[int]]
+    visitors: int = 0
+
+    def add(self, other: StatsShare) -> StatsShare:
+        for mine, theirs in zip(self.series, other.series):
+            for i, value in enumerate(theirs):
+                mine[i] += value
+        self.visitors += other.visitors
+        return self
+
+
+def empty_stats(span: Span) -> StatsShare:
+    return StatsShare([[0, 0, 0, 0, 0] for _ in span.cuts[1:]])
+
+
+@dataclass
+class Row:
+    """One breakdown value's counts; `events` holds pageviews for visit and page rows."""
+
+    visitors: int = 0
+    visits: int = 0
+    events: int = 0
+    bounces: int = 0
+    duration: int = 0
+
+    def add(self, other: Row) -> Row:
+        self.visitors += other.visitors
+        self.visits += other.visits
+        self.events += other.events
+        self.bounces += other.bounces
+        self.duration += other.duration
+        return self
+
+
+@dataclass
+class BreakdownShare:
+    rows: dict[str | None, Row] = field(default_factory=dict)
+
+    def add(self, other: BreakdownShare) -> BreakdownShare:
+        for value, row in other.rows.items():
+            self.rows.setdefault(value, Row()).add(row)
+        return self
+
+    def row(self, value: str | None) -> Row:
+        return self.rows.setdefault(value, Row())
+
+
+def stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsShare:
+    return archives.read_consistently(conn, _stats_share, span, filters)
+
+
+def breakdown_share(conn: apsw.Connection, by: str, span: Span, filters: Filters,
+                    event: str | None) -> BreakdownShare:
+    return archives.read_consistently(conn, _breakdown_share, by, span, filters, event)
+
+
+def _stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsShare:
+    share = empty_stats(span)
+    at = span.index()
+    if not filters:
+        for low, visits, visitors, window_visitors, bounces, duration in conn.execute(
+                UNFILTERED_SERIES, (span.buckets_json(), span.start)):
+            share.series[at[low]][:4] = [visitors, visits, bounces, duration]
+            share.visitors += window_visitors
+        for i, count in enumerate(_page_views_per_bucket(conn, span)):
+            share.series[i][4] = count
+        return share
+    where, params = filters.where()
+    pageviews, pageview_params = filters.pageviews()
+    series = f"""{BUCKETS}
+    SELECT b.low, count(*), count(DISTINCT v.userId), sum(v.movements = 1), sum(v.last - v.first),
+           sum(iif(v.last < b.high, {pageviews}, 0))
+    FROM b JOIN visits v ON v.first >= b.low AND v.first < b.high
+    WHERE {where} GROUP BY b.low
+    """
+    for low, *counts in conn.execute(series, (span.buckets_json(), *pageview_params, *params)):
+        share.series[at[low]] = [counts[1], counts[0], counts[2], counts[3], counts[4]]
+    visitors = f"SELECT count(DISTINCT v.userId) FROM visits v " \
+               f"WHERE v.first >= ? AND v.first < ? AND {where}"
+    share.visitors = conn.execute(visitors, (span.start, span.end, *params)).fetchone()[0]
+    for visit in _spanning_visits(conn, span, filters):
+        for timestamp, path in _visit_page_views(conn, visit, span):
+            if filters.counts_page(path):
+                share.series[span.bucket_of(timestamp)][4] += 1
+    return share
+
+
+def _page_views_per_bucket(conn: apsw.Connection, span: Span) -> list[int]:
+    """Every page view per bucket, from the rollups and the raw ends (as /analytics counts them)."""
+    counts = [0] * (len(span.cuts) - 1)
+    raw, slots = shares.split_pieces(shares.pieces(list(span.cuts)))
+    for start, end in raw:
+        for row in shares.raw_movements(conn, start, end, PAGE_VIEW):
+            counts[span.bucket_of(row[0])] += 1
+    for slot, movements, _page_views in conn.execute(shares.SLOT_TOTALS, (slots, PAGE_VIEW)):
+        counts[span.bucket_of(slot)] += movements
+    return counts
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: int
+    userId: str
+    sessionId: str
+    first: int
+    last: int
+    value: str | None  # the broken-down dimension's value, when there is one
+
+
+def _spanning_visits(conn: apsw.Connection, span: Span, filters: Filters,
+                     dimension: str | None = None) -> list[Visit]:
+    """Visits passing the filters with page views in the window that their stored counts
+    cannot place: those begun before the window and still going at its start, and those
+    begun in a bucket and going on past its end."""
+    where, params = filters.where()
+    value = f"v.{dimension}" if dimension else "NULL"
+    columns = f"v.id, v.userId, v.sessionId, v.first, v.last, {value}"
+    before = f"""
+    SELECT {columns} FROM visits v INDEXED BY idx_visits_first
+    WHERE v.first >= ?1 - {LONG_VISIT_MS} AND v.first < ?1 AND v.last >= ?1 AND {where}
+    UNION
+    SELECT {columns} FROM visits v INDEXED BY idx_visits_long
+    WHERE v.last - v.first >= {LONG_VISIT_MS} AND v.first < ?1 AND v.last >= ?1 AND {where}
+    """
+    across = f"""{BUCKETS}
+    SELECT {columns} FROM b JOIN visits v ON v.first >= b.low AND v.first < b.high
+    WHERE v.last >= b.high AND {where}
+    """
+    found = conn.execute(_numbered(before, 2), (span.start, *params, *params)).fetchall()
+    found += conn.execute(across, (span.buckets_json(), *params)).fetchall()
+    return [Visit(*row) for row in found]
+
+
+VISIT_PAGE_VIEWS = f"""
+SELECT timestamp, data FROM movements
+WHERE userId = ? AND timestamp >= ? AND timestamp < ? AND sessionId = ? AND event = '{PAGE_VIEW}'
+"""
+
+
+def _visit_page_views(conn: apsw.Connection, visit: Visit, span: Span) -> list[tuple[int, str | None]]:
+    """(time, path) of a visit's page views in the window, stored or archived."""
+    low, high = max(visit.first, span.start), min(visit.last + 1, span.end)
+    found = [(timestamp, page_path(PAGE_VIEW, data)) for timestamp, data in
+             conn.execute(VISIT_PAGE_VIEWS, (visit.userId, low, high, visit.sessionId))]
+    found += [(m.timestamp, page_path(PAGE_VIEW, bytes(m.data)))
+              for m in archives.movements_in(conn, low, high, visit.userId)
+              if m.sessionId == visit.sessionId and m.event == PAGE_VIEW]
+    return found
+
+
+def _breakdown_share(conn: apsw.Connection, by: str, span: Span, filters: Filters,
+                     event: str | None) -> BreakdownShare:
+    if by in VISIT_DIMENSIONS:
+        return _by_visit_dimension(conn, by, span, filters)
+    if by == PAGE:
+        return _by_page(conn, span, filters)
+    if by == EVENT and not filters and span.end - span.start >= GAP_MS:
+        return _events_from_rollups(conn, span)
+    return _by_movement(conn, by, span, filters, event)
+
+
+def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
+                        filters: Filters) -> BreakdownShare:
+    where, params = filters.where()
+    pageviews, pageview_params = filters.pageviews()
+    query = f"""
+    SELECT v.{dimension}, count(DISTINCT v.userId), count(*), sum(iif(v.last < ?, {pageviews}, 0)),
+           sum(v.movements = 1), sum(v.last - v.first)
+    FROM visits v WHERE v.first >= ? AND v.first < ? AND {where}
+    GROUP BY v.{dimension}
+    """
+    share = BreakdownShare()
+    for value, *counts in conn.execute(query, (span.end, *pageview_params, span.start, span.end,
+                                               *params)):
+        share.rows[value] = Row(*counts)
+    for visit in _spanning_visits(conn, span, filters, dimension):
+        counted = sum(filters.counts_page(path) for _t, path in _visit_page_views(conn, visit, span))
+        if counted:
+            share.row(visit.value).events += counted
+    return share
+
+
+def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownShare:
+    """Page views grouped by path: of visits inside the window from `visit_pages`, of those
+    spanning its edges from their movements, with distinct visits and users over both."""
+    where, params = filters.where()
+    path_filter = f"AND q.path IN ({_marks(filters.pages)})" if filters.pages else ""
+    spanning = []
+    for visit in _spanning_visits(conn, span, filters):
+        paths = Counter(path for _t, path in _visit_page_views(conn, visit, span)
+                        if path is not None and filters.counts_page(path))
+        spanning += [[path, visit.userId, visit.id, n] for path, n in paths.items()]
+    query = f"""
+    WITH spanning(path, userId, visit, n) AS (
+      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)
+    ), counted(path, userId, visit, n) AS (
+      SELECT q.path, v.userId, v.id, q.n FROM visits v JOIN visit_pages q ON q.visit = v.id
+      WHERE v.first >= ? AND v.last < ? AND {where} {path_filter}
+      UNION ALL SELECT * FROM spanning
+    )
+    SELECT path, count(DISTINCT userId), count(DISTINCT visit), sum(n) FROM counted GROUP BY path
+    """
+    share = BreakdownShare()
+    for path, *counts in conn.execute(query, (json.dumps(spanning), span.start, span.end, *params,
+                                              *filters.pages)):
+        share.rows[path] = Row(*counts)
+    return share
+
+
+def _events_from_rollups(conn: apsw.Connection, span: Span) -> BreakdownShare:
+    """Every event: its movements from the rollups, its users and visits from the entity spans."""
+    raw, slots = shares.split_pieces(shares.pieces([span.start, span.end]))
+    events: Counter = Counter()
+    for start, end in raw:
+        events.update(row[1] for row in shares.raw_movements(conn, start, end, None))
+    events.update(dict(conn.execute(shares.EVENT_TOTALS, (slots, None))))
+    share = BreakdownShare()
+    for event, count in events.items():
+        share.rows[event] = Row(
+            visitors=shares.active_entities(conn, USERS, event, span.start, span.end),
+            visits=shares.active_entities(conn, SESSIONS, event, span.start, span.end),
+            events=count)
+    return share
+
+
+def _by_movement(conn: apsw.Connection, by: str, span: Span, filters: Filters,
+                 event: str | None) -> BreakdownShare:
+    """Events or one event's property values, over the window's movements of the visits that
+    pass the filters, stored and archived, with distinct visits and users over both."""
+    where, params = filters.where()
+    page_rule, page_params = _page_rule(filters)
+    stored = f"""
+    SELECT m.event, m.userId, v.id, m.data FROM movements m
+    JOIN visits v ON v.userId = m.userId AND v.sessionId = m.sessionId
+    WHERE m.timestamp >= ?2 AND m.timestamp < ?3 AND (?4 IS NULL OR m.event = ?4) AND {where}
+      {page_rule}
+    """
+    archived = _archived_rows(conn, span, filters, event)
+    value = "event" if by == EVENT else _property_value("data", by.removeprefix(PROPERTY))
+    query = f"""
+    WITH archived(event, userId, visit, data) AS (
+      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)
+    ), counted(event, userId, visit, data) AS ({stored} UNION ALL SELECT * FROM archived)
+    SELECT {value} AS grouped, count(DISTINCT userId), count(DISTINCT visit), count(*)
+    FROM counted GROUP BY grouped
+    """
+    share = BreakdownShare()
+    for grouped, *counts in conn.execute(_numbered(query, 5),
+                                         (json.dumps(archived), span.start, span.end, event,
+                                          *params, *page_params)):
+        share.rows[grouped] = Row(*counts)
+    return share
+
+
+def _page_rule(filters: Filters) -> tuple[str, list]:
+    """With a page filter, page views count only for the filtered paths."""
+    if not filters.pages:
+        return "", []
+    return (f"AND (m.event <> '{PAGE_VIEW}' OR (json_type(m.data, '$.path') = 'text' "
+            f"AND m.data ->> '$.path' IN ({_marks(filters.pages)})))", list(filters.pages))
+
+
+def _archived_rows(conn: apsw.Connection, span: Span, filters: Filters,
+                   event: str | None) -> list[list]:
+    """[event, userId, visit id, data] of the window's archived movements that count."""
+    where, params = filters.where()
+    passing = f"SELECT v.id FROM visits v WHERE v.userId = ? AND v.sessionId = ? AND {where}"
+    visits: dict[tuple[str, str], int | None] = {}
+    rows = []
+    for movement in archives.movements_in(conn, span.start, span.end):
+        if event is not None and movement.event != event:
+            continue
+        key = (movement.userId, movement.sessionId)
+        if key not in visits:
+            found = conn.execute(passing, (*key, *params)).fetchone()
+            visits[key] = None if found is None else found[0]
+        data = bytes(movement.data).decode()
+        if visits[key] is None or (movement.event == PAGE_VIEW
+                                   and not filters.counts_page(page_path(PAGE_VIEW, data))):
+            continue
+        rows.append([movement.event, movement.userId, visits[key], data])
+    return rows
+
+
+def _property_value(column: str, key: str) -> str:
+    """SQL for data[key] as text: a string as is, a number or boolean as its JSON text, else NULL."""
+    quoted = "'" + key.replace("'", "''") + "'"
+    return f"""(SELECT CASE type WHEN 'text' THEN value WHEN 'integer' THEN {column} -> fullkey
+                WHEN 'real' THEN {column} -> fullkey WHEN 'true' THEN 'true'
+                WHEN 'false' THEN 'false' END
+              FROM json_each({column}) WHERE key = {quoted})"""
+
+
+def _marks(values: Iterable[str]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _numbered(query: str, first_free: int) -> str:
+    """The query with its plain `?` marks numbered from `first_free` on, so that they can sit
+    beside numbered ones (SQLite numbers a plain `?` one past the largest number before it)."""
+    parts = query.split("?")
+    numbered, counter = [parts[0]], first_free
+    for part in parts[1:]:
+        if part[:1].isdigit():
+            numbered.append("?" + part)
+        else:
+            numbered.append(f"?{counter}" + part)
+            counter += 1
+    return "".join(numbered)

@@ -1,0 +1,141 @@
+"""GET /stats and GET /breakdown: the window and filters checked, every shard asked, shares merged."""
+
+from __future__ import annotations
+
+import time
+from functools import reduce
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tracker import schemas
+from tracker.analytics import web
+from tracker.analytics.web import BreakdownShare, Filters, Row, Span, StatsShare
+from tracker.api import params
+from tracker.api.analytics import named_range, parse_span, parse_zone
+from tracker.api.auth import require_read_token
+from tracker.api.common import json_response
+from tracker.api.errors import invalid
+from tracker.analytics import zones
+from tracker.storage.store import Store
+
+MAX_FILTERS = 20
+MAX_VALUE_LENGTH = 1024
+MAX_KEY_LENGTH = 256
+DEFAULT_LIMIT = 10
+FILTER_DIMENSIONS = (*web.VISIT_DIMENSIONS, web.PAGE)
+
+
+async def stats(request: Request) -> Response:
+    require_read_token(request)
+    zone = parse_zone(request)
+    start, end, bucket = parse_span(request, zone)
+    filters = parse_filters(request)
+    compare = request.query_params.get("compare")
+    if compare not in (None, "previous"):
+        raise invalid("query parameter `compare` must be `previous`")
+    starts = tuple(zones.bucket_starts(bucket, zone, start, end))
+    began = time.perf_counter()
+    store: Store = request.app.state.store
+    share = await _stats(store, Span((start, *starts[1:], end)), filters)
+    previous = None
+    if compare == "previous":
+        length = end - start
+        before = await _stats(store, Span((start - length, start)), filters)
+        previous = schemas.PreviousPeriod(start - length, start, _totals(before))
+    request.app.state.metrics.web_query("stats", named_range(request), time.perf_counter() - began)
+    series = [schemas.StatsPoint(t, visitors, visits, pageviews)
+              for t, (visitors, visits, _b, _d, pageviews) in zip(starts, share.series)]
+    return json_response(schemas.Stats(start, end, bucket, _totals(share), previous, series))
+
+
+async def breakdown(request: Request) -> Response:
+    require_read_token(request)
+    by = parse_by(request)
+    event = params.text(request, "event", 64)
+    if by.startswith(web.PROPERTY) and event is None:
+        raise invalid("query parameter `event` is required with `by=prop:KEY`")
+    if event is not None and not by.startswith(web.PROPERTY):
+        raise invalid("query parameter `event` goes with `by=prop:KEY` only")
+    limit = params.integer(request, "limit", DEFAULT_LIMIT, 1, 1000)
+    start, end, _bucket = parse_span(request, parse_zone(request))
+    filters = parse_filters(request)
+    began = time.perf_counter()
+    shares = await request.app.state.store.read_each(web.breakdown_share, by, Span((start, end)),
+                                                     filters, event)
+    merged = reduce(BreakdownShare.add, shares, BreakdownShare())
+    request.app.state.metrics.web_query("breakdown", named_range(request),
+                                        time.perf_counter() - began)
+    return json_response(_breakdown(by, start, end, _ranked(merged)[:limit]))
+
+
+async def _stats(store: Store, span: Span, filters: Filters) -> StatsShare:
+    shares = await store.read_each(web.stats_share, span, filters)
+    return reduce(StatsShare.add, shares, web.empty_stats(span))
+
+
+def parse_by(request: Request) -> str:
+    by = params.text(request, "by", len(web.PROPERTY) + MAX_KEY_LENGTH, required=True)
+    if by in FILTER_DIMENSIONS or by == web.EVENT:
+        return by
+    if by.startswith(web.PROPERTY) and len(by) > len(web.PROPERTY):
+        return by
+    raise invalid(f"query parameter `by` must be one of {', '.join(FILTER_DIMENSIONS)}, "
+                  f"{web.EVENT} or prop:KEY")
+
+
+def parse_filters(request: Request) -> Filters:
+    """`filter=DIM:VALUE` parameters: values of one dimension are alternatives."""
+    given = request.query_params.getlist("filter")
+    if len(given) > MAX_FILTERS:
+        raise invalid(f"at most {MAX_FILTERS} `filter` parameters")
+    chosen: dict[str, list[str]] = {}
+    for text in given:
+        dimension, colon, value = text.partition(":")
+        if not colon:
+            raise invalid("query parameter `filter` must be DIM:VALUE")
+        if dimension not in FILTER_DIMENSIONS:
+            raise invalid(f"unknown filter dimension `{dimension}`; one of "
+                          f"{', '.join(FILTER_DIMENSIONS)}")
+        if len(value) > MAX_VALUE_LENGTH or params.CONTROL.search(value):
+            raise invalid(f"a `filter` value must be at most {MAX_VALUE_LENGTH} characters "
+                          "without control characters")
+        values = chosen.setdefault(dimension, [])
+        if value not in values:
+            values.append(value)
+    pages = tuple(chosen.pop(web.PAGE, ()))
+    return Filters(tuple((dimension, tuple(values)) for dimension, values in chosen.items()), pages)
+
+
+def _totals(share: StatsShare) -> schemas.WebTotals:
+    visits = sum(point[1] for point in share.series)
+    bounces = sum(point[2] for point in share.series)
+    duration = sum(point[3] for point in share.series)
+    pageviews = sum(point[4] for point in share.series)
+    return schemas.WebTotals(share.visitors, visits, pageviews, *_rates(visits, bounces, duration))
+
+
+def _rates(visits: int, bounces: int, duration_ms: int) -> tuple[float, float]:
+    """(bounce rate, mean duration in seconds), 0 for no visits."""
+    if not visits:
+        return 0.0, 0.0
+    return bounces / visits, duration_ms / visits / 1000
+
+
+def _ranked(share: BreakdownShare) -> list[tuple[str | None, Row]]:
+    """Most visitors first, then most pageviews or events, then by value with null last."""
+    return sorted(share.rows.items(), key=lambda item: (
+        -item[1].visitors, -item[1].events, item[0] is None, item[0] or ""))
+
+
+def _breakdown(by: str, start: int, end: int, rows: list[tuple[str | None, Row]]):
+    if by in web.VISIT_DIMENSIONS:
+        return schemas.VisitBreakdown(by, start, end, [
+            schemas.VisitRow(value, row.visitors, row.visits, row.events,
+                             *_rates(row.visits, row.bounces, row.duration))
+            for value, row in rows])
+    if by == web.PAGE:
+        return schemas.PageBreakdown(by, start, end, [
+            schemas.PageRow(value, row.visitors, row.visits, row.events) for value, row in rows])
+    return schemas.EventBreakdown(by, start, end, [
+        schemas.EventRow(value, row.visitors, row.visits, row.events) for value, row in rows])
