@@ -24,7 +24,8 @@
   const scriptOrigin = script?.src ? new URL(script.src).origin : "";
 
   let cfg = null; // null until initialize: nothing is tracked
-  let userId = "";
+  let started = false;
+  let userId = ""; // null when anonymous: then nothing is kept in the browser
   let queue = [];
   let memorySession = null;
   let unannounced = null; // the session still to be sent with POST /session
@@ -43,6 +44,7 @@
     typeof s !== "string" || !s || [...s].length > max || /[\0-\x1f\x7f-\x9f]/.test(s);
 
   function read(key) {
+    if (userId === null) return null;
     try {
       return JSON.parse(localStorage.getItem(key));
     } catch {
@@ -51,6 +53,7 @@
   }
 
   function write(key, value) {
+    if (userId === null) return;
     try {
       localStorage.setItem(key, JSON.stringify(value));
     } catch {
@@ -152,7 +155,8 @@
     if (!cfg) return;
     const why = problem(event, data);
     if (why) return console.warn("userTracker: ignored event:", why);
-    const e = { userId, sessionId: sessionId(), event, timestamp: Date.now(), eventId: uuid() };
+    const e = { event, timestamp: Date.now(), eventId: uuid() };
+    if (userId !== null) Object.assign(e, { userId, sessionId: sessionId() });
     if (data != null) e.data = JSON.parse(JSON.stringify(data)); // a copy: the page may change data later
     queue.push(e);
     if (queue.length > cfg.maxQueue) queue.shift();
@@ -289,7 +293,9 @@
   }
 
   function initialize(id, options = {}) {
-    if (badText(id, 128)) throw new TypeError("userTracker: userId must be 1 to 128 characters");
+    if (id !== null && badText(id, 128)) {
+      throw new TypeError("userTracker: userId must be null or 1 to 128 characters");
+    }
     const c = { ...DEFAULTS, ...options };
     c.endpoint = trimSlash(c.endpoint || scriptOrigin);
     if (!c.endpoint) throw new TypeError("userTracker: no endpoint");
@@ -299,12 +305,11 @@
       if (c.debug) console.warn("userTracker: Do Not Track is on, nothing is tracked");
       return false;
     }
-    let backlog = 0;
-    if (!userId) {
-      listen();
-      backlog = adoptStored(); // what earlier pages could not send
-    }
+    const first = !started;
+    started = true;
     userId = id;
+    if (first) listen();
+    const backlog = first && id !== null ? adoptStored() : 0; // what earlier pages could not send
     if (cfg.pageViews) trackPageView();
     if (backlog) send();
     return true;
@@ -329,10 +334,10 @@
 
   // data-session-timeout="60" gives {sessionTimeout: 60}, a bare data-debug {debug: true}
   const attribute = (v) => (v === "" || v === "true" ? true : v === "false" ? false : isNaN(v) ? v : +v);
-  const { userId: id, ...rest } = script?.dataset || {};
-  if (id) {
+  const { userId: id, anonymous, ...rest } = script?.dataset || {};
+  if (id || anonymous !== undefined) {
     const options = { endpoint: scriptOrigin };
     for (const [key, value] of Object.entries(rest)) options[key] = attribute(value);
-    initialize(id, options);
+    initialize(id || null, options);
   }
 })();
