@@ -137,9 +137,9 @@ class Site:
         return [e for s in self.requests("/track") for e in json.loads(s.body)["events"]]
 
     def open(self, name: str = "module.html", user: str | None = None, *,
-             query: dict | None = None, **options) -> Page:
+             query: dict | None = None, referer: str | None = None, **options) -> Page:
         page = self.context.new_page()
-        page.goto(self.url(name, user, query=query, **options))
+        page.goto(self.url(name, user, query=query, **options), referer=referer)
         return page
 
     def pause(self, seconds: float) -> None:

@@ -8,6 +8,7 @@
   const MAX_AGE = 29 * 864e5; // the service refuses events over 30 days old
   const BATCH_BYTES = 512e3; // well under the service's 1 MiB body limit
   const BEACON_BYTES = 6e4; // beacons in flight share a 64 KiB budget
+  const UTM = ["source", "medium", "campaign", "term", "content"];
   const DEFAULTS = {
     sessionTimeout: 1800, // seconds, like TRACKER_SESSION_TTL_SECONDS
     batchSize: 20,
@@ -164,11 +165,21 @@
     schedule();
   }
 
+  function utm() {
+    const query = new URLSearchParams(location.search);
+    const tags = UTM.map((key) => [key, query.get(`utm_${key}`)]).filter(([, value]) => value);
+    return tags.length ? Object.fromEntries(tags) : null;
+  }
+
   function trackPageView(path) {
-    const data = { path: path || location.pathname };
-    if (document.title) data.title = document.title;
-    const referrer = lastUrl || document.referrer;
-    if (referrer) data.referrer = referrer;
+    const data = {
+      path: path || location.pathname,
+      title: document.title,
+      referrer: lastUrl || document.referrer, // the service ignores same-host referrers
+      host: location.host,
+    };
+    const tags = utm();
+    if (tags) data.utm = tags;
     if (cfg) [viewed, lastUrl] = [address(), location.href];
     track("page_view", data);
   }
