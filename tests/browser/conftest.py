@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -24,6 +24,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PAGES = Path(__file__).parent / "pages"
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After",
+        "Content-Type": "application/json"}
 
 
 # Package scope: Playwright's sync API keeps an event loop running in the main
@@ -130,9 +132,14 @@ class Site:
     def requests(self, path: str) -> list[Sent]:
         return [s for s in self.sent if s.path == path and s.method == "POST"]
 
-    def open(self, name: str = "module.html", user: str | None = None, **options) -> Page:
+    def events(self) -> list[dict]:
+        """Every event posted to /track, in the order sent: a retried event appears once per try."""
+        return [e for s in self.requests("/track") for e in json.loads(s.body)["events"]]
+
+    def open(self, name: str = "module.html", user: str | None = None, *,
+             query: dict | None = None, referer: str | None = None, **options) -> Page:
         page = self.context.new_page()
-        page.goto(self.url(name, user, **options))
+        page.goto(self.url(name, user, query=query, **options), referer=referer)
         return page
 
     def pause(self, seconds: float) -> None:
@@ -143,17 +150,28 @@ class Site:
         else:
             time.sleep(seconds)
 
-    def url(self, name: str, user: str | None = None, **options) -> str:
-        query = {"user": user} if user else {}
+    def url(self, name: str, user: str | None = None, *, query: dict | None = None,
+            **options) -> str:
+        params = {"user": user} if user else {}
+        params.update(query or {})
         if options:
-            query["options"] = json.dumps(options)
-        return f"{self.origin}/{name}" + (f"?{urlencode(query)}" if query else "")
+            params["options"] = json.dumps(options)
+        return f"{self.origin}/{name}" + (f"?{urlencode(params)}" if params else "")
 
     def route(self, path: str, handler: Callable) -> None:
         self.context.route(self.service.url + path, handler)
 
     def unroute(self, path: str) -> None:
         self.context.unroute(self.service.url + path)
+
+    def accept(self) -> None:
+        """Answers /track in the service's place, for events the service does not store yet."""
+        def answer(route: Route) -> None:
+            count = len(json.loads(route.request.post_data)["events"])
+            body = json.dumps({"accepted": count, "duplicates": 0, "ignored": 0})
+            route.fulfill(status=200, headers=CORS, body=body)
+
+        self.route("/track", answer)
 
     def movements(self, user: str) -> list[dict]:
         """The user's stored movements, oldest first."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page
@@ -60,6 +61,46 @@ def test_page_views_events_and_spa_navigation_arrive_exactly_once(site):
     assert_once(movements)
     assert len({m["sessionId"] for m in movements}) == 1
     assert len(site.requests("/session")) == 1
+
+
+def open_as(site, user: str | None, query: dict | None = None, **options) -> Page:
+    """module.html tracking as `user`; with None anonymously, answered by `site.accept()`."""
+    if user is None:
+        site.accept()
+        query = {"anonymous": "", **(query or {})}
+    return site.open("module.html", user, query=query, **options)
+
+
+@pytest.mark.parametrize("user", ["u-fields", None], ids=["identified", "anonymous"])
+def test_page_view_carries_path_title_referrer_and_host(site, user):
+    referrer = "https://news.example.org/item?id=7"
+    page = open_as(site, user, referer=referrer, flushInterval=60000)
+    assert page.evaluate("userTracker.flush()") is True
+
+    [view] = site.events()
+    expected = {"path": "/module.html", "title": "Module page", "referrer": referrer,
+                "host": urlsplit(site.origin).netloc}
+    assert view["data"] == expected
+    if user:
+        assert site.wait_for_movements(user, 1)[0]["data"] == expected
+
+
+@pytest.mark.parametrize("user", ["u-utm", None], ids=["identified", "anonymous"])
+def test_page_view_carries_only_the_utm_parameters_present(site, user):
+    query = {"utm_source": "newsletter", "utm_campaign": "spring sale", "utm_term": "",
+             "utm_id": "9", "ref": "x"}
+    page = open_as(site, user, query=query, flushInterval=60000)
+    page.evaluate("history.pushState({}, '', '/plans?utm_medium=email')")
+    page.evaluate("history.pushState({}, '', '/plans')")
+    assert page.evaluate("userTracker.flush()") is True
+
+    views = [e["data"] for e in site.events()]
+    assert views[0]["utm"] == {"source": "newsletter", "campaign": "spring sale"}
+    assert views[1]["utm"] == {"medium": "email"}
+    assert "utm" not in views[2]
+    assert views[2]["host"] == views[0]["host"]
+    if user:
+        assert [m["data"] for m in site.wait_for_movements(user, 3)] == views
 
 
 def test_session_carries_device_info(site):

@@ -8,6 +8,7 @@
   const MAX_AGE = 29 * 864e5; // the service refuses events over 30 days old
   const BATCH_BYTES = 512e3; // well under the service's 1 MiB body limit
   const BEACON_BYTES = 6e4; // beacons in flight share a 64 KiB budget
+  const UTM = ["source", "medium", "campaign", "term", "content"];
   const DEFAULTS = {
     sessionTimeout: 1800, // seconds, like TRACKER_SESSION_TTL_SECONDS
     batchSize: 20,
@@ -24,7 +25,8 @@
   const scriptOrigin = script?.src ? new URL(script.src).origin : "";
 
   let cfg = null; // null until initialize: nothing is tracked
-  let userId = "";
+  let started = false;
+  let userId = ""; // null when anonymous: then nothing is kept in the browser
   let queue = [];
   let memorySession = null;
   let unannounced = null; // the session still to be sent with POST /session
@@ -43,6 +45,7 @@
     typeof s !== "string" || !s || [...s].length > max || /[\0-\x1f\x7f-\x9f]/.test(s);
 
   function read(key) {
+    if (userId === null) return null;
     try {
       return JSON.parse(localStorage.getItem(key));
     } catch {
@@ -51,6 +54,7 @@
   }
 
   function write(key, value) {
+    if (userId === null) return;
     try {
       localStorage.setItem(key, JSON.stringify(value));
     } catch {
@@ -152,7 +156,8 @@
     if (!cfg) return;
     const why = problem(event, data);
     if (why) return console.warn("userTracker: ignored event:", why);
-    const e = { userId, sessionId: sessionId(), event, timestamp: Date.now(), eventId: uuid() };
+    const e = { event, timestamp: Date.now(), eventId: uuid() };
+    if (userId !== null) Object.assign(e, { userId, sessionId: sessionId() });
     if (data != null) e.data = JSON.parse(JSON.stringify(data)); // a copy: the page may change data later
     queue.push(e);
     if (queue.length > cfg.maxQueue) queue.shift();
@@ -160,11 +165,21 @@
     schedule();
   }
 
+  function utm() {
+    const query = new URLSearchParams(location.search);
+    const tags = UTM.map((key) => [key, query.get(`utm_${key}`)]).filter(([, value]) => value);
+    return tags.length ? Object.fromEntries(tags) : null;
+  }
+
   function trackPageView(path) {
-    const data = { path: path || location.pathname };
-    if (document.title) data.title = document.title;
-    const referrer = lastUrl || document.referrer;
-    if (referrer) data.referrer = referrer;
+    const data = {
+      path: path || location.pathname,
+      title: document.title,
+      referrer: lastUrl || document.referrer, // the service ignores same-host referrers
+      host: location.host,
+    };
+    const tags = utm();
+    if (tags) data.utm = tags;
     if (cfg) [viewed, lastUrl] = [address(), location.href];
     track("page_view", data);
   }
@@ -289,7 +304,9 @@
   }
 
   function initialize(id, options = {}) {
-    if (badText(id, 128)) throw new TypeError("userTracker: userId must be 1 to 128 characters");
+    if (id !== null && badText(id, 128)) {
+      throw new TypeError("userTracker: userId must be null or 1 to 128 characters");
+    }
     const c = { ...DEFAULTS, ...options };
     c.endpoint = trimSlash(c.endpoint || scriptOrigin);
     if (!c.endpoint) throw new TypeError("userTracker: no endpoint");
@@ -299,12 +316,11 @@
       if (c.debug) console.warn("userTracker: Do Not Track is on, nothing is tracked");
       return false;
     }
-    let backlog = 0;
-    if (!userId) {
-      listen();
-      backlog = adoptStored(); // what earlier pages could not send
-    }
+    const first = !started;
+    started = true;
     userId = id;
+    if (first) listen();
+    const backlog = first && id !== null ? adoptStored() : 0; // what earlier pages could not send
     if (cfg.pageViews) trackPageView();
     if (backlog) send();
     return true;
@@ -329,10 +345,10 @@
 
   // data-session-timeout="60" gives {sessionTimeout: 60}, a bare data-debug {debug: true}
   const attribute = (v) => (v === "" || v === "true" ? true : v === "false" ? false : isNaN(v) ? v : +v);
-  const { userId: id, ...rest } = script?.dataset || {};
-  if (id) {
+  const { userId: id, anonymous, ...rest } = script?.dataset || {};
+  if (id || anonymous !== undefined) {
     const options = { endpoint: scriptOrigin };
     for (const [key, value] of Object.entries(rest)) options[key] = attribute(value);
-    initialize(id, options);
+    initialize(id || null, options);
   }
 })();
