@@ -42,8 +42,8 @@ SELECT id, first, last, entryTime, exitTime FROM visits WHERE userId = ? AND ses
 
 INSERT_VISIT = f"""
 INSERT INTO visits(userId, sessionId, first, last, movements, pageviews,
-  {", ".join(CONTEXT_COLUMNS)})
-VALUES (?, ?, ?, ?, ?, ?, {", ".join("?" * len(CONTEXT_COLUMNS))})
+  {", ".join(CONTEXT_COLUMNS)}, {", ".join(SOURCE_COLUMNS)})
+VALUES (?, ?, ?, ?, ?, ?, {", ".join("?" * (len(CONTEXT_COLUMNS) + len(SOURCE_COLUMNS)))})
 """
 
 GROW_VISIT = "UPDATE visits SET last = max(last, ?), movements = movements + ?, " \
@@ -80,6 +80,10 @@ ON CONFLICT DO UPDATE SET first = min(first, excluded.first), last = max(last, e
 
 DROP_USER_PAGES = "DELETE FROM visit_pages WHERE visit IN (SELECT id FROM visits WHERE userId = ?)"
 DROP_USER_VISITS = "DELETE FROM visits WHERE userId = ?"
+
+
+# Until it has a page view, a visit came from nowhere: source and channel Direct.
+NO_PAGE_VIEW_SOURCE = tuple(getattr(visit_source({}), column) for column in SOURCE_COLUMNS)
 
 
 @dataclass
@@ -165,7 +169,7 @@ def _batches(rows: list[MovementRow], contexts: list[str | None]) -> dict[tuple[
 
 def _insert(conn: apsw.Connection, user_id: str, session_id: str, batch: Batch) -> int:
     conn.execute(INSERT_VISIT, (user_id, session_id, batch.first, batch.last, batch.movements,
-                                batch.pageviews, *batch.context))
+                                batch.pageviews, *batch.context, *NO_PAGE_VIEW_SOURCE))
     visit = conn.last_insert_rowid()
     _link(conn, user_id, visit, batch.first)
     return visit
