@@ -75,15 +75,37 @@ def analytics_queries(now: int) -> list[dict]:
     return found
 
 
-def same_answer(left, right, params: dict) -> tuple[dict, dict]:
+WEB_FILTERS = [[], ["page:/a"], ["entryPage:/b", "exitPage:/a"], ["source:Direct"], ["page:/b", "page:/a"]]
+WEB_BREAKDOWNS = ["page", "event", "entryPage", "exitPage", "source"]
+
+
+def web_queries(now: int) -> list[tuple[str, dict]]:
+    """(path, parameters) of /stats and /breakdown over the windows of `dataset(now)`."""
+    windows = [{"timeRange": "30d"}, {"timeRange": "7d", "tz": "Asia/Kolkata"},
+               {"from": now - 29 * DAY, "to": now - DAY}, {"from": now - 3 * DAY - 7, "to": now - 2 * DAY},
+               {"from": now - 3 * DAY - HOUR, "to": now - 3 * DAY + HOUR + 12_345}]
+    found = []
+    for window, filters in itertools.product(windows, WEB_FILTERS):
+        found.append(("/stats", {**window, "filter": filters, "compare": "previous"}))
+        for by in WEB_BREAKDOWNS:
+            found.append(("/breakdown", {**window, "filter": filters, "by": by, "limit": 1000}))
+        found.append(("/breakdown", {**window, "filter": filters, "by": "prop:path",
+                                     "event": "page_view"}))
+    return found
+
+
+def same_answer(left, right, params: dict, path: str = "/analytics") -> tuple[dict, dict]:
     """Both answers without the clock's `from`/`to`; asked again if a bucket edge passed between."""
     for _ in range(3):
-        answers = [client.get("/analytics", params=params).json() for client in (left, right)]
+        answers = [client.get(path, params=params).json() for client in (left, right)]
         if "timeRange" not in params:
             return answers[0], answers[1]
         for answer in answers:
             del answer["from"], answer["to"]
-        if [p["t"] for p in answers[0]["series"]] == [p["t"] for p in answers[1]["series"]]:
+            if answer.get("previous"):
+                del answer["previous"]["from"], answer["previous"]["to"]
+        if [p["t"] for p in answers[0].get("series", [])] == \
+                [p["t"] for p in answers[1].get("series", [])]:
             break
     return answers[0], answers[1]
 

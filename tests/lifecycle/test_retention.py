@@ -17,7 +17,7 @@ import pytest
 from helpers import DAY, LARGE_TABLES, connect, fold_all, movement, now_ms, service_env, start_and_fail
 from user_datasets import (
     ERASED, USERS, analytics_queries, all_movements, dataset, dump_rollups, export_lines, post_all,
-    same_answer,
+    same_answer, web_queries,
 )
 from tracker.lifecycle import retention, user_data
 from tracker.storage import archives
@@ -84,6 +84,16 @@ def test_archived_movements_still_count_in_every_answer(kept_and_aged, now):
         assert left == right, params
 
 
+def test_visits_outlive_their_archived_movements(kept_and_aged, now):
+    _events, kept, aged = kept_and_aged
+    counted = []
+    for path, params in web_queries(now):
+        left, right = same_answer(kept, aged, params, path)
+        assert left == right, (path, params)
+        counted.append(left["totals"]["pageviews"] if path == "/stats" else len(left["results"]))
+    assert sum(map(bool, counted)) > len(counted) // 2  # the answers compared are not all empty
+
+
 def test_archives_hold_the_old_movements_once_and_movements_lists_the_rest(kept_and_aged, data_dir):
     events, kept, aged = kept_and_aged
     cutoff = retention.cutoff(now_ms(), 2)
@@ -124,6 +134,9 @@ def test_erasure_covers_the_archives(kept_and_aged, make_client, data_dir, tmp_p
     for params in analytics_queries(now):
         left, right = same_answer(aged, others, params)
         assert left == right, params
+    for path, params in web_queries(now):
+        left, right = same_answer(aged, others, params, path)
+        assert left == right, (path, params)
     assert aged.get(f"/users/{ERASED}/export").status_code == 404
 
 

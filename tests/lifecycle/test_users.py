@@ -13,12 +13,12 @@ import apsw
 import pytest
 
 from helpers import LARGE_TABLES, MINUTE, TOKEN, connect, files_open_under, fold_all, movement
-from tracker.analytics import rollups
+from tracker.analytics import rollups, visits
 from tracker.lifecycle.export import spool_dir
 from tracker.lifecycle import user_data
 from user_datasets import (
     ERASED, all_movements, analytics_queries, dataset, dump_rollups, export_lines, post_all,
-    same_answer, user_ids_session,
+    same_answer, user_ids_session, web_queries,
 )
 
 
@@ -208,6 +208,9 @@ def test_erasure_leaves_what_the_other_users_alone_would_have_made(make_client, 
     for params in analytics_queries(now):
         left, right = same_answer(everyone, others, params)
         assert left == right, params
+    for path, params in web_queries(now):
+        left, right = same_answer(everyone, others, params, path)
+        assert left == right, (path, params)
     assert everyone.get(f"/users/{ERASED}/export").status_code == 404
     assert all_movements(everyone, ERASED) == []
     session = {"sessionId": user_ids_session(ERASED, events), "userId": ERASED}
@@ -280,7 +283,8 @@ def test_every_statement_of_export_and_erasure_is_an_index_search(client, data_d
     statements = [user_data.USER_SESSIONS, user_data.ERASABLE_MOVEMENTS, user_data.DELETE_MOVEMENT,
                   user_data.DELETE_USER_SESSIONS, rollups.SUBTRACT_EVENTS, rollups.DROP_EMPTY_EVENTS,
                   rollups.SUBTRACT_PAGES, rollups.DROP_EMPTY_PAGES, rollups.DROP_USER_GAPS,
-                  rollups.DROP_USER_SPANS, rollups.UNCOUNT_ENTITIES, rollups.DROP_EMPTY_ENTITY_COUNT]
+                  rollups.DROP_USER_SPANS, rollups.UNCOUNT_ENTITIES, rollups.DROP_EMPTY_ENTITY_COUNT,
+                  visits.DROP_USER_PAGES, visits.DROP_USER_VISITS]
     with connect(data_dir / "shard-0000.sqlite") as conn:
         for sql in statements:
             bindings = [1] * sql.count("?")
