@@ -103,3 +103,26 @@ def fold_in_random_stretches(directory, writer, shard, rows, rng) -> dict[str, l
         assert fold.fold_to(shard, 0, reader, log.head(writer), store_movements)[-1].rows == 0
     reader.close()
     return tables(shard)
+
+
+OLD_LOG = """
+CREATE TABLE log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, shard INTEGER NOT NULL, loggedAt INTEGER NOT NULL,
+  userId TEXT NOT NULL, sessionId TEXT NOT NULL, timestamp INTEGER NOT NULL, event TEXT NOT NULL,
+  data TEXT NOT NULL, eventId TEXT
+);
+INSERT INTO log(shard, loggedAt, userId, sessionId, timestamp, event, data, eventId)
+VALUES (0, 1, 'u1', 's1', 5, 'click', '{}', NULL);
+"""
+
+
+def test_a_log_made_before_request_contexts_gets_their_column(tmp_path):
+    path = log.path_in(tmp_path)
+    with contextlib.closing(apsw.Connection(str(path))) as conn:
+        conn.execute(OLD_LOG)
+    log.create(path, floor=0)
+    context = '["Chrome","Windows","desktop","US",null,null]'
+    with contextlib.closing(apsw.Connection(str(path))) as conn:
+        log.append_rows(conn, [(0, 2, "u2", "s2", 6, "click", "{}", None, context)])
+        found = log.read_rows(conn, 0, 0, log.head(conn), 10)
+    assert [(row.movement.userId, row.context) for row in found] == [("u1", None), ("u2", context)]

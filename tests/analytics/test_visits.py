@@ -1,0 +1,91 @@
+"""Visits: built from old files the same as kept by folding, and read through index searches."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from helpers import DAY, LARGE_TABLES, MINUTE, connect, now_ms
+from tracker.analytics import visits, web
+from tracker.ingest import writes
+from tracker.storage import migrations
+from tracker.storage.rows import MovementRow
+
+# What migration 8 can know: everything but the request contexts and the referrer lists.
+MOVEMENT_COLUMNS = "userId, sessionId, first, last, movements, pageviews, entryTime, entryPage, " \
+                   "exitTime, exitPage"
+
+
+def random_rows(count: int, seed: int) -> list[MovementRow]:
+    """Few users and sessions, times that tie and run out of order, paths of every kind."""
+    rng = random.Random(seed)
+    now = now_ms()
+    stamps = [now - rng.randrange(0, 3 * DAY, MINUTE) for _ in range(count // 4)]
+    rows = []
+    for i in range(count):
+        event = rng.choice(["page_view", "page_view", "click"])
+        data = rng.choice(['{}', '{"path": "/a"}', '{"path": "/b"}', '{"path": 3}'])
+        rows.append(MovementRow(rng.choice("abc"), rng.choice(["s1", "s2", "s3"]),
+                                rng.choice(stamps), event, data, None))
+    return rows
+
+
+def dump(conn) -> dict[str, list]:
+    return {
+        "visits": sorted(conn.execute(f"SELECT {MOVEMENT_COLUMNS} FROM visits"), key=repr),
+        # Visits tied on their first movement may swap prev between them; per user it is the same.
+        "prev": sorted(conn.execute("SELECT userId, first, prev FROM visits"), key=repr),
+        "pages": sorted(conn.execute(
+            "SELECT userId, sessionId, path, p.first, p.last, n FROM visit_pages p "
+            "JOIN visits ON visits.id = p.visit")),
+    }
+
+
+def test_upgrade_builds_the_visits_folding_would_have_kept(tmp_path):
+    for seed in range(5):
+        rows = random_rows(300, seed)
+        with connect(tmp_path / f"old{seed}.sqlite") as old, \
+                connect(tmp_path / f"new{seed}.sqlite") as new:
+            migrations.apply(old, upto=7)
+            with old:
+                writes.insert_movements(old, rows)
+            migrations.apply(old)
+            migrations.apply(new)
+            for start in range(0, len(rows), 23):  # in pieces and out of time order, as folds see them
+                with new:
+                    writes.store_movements(new, rows[start:start + 23])
+            assert dump(old) == dump(new)
+            unknown = old.execute("SELECT count(*) FROM visits WHERE source IS NULL AND "
+                                  "browser IS NULL AND country IS NULL").fetchone()[0]
+            assert unknown == len(dump(old)["visits"]) > 0
+
+
+def test_prev_is_the_start_of_the_users_previous_visit(tmp_path):
+    rows = random_rows(400, seed=9)
+    with connect(tmp_path / "shard.sqlite") as conn:
+        migrations.apply(conn)
+        for start in range(0, len(rows), 17):
+            with conn:
+                writes.store_movements(conn, rows[start:start + 17])
+        for user in "abc":
+            found = conn.execute("SELECT first, prev FROM visits WHERE userId = ? ORDER BY first, id",
+                                 (user,)).fetchall()
+            starts = [first for first, _prev in found]
+            assert [prev for _first, prev in found] == [None, *starts[:-1]]
+
+
+def test_web_queries_read_visits_through_index_searches(tmp_path):
+    with connect(tmp_path / "shard.sqlite") as conn:
+        migrations.apply(conn)
+        with conn:
+            writes.store_movements(conn, random_rows(50, seed=1))
+        statements = [visits.SELECT_VISIT, visits.PREVIOUS, visits.NEXT, visits.SET_PREV,
+                      visits.PREV_OF, visits.ADD_PAGE, web.UNFILTERED_SERIES, web.VISIT_PAGE_VIEWS]
+        for sql in statements:
+            bindings = ["[[0, 1]]" if "json_each" in sql else 1] + [1] * (sql.count("?") + 3)
+            names = set(re.findall(r"\?(\d+)", sql))
+            count = len(names) if names else sql.count("?")
+            plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
+                                                             bindings[:count]))
+            scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
+            assert not scanned, f"{sql.strip()}\n  plan: {plan}"
