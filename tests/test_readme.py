@@ -33,7 +33,7 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 README_ADDRESS = "http://127.0.0.1:8000"
 CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.MULTILINE | re.DOTALL)
 VARYING = frozenset({"timestamp", "startTime", "lastActivity", "from", "to", "t", "nextCursor",
-                     "requestedAt", "finishedAt"})
+                     "requestedAt", "finishedAt", "visitDuration"})
 ELIDED = "..."
 
 
