@@ -226,24 +226,29 @@ class Visit:
 def _spanning_visits(conn: apsw.Connection, span: Span, filters: Filters,
                      dimension: str | None = None) -> list[Visit]:
     """Visits passing the filters with page views in the window that their stored counts
-    cannot place: those begun before the window and still going at its start, and those
-    begun in a bucket and going on past its end."""
+    cannot place: those running across a cut (the window's start, a bucket's end), having
+    begun before it and ended at or after it.
+
+    Such a visit began less than LONG_VISIT_MS before the cut, or is a long one: two index
+    ranges per cut, never a pass over the window's visits."""
     where, params = filters.where()
     value = f"v.{dimension}" if dimension else "NULL"
     columns = f"v.id, v.userId, v.sessionId, v.first, v.last, {value}"
-    before = f"""
-    SELECT {columns} FROM visits v INDEXED BY idx_visits_first
-    WHERE v.first >= ?1 - {LONG_VISIT_MS} AND v.first < ?1 AND v.last >= ?1 AND {where}
+    # ?1: the cuts; ?2: the window's start. A visit across an inner cut that began before
+    # the window runs across its start too, so only the start's own search looks earlier.
+    cuts = "WITH c(at) AS (SELECT value FROM json_each(?1))"
+    lower = "(c.at = ?2 OR v.first >= ?2)"
+    query = f"""{cuts}
+    SELECT {columns} FROM c JOIN visits v INDEXED BY idx_visits_first
+      ON v.first >= c.at - {LONG_VISIT_MS} AND v.first < c.at
+    WHERE v.last >= c.at AND {lower} AND {where}
     UNION
-    SELECT {columns} FROM visits v INDEXED BY idx_visits_long
-    WHERE v.last - v.first >= {LONG_VISIT_MS} AND v.first < ?1 AND v.last >= ?1 AND {where}
+    SELECT {columns} FROM c JOIN visits v INDEXED BY idx_visits_long
+      ON v.first >= iif(c.at = ?2, 0, ?2) AND v.first < c.at - {LONG_VISIT_MS}
+    WHERE v.last - v.first >= {LONG_VISIT_MS} AND v.last >= c.at AND {where}
     """
-    across = f"""{BUCKETS}
-    SELECT {columns} FROM b JOIN visits v ON v.first >= b.low AND v.first < b.high
-    WHERE v.last >= b.high AND {where}
-    """
-    found = conn.execute(_numbered(before, 2), (span.start, *params, *params)).fetchall()
-    found += conn.execute(across, (span.buckets_json(), *params)).fetchall()
+    cut_list = json.dumps(list(span.cuts))
+    found = conn.execute(_numbered(query, 3), (cut_list, span.start, *params, *params))
     return [Visit(*row) for row in found]
 
 
