@@ -51,8 +51,9 @@ async def track(request: Request) -> Response:
         rows = [row for row in rows if row.userId != visitor]
         ignored = len(anonymous)
     unique = drop_repeated_event_ids(rows)
-    # sessions, rollups and visits follow when the log is folded
-    stored = await request.app.state.store.append(unique, visitors.context(address, user_agent))
+    stored = 0
+    if unique:  # sessions, rollups and visits follow when the log is folded
+        stored = await request.app.state.store.append(unique, visitors.context(address, user_agent))
     request.app.state.metrics.track_answered(len(rows), stored, ignored)
     return json_response(schemas.TrackOut(len(events), len(rows) - stored, ignored))
 
