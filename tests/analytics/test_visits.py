@@ -80,7 +80,7 @@ def test_web_queries_read_visits_through_index_searches(tmp_path):
         with conn:
             writes.store_movements(conn, random_rows(50, seed=1))
         statements = [visits.SELECT_VISIT, visits.PREVIOUS, visits.NEXT, visits.SET_PREV,
-                      visits.PREV_OF, visits.ADD_PAGE, web.UNFILTERED_SERIES, web.VISIT_PAGE_VIEWS]
+                      visits.PREV_OF, visits.ADD_PAGE, web.UNFILTERED_BUCKET, web.VISIT_PAGE_VIEWS]
         for sql in statements:
             bindings = ["[[0, 1]]" if "json_each" in sql else 1] + [1] * (sql.count("?") + 3)
             names = set(re.findall(r"\?(\d+)", sql))

@@ -7,8 +7,9 @@ any window, splits into whole slots plus at most a minute of raw movements at
 each end (`analytics.pieces`).
 
 Distinct counts (users, sessions) cannot be added up over slots, so they are
-kept per entity instead: for each user and each (user, session), overall and
-per event type, the first and last movement (`activity_spans`) and every
+kept per entity instead: for each user and each (user, session), overall, per
+event type and per page path viewed, the first and last movement
+(`activity_spans`) and every
 stretch longer than GAP_MS without a movement (`activity_gaps`). An entity
 has a movement in [a, b) unless its last movement is before a, its first is
 at or after b, or one of its gaps runs from before a to at or after b; those
@@ -41,7 +42,9 @@ PAGE_VIEW = "page_view"
 
 # Entity kinds in activity_spans/activity_gaps; a user's row has sessionId ''
 # and the all-events row has event '' (real ids and names are never empty).
-USERS, SESSIONS = 0, 1
+# The page kinds count page views of one path (in the event column): by user
+# and by (user, session), for the visitors and visits of a page breakdown.
+USERS, SESSIONS, PAGE_USERS, PAGE_SESSIONS = 0, 1, 2, 3
 ALL_EVENTS = ""
 
 ADD_EVENTS = """
@@ -120,18 +123,18 @@ def page_path(event: str, data: str) -> str | None:
 
 def record(conn: apsw.Connection, rows: list[MovementRow]) -> None:
     """Count newly stored movements."""
-    _add_counts(conn, rows)
+    paths = [page_path(row.event, row.data) for row in rows]
+    _add_counts(conn, rows, paths)
     times: dict[Entity, list[int]] = defaultdict(list)
-    for row in rows:
-        for entity in _entities(row.userId, row.sessionId, row.event):
+    for row, path in zip(rows, paths):
+        for entity in _entities(row.userId, row.sessionId, row.event, path):
             times[entity].append(row.timestamp)
     for entity, stamps in times.items():
         _extend(conn, entity, sorted(set(stamps)))
 
 
-def _add_counts(conn: apsw.Connection, rows: list[MovementRow]) -> None:
-    events, pages = _slot_counts((row.timestamp, row.event, page_path(row.event, row.data))
-                                 for row in rows)
+def _add_counts(conn: apsw.Connection, rows: list[MovementRow], paths: list[str | None]) -> None:
+    events, pages = _slot_counts((row.timestamp, row.event, path) for row, path in zip(rows, paths))
     conn.executemany(ADD_EVENTS, [(*key, n) for key, n in events.items()])
     conn.executemany(ADD_PAGES, [(*key, n) for key, n in pages.items()])
 
@@ -171,13 +174,16 @@ def forget_entities(conn: apsw.Connection, user_id: str) -> None:
         conn.execute(DROP_EMPTY_ENTITY_COUNT, (kind, event))
 
 
-def _entities(user_id: str, session_id: str, event: str) -> tuple[Entity, ...]:
-    return (
+def _entities(user_id: str, session_id: str, event: str, path: str | None) -> tuple[Entity, ...]:
+    found = (
         (USERS, ALL_EVENTS, user_id, ""),
         (USERS, event, user_id, ""),
         (SESSIONS, ALL_EVENTS, user_id, session_id),
         (SESSIONS, event, user_id, session_id),
     )
+    if path is None:
+        return found
+    return (*found, (PAGE_USERS, path, user_id, ""), (PAGE_SESSIONS, path, user_id, session_id))
 
 
 def _extend(conn: apsw.Connection, entity: Entity, stamps: list[int]) -> None:

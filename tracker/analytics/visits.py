@@ -40,10 +40,12 @@ SELECT_VISIT = """
 SELECT id, first, last, entryTime, exitTime FROM visits WHERE userId = ? AND sessionId = ?
 """
 
+NEXT_ID = "SELECT coalesce(max(id), 0) + 1 FROM visits"
+
 INSERT_VISIT = f"""
-INSERT INTO visits(userId, sessionId, first, last, movements, pageviews,
+INSERT INTO visits(id, userId, sessionId, first, last, movements, pageviews,
   {", ".join(CONTEXT_COLUMNS)}, {", ".join(SOURCE_COLUMNS)})
-VALUES (?, ?, ?, ?, ?, ?, {", ".join("?" * (len(CONTEXT_COLUMNS) + len(SOURCE_COLUMNS)))})
+VALUES (?, ?, ?, ?, ?, ?, ?, {", ".join("?" * (len(CONTEXT_COLUMNS) + len(SOURCE_COLUMNS)))})
 """
 
 GROW_VISIT = "UPDATE visits SET last = max(last, ?), movements = movements + ?, " \
@@ -168,9 +170,10 @@ def _batches(rows: list[MovementRow], contexts: list[str | None]) -> dict[tuple[
 
 
 def _insert(conn: apsw.Connection, user_id: str, session_id: str, batch: Batch) -> int:
-    conn.execute(INSERT_VISIT, (user_id, session_id, batch.first, batch.last, batch.movements,
-                                batch.pageviews, *batch.context, *NO_PAGE_VIEW_SOURCE))
-    visit = conn.last_insert_rowid()
+    visit = conn.execute(NEXT_ID).fetchone()[0]
+    conn.execute(INSERT_VISIT, (visit, user_id, session_id, batch.first, batch.last,
+                                batch.movements, batch.pageviews, *batch.context,
+                                *NO_PAGE_VIEW_SOURCE))
     _link(conn, user_id, visit, batch.first)
     return visit
 

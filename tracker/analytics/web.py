@@ -26,7 +26,9 @@ from typing import Iterable
 import apsw
 
 from tracker.analytics import shares
-from tracker.analytics.rollups import GAP_MS, PAGE_VIEW, SESSIONS, USERS, page_path
+from tracker.analytics.rollups import (
+    GAP_MS, PAGE_SESSIONS, PAGE_USERS, PAGE_VIEW, SESSIONS, USERS, page_path,
+)
 from tracker.storage import archives
 
 VISIT_DIMENSIONS = ("entryPage", "exitPage", "referrer", "source", "channel", "utmSource",
@@ -40,14 +42,13 @@ PROPERTY = "prop:"
 # across an instant began less than this before it, or is one of those.
 LONG_VISIT_MS = 3_600_000
 
-BUCKETS = "WITH b(low, high) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?))"
-
-# Per bucket: visits, visitors, visitors of the whole window, bounces, duration.
-UNFILTERED_SERIES = f"""{BUCKETS}
-SELECT b.low, count(*), sum(v.prev IS NULL OR v.prev < b.low), sum(v.prev IS NULL OR v.prev < ?),
-       sum(v.movements = 1), sum(v.last - v.first)
-FROM b JOIN visits v INDEXED BY idx_visits_first ON v.first >= b.low AND v.first < b.high
-GROUP BY b.low
+# A bucket's visits, visitors, visitors of the whole window (?3 its start), bounces, duration:
+# one range of a covering index per bucket.
+UNFILTERED_BUCKET = """
+SELECT count(*), coalesce(sum(v.prev IS NULL OR v.prev < ?1), 0),
+       coalesce(sum(v.prev IS NULL OR v.prev < ?3), 0), coalesce(sum(v.movements = 1), 0),
+       coalesce(sum(v.last - v.first), 0)
+FROM visits v INDEXED BY idx_visits_first WHERE v.first >= ?1 AND v.first < ?2
 """
 
 MOVEMENT_COLUMNS = "m.event, m.userId, m.sessionId, m.data"
@@ -100,14 +101,8 @@ class Span:
     def end(self) -> int:
         return self.cuts[-1]
 
-    def buckets_json(self) -> str:
-        return json.dumps([[low, high] for low, high in zip(self.cuts, self.cuts[1:])])
-
     def bucket_of(self, instant: int) -> int:
         return bisect.bisect_right(self.cuts, instant) - 1
-
-    def index(self) -> dict[int, int]:
-        return {low: i for i, low in enumerate(self.cuts[:-1])}
 
 
 @dataclass
@@ -172,26 +167,29 @@ def breakdown_share(conn: apsw.Connection, by: str, span: Span, filters: Filters
 
 def _stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsShare:
     share = empty_stats(span)
-    at = span.index()
+    buckets = list(zip(span.cuts, span.cuts[1:]))
     if not filters:
-        for low, visits, visitors, window_visitors, bounces, duration in conn.execute(
-                UNFILTERED_SERIES, (span.buckets_json(), span.start)):
-            share.series[at[low]][:4] = [visitors, visits, bounces, duration]
+        for i, (low, high) in enumerate(buckets):
+            visits, visitors, window_visitors, bounces, duration = conn.execute(
+                UNFILTERED_BUCKET, (low, high, span.start)).fetchone()
+            share.series[i][:4] = [visitors, visits, bounces, duration]
             share.visitors += window_visitors
         for i, count in enumerate(_page_views_per_bucket(conn, span)):
             share.series[i][4] = count
         return share
     where, params = filters.where()
     pageviews, pageview_params = filters.pageviews()
-    series = f"""{BUCKETS}
-    SELECT b.low, count(*), count(DISTINCT v.userId), sum(v.movements = 1), sum(v.last - v.first),
-           sum(iif(v.last < b.high, {pageviews}, 0))
-    FROM b JOIN visits v ON v.first >= b.low AND v.first < b.high
-    WHERE {where} GROUP BY b.low
+    # The table is clustered by first movement: a window's visits are one range of it.
+    bucket = f"""
+    SELECT count(*), count(DISTINCT v.userId), coalesce(sum(v.movements = 1), 0),
+           coalesce(sum(v.last - v.first), 0), coalesce(sum(iif(v.last < ?2, {pageviews}, 0)), 0)
+    FROM visits v NOT INDEXED WHERE v.first >= ?1 AND v.first < ?2 AND {where}
     """
-    for low, *counts in conn.execute(series, (span.buckets_json(), *pageview_params, *params)):
-        share.series[at[low]] = [counts[1], counts[0], counts[2], counts[3], counts[4]]
-    visitors = f"SELECT count(DISTINCT v.userId) FROM visits v " \
+    for i, (low, high) in enumerate(buckets):
+        visits, visitors, bounces, duration, counted = conn.execute(
+            _numbered(bucket, 3), (low, high, *pageview_params, *params)).fetchone()
+        share.series[i] = [visitors, visits, bounces, duration, counted]
+    visitors = f"SELECT count(DISTINCT v.userId) FROM visits v NOT INDEXED " \
                f"WHERE v.first >= ? AND v.first < ? AND {where}"
     share.visitors = conn.execute(visitors, (span.start, span.end, *params)).fetchone()[0]
     for visit in _spanning_visits(conn, span, filters):
@@ -237,19 +235,23 @@ def _spanning_visits(conn: apsw.Connection, span: Span, filters: Filters,
     # ?1: the cuts; ?2: the window's start. A visit across an inner cut that began before
     # the window runs across its start too, so only the start's own search looks earlier.
     cuts = "WITH c(at) AS (SELECT value FROM json_each(?1))"
-    lower = "(c.at = ?2 OR v.first >= ?2)"
-    query = f"""{cuts}
-    SELECT {columns} FROM c JOIN visits v INDEXED BY idx_visits_first
-      ON v.first >= c.at - {LONG_VISIT_MS} AND v.first < c.at
-    WHERE v.last >= c.at AND {lower} AND {where}
-    UNION
-    SELECT {columns} FROM c JOIN visits v INDEXED BY idx_visits_long
-      ON v.first >= iif(c.at = ?2, 0, ?2) AND v.first < c.at - {LONG_VISIT_MS}
-    WHERE v.last - v.first >= {LONG_VISIT_MS} AND v.last >= c.at AND {where}
+    # CROSS JOIN keeps the cuts outside: one index range of visits per cut.
+    recent = f"""{cuts}
+    SELECT {columns} FROM c CROSS JOIN visits v NOT INDEXED
+    WHERE v.first >= c.at - {LONG_VISIT_MS} AND v.first < c.at AND v.last >= c.at
+      AND (c.at = ?2 OR v.first >= ?2) AND {where}
+    """
+    long = f"""{cuts}
+    SELECT {columns} FROM c CROSS JOIN visits v INDEXED BY idx_visits_long
+    WHERE v.first >= iif(c.at = ?2, 0, ?2) AND v.first < c.at - {LONG_VISIT_MS}
+      AND v.last - v.first >= {LONG_VISIT_MS} AND v.last >= c.at AND {where}
     """
     cut_list = json.dumps(list(span.cuts))
-    found = conn.execute(_numbered(query, 3), (cut_list, span.start, *params, *params))
-    return [Visit(*row) for row in found]
+    found = {}
+    for query in (recent, long):
+        for row in conn.execute(_numbered(query, 3), (cut_list, span.start, *params)):
+            found[row[0]] = Visit(*row)
+    return list(found.values())
 
 
 VISIT_PAGE_VIEWS = f"""
@@ -287,7 +289,7 @@ def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
     query = f"""
     SELECT v.{dimension}, count(DISTINCT v.userId), count(*), sum(iif(v.last < ?, {pageviews}, 0)),
            sum(v.movements = 1), sum(v.last - v.first)
-    FROM visits v WHERE v.first >= ? AND v.first < ? AND {where}
+    FROM visits v NOT INDEXED WHERE v.first >= ? AND v.first < ? AND {where}
     GROUP BY v.{dimension}
     """
     share = BreakdownShare()
@@ -315,7 +317,7 @@ def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownSh
     WITH spanning(path, userId, visit, n) AS (
       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)
     ), counted(path, userId, visit, n) AS (
-      SELECT q.path, v.userId, v.id, q.n FROM visits v JOIN visit_pages q ON q.visit = v.id
+      SELECT q.path, v.userId, v.id, q.n FROM visits v NOT INDEXED JOIN visit_pages q ON q.visit = v.id
       WHERE v.first >= ? AND v.last < ? AND {where} {path_filter}
       UNION ALL SELECT * FROM spanning
     )
@@ -325,6 +327,35 @@ def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownSh
     for path, *counts in conn.execute(query, (json.dumps(spanning), span.start, span.end, *params,
                                               *filters.pages)):
         share.rows[path] = Row(*counts)
+    return share
+
+
+def page_views_by_path(conn: apsw.Connection, span: Span) -> Counter:
+    """Page views per path in the window, from the rollups and the raw ends."""
+    return archives.read_consistently(conn, _page_views_by_path, span)
+
+
+def _page_views_by_path(conn: apsw.Connection, span: Span) -> Counter:
+    raw, slots = shares.split_pieces(shares.pieces([span.start, span.end]))
+    pages: Counter = Counter()
+    for start, end in raw:
+        for row in shares.raw_movements(conn, start, end, PAGE_VIEW):
+            path = page_path(PAGE_VIEW, row[4])
+            if path is not None:
+                pages[path] += 1
+    pages.update(dict(conn.execute(shares.PAGE_TOTALS, (slots,))))
+    return pages
+
+
+def page_audiences(conn: apsw.Connection, paths: list[str], span: Span) -> BreakdownShare:
+    """Visitors and visits that viewed each path in the window, from the rollups' page
+    entities (a window of at least GAP_MS)."""
+    share = BreakdownShare()
+    with conn:
+        for path in paths:
+            share.rows[path] = Row(
+                visitors=shares.active_entities(conn, PAGE_USERS, path, span.start, span.end),
+                visits=shares.active_entities(conn, PAGE_SESSIONS, path, span.start, span.end))
     return share
 
 

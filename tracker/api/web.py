@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from functools import reduce
 
 from starlette.requests import Request
@@ -17,12 +18,14 @@ from tracker.api.auth import require_read_token
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
 from tracker.analytics import zones
+from tracker.analytics.rollups import GAP_MS
 from tracker.storage.store import Store
 
 MAX_FILTERS = 20
 MAX_VALUE_LENGTH = 1024
 MAX_KEY_LENGTH = 256
 DEFAULT_LIMIT = 10
+PAGE_BATCH = 20  # paths asked at once when ranking pages from the rollups
 FILTER_DIMENSIONS = (*web.VISIT_DIMENSIONS, web.PAGE)
 
 
@@ -61,12 +64,37 @@ async def breakdown(request: Request) -> Response:
     start, end, _bucket = parse_span(request, parse_zone(request))
     filters = parse_filters(request)
     began = time.perf_counter()
-    shares = await request.app.state.store.read_each(web.breakdown_share, by, Span((start, end)),
-                                                     filters, event)
-    merged = reduce(BreakdownShare.add, shares, BreakdownShare())
+    store: Store = request.app.state.store
+    span = Span((start, end))
+    if by == web.PAGE and not filters and end - start >= GAP_MS:
+        merged = await _top_pages(store, span, limit)
+    else:
+        shares = await store.read_each(web.breakdown_share, by, span, filters, event)
+        merged = reduce(BreakdownShare.add, shares, BreakdownShare())
     request.app.state.metrics.web_query("breakdown", named_range(request),
                                         time.perf_counter() - began)
     return json_response(_breakdown(by, start, end, _ranked(merged)[:limit]))
+
+
+async def _top_pages(store: Store, span: Span, limit: int) -> BreakdownShare:
+    """The top paths without filters, from the rollups: page views for every path, then
+    visitors and visits for paths in order of page views, until the next path's page views
+    (which bound its visitors) fall below the visitors of the `limit`-th row found so far."""
+    views = reduce(Counter.__add__, await store.read_each(web.page_views_by_path, span), Counter())
+    order = sorted(views, key=lambda path: (-views[path], path))
+    found = BreakdownShare()
+    batch = max(limit, PAGE_BATCH)
+    for at in range(0, len(order), batch):
+        paths = order[at:at + batch]
+        for share in await store.read_each(web.page_audiences, paths, span):
+            found.add(share)
+        ranked = sorted((row.visitors for row in found.rows.values()), reverse=True)
+        following = at + batch
+        if following < len(order) and len(ranked) >= limit and views[order[following]] < ranked[limit - 1]:
+            break
+    for path, row in found.rows.items():
+        row.events = views[path]
+    return found
 
 
 async def _stats(store: Store, span: Span, filters: Filters) -> StatsShare:

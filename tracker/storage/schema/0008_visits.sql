@@ -3,11 +3,12 @@
 -- device, country) or only the enrichment lists derive (referrer, UTM, source,
 -- channel) are not known for these visits and stay NULL.
 
+-- Clustered by first movement: a window's visits are one range of the table.
 CREATE TABLE visits (
-  id INTEGER PRIMARY KEY,
+  first INTEGER NOT NULL,
+  id INTEGER NOT NULL,
   userId TEXT NOT NULL,
   sessionId TEXT NOT NULL,
-  first INTEGER NOT NULL,
   last INTEGER NOT NULL,
   prev INTEGER,
   movements INTEGER NOT NULL,
@@ -16,8 +17,10 @@ CREATE TABLE visits (
   exitTime INTEGER, exitPage TEXT,
   referrer TEXT, utmSource TEXT, utmMedium TEXT, utmCampaign TEXT, utmTerm TEXT, utmContent TEXT,
   source TEXT, channel TEXT,
-  browser TEXT, os TEXT, device TEXT, country TEXT, region TEXT, city TEXT
-);
+  browser TEXT, os TEXT, device TEXT, country TEXT, region TEXT, city TEXT,
+  PRIMARY KEY (first, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX idx_visits_id ON visits(id);
 CREATE UNIQUE INDEX idx_visits_key ON visits(userId, sessionId);
 CREATE INDEX idx_visits_user_first ON visits(userId, first);
 -- Covers the unfiltered totals and series: visits, visitors, bounces, durations.
@@ -33,9 +36,10 @@ CREATE TABLE visit_pages (
   PRIMARY KEY (visit, path)
 ) WITHOUT ROWID;
 
-INSERT INTO visits(userId, sessionId, first, last, movements, pageviews)
-SELECT userId, sessionId, min(timestamp), max(timestamp), count(*), sum(event = 'page_view')
-FROM movements GROUP BY userId, sessionId ORDER BY min(timestamp);
+INSERT INTO visits(id, userId, sessionId, first, last, movements, pageviews)
+SELECT row_number() OVER (ORDER BY min(timestamp)), userId, sessionId, min(timestamp), max(timestamp),
+       count(*), sum(event = 'page_view')
+FROM movements GROUP BY userId, sessionId;
 
 UPDATE visits SET prev = ordered.prev
 FROM (SELECT id, lag(first) OVER (PARTITION BY userId ORDER BY first, id) AS prev FROM visits) AS ordered
@@ -58,3 +62,21 @@ SELECT visits.id, movements.data ->> '$.path', min(movements.timestamp), max(mov
 FROM movements JOIN visits ON visits.userId = movements.userId AND visits.sessionId = movements.sessionId
 WHERE movements.event = 'page_view' AND json_type(movements.data, '$.path') = 'text'
 GROUP BY visits.id, movements.data ->> '$.path';
+
+-- Page entities of the rollups (kinds 2 and 3, see tracker/analytics/rollups.py): the
+-- spans and long gaps of each user's, and each session's, page views of one path.
+CREATE TEMP TABLE page_views AS
+SELECT userId, sessionId, data ->> '$.path' AS path, timestamp FROM movements
+WHERE event = 'page_view' AND json_type(data, '$.path') = 'text';
+
+INSERT INTO activity_spans SELECT 2, path, userId, '', min(timestamp), max(timestamp) FROM page_views GROUP BY userId, path;
+
+INSERT INTO activity_gaps SELECT * FROM (SELECT 2, path, userId, '', lag(timestamp) OVER (PARTITION BY userId, path ORDER BY timestamp) AS prev, timestamp FROM page_views) WHERE timestamp - prev > 3600000;
+
+INSERT INTO activity_spans SELECT 3, path, userId, sessionId, min(timestamp), max(timestamp) FROM page_views GROUP BY userId, sessionId, path;
+
+INSERT INTO activity_gaps SELECT * FROM (SELECT 3, path, userId, sessionId, lag(timestamp) OVER (PARTITION BY userId, sessionId, path ORDER BY timestamp) AS prev, timestamp FROM page_views) WHERE timestamp - prev > 3600000;
+
+INSERT INTO activity_counts SELECT kind, event, count(*) FROM activity_spans WHERE kind IN (2, 3) GROUP BY kind, event;
+
+DROP TABLE page_views;
