@@ -73,7 +73,7 @@ def generate(movements: int, users: int, now: int, seed: int = 1):
 
 async def write_all(config: Config, batches, job=writes.store_movements) -> tuple[int, float]:
     """Write every batch through the shard writers, 8 batches in flight; (rows, seconds)."""
-    store = Store(await asyncio.to_thread(prepare, config), config)
+    store = await open_store(config)
     written, started, in_flight = 0, time.perf_counter(), []
     for rows in batches:
         in_flight.append(asyncio.ensure_future(submit(store, rows, job)))
@@ -86,6 +86,13 @@ async def write_all(config: Config, batches, job=writes.store_movements) -> tupl
     return written, seconds
 
 
+async def open_store(config: Config) -> Store:
+    """The store as the service opens it, without the background folder: nothing goes
+    through the log here, the jobs run on the shard writers directly."""
+    return Store(await asyncio.to_thread(prepare, config), config, writes.store_movements,
+                 fold_in_background=False)
+
+
 async def submit(store: Store, rows: list[MovementRow], job) -> None:
     by_shard: dict[int, list[MovementRow]] = {}
     for row in rows:
@@ -96,7 +103,7 @@ async def submit(store: Store, rows: list[MovementRow], job) -> None:
 
 async def archive_old(config: Config, retention_days: int) -> tuple[int, float]:
     """Archive what the alarm loop would with this retention; (movements, seconds)."""
-    store = Store(await asyncio.to_thread(prepare, config), config)
+    store = await open_store(config)
     started = time.perf_counter()
     archived = await retention.archive_everywhere(store, retention.cutoff(int(time.time() * 1000), retention_days))
     seconds = time.perf_counter() - started
@@ -192,8 +199,8 @@ def measure_queries(data_dir: Path, shards: int, users: int, repeats: int, port:
 
 def measure_ingest(movements: int, users: int, shards: int, now: int) -> list[tuple]:
     rows = []
-    for name, job in (("with rollups", writes.store_movements),
-                      ("without rollups", writes.insert_movements)):
+    for name, job in (("with rollups and visits", writes.store_movements),
+                      ("movements and sessions only", writes.insert_movements)):
         with tempfile.TemporaryDirectory(prefix="tracker-ingest-") as tmp:
             written, seconds = asyncio.run(write_all(config_for(Path(tmp), shards),
                                                      generate(movements, users, now, seed=3), job))
