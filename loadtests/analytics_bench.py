@@ -82,7 +82,7 @@ async def write_all(config: Config, batches, job=writes.store_movements) -> tupl
             await in_flight.pop(0)
     await asyncio.gather(*in_flight)
     seconds = time.perf_counter() - started
-    await asyncio.to_thread(store.close)
+    await close_store(store)
     return written, seconds
 
 
@@ -91,6 +91,12 @@ async def open_store(config: Config) -> Store:
     through the log here, the jobs run on the shard writers directly."""
     return Store(await asyncio.to_thread(prepare, config), config, writes.store_movements,
                  fold_in_background=False)
+
+
+async def close_store(store: Store) -> None:
+    """Close as the service does: drained first, so that no task still reads the shards."""
+    await store.drain()
+    await asyncio.to_thread(store.close)
 
 
 async def submit(store: Store, rows: list[MovementRow], job) -> None:
@@ -107,7 +113,7 @@ async def archive_old(config: Config, retention_days: int) -> tuple[int, float]:
     started = time.perf_counter()
     archived = await retention.archive_everywhere(store, retention.cutoff(int(time.time() * 1000), retention_days))
     seconds = time.perf_counter() - started
-    await asyncio.to_thread(store.close)
+    await close_store(store)
     return archived, seconds
 
 
