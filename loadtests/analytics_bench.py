@@ -11,6 +11,14 @@ beside it, archives what that retention would (through the store, as the
 alarm loop does) and times the same queries again: per-user answers and window
 edges then read archive files. Finally it times ingest into a fresh directory
 with rollups and with the same write path without them. Prints the tables.
+
+    .venv/bin/python loadtests/analytics_bench.py --web --repeats 100
+
+With --web the data set is a public web site's traffic with the contexts its
+requests would have had (loadtests/web_dataset.py; in /tmp/tracker-web-bench
+unless --data-dir says otherwise; an older data set without contexts is
+refused), and GET /stats and GET /breakdown are timed first, each against its
+target p50.
 """
 
 from __future__ import annotations
@@ -27,8 +35,10 @@ import time
 from functools import partial
 from pathlib import Path
 
+import apsw
 import httpx2 as httpx
 
+import web_dataset
 from tracker.storage.rows import MovementRow
 from tracker.ingest import writes
 from tracker.lifecycle import retention
@@ -72,35 +82,58 @@ def generate(movements: int, users: int, now: int, seed: int = 1):
 
 
 async def write_all(config: Config, batches, job=writes.store_movements) -> tuple[int, float]:
-    """Write every batch through the shard writers, 8 batches in flight; (rows, seconds)."""
-    store = Store(await asyncio.to_thread(prepare, config), config)
+    """Write every batch through the shard writers, 8 batches in flight; (rows, seconds).
+
+    A batch is a list of rows, or (rows, contexts) with the requests' contexts aligned with
+    the rows (`encode_context` strings), which the job then gets as `contexts=`."""
+    store = await open_store(config)
     written, started, in_flight = 0, time.perf_counter(), []
-    for rows in batches:
-        in_flight.append(asyncio.ensure_future(submit(store, rows, job)))
+    for batch in batches:
+        rows, contexts = batch if isinstance(batch, tuple) else (batch, None)
+        in_flight.append(asyncio.ensure_future(submit(store, rows, job, contexts)))
         written += len(rows)
         if len(in_flight) >= 8:
             await in_flight.pop(0)
     await asyncio.gather(*in_flight)
     seconds = time.perf_counter() - started
-    await asyncio.to_thread(store.close)
+    await close_store(store)
     return written, seconds
 
 
-async def submit(store: Store, rows: list[MovementRow], job) -> None:
-    by_shard: dict[int, list[MovementRow]] = {}
-    for row in rows:
-        by_shard.setdefault(store.shard_of(row.userId), []).append(row)
-    await asyncio.gather(*(store.writers[i].submit(partial(job, rows=part), len(part))
-                           for i, part in by_shard.items()))
+async def open_store(config: Config) -> Store:
+    """The store as the service opens it, without the background folder: nothing goes
+    through the log here, the jobs run on the shard writers directly."""
+    return Store(await asyncio.to_thread(prepare, config), config, writes.store_movements,
+                 fold_in_background=False)
+
+
+async def close_store(store: Store) -> None:
+    """Close as the service does: drained first, so that no task still reads the shards."""
+    await store.drain()
+    await asyncio.to_thread(store.close)
+
+
+async def submit(store: Store, rows: list[MovementRow], job,
+                 contexts: list[str | None] | None = None) -> None:
+    by_shard: dict[int, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_shard.setdefault(store.shard_of(row.userId), []).append(index)
+    jobs = []
+    for shard, indexes in by_shard.items():
+        work = partial(job, rows=[rows[i] for i in indexes])
+        if contexts is not None:
+            work = partial(work, contexts=[contexts[i] for i in indexes])
+        jobs.append(store.writers[shard].submit(work, len(indexes)))
+    await asyncio.gather(*jobs)
 
 
 async def archive_old(config: Config, retention_days: int) -> tuple[int, float]:
     """Archive what the alarm loop would with this retention; (movements, seconds)."""
-    store = Store(await asyncio.to_thread(prepare, config), config)
+    store = await open_store(config)
     started = time.perf_counter()
     archived = await retention.archive_everywhere(store, retention.cutoff(int(time.time() * 1000), retention_days))
     seconds = time.perf_counter() - started
-    await asyncio.to_thread(store.close)
+    await close_store(store)
     return archived, seconds
 
 
@@ -142,11 +175,11 @@ def start_service(data_dir: Path, shards: int, port: int) -> subprocess.Popen:
     raise SystemExit("service did not start")
 
 
-def latencies(client: httpx.Client, params_of, repeats: int) -> list[float]:
+def latencies(client: httpx.Client, params_of, repeats: int, path: str = "/analytics") -> list[float]:
     timings = []
     for i in range(repeats):
         started = time.perf_counter()
-        response = client.get("/analytics", params=params_of(i))
+        response = client.get(path, params=params_of(i))
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.text
     return timings
@@ -190,20 +223,106 @@ def measure_queries(data_dir: Path, shards: int, users: int, repeats: int, port:
         service.wait(60)
 
 
-def measure_ingest(movements: int, users: int, shards: int, now: int) -> list[tuple]:
-    rows = []
-    for name, job in (("with rollups", writes.store_movements),
-                      ("without rollups", writes.insert_movements)):
+# GET /stats and /breakdown: (name, path, parameters, target p50 in ms or None).
+# A filter on a mid-sized value; by=country gets one on another dimension.
+FILTER = "country:DE"
+COUNTRY_FILTER = "browser:Safari"
+WEB_QUERIES = [
+    ("stats 30d", "/stats", {"timeRange": "30d"}, 150),
+    ("stats 30d compare=previous", "/stats", {"timeRange": "30d", "compare": "previous"}, None),
+    ("stats 24h", "/stats", {"timeRange": "24h"}, None),
+    ("stats 30d filter=device:mobile", "/stats", {"timeRange": "30d", "filter": "device:mobile"}, None),
+    ("breakdown 30d by=source", "/breakdown", {"timeRange": "30d", "by": "source"}, 250),
+    (f"breakdown 30d by=source filter={FILTER}", "/breakdown",
+     {"timeRange": "30d", "by": "source", "filter": FILTER}, 250),
+    ("breakdown 30d by=page", "/breakdown", {"timeRange": "30d", "by": "page"}, 250),
+    (f"breakdown 30d by=page filter={FILTER}", "/breakdown",
+     {"timeRange": "30d", "by": "page", "filter": FILTER}, 250),
+    ("breakdown 30d by=country", "/breakdown", {"timeRange": "30d", "by": "country"}, 250),
+    (f"breakdown 30d by=country filter={COUNTRY_FILTER}", "/breakdown",
+     {"timeRange": "30d", "by": "country", "filter": COUNTRY_FILTER}, 250),
+    ("breakdown 30d by=event", "/breakdown", {"timeRange": "30d", "by": "event"}, None),
+]
+
+
+def measure_web(data_dir: Path, shards: int, repeats: int, port: int) -> list[tuple]:
+    """p50/p99 of each web query over one keep-alive connection. After a warm-up of three
+    requests each, the queries take turns (one of each per round), so that whatever else
+    the machine does falls on all of them alike."""
+    service = start_service(data_dir, shards, port)
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
+                              headers={"Authorization": f"Bearer {TOKEN}"})
+        for _name, path, params, _target in WEB_QUERIES:
+            latencies(client, lambda i: params, 3, path)
+        describe_web(client)
+        timings: list[list[float]] = [[] for _ in WEB_QUERIES]
+        for _ in range(repeats):
+            for (_name, path, params, _target), times in zip(WEB_QUERIES, timings):
+                times += latencies(client, lambda i: params, 1, path)
+        return [(name, len(times), percentile(times, 0.5), percentile(times, 0.99), target)
+                for (name, _path, _params, target), times in zip(WEB_QUERIES, timings)]
+    finally:
+        service.terminate()
+        service.wait(60)
+
+
+def describe_web(client: httpx.Client) -> None:
+    """The 30-day totals, and the share of visits each filter keeps."""
+    def totals(*filters: str) -> dict:
+        return client.get("/stats", params={"timeRange": "30d", "filter": list(filters)}).json()["totals"]
+
+    everything = totals()
+    print(f"30d totals: {everything['visits']:,} visits, {everything['visitors']:,} visitors, "
+          f"{everything['pageviews']:,} page views, bounce rate {everything['bounceRate']:.2f}, "
+          f"mean visit {everything['visitDuration']:.0f} s")
+    for chosen in (FILTER, COUNTRY_FILTER, "device:mobile"):
+        kept = totals(chosen)["visits"]
+        print(f"filter={chosen}: {kept:,} visits, {kept / max(1, everything['visits']):.1%} of all")
+    print()
+
+
+def print_web(rows: list[tuple]) -> None:
+    print("| web query | requests | p50 ms | p99 ms | target p50 ms | met |\n|---|---|---|---|---|---|")
+    for name, count, p50, p99, target in rows:
+        verdict = "" if target is None else ("yes" if p50 <= target else f"no, {p50 / target:.1f}x")
+        print(f"| {name} | {count} | {p50:.1f} | {p99:.1f} | {target or ''} | {verdict} |")
+
+
+def has_contexts(data_dir: Path) -> bool:
+    """Whether the data set's visits know their country (a web data set, not an older one)."""
+    conn = apsw.Connection(str(next(data_dir.glob("shard-*.sqlite"))), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM visits WHERE country IS NOT NULL)").fetchone()[0]
+    except apsw.SQLError:  # no visits table: older than web analytics
+        return False
+    finally:
+        conn.close()
+
+
+def measure_ingest(movements: int, users: int, shards: int, now: int, web: bool) -> list[tuple]:
+    results = []
+    for name, job in (("with rollups and visits", writes.store_movements),
+                      ("movements and sessions only", writes.insert_movements)):
+        if web:
+            batches = web_dataset.generate(movements, users, now, BATCH, seed=3)
+            if job is writes.insert_movements:  # it takes no contexts
+                batches = (rows for rows, _contexts in batches)
+        else:
+            batches = generate(movements, users, now, seed=3)
         with tempfile.TemporaryDirectory(prefix="tracker-ingest-") as tmp:
-            written, seconds = asyncio.run(write_all(config_for(Path(tmp), shards),
-                                                     generate(movements, users, now, seed=3), job))
-        rows.append((name, written, seconds))
-    return rows
+            written, seconds = asyncio.run(write_all(config_for(Path(tmp), shards), batches, job))
+        results.append((name, written, seconds))
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/tracker-bench"))
+    parser.add_argument("--web", action="store_true",
+                        help="a web site's data set with request contexts (its own default "
+                             "directory), and time GET /stats and /breakdown too")
+    parser.add_argument("--data-dir", type=Path,
+                        help="default /tmp/tracker-bench, with --web /tmp/tracker-web-bench")
     parser.add_argument("--movements", type=int, default=10_000_000)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--shards", type=int, default=16)
@@ -214,16 +333,24 @@ def main() -> None:
     parser.add_argument("--retention-days", type=int,
                         help="also time the queries on a copy with older movements archived")
     args = parser.parse_args()
+    args.data_dir = args.data_dir or Path("/tmp/tracker-web-bench" if args.web else "/tmp/tracker-bench")
     now = int(time.time() * 1000)
 
     if not (args.data_dir / "manifest.json").exists():
-        written, seconds = asyncio.run(write_all(config_for(args.data_dir, args.shards),
-                                                 generate(args.movements, args.users, now)))
+        batches = (web_dataset.generate(args.movements, args.users, now, BATCH) if args.web
+                   else generate(args.movements, args.users, now))
+        written, seconds = asyncio.run(write_all(config_for(args.data_dir, args.shards), batches))
         print(f"built {written:,} movements for {args.users:,} users in {args.shards} shards "
               f"in {seconds:,.0f} s ({written / seconds:,.0f} movements/s)")
+    elif args.web and not has_contexts(args.data_dir):
+        raise SystemExit(f"{args.data_dir} holds a data set without request contexts; "
+                         "give --web another --data-dir")
     size = sum(f.stat().st_size for f in args.data_dir.glob("shard-*"))
     print(f"data set: {args.data_dir} ({size / 2**30:.1f} GiB)\n")
 
+    if args.web:
+        print_web(measure_web(args.data_dir, args.shards, args.repeats, args.port))
+        print()
     print_queries("query", measure_queries(args.data_dir, args.shards, args.users, args.repeats,
                                            args.port))
     if args.retention_days is not None:
@@ -237,7 +364,7 @@ def main() -> None:
     print(f"\n| ingest ({args.ingest_sample:,} movements, {args.shards} shards, store writers) "
           f"| seconds | movements/s |\n|---|---|---|")
     for name, written, seconds in measure_ingest(args.ingest_sample, args.ingest_sample // 100,
-                                                 args.shards, now):
+                                                 args.shards, now, args.web):
         print(f"| {name} | {seconds:.1f} | {written / seconds:,.0f} |")
 
 

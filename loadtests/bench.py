@@ -3,6 +3,7 @@
     python loadtests/bench.py                 # the full matrix, ~4 minutes
     python loadtests/bench.py --seconds 5     # shorter runs
     python loadtests/bench.py growth --movements 10000000
+    python loadtests/bench.py enrich --baseline /work/wt/baseline   # ~4 minutes
 
 Each scenario starts its server with a fresh data directory, warms up, then
 runs wrk for a fixed time. It prints one table and writes it as JSON. After
@@ -12,6 +13,15 @@ in the shard files: every acknowledged event must be there.
 A tracker rate counts only what the aggregates can see: each tracker run ends
 with GET /analytics (which folds whatever the log still holds), and the time
 that call takes is added to the run's time.
+
+`enrich` runs the batch scenario (50 events a request) with browsers' headers
+(wrk/track.lua with WEB=1: a few hundred User-Agents, a few thousand public
+addresses in X-Forwarded-For, page views with referrers and UTM tags) against
+this tree, which derives each request's context and folds visits, and against
+an older tree given by --baseline (a worktree of the commit before web
+analytics, run with this interpreter and PYTHONPATH set to it), in rounds of
+the same length whose order alternates (ABBA), so that drift on a shared
+machine falls on both. It prints every run and the ratio of the mean rates.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -45,6 +56,8 @@ class Scenario:
     events: int  # per request
     workers: int
     sync: str = "-"
+    tree: Path | None = None  # run the tracker from this source tree instead of this one
+    web: bool = False  # browsers' headers and page view data (wrk/track.lua WEB=1)
 
 
 @dataclass
@@ -104,9 +117,28 @@ def start_server(scenario: Scenario, port: int, data_dir: Path) -> subprocess.Po
     env = {**os.environ, "TRACKER_RATE_LIMIT": "0", "TRACKER_SHARDS": "16",
            "TRACKER_READ_TOKEN": READ_TOKEN,
            "TRACKER_SYNC": scenario.sync if scenario.sync != "-" else "full"}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_healthy(port, process)
+    if scenario.web:
+        env["TRACKER_TRUSTED_PROXIES"] = "127.0.0.1"  # X-Forwarded-For names the client
+    if scenario.tree is not None:
+        env["PYTHONPATH"] = str(scenario.tree)
+    process = subprocess.Popen(command, env=env, cwd=scenario.tree, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_healthy(port, process)
+    except BaseException:
+        stop(process)
+        raise
     return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM (the service drains and folds), then SIGKILL if it takes over a minute."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
@@ -125,8 +157,9 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 30) -> N
     raise RuntimeError("server did not become healthy")
 
 
-def run_wrk(wrk: str, port: int, events: int, seconds: float, connections: int) -> dict:
-    env = {**os.environ, "EVENTS": str(events)}
+def run_wrk(wrk: str, port: int, events: int, seconds: float, connections: int,
+            web: bool = False) -> dict:
+    env = {**os.environ, "EVENTS": str(events), "WEB": "1" if web else "0"}
     result = subprocess.run(
         [wrk, "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency",
          "-s", str(TRACK_LUA), f"http://127.0.0.1:{port}"],
@@ -183,14 +216,15 @@ def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
         data_dir = Path(temp) / "data"
         process = start_server(scenario, port, data_dir)
         try:
-            warm = run_wrk(wrk, port, scenario.events, warmup, connections)
-            measured = run_wrk(wrk, port, scenario.events, seconds, connections)
+            if scenario.tree is not None or scenario.web:
+                check_code(scenario, port)
+            warm = run_wrk(wrk, port, scenario.events, warmup, connections, scenario.web)
+            measured = run_wrk(wrk, port, scenario.events, seconds, connections, scenario.web)
             wait = analytics_seconds(port) if scenario.target == "tracker" else 0.0
             measured["seconds"] += wait
             rss = [round(peak_rss_mb(pid), 1) for pid in worker_pids(process)]
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(60)
+            stop(process)
         stored = stored_movements(data_dir) if scenario.target == "tracker" else None
     acknowledged = warm["acknowledged"] + measured["acknowledged"]
     return Outcome(
@@ -258,6 +292,77 @@ def ingest_matrix(args: argparse.Namespace) -> int:
     return 0
 
 
+def status_of(port: int, path: str) -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                     headers={"Authorization": f"Bearer {READ_TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def check_code(scenario: Scenario, port: int) -> None:
+    """The server runs the code meant: GET /stats exists in this tree, not before web analytics."""
+    status = status_of(port, "/stats?timeRange=1h")
+    expected = 404 if scenario.tree is not None else 200
+    if status != expected:
+        raise RuntimeError(f"GET /stats answered {status}, not {expected}: the server on port "
+                           f"{port} does not run the code of {scenario.tree or 'this tree'}")
+
+
+def imported_from(tree: Path) -> Path:
+    """Where `tracker` comes from for this interpreter with PYTHONPATH and cwd set to `tree`."""
+    found = subprocess.run([sys.executable, "-c", "import tracker; print(tracker.__file__)"],
+                           env={**os.environ, "PYTHONPATH": str(tree)}, cwd=tree,
+                           capture_output=True, text=True, check=True)
+    return Path(found.stdout.strip())
+
+
+def enrichment(args: argparse.Namespace) -> int:
+    """Batches with browsers' headers: this tree (context, visits) against the baseline tree,
+    in rounds of the same length, the order alternating (ABBA)."""
+    wrk = ensure_wrk()
+    baseline = args.baseline.resolve()
+    if not imported_from(baseline).is_relative_to(baseline):
+        raise SystemExit(f"with PYTHONPATH={baseline} tracker is imported from "
+                         f"{imported_from(baseline)}: is {baseline} a source tree?")
+    commit = subprocess.run(["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip() or "?"
+    sides = {
+        "enriched": Scenario("tracker batch50 web", "tracker", 50, args.workers, args.sync, web=True),
+        "baseline": Scenario(f"baseline {commit} batch50 web", "tracker", 50, args.workers, args.sync,
+                             tree=baseline, web=True),
+    }
+    runs: list[tuple[int, str, Outcome]] = []
+    for round_ in range(1, args.rounds + 1):
+        order = ["enriched", "baseline"] if round_ % 2 else ["baseline", "enriched"]
+        for side in order:
+            print(f"round {round_}: {side} ({sides[side].name}, {args.workers} worker(s), "
+                  f"sync {args.sync}, {args.seconds:.0f} s)...", file=sys.stderr, flush=True)
+            runs.append((round_, side, run_scenario(wrk, sides[side], args.seconds, args.warmup,
+                                                    args.connections)))
+    print(f"batches of 50 with browsers' headers; {args.workers} worker(s), sync {args.sync}, "
+          f"{args.connections} connections, {args.seconds:.0f} s a run; baseline {baseline} ({commit})\n")
+    print("| round | side | events/s | req/s | p50 ms | p99 ms | non-2xx | fold wait ms | acked | stored |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for round_, side, o in runs:
+        print(f"| {round_} | {side} | {o.events_per_s:,.0f} | {o.requests_per_s:,.0f} | {o.p50_ms:.1f} | "
+              f"{o.p99_ms:.1f} | {o.non_2xx} | {o.analytics_wait_ms:.0f} | {o.acknowledged} | {o.stored} |")
+    means = {side: sum(o.events_per_s for _r, s, o in runs if s == side) / args.rounds for side in sides}
+    print(f"\nmean events/s: enriched {means['enriched']:,.0f}, baseline {means['baseline']:,.0f}; "
+          f"ratio enriched/baseline {means['enriched'] / means['baseline']:.2f}")
+    per_round = [next(o for r, s, o in runs if r == round_ and s == "enriched").events_per_s
+                 / next(o for r, s, o in runs if r == round_ and s == "baseline").events_per_s
+                 for round_ in range(1, args.rounds + 1)]
+    print("ratio per round: " + ", ".join(f"{ratio:.2f}" for ratio in per_round))
+    lost = [(r, s) for r, s, o in runs if o.stored is not None and o.stored < o.acknowledged]
+    if lost:
+        print(f"ACKNOWLEDGED EVENTS MISSING in: {lost}")
+        return 1
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15, help="measured time per scenario")
@@ -268,10 +373,20 @@ def main() -> int:
     growth_parser = sub.add_parser("growth", help="ingest many movements through the store, rate per million")
     growth_parser.add_argument("--movements", type=int, default=10_000_000)
     growth_parser.add_argument("--batch", type=int, default=50)
+    enrich_parser = sub.add_parser("enrich", help="batches with browsers' headers, this tree against "
+                                                  "a baseline tree, alternating rounds")
+    enrich_parser.add_argument("--baseline", type=Path, required=True,
+                               help="source tree to compare with, e.g. `git worktree add "
+                                    "/work/wt/baseline ebfdb0c --detach`")
+    enrich_parser.add_argument("--rounds", type=int, default=4)
+    enrich_parser.add_argument("--workers", type=int, default=1)
+    enrich_parser.add_argument("--sync", choices=("full", "normal"), default="full")
     args = parser.parse_args()
     if args.mode == "growth":
         from growth import run_growth
         return run_growth(args.movements, args.batch)
+    if args.mode == "enrich":
+        return enrichment(args)
     return ingest_matrix(args)
 
 
