@@ -22,6 +22,7 @@ from tracker.lifecycle.scheduler import Scheduler
 from tracker.api import analytics
 from tracker.api import ops
 from tracker.api import reads
+from tracker.api import retention
 from tracker.api import track
 from tracker.api import users
 from tracker.api import web
@@ -49,6 +50,7 @@ ROUTES = [
     Route("/analytics", analytics.analytics, methods=["GET"]),
     Route("/stats", web.stats, methods=["GET"]),
     Route("/breakdown", web.breakdown, methods=["GET"]),
+    Route("/retention", retention.cohorts, methods=["GET"]),
     Route("/users/{userId}/export", users.export_user, methods=["GET"]),
     Route("/users/{userId}", users.erase_user, methods=["DELETE"]),
     Route("/users/{userId}/erasure", users.erasure_status, methods=["GET"]),

@@ -238,6 +238,21 @@ class EventBreakdown(msgspec.Struct):
     results: list[EventRow]
 
 
+class Cohort(msgspec.Struct):
+    """New users of the period starting at `t`; `returned[k]`: those active k periods later."""
+
+    t: int
+    users: int
+    returned: list[int]
+
+
+class Retention(msgspec.Struct):
+    period: Literal["day", "week"]
+    from_: int = msgspec.field(name="from")
+    to: int
+    cohorts: list[Cohort]
+
+
 class Error(msgspec.Struct):
     error: str
     detail: Any = None

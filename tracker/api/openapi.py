@@ -98,6 +98,13 @@ OPERATIONS = (
               params=(Param("by", str, True), *WINDOW_PARAMS, Param("filter", list[str]),
                       Param("limit", Limit), Param("event", Name)),
               security="readToken"),
+    Operation("get", "/retention",
+              "Cohorts of new users by the day or week of their first movement, and how many "
+              "of each had a movement (of `event`, when given) in each later period",
+              schemas.Retention, (401, 422, 503),
+              params=(Param("period", Literal["day", "week"], True), *WINDOW_PARAMS,
+                      Param("event", Name)),
+              security="readToken"),
     Operation("get", "/users/{userId}/export",
               "Every session, then every movement (stored ones newest first, then archived ones) "
               'of a user, as NDJSON lines marked "type": "session" or "movement"; 404 when '
