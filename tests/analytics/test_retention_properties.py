@@ -42,13 +42,15 @@ def midnights(now: int) -> list[int]:
         clock = ZoneInfo(zone or "UTC")
         day = datetime.fromtimestamp(oldest(now) / 1000, clock).date()
         for _ in range(32):
-            found.append(int(datetime(day.year, day.month, day.day, tzinfo=clock).timestamp() * 1000))
+            midnight = datetime(day.year, day.month, day.day, tzinfo=clock)
+            found.append(int(midnight.timestamp() * 1000))
             day += timedelta(days=1)
     return sorted(t for t in found if oldest(now) + 2 * HOUR < t < now - 2 * HOUR)
 
 
 def instants(now: int, cuts: list[int]) -> st.SearchStrategy:
-    near_cut = st.builds(lambda t, d: t + d, st.sampled_from(cuts), st.integers(-2 * HOUR, 2 * HOUR))
+    near_cut = st.builds(lambda t, d: t + d, st.sampled_from(cuts),
+                         st.integers(-2 * HOUR, 2 * HOUR))
     return st.one_of(near_cut, st.integers(oldest(now), now - MINUTE))
 
 
@@ -147,7 +149,8 @@ def test_an_erased_user_leaves_the_cohorts(client, now):
 
 def test_a_week_starts_on_monday_in_the_zone(client, now):
     answer = ask(client, {"period": "week", "timeRange": "30d", "tz": "Asia/Kolkata"})
-    starts = [datetime.fromtimestamp(c["t"] / 1000, ZoneInfo("Asia/Kolkata")) for c in answer["cohorts"]]
+    kolkata = ZoneInfo("Asia/Kolkata")
+    starts = [datetime.fromtimestamp(c["t"] / 1000, kolkata) for c in answer["cohorts"]]
     assert starts and all(t.weekday() == 0 and t.hour == t.minute == 0 for t in starts)
     assert [len(c["returned"]) for c in answer["cohorts"]] == list(range(len(starts), 0, -1))
 
@@ -174,6 +177,7 @@ def test_a_bad_parameter_is_a_422_naming_it(client, params):
 
 
 def test_retention_needs_the_read_token(client):
-    response = client.get("/retention", params={"period": "day"}, headers={"Authorization": "Bearer no"})
+    response = client.get("/retention", params={"period": "day"},
+                          headers={"Authorization": "Bearer no"})
     assert response.status_code == 401
     assert response.json()["error"]
