@@ -274,6 +274,20 @@ class Store:
         if rows:
             self._on_read_wait(time.perf_counter() - started)
 
+    async def tail(self, after: int, limit: int, user_id: str | None = None,
+                   event: str | None = None) -> tuple[list[tuple], int]:
+        """Up to `limit` logged rows after position `after` (log.tail, of every shard, folded or
+        not), and the position looked through: the next call goes on from there."""
+        upto = self.head()
+        if upto <= after:
+            return [], after
+        rows = await run_in_threadpool(self._tail_now, after, upto, limit, user_id, event)
+        return rows, rows[-1][0] if len(rows) == limit else upto
+
+    def _tail_now(self, after: int, upto: int, limit: int, user_id: str | None,
+                  event: str | None) -> list[tuple]:
+        return log.tail(self.log_reader.connection(), after, upto, limit, user_id, event)
+
     async def forget_logged(self, user_id: str, upto: int) -> int:
         """Delete the user's rows at or before `upto` from the log (kept there, once folded, for
         the live feed); returns how many."""
