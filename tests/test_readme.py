@@ -121,9 +121,14 @@ def test_every_readme_example_prints_what_the_readme_shows(tracker_server, data_
             + "\nprinted:\n" + "\n".join(printed))
 
 
+# ```sh blocks show what cannot run to an end here (a stream that never closes).
+SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
 def test_every_curl_in_the_readme_is_in_a_command_the_test_runs():
     in_commands = sum(e.command.count("curl ") for e in readme_examples(README))
-    assert README.count("curl ") == in_commands > 0
+    endless = sum(block.count("curl ") for block in SH_BLOCK.findall(README))
+    assert README.count("curl ") - endless == in_commands > 0
 
 
 @pytest.mark.parametrize("shown, printed, same", [

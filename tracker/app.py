@@ -20,6 +20,7 @@ from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
 from tracker.api import analytics
+from tracker.api import live
 from tracker.api import ops
 from tracker.api import reads
 from tracker.api import retention
@@ -49,6 +50,8 @@ ROUTES = [
     Route("/movements", reads.list_movements, methods=["GET"]),
     Route("/analytics", analytics.analytics, methods=["GET"]),
     Route("/stats", web.stats, methods=["GET"]),
+    Route("/live", live.live, methods=["GET"]),
+    Route("/live/visitors", live.live_visitors, methods=["GET"]),
     Route("/breakdown", web.breakdown, methods=["GET"]),
     Route("/retention", retention.cohorts, methods=["GET"]),
     Route("/users/{userId}/export", users.export_user, methods=["GET"]),

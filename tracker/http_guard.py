@@ -13,6 +13,7 @@ This subclass adds, per connection:
 - past `max_connections` open connections a new one gets 503 at once;
 - a client that stops reading its answer (an export, a stream) is cut off
   once it has taken no byte of it for `reader_timeout` seconds;
+- when the server stops, a live stream's connection is closed (it never ends by itself);
 - every answer this layer gives itself is JSON, like the application's.
 
 Idle keep-alive connections are closed by uvicorn after `idle_timeout`.
@@ -38,6 +39,7 @@ import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from tracker.api.sse import ENDLESS
 from tracker.config import Config
 from tracker.throttle import Throttled
 from tracker.schemas import Error, encode
@@ -154,6 +156,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """The server stops: as uvicorn does, but an endless answer (a live stream) is ended by
+        closing its connection, which the server would otherwise wait for in vain."""
+        super().shutdown()
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete and cycle.scope.get(ENDLESS):
+            self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         whole_read_in_head = self._head_pending

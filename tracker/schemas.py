@@ -84,6 +84,25 @@ class Movement(msgspec.Struct):
     eventId: str | None
 
 
+class LiveMovement(msgspec.Struct):
+    """A movement as the live feed sends it: `sessionId` is null for an anonymous movement,
+    whose session is decided only when it is folded."""
+
+    userId: str
+    sessionId: str | None
+    timestamp: int
+    event: str
+    data: msgspec.Raw
+    eventId: str | None
+
+
+class LiveVisitors(msgspec.Struct):
+    visitors: int
+    visits: int
+    from_: int = msgspec.field(name="from")
+    to: int
+
+
 class MovementsPage(msgspec.Struct):
     movements: list[Movement]
     nextCursor: str | None

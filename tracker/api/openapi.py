@@ -105,6 +105,19 @@ OPERATIONS = (
               params=(Param("period", Literal["day", "week"], True), *WINDOW_PARAMS,
                       Param("event", Name)),
               security="readToken"),
+    Operation("get", "/live",
+              "Server-Sent Events: each movement acknowledged after the stream opened (or after "
+              "Last-Event-ID, as far back as the last 10 minutes at least) as `event: movement`, "
+              "`id: <cursor>` and `data: <LiveMovement JSON>` (sessionId null for an anonymous "
+              "movement); a `: keep-alive` comment every 15 s; a client that takes nothing for "
+              "TRACKER_READER_TIMEOUT_SECONDS is disconnected",
+              "text/event-stream", (401, 422),
+              params=(Param("userId", Identifier), Param("event", Name),
+                      Param("Last-Event-ID", str, location="header")),
+              security="readToken"),
+    Operation("get", "/live/visitors",
+              "Distinct users and visits with a movement in the last 5 minutes",
+              schemas.LiveVisitors, (401, 503), security="readToken"),
     Operation("get", "/users/{userId}/export",
               "Every session, then every movement (stored ones newest first, then archived ones) "
               'of a user, as NDJSON lines marked "type": "session" or "movement"; 404 when '

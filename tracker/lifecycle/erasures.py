@@ -4,7 +4,9 @@ A request records the user's erasure as running (or joins the one running),
 then jobs of `user_data.erase_some` take the user out chunk by chunk. Each
 job adds what it removed to the record in its own transaction, and the one
 that finds nothing left marks it done: the record is the erasure's state,
-exact after a crash at any moment. Erasures still running when this process
+exact after a crash at any moment. The last job's driver then deletes the
+user's folded rows from the ingest log, where the live feed keeps them a
+while (a crash in between leaves them to expire with the rest). Erasures still running when this process
 starts (a crash, a restart) are resumed by a background job. Several workers
 may drive one erasure at once: each job re-reads the record under the
 shard's write lock and does nothing once it is done, so nothing is counted
@@ -23,7 +25,7 @@ import apsw
 from tracker.lifecycle import user_data
 from tracker.lifecycle.scheduler import now_ms
 from tracker.schemas import Erasure
-from tracker.storage import archives
+from tracker.storage import archives, fold
 from tracker.storage.group_commit import QueueFull
 from tracker.storage.store import Store
 from tracker.throttle import Throttled
@@ -58,10 +60,12 @@ RETRY_SECONDS = 0.5
 
 
 class Step(NamedTuple):
-    """One erasure job's outcome: the record after it, and archive files to delete now."""
+    """One erasure job's outcome: the record after it, archive files to delete now, and the
+    shard's fold position (the user's log rows up to it are erased from the shard)."""
 
     erasure: Erasure | None
     stale_files: tuple[str, ...]
+    folded: int = 0
 
 
 def begin(conn: apsw.Connection, user_id: str, now: int) -> None:
@@ -87,7 +91,7 @@ def step(conn: apsw.Connection, shard: int, user_id: str, limit: int) -> Step:
     conn.execute(ADD_ERASED, (erased.movements, erased.sessions, user_id))
     if erased.done:
         conn.execute(FINISH, (now_ms(), user_id))
-    return Step(record(conn, user_id), erased.stale_files)
+    return Step(record(conn, user_id), erased.stale_files, fold.position(conn))
 
 
 class Erasures:
@@ -158,6 +162,8 @@ class Erasures:
             done: Step = await self._submit(index, work)
             archives.remove_files(self._store.layout.data_dir, done.stale_files)
             if done.erasure is None or done.erasure.status == DONE:
+                if done.folded:
+                    await self._store.forget_logged(user_id, done.folded)
                 return done.erasure
 
     async def _submit(self, index: int, work: Callable[[apsw.Connection], Any]) -> Any:

@@ -65,6 +65,7 @@ class Metrics:
         self._define_commits(shard_count)
         self._define_jobs_and_analytics()
         self._define_folds()
+        self._define_live()
         self._http_children: dict[tuple[str, str, str], tuple] = {}
 
     def _counter(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Counter:
@@ -197,6 +198,27 @@ class Metrics:
             "(only reads that found rows to fold; the count is how many waited)",
             SECONDS_BUCKETS)
 
+    def _define_live(self) -> None:
+        self.live_streams = Gauge(
+            "tracker_live_streams", "Open GET /live streams, summed over live workers",
+            multiprocess_mode="livesum", registry=self.registry)
+        self.live_events_sent = self._counter(
+            "tracker_live_events_sent_total", "Movements sent to GET /live streams")
+        self.live_dropped = self._counter(
+            "tracker_live_streams_dropped_total",
+            "GET /live streams cut off because their client stopped taking what was sent")
+
+    def live_opened(self) -> None:
+        self.live_streams.inc()
+
+    def live_closed(self, dropped: bool) -> None:
+        self.live_streams.dec()
+        if dropped:
+            self.live_dropped.inc()
+
+    def live_sent(self, count: int) -> None:
+        self.live_events_sent.inc(count)
+
     def folded(self, folded) -> None:
         """One fold (tracker.storage.fold.Folded) that applied rows."""
         self.fold_duration.observe(folded.seconds)
@@ -326,6 +348,15 @@ class NoMetrics:
         pass
 
     def folded(self, folded) -> None:
+        pass
+
+    def live_opened(self) -> None:
+        pass
+
+    def live_closed(self, dropped: bool) -> None:
+        pass
+
+    def live_sent(self, count: int) -> None:
         pass
 
     def read_waited(self, seconds: float) -> None:

@@ -6,7 +6,8 @@ under load the loop starved it and the backlog stopped shrinking. In a
 process of its own it has a core to itself. Each fold is a transaction on
 the shard (BEGIN IMMEDIATE), so it is safe beside the workers' own folds on
 demand, and the position moves with it. Once a shard has folded past its
-rows, they are deleted from the log. The process stops on SIGTERM after the
+rows and they are older than log.RETAIN_MS (the live feed replays them),
+they are deleted from the log. The process stops on SIGTERM after the
 fold under way, or by itself once the process that started it is gone. An
 app run on its own (the tests) runs the same Folder in a thread.
 """
@@ -112,9 +113,11 @@ class Folder:
             conn.close()
 
     def _acknowledge(self, positions: list[int | None]) -> None:
-        """Delete the log rows each shard has folded (read back from the shard's file)."""
-        moved = [(shard, at) for shard, at in enumerate(positions)
-                 if at is not None and at > self._acknowledged[shard]]
+        """Delete the log rows each shard has folded (read back from the shard's file) once
+        they are past the live feed's retention."""
+        expired = log.retained_from(self._log, int(time.time() * 1000)) - 1
+        moved = [(shard, min(at, expired)) for shard, at in enumerate(positions)
+                 if at is not None and min(at, expired) > self._acknowledged[shard]]
         if not moved:
             return
         self._log.execute("BEGIN IMMEDIATE")

@@ -7,6 +7,11 @@ the log's group-commit writer), read a shard's rows from a position
 (`read_rows`), the newest position (`head`) and acknowledge a position a
 shard has folded past (`acknowledge`, which deletes that shard's rows up to it).
 
+Folded rows are kept RETAIN_MS after they were appended, so that a live feed
+(`tail`) can replay them to a client that reconnects; the folder passes
+`acknowledge` a position no newer than `retained_from`. A user's erasure
+deletes that user's kept rows (`forget_user`).
+
 Positions are `seq` values. AUTOINCREMENT keeps them growing after rows are
 deleted, and `create` moves the sequence past every shard's fold position, so
 a position is never reused even if the log file is lost or restored older.
@@ -23,6 +28,9 @@ from tracker.storage.connections import Role, connect
 from tracker.storage.rows import MovementRow
 
 LOG_FILE = "log.sqlite"
+
+# How long folded rows stay for the live feed's reconnecting clients.
+RETAIN_MS = 10 * 60 * 1000
 
 # The (shard, seq) index is appended to at one place per shard, so it costs
 # a few page writes per commit, not one per row as a random key would.
@@ -61,11 +69,20 @@ WHERE shard = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
 
 EVENT_IDS_AFTER = "SELECT seq, shard, userId, eventId FROM log WHERE seq > ? AND eventId IS NOT NULL"
 
-OLDEST = "SELECT min(seq) FROM log"
+# Rowid order, oldest first: the scan stops at the first row still retained, so it
+# passes over only the expired rows the next acknowledge deletes.
+RETAINED_FROM = "SELECT seq FROM log WHERE loggedAt >= ? ORDER BY seq LIMIT 1"
+
+TAIL = "SELECT seq, userId, sessionId, timestamp, event, data, eventId FROM log WHERE seq > ? AND seq <= ?"
+TAIL_USER = " AND userId = ?"
+TAIL_EVENT = " AND event = ?"
+TAIL_ORDER = " ORDER BY seq LIMIT ?"
 
 BACKLOG = "SELECT count(*), min(loggedAt) FROM log WHERE shard = ? AND seq > ?"
 
-USER_ROWS = "SELECT seq, shard FROM log WHERE userId = ?"
+USER_ROWS = "SELECT seq FROM log WHERE userId = ? AND seq <= ?"
+
+DELETE_ROW = "DELETE FROM log WHERE seq = ?"
 
 DELETE_FOLDED = "DELETE FROM log WHERE shard = ? AND seq <= ?"
 
@@ -145,3 +162,34 @@ def acknowledge(conn: apsw.Connection, shard: int, upto: int) -> int:
 def backlog(conn: apsw.Connection, shard: int, folded: int) -> tuple[int, int | None]:
     """(rows of the shard not yet folded, when the oldest of them was appended, in ms)."""
     return tuple(conn.execute(BACKLOG, (shard, folded)).fetchone())
+
+
+def retained_from(conn: apsw.Connection, now_ms: int) -> int:
+    """The oldest position still within RETAIN_MS of `now_ms`: rows before it may go once
+    folded (head + 1 when every row is older)."""
+    found = conn.execute(RETAINED_FROM, (now_ms - RETAIN_MS,)).fetchall()
+    return found[0][0] if found else head_of(conn) + 1
+
+
+def tail(conn: apsw.Connection, after: int, upto: int, limit: int, user_id: str | None = None,
+         event: str | None = None) -> list[tuple]:
+    """Up to `limit` rows (seq, MovementRow's columns but context) of every shard with
+    after < seq <= upto, in log order, of that user and event when given."""
+    sql, args = TAIL, [after, upto]
+    if user_id is not None:
+        sql, args = sql + TAIL_USER, args + [user_id]
+    if event is not None:
+        sql, args = sql + TAIL_EVENT, args + [event]
+    return conn.execute(sql + TAIL_ORDER, (*args, limit)).fetchall()
+
+
+def user_rows(conn: apsw.Connection, user_id: str, upto: int) -> list[int]:
+    """Positions of the user's rows at or before `upto` (a scan: run it outside the write lock)."""
+    return [seq for (seq,) in conn.execute(USER_ROWS, (user_id, upto))]
+
+
+def forget_rows(conn: apsw.Connection, positions: list[int]) -> int:
+    """Delete the rows at `positions`; returns how many were still there."""
+    before = conn.total_changes()
+    conn.executemany(DELETE_ROW, [(seq,) for seq in positions])
+    return conn.total_changes() - before

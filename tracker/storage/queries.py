@@ -107,3 +107,17 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     if match is None or max(int(match[1]), int(match[2])) > NEWEST[0]:
         raise BadCursor(cursor)
     return int(match[1]), int(match[2])
+
+
+# Along the movements' time index; shards hold disjoint users, so counts add up.
+RECENT_VISITORS = """
+SELECT count(DISTINCT userId), (SELECT count(*) FROM (
+  SELECT DISTINCT userId, sessionId FROM movements WHERE timestamp >= ?1 AND timestamp <= ?2))
+FROM movements WHERE timestamp >= ?1 AND timestamp <= ?2
+"""
+
+
+def recent_visitors(conn: apsw.Connection, start: int, end: int) -> tuple[int, int]:
+    """(distinct users, distinct (userId, sessionId)) with a movement in [start, end]."""
+    users, visits = conn.execute(RECENT_VISITORS, (start, end)).fetchone()
+    return users, visits

@@ -149,6 +149,7 @@ class Store:
         self._apply = apply
         self._head_conn = connections.connect(layout.log_path)
         self._max_backlog = config.max_backlog
+        self._sync = config.sync
         self._on_fold = on_fold or (lambda folded: None)
         self._on_read_wait = on_read_wait or (lambda seconds: None)
         self.readers = ReaderPool(layout.paths)
@@ -272,6 +273,42 @@ class Store:
             rows += sum(f.rows for f in folds)
         if rows:
             self._on_read_wait(time.perf_counter() - started)
+
+    async def tail(self, after: int, limit: int, user_id: str | None = None,
+                   event: str | None = None) -> tuple[list[tuple], int]:
+        """Up to `limit` logged rows after position `after` (log.tail, of every shard, folded or
+        not), and the position looked through: the next call goes on from there."""
+        upto = self.head()
+        if upto <= after:
+            return [], after
+        rows = await run_in_threadpool(self._tail_now, after, upto, limit, user_id, event)
+        return rows, rows[-1][0] if len(rows) == limit else upto
+
+    def _tail_now(self, after: int, upto: int, limit: int, user_id: str | None,
+                  event: str | None) -> list[tuple]:
+        return log.tail(self.log_reader.connection(), after, upto, limit, user_id, event)
+
+    async def forget_logged(self, user_id: str, upto: int) -> int:
+        """Delete the user's rows at or before `upto` from the log (kept there, once folded, for
+        the live feed); returns how many."""
+        return await run_in_threadpool(self._forget_logged, user_id, upto)
+
+    def _forget_logged(self, user_id: str, upto: int) -> int:
+        found = connections.read_once(self.layout.log_path, log.user_rows, user_id, upto)
+        if not found:
+            return 0
+        conn = connections.connect(self.layout.log_path, connections.Role.WRITER, self._sync)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                forgotten = log.forget_rows(conn, found)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return forgotten
+        finally:
+            conn.close()
 
     def _fold_in_background(self, sync: str) -> None:
         worker = folder.Folder(self.layout.paths, self.layout.log_path, self._apply, sync, self._on_fold)
