@@ -20,6 +20,7 @@ from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
 from tracker.api import analytics
+from tracker.api import funnels
 from tracker.api import ops
 from tracker.api import reads
 from tracker.api import track
@@ -49,6 +50,7 @@ ROUTES = [
     Route("/analytics", analytics.analytics, methods=["GET"]),
     Route("/stats", web.stats, methods=["GET"]),
     Route("/breakdown", web.breakdown, methods=["GET"]),
+    Route("/funnels", funnels.funnels, methods=["GET"]),
     Route("/users/{userId}/export", users.export_user, methods=["GET"]),
     Route("/users/{userId}", users.erase_user, methods=["DELETE"]),
     Route("/users/{userId}/erasure", users.erasure_status, methods=["GET"]),

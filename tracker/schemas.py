@@ -238,6 +238,23 @@ class EventBreakdown(msgspec.Struct):
     results: list[EventRow]
 
 
+class FunnelStep(msgspec.Struct):
+    """How many entities reach a step, as a share of the first step's and the loss since the
+    previous one."""
+
+    step: str
+    count: int
+    conversion: float
+    dropOff: int
+
+
+class Funnel(msgspec.Struct):
+    by: Literal["user", "visit"]
+    from_: int = msgspec.field(name="from")
+    to: int
+    steps: list[FunnelStep]
+
+
 class Error(msgspec.Struct):
     error: str
     detail: Any = None
