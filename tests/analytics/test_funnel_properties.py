@@ -123,7 +123,8 @@ BAD_PARAMETERS = [
 ]
 
 
-@pytest.mark.parametrize("params", BAD_PARAMETERS, ids=[urlencode(p, doseq=True) for p in BAD_PARAMETERS])
+@pytest.mark.parametrize("params", BAD_PARAMETERS,
+                         ids=[urlencode(p, doseq=True) for p in BAD_PARAMETERS])
 def test_bad_parameters_are_422_with_an_error_and_a_detail(web_client, params):
     response = web_client.get("/funnels", params=params)
     assert response.status_code == 422, response.text
