@@ -17,8 +17,8 @@ with rollups and with the same write path without them. Prints the tables.
 With --web the data set is a public web site's traffic with the contexts its
 requests would have had (loadtests/web_dataset.py; in /tmp/tracker-web-bench
 unless --data-dir says otherwise; an older data set without contexts is
-refused), and GET /stats, GET /breakdown and GET /retention are timed first,
-each against its target p50 where it has one.
+refused), and GET /stats, GET /breakdown, GET /funnels and GET /retention are timed
+first, each against its target p50 where it has one.
 """
 
 from __future__ import annotations
@@ -223,10 +223,11 @@ def measure_queries(data_dir: Path, shards: int, users: int, repeats: int, port:
         service.wait(60)
 
 
-# GET /stats, /breakdown and /retention: (name, path, parameters, target p50 in ms or None).
+# GET /stats, /breakdown, /funnels and /retention: (name, path, parameters, target p50 in ms or None).
 # A filter on a mid-sized value; by=country gets one on another dimension.
 FILTER = "country:DE"
 COUNTRY_FILTER = "browser:Safari"
+FUNNEL = ["page:/", "page:/pricing", "signup"]
 WEB_QUERIES = [
     ("stats 30d", "/stats", {"timeRange": "30d"}, 150),
     ("stats 30d compare=previous", "/stats", {"timeRange": "30d", "compare": "previous"}, None),
@@ -242,6 +243,10 @@ WEB_QUERIES = [
     (f"breakdown 30d by=country filter={COUNTRY_FILTER}", "/breakdown",
      {"timeRange": "30d", "by": "country", "filter": COUNTRY_FILTER}, 250),
     ("breakdown 30d by=event", "/breakdown", {"timeRange": "30d", "by": "event"}, None),
+    (f"funnels 30d {' > '.join(FUNNEL)} by=user", "/funnels",
+     {"timeRange": "30d", "step": FUNNEL}, None),
+    (f"funnels 30d {' > '.join(FUNNEL)} by=visit", "/funnels",
+     {"timeRange": "30d", "step": FUNNEL, "by": "visit"}, None),
     ("retention 30d by day", "/retention", {"timeRange": "30d", "period": "day"}, None),
     ("retention 30d by day event=add_to_cart", "/retention",
      {"timeRange": "30d", "period": "day", "event": "add_to_cart"}, None),
@@ -324,7 +329,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--web", action="store_true",
                         help="a web site's data set with request contexts (its own default "
-                             "directory), and time GET /stats, /breakdown and /retention too")
+                             "directory), and time GET /stats, /breakdown, /funnels and /retention too")
     parser.add_argument("--data-dir", type=Path,
                         help="default /tmp/tracker-bench, with --web /tmp/tracker-web-bench")
     parser.add_argument("--movements", type=int, default=10_000_000)

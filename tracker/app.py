@@ -21,6 +21,7 @@ from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
 from tracker.api import analytics
 from tracker.api import live
+from tracker.api import funnels
 from tracker.api import ops
 from tracker.api import reads
 from tracker.api import retention
@@ -54,6 +55,7 @@ ROUTES = [
     Route("/live/visitors", live.live_visitors, methods=["GET"]),
     Route("/breakdown", web.breakdown, methods=["GET"]),
     Route("/retention", retention.cohorts, methods=["GET"]),
+    Route("/funnels", funnels.funnels, methods=["GET"]),
     Route("/users/{userId}/export", users.export_user, methods=["GET"]),
     Route("/users/{userId}", users.erase_user, methods=["DELETE"]),
     Route("/users/{userId}/erasure", users.erasure_status, methods=["GET"]),

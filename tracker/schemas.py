@@ -270,6 +270,21 @@ class Retention(msgspec.Struct):
     from_: int = msgspec.field(name="from")
     to: int
     cohorts: list[Cohort]
+class FunnelStep(msgspec.Struct):
+    """How many entities reach a step, as a share of the first step's and the loss since the
+    previous one."""
+
+    step: str
+    count: int
+    conversion: float
+    dropOff: int
+
+
+class Funnel(msgspec.Struct):
+    by: Literal["user", "visit"]
+    from_: int = msgspec.field(name="from")
+    to: int
+    steps: list[FunnelStep]
 
 
 class Error(msgspec.Struct):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import itertools
 import json
 import random
 import re
@@ -16,8 +17,8 @@ import pytest
 
 from helpers import DAY, LARGE_TABLES, connect, fold_all, movement, now_ms, service_env, start_and_fail
 from user_datasets import (
-    ERASED, USERS, analytics_queries, all_movements, dataset, dump_rollups, export_lines, post_all,
-    same_answer, web_queries,
+    ERASED, USERS, WEB_FILTERS, analytics_queries, all_movements, dataset, dump_rollups,
+    export_lines, post_all, same_answer, web_queries,
 )
 from tracker.lifecycle import retention, user_data
 from tracker.storage import archives
@@ -92,6 +93,18 @@ def test_visits_outlive_their_archived_movements(kept_and_aged, now):
         assert left == right, (path, params)
         counted.append(left["totals"]["pageviews"] if path == "/stats" else len(left["results"]))
     assert sum(map(bool, counted)) > len(counted) // 2  # the answers compared are not all empty
+
+
+def test_funnels_count_archived_movements(kept_and_aged, now):
+    _events, kept, aged = kept_and_aged
+    steps = [["page:/a", "click", "signup"], ["page_view", "page:/b", "page_view"]]
+    reached = []
+    for chosen, filters, by in itertools.product(steps, WEB_FILTERS, ["user", "visit"]):
+        params = {"step": chosen, "filter": filters, "by": by, "timeRange": "30d"}
+        left, right = same_answer(kept, aged, params, "/funnels")
+        assert left == right, params
+        reached.append(left["steps"][-1]["count"])
+    assert any(reached)
 
 
 def test_archives_hold_the_old_movements_once_and_movements_lists_the_rest(kept_and_aged, data_dir):

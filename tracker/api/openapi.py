@@ -19,6 +19,7 @@ REF_TEMPLATE = "#/components/schemas/{name}"
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 TimeRange = Literal["1h", "24h", "7d", "30d"]
+WithinMs = Annotated[int, msgspec.Meta(ge=1, le=400 * 86_400_000)]
 
 
 class Health(msgspec.Struct):
@@ -97,6 +98,14 @@ OPERATIONS = (
               (401, 422, 503),
               params=(Param("by", str, True), *WINDOW_PARAMS, Param("filter", list[str]),
                       Param("limit", Limit), Param("event", Name)),
+              security="readToken"),
+    Operation("get", "/funnels",
+              "How many users (or visits) reach each of 2 to 8 steps (event names or page:PATH) "
+              "in order, optionally within a time limit, with conversion and drop-off",
+              schemas.Funnel, (401, 422, 503),
+              params=(Param("step", list[str], True), Param("within", WithinMs),
+                      Param("by", Literal["user", "visit"]), *WINDOW_PARAMS,
+                      Param("filter", list[str])),
               security="readToken"),
     Operation("get", "/retention",
               "Cohorts of new users by the day or week of their first movement, and how many "

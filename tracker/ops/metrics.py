@@ -176,12 +176,12 @@ class Metrics:
         self.analytics_duration = self._histogram(
             "tracker_analytics_query_duration_seconds",
             "Duration of a GET /analytics query, by scope (user or all) and time range "
-            "(1h, 24h, 7d, 30d or custom)",
+            "range (1h, 24h, 7d, 30d or custom)",
             QUERY_BUCKETS, ("scope", "range"))
         self.web_duration = self._histogram(
             "tracker_web_query_duration_seconds",
-            "Duration of a web analytics query, by endpoint (stats, breakdown or retention) and "
-            "time range (1h, 24h, 7d, 30d or custom)",
+            "Duration of a web analytics query, by endpoint (stats, breakdown, funnels or "
+            "retention) and time range (1h, 24h, 7d, 30d or custom)",
             QUERY_BUCKETS, ("endpoint", "range"))
 
     def _define_folds(self) -> None:
@@ -291,7 +291,7 @@ class Metrics:
         self.analytics_duration.labels(scope, range_label).observe(seconds)
 
     def web_query(self, endpoint: str, time_range: str | None, seconds: float) -> None:
-        """Record one GET /stats, /breakdown or /retention query."""
+        """Record one GET /stats, /breakdown, /funnels or /retention query."""
         range_label = time_range if time_range in TIME_RANGES else "custom"
         self.web_duration.labels(endpoint, range_label).observe(seconds)
 

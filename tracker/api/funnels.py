@@ -1,0 +1,68 @@
+"""GET /funnels: steps, window and filters checked, every shard asked, counts added up."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tracker import schemas
+from tracker.analytics.funnels import PAGE_STEP, Funnel, Step, funnel_share
+from tracker.analytics.rollups import DAY
+from tracker.api import params
+from tracker.api.analytics import named_range, parse_span, parse_zone
+from tracker.api.auth import require_read_token
+from tracker.api.common import json_response
+from tracker.api.errors import invalid
+from tracker.api.web import MAX_VALUE_LENGTH, parse_filters
+from tracker.storage.store import Store
+
+MIN_STEPS, MAX_STEPS = 2, 8
+MAX_EVENT_LENGTH = 64
+MAX_WITHIN_MS = 400 * DAY
+BY = ("user", "visit")
+
+
+async def funnels(request: Request) -> Response:
+    require_read_token(request)
+    texts = parse_steps(request)
+    within = parse_within(request)
+    by = request.query_params.get("by", "user")
+    if by not in BY:
+        raise invalid("query parameter `by` must be `user` or `visit`")
+    start, end, _bucket = parse_span(request, parse_zone(request))
+    filters = parse_filters(request)
+    funnel = Funnel(tuple(map(Step.parse, texts)), within, by == "visit")
+    began = time.perf_counter()
+    store: Store = request.app.state.store
+    shares = await store.read_each(funnel_share, funnel, start, end, filters)
+    counts = [sum(column) for column in zip(*shares)]
+    request.app.state.metrics.web_query("funnels", named_range(request),
+                                        time.perf_counter() - began)
+    return json_response(schemas.Funnel(by, start, end, _steps(texts, counts)))
+
+
+def parse_steps(request: Request) -> list[str]:
+    texts = request.query_params.getlist("step")
+    if not MIN_STEPS <= len(texts) <= MAX_STEPS:
+        raise invalid(f"give {MIN_STEPS} to {MAX_STEPS} `step` parameters")
+    for text in texts:
+        longest = len(PAGE_STEP) + MAX_VALUE_LENGTH if text.startswith(PAGE_STEP) else MAX_EVENT_LENGTH
+        if len(text) > longest or text == PAGE_STEP or params.CONTROL.search(text) or not text:
+            raise invalid(f"query parameter `step` must be an event name of 1 to {MAX_EVENT_LENGTH} "
+                          f"characters or page:PATH, without control characters")
+    return texts
+
+
+def parse_within(request: Request) -> int | None:
+    if "within" not in request.query_params:
+        return None
+    return params.integer(request, "within", 0, 1, MAX_WITHIN_MS)
+
+
+def _steps(texts: list[str], counts: list[int]) -> list[schemas.FunnelStep]:
+    first = counts[0]
+    return [schemas.FunnelStep(text, count, count / first if first else 0.0,
+                               counts[i - 1] - count if i else 0)
+            for i, (text, count) in enumerate(zip(texts, counts))]
