@@ -21,6 +21,7 @@ from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
 from tracker.api import analytics
 from tracker.api import live
+from tracker.api.sse import LiveHub
 from tracker.api import funnels
 from tracker.api import ops
 from tracker.api import reads
@@ -122,6 +123,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
                   ShardCollector(layout.paths, store.readers.connection, store.unfolded))
     app.state.visitors = Visitors(config.data_dir, config.bot_filter, config.geoip_db,
                                   on_lookup=metrics.enrich_lookup)
+    app.state.live_hub = LiveHub(store)
     erasures = app.state.erasures = Erasures(store, config.erase_chunk)
     jobs = app.state.jobs = Scheduler(
         lifecycle_jobs(store, config, metrics, erasures, app.state.visitors.salts), metrics)

@@ -39,7 +39,7 @@ import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from tracker.api.sse import ENDLESS
+from tracker.api.sse import ENDLESS, STALLED
 from tracker.config import Config
 from tracker.throttle import Throttled
 from tracker.schemas import Error, encode
@@ -282,6 +282,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         warn_stalled.warning("closed a connection that took no byte of its answer for %g s",
                              self.limits.reader_timeout)
+        if self.cycle is not None:
+            self.cycle.scope[STALLED] = True
         self._cancel_timers()
         _reset_on_close(self.transport)
         self.transport.abort()  # close() would wait for the buffer to be taken: it never is

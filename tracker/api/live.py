@@ -29,7 +29,8 @@ async def live(request: Request) -> LiveStream:
     event = params.text(request, "event", 64)
     store: Store = request.app.state.store
     after = resume_position(request.headers.get("last-event-id"), store.head())
-    return LiveStream(store, request.app.state.metrics, after, user_id, event)
+    return LiveStream(store, request.app.state.live_hub, request.app.state.metrics, after,
+                      user_id, event)
 
 
 def resume_position(last_event_id: str | None, head: int) -> int:

@@ -1,15 +1,18 @@
 """GET /live's answer: a Server-Sent Events stream of the movements the log receives.
 
-Each stream polls the log (Store.tail) from its cursor, a log position, and
-reads the next rows only once the previous ones were handed to the server:
-a client that stops reading stops its own stream, which then holds one batch
-of rows at most, and no read transaction. The HTTP layer cuts it off once it
+One task per process reads the log for every stream (LiveHub); a stream takes
+its rows from there, or from the log itself when its cursor is further back.
+A stream takes the next rows only once the previous ones were handed to the
+server: a client that stops reading stops its own stream, which then holds
+one batch of rows at most, and no read transaction. The HTTP layer cuts it off once it
 has taken nothing for TRACKER_READER_TIMEOUT_SECONDS (tracker/http_guard.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import contextlib
 import time
 from typing import Any
 
@@ -22,9 +25,14 @@ from tracker.storage.store import Store
 # Set in the ASGI scope of an answer that only ends when its client leaves: the
 # HTTP layer closes such a connection when the server stops, instead of waiting.
 ENDLESS = "tracker.endless"
+# Set there by the HTTP layer when it cuts off a client that took nothing for too long.
+STALLED = "tracker.stalled"
 
 POLL_SECONDS = 0.2
-BATCH_ROWS = 100
+BATCH_ROWS = 100  # events one stream sends at once
+HUB_BATCH_ROWS = 1_000  # rows the hub reads from the log at once
+HUB_SEND_ROWS = 1_000  # events one stream sends at once from the hub
+KEEP_ROWS = 10_000  # the newest rows the hub holds for its streams
 KEEP_ALIVE_SECONDS = 15.0
 KEEP_ALIVE = b": keep-alive\n\n"
 # A send that waited this long for the client to take earlier bytes was held up
@@ -48,15 +56,101 @@ def event_bytes(row: tuple) -> bytes:
     return b"event: movement\nid: %d\ndata: %s\n\n" % (seq, encode(movement))
 
 
+class LiveHub:
+    """One reader of the log per process for all its streams.
+
+    While any stream is open, a task reads the rows appended after its
+    position every POLL_SECONDS (one query however many streams there are),
+    encodes each once and keeps the newest KEEP_ROWS. A stream whose cursor
+    lies within what the hub holds picks its rows from there; one further
+    behind (a reconnect) reads the log itself until it has caught up.
+    """
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._seqs: list[int] = []
+        self._keys: list[tuple[str, str]] = []  # userId and event of each row
+        self._encoded: list[bytes] = []  # each row as its event
+        self.start = self.position = 0  # the hub holds the rows in (start, position]
+        self._arrived = asyncio.Event()
+        self._streams = 0
+        self._task: asyncio.Task | None = None
+
+    def running(self) -> bool:
+        return self._task is not None
+
+    def holds(self, after: int) -> bool:
+        return self._task is not None and after >= self.start
+
+    def rows_after(self, after: int, user_id: str | None, event: str | None,
+                   limit: int) -> tuple[list[bytes], int]:
+        """Encoded rows after `after` that match, at most `limit`; and the position looked through."""
+        begin = bisect.bisect_right(self._seqs, after)
+        if user_id is None and event is None:  # every row: a slice, no loop in Python
+            end = min(begin + limit, len(self._seqs))
+            looked = self._seqs[end - 1] if end - begin == limit else self.position
+            return self._encoded[begin:end], max(looked, after)
+        picked, looked = [], self.position
+        for index in range(begin, len(self._seqs)):
+            row_user, row_event = self._keys[index]
+            if (user_id is None or row_user == user_id) and (event is None or row_event == event):
+                picked.append(self._encoded[index])
+                if len(picked) == limit:
+                    looked = self._seqs[index]
+                    break
+        return picked, max(looked, after)
+
+    async def arrival(self, timeout: float) -> None:
+        """Until new rows arrive, or `timeout` seconds."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._arrived.wait(), timeout)
+
+    def join(self) -> None:
+        self._streams += 1
+        if self._task is None:
+            self.start = self.position = self._store.head()
+            self._task = asyncio.get_running_loop().create_task(self._read())
+
+    def leave(self) -> None:
+        self._streams -= 1
+        if not self._streams and self._task is not None:
+            self._task.cancel()
+            self._task = None
+            self._seqs, self._keys, self._encoded = [], [], []
+
+    async def _read(self) -> None:
+        while True:
+            rows, self.position = await self._store.tail(self.position, HUB_BATCH_ROWS)
+            if rows:
+                self._keep(rows)
+                self._arrived.set()
+                self._arrived = asyncio.Event()
+            if len(rows) < HUB_BATCH_ROWS:
+                await asyncio.sleep(POLL_SECONDS)
+
+    def _keep(self, rows: list[tuple]) -> None:
+        self._seqs += [row[0] for row in rows]
+        self._keys += [(row[1], row[4]) for row in rows]
+        self._encoded += [event_bytes(row) for row in rows]
+        if len(self._seqs) > 2 * KEEP_ROWS:
+            self.start = self._seqs[-KEEP_ROWS - 1]
+            self._seqs = self._seqs[-KEEP_ROWS:]
+            self._keys, self._encoded = self._keys[-KEEP_ROWS:], self._encoded[-KEEP_ROWS:]
+
+
 class LiveStream:
     """The ASGI answer: movements after position `after`, of `user_id` and `event` when given."""
 
-    def __init__(self, store: Store, metrics: Any, after: int, user_id: str | None,
-                 event: str | None):
+    def __init__(self, store: Store, hub: LiveHub, metrics: Any, after: int,
+                 user_id: str | None, event: str | None):
         self._store = store
+        self._hub = hub
         self._metrics = metrics
         self._after = after
         self._filters = (user_id, event)
+        # Rows the hub read before this stream had caught up with the log are not taken from
+        # it: the log is read for them, so that rows deleted since (an erasure) stay gone.
+        self._from_hub = False
         self._sending = False
         self._last_send_slow = False
 
@@ -64,12 +158,15 @@ class LiveStream:
         scope[ENDLESS] = True
         await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
         self._metrics.live_opened()
+        self._hub.join()
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._until_disconnect, receive, group.cancel_scope)
                 await self._pump(send)
         finally:
-            self._metrics.live_closed(dropped=self._sending or self._last_send_slow)
+            self._hub.leave()
+            self._metrics.live_closed(
+                dropped=bool(scope.get(STALLED)) or self._sending or self._last_send_slow)
 
     async def _until_disconnect(self, receive: Any, scope: anyio.CancelScope) -> None:
         while (await receive())["type"] != "http.disconnect":
@@ -79,17 +176,32 @@ class LiveStream:
     async def _pump(self, send: Any) -> None:
         quiet_since = time.monotonic()
         while True:
-            rows, self._after = await self._store.tail(self._after, BATCH_ROWS, *self._filters)
-            if rows:
-                await self._send(send, b"".join(map(event_bytes, rows)))
-                self._metrics.live_sent(len(rows))
+            events, full = await self._next_events()
+            if events:
+                await self._send(send, b"".join(events))
+                self._metrics.live_sent(len(events))
                 quiet_since = time.monotonic()
-                if len(rows) == BATCH_ROWS:
+                if full:
                     continue
             elif time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
                 await self._send(send, KEEP_ALIVE)
                 quiet_since = time.monotonic()
-            await asyncio.sleep(POLL_SECONDS)
+            if self._from_hub:
+                await self._hub.arrival(KEEP_ALIVE_SECONDS)
+            else:
+                await asyncio.sleep(POLL_SECONDS)
+
+    async def _next_events(self) -> tuple[list[bytes], bool]:
+        """The next encoded events after the cursor, from the hub or, further back, the log;
+        and whether there may be more at once."""
+        self._from_hub = self._from_hub and self._hub.holds(self._after)
+        if self._from_hub:
+            events, self._after = self._hub.rows_after(self._after, *self._filters, HUB_SEND_ROWS)
+            return events, len(events) == HUB_SEND_ROWS
+        rows, self._after = await self._store.tail(self._after, BATCH_ROWS, *self._filters)
+        full = len(rows) == BATCH_ROWS
+        self._from_hub = not full and self._hub.running() and self._after >= self._hub.position
+        return [event_bytes(row) for row in rows], full
 
     async def _send(self, send: Any, body: bytes) -> None:
         started = time.monotonic()
