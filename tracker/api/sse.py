@@ -77,10 +77,11 @@ class LiveHub:
         self._task: asyncio.Task | None = None
 
     def running(self) -> bool:
-        return self._task is not None
+        """Whether the hub is reading the log (a failed read ends it: streams read the log)."""
+        return self._task is not None and not self._task.done()
 
     def holds(self, after: int) -> bool:
-        return self._task is not None and after >= self.start
+        return self.running() and after >= self.start
 
     def rows_after(self, after: int, user_id: str | None, event: str | None,
                    limit: int) -> tuple[list[bytes], int]:
