@@ -84,3 +84,14 @@ def test_bad_session_ttl_refuses_to_start_with_one_line(data_dir):
         assert result.returncode == 2
         assert result.stderr.strip().count("\n") == 0
         assert f"TRACKER_SESSION_TTL_SECONDS='{bad}': must be an integer >= 1" in result.stderr
+
+
+def test_an_unreadable_geoip_database_refuses_to_start_with_one_line(data_dir, tmp_path):
+    garbage = tmp_path / "city.mmdb"
+    garbage.write_bytes(b"not a database")
+    for path, says in ((tmp_path / "missing.mmdb", "cannot open GeoIP database"),
+                       (garbage, "is not a MaxMind-format database")):
+        result = start_and_fail(service_env(data_dir, TRACKER_GEOIP_DB=str(path)))
+        assert result.returncode == 2
+        assert result.stderr.strip().count("\n") == 0, result.stderr
+        assert "TRACKER_GEOIP_DB: " in result.stderr and says in result.stderr
