@@ -6,13 +6,15 @@ Every share is read in one transaction (`archives.read_consistently`).
 Visits are counted in the bucket of their first movement, from the visits
 table (`tracker/analytics/visits.py`). Without filters, a bucket's visitors
 are its visits whose user's previous visit began before the bucket, one
-pass over a covering index; with filters, a distinct count of the visits
-that pass. Page views are counted where they happen: without filters from
-the rollups, like /analytics; with filters, a visit that lies inside one
-bucket gives its stored count, and the few that span a bucket's edge (or the
-window's start) are counted from their movements, stored or archived.
-Movement breakdowns (events, properties) with filters read the window's
-movements of the visits that pass.
+range of a covering index per bucket; with filters, a distinct count of the
+visits that pass. Page views are counted where they happen: without filters
+from the rollups, like /analytics; with filters, a visit that lies inside
+one bucket gives its stored count, and the few that run across a bucket's
+edge (or the window's start) are counted from their movements, stored or
+archived. Without filters, page breakdowns take each path's visitors and
+visits from the rollups' page entities (`page_audiences`) and event
+breakdowns from its event entities; with filters, movement breakdowns
+(events, properties) read the window's movements of the visits that pass.
 """
 
 from __future__ import annotations
@@ -50,8 +52,6 @@ SELECT count(*), coalesce(sum(v.prev IS NULL OR v.prev < ?1), 0),
        coalesce(sum(v.last - v.first), 0)
 FROM visits v INDEXED BY idx_visits_first WHERE v.first >= ?1 AND v.first < ?2
 """
-
-MOVEMENT_COLUMNS = "m.event, m.userId, m.sessionId, m.data"
 
 
 @dataclass(frozen=True)
