@@ -20,6 +20,7 @@ from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
 from tracker.api import analytics
+from tracker.api import dashboard
 from tracker.api import live
 from tracker.api.sse import LiveHub
 from tracker.api import funnels
@@ -63,6 +64,8 @@ ROUTES = [
     Route("/healthz", ops.healthz, methods=["GET"]),
     Route("/readyz", ops.readyz, methods=["GET"]),
     Route("/tracker.js", ops.client_js, methods=["GET"]),
+    Route("/", dashboard.index, methods=["GET"]),
+    Route("/dashboard/{path:path}", dashboard.asset, methods=["GET"]),
     Route("/metrics", ops.serve_metrics, methods=["GET"]),
     Route("/openapi.json", ops.openapi_json, methods=["GET"]),
 ]

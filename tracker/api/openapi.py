@@ -149,6 +149,9 @@ OPERATIONS = (
     Operation("get", "/metrics", "Prometheus metrics", "text/plain", (401,),
               security="metricsToken", token_optional=True),
     Operation("get", "/tracker.js", "The JavaScript client", "text/javascript"),
+    Operation("get", "/", "The dashboard; it asks for the read token itself", "text/html"),
+    Operation("get", "/dashboard/{path}", "The dashboard's scripts, styles and vendored chart library",
+              "text/javascript", (404,), params=(Param("path", str, True, "path"),)),
     Operation("get", "/openapi.json", "This description", dict[str, Any]),
 )
 

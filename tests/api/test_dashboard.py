@@ -1,0 +1,65 @@
+"""GET / and /dashboard/...: the dashboard's files, served from the package with a strict policy."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "tracker" / "static" / "dashboard"
+# The vendored uPlot 1.6.32 files, unchanged from the npm package (vendor/README.md).
+VENDORED = {
+    "uPlot.esm.js": "5dd9b3281aa64b461b42d9945f6adb2649d346502b12281a9ae0d46599a80eba",
+    "uPlot.min.css": "df630c6a8d6f8eeaff264b50f73ce5b114f646ffd9a0bb74f049b0a00135fa04",
+}
+
+
+def test_the_page_is_open_and_loads_only_its_own_files(client):
+    answer = client.get("/", headers={"Authorization": ""})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    policy = answer.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    for reference in re.findall(r'(?:src|href)="([^"?]+)"', answer.text):
+        if reference.startswith("/"):
+            assert client.get(reference).status_code == 200, reference
+
+
+@pytest.mark.parametrize("name, media_type", [
+    ("js/main.js", "text/javascript; charset=utf-8"),
+    ("dashboard.css", "text/css; charset=utf-8"),
+    ("vendor/uPlot.esm.js", "text/javascript; charset=utf-8"),
+    ("favicon.svg", "image/svg+xml"),
+])
+def test_assets_have_their_media_type(client, name, media_type):
+    answer = client.get(f"/dashboard/{name}")
+    assert answer.status_code == 200 and answer.headers["content-type"] == media_type
+    assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("name", ["missing.js", "vendor/LICENSE.uPlot", "../api/dashboard.py",
+                                  "%2e%2e/%2e%2e/config.py", "vendor/README.md"])
+def test_anything_else_is_a_json_404(client, name):
+    answer = client.get(f"/dashboard/{name}")
+    assert answer.status_code == 404 and answer.json()["error"] == "not_found"
+
+
+def test_every_module_the_page_imports_exists():
+    for module in (DASHBOARD / "js").glob("*.js"):
+        for target in re.findall(r'from "(\.[^"]+)"', module.read_text()):
+            assert (module.parent / target).resolve().is_file(), f"{module.name} imports {target}"
+
+
+def test_the_chart_library_is_vendored_unchanged_with_its_licence():
+    for name, digest in VENDORED.items():
+        assert hashlib.sha256((DASHBOARD / "vendor" / name).read_bytes()).hexdigest() == digest
+    assert "MIT License" in (DASHBOARD / "vendor" / "LICENSE.uPlot").read_text()
+
+
+def test_scripts_never_write_markup():
+    for module in (DASHBOARD / "js").glob("*.js"):
+        text = module.read_text()
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", text), module.name

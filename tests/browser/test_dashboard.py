@@ -1,0 +1,344 @@
+"""The dashboard at GET / in headless Chromium, against the real service and its JSON answers."""
+
+from __future__ import annotations
+
+import random
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from helpers import DAY, MINUTE, now_ms
+
+CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/124.0.0.0 Safari/537.36")
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+HOSTILE_PATH = '/<img src=x onerror="document.title=\'owned\'">'
+HOSTILE_EVENT = "<b>bold</b>"
+PATHS = ["/", "/pricing", "/docs", HOSTILE_PATH]
+REFERRERS = ["", "https://www.google.com/search", "https://news.ycombinator.com/item", "https://github.com/a"]
+ADDRESSES = ["8.8.8.8", "81.2.69.142", "2.16.0.1"]  # resolve to different countries
+WINDOW = {"timeRange": "7d", "tz": "UTC"}
+READY = "body[data-state=ready]"
+METRICS = ("visitors", "visits", "pageviews", "bounceRate", "visitDuration")
+VIEWS = ("overview", "funnels", "retention", "live", "user")
+
+
+def seed(server, users: int = 24, seed: int = 7) -> None:
+    """Visits over the last six days: paths, referrers, two browsers, three addresses, signups."""
+    rng = random.Random(seed)
+    now = now_ms()
+    with server.client() as client:
+        for user in range(users):
+            events = []
+            for visit in range(rng.randint(1, 3)):
+                start = now - rng.randint(10 * MINUTE, 6 * DAY)
+                for step, path in enumerate(rng.sample(PATHS, rng.randint(1, 3))):
+                    events.append({"userId": f"user-{user}", "sessionId": f"s-{user}-{visit}",
+                                   "event": "page_view", "timestamp": start + step * MINUTE,
+                                   "data": {"path": path, "host": "example.com",
+                                            "referrer": rng.choice(REFERRERS) if step == 0 else ""}})
+                if rng.random() < 0.5:
+                    events.append({"userId": f"user-{user}", "sessionId": f"s-{user}-{visit}",
+                                   "event": rng.choice(["signup", HOSTILE_EVENT]),
+                                   "timestamp": start + 5 * MINUTE, "data": {"plan": rng.choice(["free", "pro"])}})
+            headers = {"User-Agent": rng.choice([CHROME, IPHONE]),
+                       "X-Forwarded-For": rng.choice(ADDRESSES)}
+            client.post("/track", json={"events": events}, headers=headers).raise_for_status()
+        # Two visitors active now, for the live count.
+        for user in ("live-1", "live-2"):
+            client.post("/track", json={"userId": user, "sessionId": f"s-{user}", "event": "page_view",
+                                        "data": {"path": "/"}}).raise_for_status()
+
+
+@pytest.fixture
+def service(tracker_server):
+    server = tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
+    seed(server)
+    return server
+
+
+class Watched:
+    """A page with every request, console error and page error it caused recorded."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.requests: list = []
+        self.errors: list[str] = []
+        page.on("request", lambda request: self.requests.append(request))
+        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+
+@pytest.fixture
+def watched(browser: Browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield Watched(context.new_page())
+    context.close()
+
+
+def sign_in(page: Page, service, query: str = "?range=7d&tz=UTC", remember: bool = False) -> None:
+    page.goto(f"{service.url}/{query}")
+    page.fill("input[name=token]", service.token)
+    if remember:
+        page.check("input[name=remember]")
+    page.click("form[data-signin] button[type=submit]")
+    page.wait_for_selector(READY)
+
+
+def wait_ready(page: Page) -> None:
+    page.wait_for_selector(READY)
+
+
+def rows(page: Page, dimension: str) -> list[tuple[str | None, int]]:
+    panel = page.locator(f'[data-breakdown="{dimension}"]')
+    return [(row.get_attribute("data-value"), int(row.get_attribute("data-visitors")))
+            for row in panel.locator("[data-row]").all()]
+
+
+def breakdown(service, by: str, **parameters) -> list[tuple[str | None, int]]:
+    with service.client() as client:
+        answer = client.get("/breakdown", params={**WINDOW, "by": by, "limit": 10, **parameters})
+    answer.raise_for_status()
+    return [(row["value"], row["visitors"]) for row in answer.json()["results"]]
+
+
+def stats(service, **parameters) -> dict:
+    with service.client() as client:
+        answer = client.get("/stats", params={**WINDOW, **parameters})
+    answer.raise_for_status()
+    return answer.json()["totals"]
+
+
+def shown_totals(page: Page) -> dict:
+    return {name: float(page.get_attribute(f'[data-metric="{name}"]', "data-raw")) for name in METRICS}
+
+
+def test_sign_in_keeps_the_token_for_the_tab_only(service, watched):
+    page = watched.page
+    page.goto(service.url + "/")
+    expect(page.locator("body")).to_have_attribute("data-state", "signin")
+    sign_in(page, service)
+    stored = page.evaluate("() => [sessionStorage.getItem('tracker.readToken'), localStorage.length]")
+    assert stored == [service.token, 0]
+    calls = [request for request in watched.requests if urlsplit(request.url).path == "/stats"]
+    assert calls and all(request.headers["authorization"] == f"Bearer {service.token}" for request in calls)
+    assert all(service.token not in request.url for request in watched.requests)
+    assert service.token not in page.url
+
+
+def test_remember_keeps_the_token_across_tabs(service, browser):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, service, remember=True)
+        assert page.evaluate("() => [sessionStorage.length, localStorage.getItem('tracker.readToken')]") == [0, service.token]
+        again = context.new_page()
+        again.goto(service.url + "/?range=7d&tz=UTC")
+        wait_ready(again)
+        page.click("[data-sign-out]")
+        assert page.evaluate("() => localStorage.length") == 0
+    finally:
+        context.close()
+
+
+def test_a_wrong_token_gets_a_clear_message(service, watched):
+    page = watched.page
+    page.goto(service.url + "/")
+    page.fill("input[name=token]", "not-the-token")
+    page.click("form[data-signin] button[type=submit]")
+    expect(page.locator("[data-signin-error]")).to_contain_text("refused")
+    expect(page.locator("body")).to_have_attribute("data-state", "signin")
+    assert page.evaluate("() => sessionStorage.length + localStorage.length") == 0
+
+
+def test_a_token_that_stops_working_asks_again(service, watched):
+    page = watched.page
+    page.goto(service.url + "/")
+    page.evaluate("() => sessionStorage.setItem('tracker.readToken', 'stale')")
+    page.goto(service.url + "/?range=7d&tz=UTC")
+    expect(page.locator("[data-signin-error]")).to_contain_text("refused")
+    expect(page.locator("input[name=token]")).to_be_visible()
+
+
+def test_totals_equal_stats(service, watched):
+    sign_in(watched.page, service)
+    expected = stats(service)
+    assert shown_totals(watched.page) == pytest.approx({name: expected[name] for name in METRICS})
+    assert expected["visitors"] > 0 and expected["pageviews"] > 0
+
+
+def test_every_breakdown_tab_equals_breakdown(service, watched):
+    page = watched.page
+    sign_in(page, service)
+    tabs = page.locator("[data-tab]")
+    seen = set()
+    for index in range(tabs.count()):
+        tab = tabs.nth(index)
+        name = tab.get_attribute("data-tab")
+        if name == "prop":
+            continue
+        tab.click()
+        card = tab.locator("xpath=ancestor::article")
+        dimension = card.locator("[data-breakdown]").get_attribute("data-breakdown")
+        expect(card.locator("[data-breakdown]")).not_to_have_attribute("aria-busy", "true")
+        assert rows(page, dimension) == breakdown(service, dimension), dimension
+        seen.add(dimension)
+    assert {"source", "channel", "referrer", "page", "entryPage", "exitPage", "country",
+            "device", "browser", "os", "event", "utmCampaign"} <= seen
+    assert len({value for value, _ in rows(page, "event")}) >= 2
+
+
+def test_event_properties(service, watched):
+    page = watched.page
+    sign_in(page, service)
+    page.locator('[data-breakdown="event"] [data-row][data-value="signup"] button').click()
+    page.fill('[data-card="Events"] input[name=key]', "plan")
+    page.click('[data-card="Events"] form button[type=submit]')
+    expect(page.locator('[data-breakdown="prop:plan"] [data-row]').first).to_be_visible()
+    assert rows(page, "prop:plan") == breakdown(service, "prop:plan", event="signup")
+
+
+def test_a_click_filters_the_page_and_the_url_reproduces_it(service, watched, browser):
+    page = watched.page
+    sign_in(page, service)
+    row = page.locator('[data-breakdown="channel"] [data-row]').first
+    channel = row.get_attribute("data-value")
+    row.locator("button").click()
+    expect(page.locator(f'[data-filter="channel:{channel}"]')).to_be_visible()
+    wait_ready(page)
+    assert parse_qs(urlsplit(page.url).query)["filter"] == [f"channel:{channel}"]
+    filtered = stats(service, filter=f"channel:{channel}")
+    assert shown_totals(page) == pytest.approx({name: filtered[name] for name in METRICS})
+    assert rows(page, "page") == breakdown(service, "page", filter=f"channel:{channel}")
+
+    shared = browser.new_context()  # somebody else opening the link: signs in, sees the same view
+    try:
+        other = shared.new_page()
+        sign_in(other, service, query="?" + urlsplit(page.url).query)
+        assert shown_totals(other) == shown_totals(page)
+        expect(other.locator(f'[data-filter="channel:{channel}"]')).to_be_visible()
+    finally:
+        shared.close()
+
+    page.click(f'[data-filter="channel:{channel}"]')
+    expect(page.locator("[data-filter]")).to_have_count(0)
+    wait_ready(page)
+    assert "filter" not in parse_qs(urlsplit(page.url).query)
+    assert shown_totals(page) == pytest.approx({name: stats(service)[name] for name in METRICS})
+
+
+def tour(page: Page) -> None:
+    for view in VIEWS:
+        page.click(f'[data-view-link="{view}"]')
+        wait_ready(page)
+        if view == "user":
+            page.fill("input[name=userId]", "user-1")
+            page.click("[data-user-form] button[type=submit]")
+            page.wait_for_selector("[data-movements] tbody tr")
+
+
+def test_every_request_stays_on_the_origin_without_errors(service, watched):
+    sign_in(watched.page, service)
+    tour(watched.page)
+    assert watched.requests
+    assert {urlsplit(request.url).netloc for request in watched.requests} == {urlsplit(service.url).netloc}
+    assert watched.errors == []
+
+
+def test_stored_strings_are_shown_as_text(service, watched):
+    page = watched.page
+    sign_in(page, service)
+    page.locator('[data-card="Pages"] [data-tab="page"]').click()
+    for dimension, text in (("page", HOSTILE_PATH), ("event", HOSTILE_EVENT)):
+        row = page.locator(f'[data-breakdown="{dimension}"] [data-row]').filter(has_text=text)
+        expect(row).to_have_count(1)
+        assert row.get_attribute("data-value") == text
+    assert page.locator("main img, main b").count() == 0
+    assert page.title() != "owned"
+    assert watched.errors == []
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_phone_screen_needs_no_horizontal_scroll(service, browser, view):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        sign_in(page, service, query=f"?view={view}&range=7d&tz=UTC&user=user-1&filter=page:{HOSTILE_PATH}")
+        if view == "user":
+            page.wait_for_selector("[data-movements] tbody tr")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
+
+
+def test_range_buttons_work_from_the_keyboard(service, watched):
+    page = watched.page
+    sign_in(page, service)
+    for _ in range(30):
+        if page.evaluate("() => document.activeElement.dataset.range") == "24h":
+            break
+        page.keyboard.press("Tab")
+    else:
+        pytest.fail("Tab never reached the 24h range button")
+    page.keyboard.press("Enter")
+    expect(page.locator('[data-range="24h"]')).to_have_attribute("aria-pressed", "true")
+    wait_ready(page)
+    assert parse_qs(urlsplit(page.url).query)["range"] == ["24h"]
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    expect(page.locator('[data-range="7d"]')).to_have_attribute("aria-pressed", "true")
+    wait_ready(page)
+    assert shown_totals(page) == pytest.approx({name: stats(service)[name] for name in METRICS})
+
+
+def test_live_visitors_and_the_live_feed(service, watched):
+    page = watched.page
+    sign_in(page, service)
+    with service.client() as client:
+        live = client.get("/live/visitors").json()
+    expect(page.locator('[data-metric="liveVisitors"]')).to_have_attribute("data-raw", str(live["visitors"]))
+    assert live["visitors"] >= 2
+    page.click('[data-view-link="live"]')
+    wait_ready(page)
+    with service.client() as client:
+        client.post("/track", json={"userId": "newcomer", "sessionId": "s-new", "event": "page_view",
+                                    "data": {"path": HOSTILE_PATH}, "eventId": "e-live"}).raise_for_status()
+    arrived = page.locator('[data-feed] [data-movement="e-live"]')
+    expect(arrived).to_contain_text(HOSTILE_PATH)
+    expect(arrived).to_contain_text("newcomer")
+
+
+def test_funnel_and_retention_views_equal_their_endpoints(service, watched):
+    page = watched.page
+    steps = ["page:/", "page:/pricing", "signup"]
+    query = "&".join(f"step={step}" for step in steps)
+    sign_in(page, service, query=f"?view=funnels&range=7d&tz=UTC&{query}")
+    with service.client() as client:
+        funnel = client.get("/funnels", params={**WINDOW, "step": steps}).json()
+        cohorts = client.get("/retention", params={**WINDOW, "period": "day"}).json()
+    shown = page.locator("[data-funnel] [data-step]")
+    assert [(item.get_attribute("data-step"), int(item.get_attribute("data-count"))) for item in shown.all()] \
+        == [(step["step"], step["count"]) for step in funnel["steps"]]
+    page.click('[data-view-link="retention"]')
+    wait_ready(page)
+    table = [[int(cell.get_attribute("data-raw")) for cell in row.locator("td[data-raw]").all()]
+             for row in page.locator("[data-retention] tbody tr").all()]
+    assert table == [cohort["returned"] for cohort in cohorts["cohorts"]]
+
+
+def test_a_users_page_pages_movements_and_erases_after_confirming(service, watched):
+    page = watched.page
+    sign_in(page, service, query="?view=user&range=7d&tz=UTC&user=user-3")
+    with service.client() as client:
+        stored = client.get("/movements", params={"userId": "user-3", "limit": 1000}).json()["movements"]
+    expect(page.locator("[data-movements] tbody tr")).to_have_count(len(stored))
+    page.click("text=Erase this user…")
+    confirm = page.locator("[data-confirm-ok]")
+    expect(confirm).to_be_disabled()
+    page.fill("input[name=confirm]", "user-3")
+    confirm.click()
+    expect(page.locator("[data-user] [role=status]")).to_contain_text("Erased")
+    with service.client() as client:
+        assert client.get("/movements", params={"userId": "user-3"}).json()["movements"] == []

@@ -1,0 +1,45 @@
+"""The dashboard: GET / and its files, every one served from the package (no CDN, no build step)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from tracker.api.errors import ApiError
+
+DASHBOARD = Path(__file__).resolve().parent.parent / "static" / "dashboard"
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+# The page may load and call only its own origin, and runs no inline script or
+# style: a stored string that slipped into markup could still not run.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # Revalidated each time (ETag), so an upgraded service never runs stale modules.
+    "Cache-Control": "no-cache",
+}
+
+
+async def index(request: Request) -> Response:
+    return _file(DASHBOARD / "index.html")
+
+
+async def asset(request: Request) -> Response:
+    path = (DASHBOARD / request.path_params["path"]).resolve()
+    if not path.is_relative_to(DASHBOARD) or path.suffix not in MEDIA_TYPES or not path.is_file():
+        raise ApiError(404, "not_found", "no such dashboard file")
+    return _file(path)
+
+
+def _file(path: Path) -> Response:
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix], headers=HEADERS)
