@@ -45,6 +45,7 @@ TOKEN_FILE = "read-token"
 POSTERS = 8
 MAX_TRIES = 20
 DAY_MS = 86_400_000
+FUNNEL_QUERY = "step=page:/&step=page:/pricing&step=signup&step=purchase"
 
 
 class DemoError(Exception):
@@ -331,7 +332,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("demo: interrupted; the next run starts the fill afresh")
     if note := age_note(data_set):
         print(note)
-    print(f"Dashboard: http://127.0.0.1:{args.port}/  token: {read_token(data_dir)}", flush=True)
+    print(f"Dashboard: http://127.0.0.1:{args.port}/  token: {read_token(data_dir)}")
+    print(f"Its funnel: http://127.0.0.1:{args.port}/?view=funnels&range=30d&{FUNNEL_QUERY}",
+          flush=True)
     command = serve_command(args.port)
     os.execve(command[0], command, service_env(data_dir))
 
