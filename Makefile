@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: serve test install clean bench bench-growth load
+.PHONY: serve demo screenshot test install clean bench bench-growth load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ install: $(TEST_STAMP)
 
 serve: $(STAMP)
 	$(BIN)/tracker serve
+
+# A month of made-up traffic in demo-data/ (made once), served on 127.0.0.1:8000.
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
+# docs/dashboard.png and docs/dashboard-mobile.png from that data set (Playwright is a test tool).
+screenshot: $(TEST_STAMP)
+	$(BIN)/python scripts/screenshot.py
 
 test: $(TEST_STAMP)
 	scripts/test-deps
