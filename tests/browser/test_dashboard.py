@@ -342,3 +342,28 @@ def test_a_users_page_pages_movements_and_erases_after_confirming(service, watch
     expect(page.locator("[data-user] [role=status]")).to_contain_text("Erased")
     with service.client() as client:
         assert client.get("/movements", params={"userId": "user-3"}).json()["movements"] == []
+
+
+def test_custom_dates_and_zone_ask_for_that_local_window(service, watched):
+    page = watched.page
+    sign_in(page, service)
+    page.select_option("[data-zone]", "Asia/Tokyo")
+    wait_ready(page)
+    assert parse_qs(urlsplit(page.url).query)["tz"] == ["Asia/Tokyo"]
+    today = page.evaluate("() => new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Tokyo'}).format(new Date())")
+    start = page.evaluate("() => new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Tokyo'})"
+                          ".format(new Date(Date.now() - 3 * 86400000))")
+    page.fill("[data-custom-range] input[name=from]", start)
+    page.fill("[data-custom-range] input[name=to]", today)
+    page.click("[data-custom-range] button[type=submit]")
+    wait_ready(page)
+    query = parse_qs(urlsplit(page.url).query)
+    assert (query["from"], query["to"], query["tz"]) == ([start], [today], ["Asia/Tokyo"])
+    assert page.locator('[data-range][aria-pressed="true"]').count() == 0
+    # Midnight in Tokyo is 15:00 UTC the day before.
+    stamp = page.evaluate(f"() => Date.parse('{start}T00:00:00+09:00')")
+    end = page.evaluate(f"() => Date.parse('{today}T00:00:00+09:00') + 86400000")
+    with service.client() as client:
+        answer = client.get("/stats", params={"from": stamp, "to": end, "tz": "Asia/Tokyo"})
+    expected = answer.json()["totals"]
+    assert shown_totals(page) == pytest.approx({name: expected[name] for name in METRICS})

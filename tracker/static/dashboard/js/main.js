@@ -14,6 +14,8 @@ import * as user from "./user.js";
 
 const VIEWS = { overview, funnels, retention, live, user };
 const LIVE_VISITORS_EVERY_MS = 30000;
+const HOUR_MS = 3600000;
+const RANGE_MS = { "1h": HOUR_MS, "24h": 24 * HOUR_MS, "7d": 7 * 24 * HOUR_MS, "30d": 30 * 24 * HOUR_MS };
 const FILTERED_VIEWS = new Set(["overview", "funnels"]);
 
 let state = readState();
@@ -152,7 +154,7 @@ function showControls() {
   $("[data-custom-range]").hidden = state.view === "live";
   $("[data-chips]").hidden = !FILTERED_VIEWS.has(state.view);
   const custom = $("[data-custom-range]");
-  custom.from.value = state.from ?? localDate(Date.now() - 6 * 86400000, state.tz);
+  custom.from.value = state.from ?? localDate(Date.now() - RANGE_MS[state.range], state.tz);
   custom.to.value = state.to ?? localDate(Date.now(), state.tz);
   const zone = $("[data-zone]");
   if (![...zone.options].some((option) => option.value === state.tz)) zone.append(el("option", {}, state.tz));
