@@ -31,9 +31,9 @@ let redrawCard = () => {};
 export function buildCards(container, redraw) {
   redrawCard = redraw;
   clear(container, ...CARDS.map((card) => {
-    const tabs = el("div", { class: "tabs", role: "tablist", "aria-label": card.title },
+    const tabs = el("div", { class: "tabs", role: "group", "aria-label": `${card.title}: show` },
       card.tabs.map(([tab, label]) => el("button", {
-        type: "button", role: "tab", "data-tab": tab,
+        type: "button", "data-tab": tab,
         onclick: () => {
           chosen.set(card.title, tab);
           redrawCard(card);
@@ -53,7 +53,7 @@ export async function fillCard(card, container, page, window, signal) {
   const box = $(`[data-card="${card.title}"]`, container);
   const tab = chosen.get(card.title);
   for (const button of box.querySelectorAll("[data-tab]")) {
-    button.setAttribute("aria-selected", String(button.dataset.tab === tab));
+    button.setAttribute("aria-pressed", String(button.dataset.tab === tab));
   }
   const tools = clear($(".card-tools", box));
   const list = $(".rows", box);

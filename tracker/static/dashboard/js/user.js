@@ -48,6 +48,9 @@ export async function show(current) {
       list)));
   const more = el("button", { type: "button" }, "Load more");
   box.append(more);
+  if (!movements.movements.length) {
+    box.append(el("p", { class: "muted" }, "No stored movements for this user id."));
+  }
   const append = (answer) => {
     addMovements(list, answer.movements);
     addSessions(seen, answer.movements);
