@@ -1,9 +1,20 @@
 """Funnels: one shard's share of GET /funnels, how many entities reach each step.
 
-Shards are disjoint by user, so shares add up. The window's movements of the
-step events are read through the (event, timestamp) index, merged with the
-archived ones, in order of entity then time, and each entity's are walked once
-(`depth`), keeping per step only the latest start of a chain that reaches it.
+Shards are disjoint by user, so shares add up. A step's movements are one
+range of idx_movements_steps (event, page path, user, session, time), which
+holds all a funnel reads of them.
+
+When no movement can match two steps and there is no `within`, following the
+earliest chain is enough: an entity reaches step k exactly when its first
+movement of step 0 in the window, the first of step 1 at or after that, ...,
+the first of step k at or after the one before, all exist (the i-th movement
+of any chain is no earlier than this one's). SQLite finds each with one index
+search per entity still going (`_earliest_chains`), and no rows reach Python.
+
+Otherwise (a step repeated, `page_view` beside `page:` steps, a `within`, or
+archive files in the window), the window's movements of the steps are read in
+order of entity then time, merged with the archived ones, and each entity's
+are walked once (`funnel_walk.depth`).
 """
 
 from __future__ import annotations
@@ -12,16 +23,23 @@ import heapq
 from collections import Counter
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import apsw
 
+from tracker.analytics.funnel_walk import Walk, depth
 from tracker.analytics.rollups import PAGE_VIEW, page_path
 from tracker.analytics.web import Filters
 from tracker.storage import archives
 
 PAGE_STEP = "page:"
-PATH = "iif(json_type(m.data, '$.path') = 'text', m.data ->> '$.path', NULL)"
+
+# The path a page view counts for, as migration 9 indexes it (the same text, so that
+# SQLite reads it from idx_movements_steps); NULL for every other event.
+STEP_PATH = ("iif(m.event = 'page_view', "
+             "iif(json_type(m.data, '$.path') = 'text', m.data ->> '$.path', NULL), NULL)")
+
+STEPS_INDEX = "movements AS m INDEXED BY idx_movements_steps"
 
 Row = tuple[str, str, int, str, str | None]
 """(userId, sessionId or '' by user, timestamp, event, path of a page view)"""
@@ -40,6 +58,14 @@ class Step:
             return cls(PAGE_VIEW, text.removeprefix(PAGE_STEP))
         return cls(text)
 
+    def where(self) -> tuple[str, list[str]]:
+        """The condition on movements `m` that match the step, as a prefix of the index."""
+        if self.path is not None:
+            return f"m.event = ? AND {STEP_PATH} = ?", [self.event, self.path]
+        if self.event == PAGE_VIEW:
+            return "m.event = ?", [self.event]
+        return f"m.event = ? AND {STEP_PATH} IS NULL", [self.event]
+
 
 @dataclass(frozen=True)
 class Funnel:
@@ -53,9 +79,11 @@ class Funnel:
                      if self.steps[i].event == event
                      and (self.steps[i].path is None or self.steps[i].path == path))
 
-    def allows(self, start: int | None, at: int) -> bool:
-        """Whether a chain started at `start` may take a movement at `at`."""
-        return start is not None and (self.within is None or at - start <= self.within)
+    def earliest_chain_suffices(self) -> bool:
+        """No `within`, and no movement matches two steps: distinct steps, none `page_view`
+        of any path (which also keeps every step an index prefix ending in the path)."""
+        return (self.within is None and len(set(self.steps)) == len(self.steps)
+                and Step(PAGE_VIEW) not in self.steps)
 
 
 def funnel_share(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
@@ -66,9 +94,61 @@ def funnel_share(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
 
 def _funnel_share(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
                   filters: Filters) -> list[int]:
+    if funnel.earliest_chain_suffices() and not archives.any_in(conn, start, end):
+        return _earliest_chains(conn, funnel, start, end, filters)
+    return _walked(conn, funnel, start, end, filters)
+
+
+def _earliest_chains(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
+                     filters: Filters) -> list[int]:
+    """Per step, the entities whose earliest chain reaches it: one materialised level per step,
+    each the entities of the level before with the time of their next movement (or NULL)."""
+    if funnel.by_visit:
+        session, entity, same_session = "m.sessionId", "m.userId, m.sessionId", "AND m.sessionId = e.s"
+    else:
+        session, entity, same_session = "''", "m.userId", ""
+    rule, rule_params = _visit_rule(filters)
+    match, params = funnel.steps[0].where()
+    levels = [f"""step0 AS MATERIALIZED (
+      SELECT m.userId AS u, {session} AS s, min(m.timestamp) AS t FROM {STEPS_INDEX}
+      WHERE {match} AND m.timestamp >= ? AND m.timestamp < ? {rule}
+      GROUP BY {entity})"""]
+    params += [start, end, *rule_params]
+    for i, step in enumerate(funnel.steps[1:], 1):
+        match, step_params = step.where()
+        levels.append(f"""step{i} AS MATERIALIZED (
+          SELECT e.u, e.s, (SELECT min(m.timestamp) FROM {STEPS_INDEX}
+                            WHERE {match} AND m.userId = e.u {same_session}
+                              AND m.timestamp >= e.t AND m.timestamp < ? {rule}) AS t
+          FROM step{i - 1} AS e WHERE e.t IS NOT NULL)""")
+        params += [*step_params, end, *rule_params]
+    counts = ", ".join(f"(SELECT count(t) FROM step{i})" for i in range(len(funnel.steps)))
+    return list(conn.execute(f"WITH {', '.join(levels)} SELECT {counts}", params).fetchone())
+
+
+def _visit_rule(filters: Filters) -> tuple[str, list]:
+    """A condition that the visit of movement `m` passes the filters, if there are any."""
+    if not filters:
+        return "", []
+    where, params = filters.where()
+    return (f"AND EXISTS (SELECT 1 FROM visits v WHERE v.userId = m.userId "
+            f"AND v.sessionId = m.sessionId AND {where})", params)
+
+
+def _walked(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
+            filters: Filters) -> list[int]:
     rows = heapq.merge(_stored(conn, funnel, start, end, filters),
                        _archived(conn, funnel, start, end, filters), key=lambda row: row[:3])
-    reached = Counter(depth(funnel, [(row[2], funnel.matched(row[3], row[4])) for row in entity])
+    matches: dict[tuple[str, str | None], tuple[int, ...]] = {}
+
+    def matched(row: Row) -> tuple[int, ...]:
+        key = (row[3], row[4])
+        if key not in matches:
+            matches[key] = funnel.matched(*key)
+        return matches[key]
+
+    walk = Walk(len(funnel.steps), funnel.within)
+    reached = Counter(depth(walk, [(row[2], matched(row)) for row in entity])
                       for _key, entity in groupby(rows, key=lambda row: row[:2]))
     return [sum(n for deepest, n in reached.items() if deepest > i)
             for i in range(len(funnel.steps))]
@@ -76,30 +156,27 @@ def _funnel_share(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
 
 def _stored(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
             filters: Filters) -> Iterator[Row]:
-    events = sorted({step.event for step in funnel.steps})
+    """The window's movements of the steps, each once, by entity, time and id."""
     session = "m.sessionId" if funnel.by_visit else "''"
-    join, where, params = "", "1", []
-    if filters:
-        where, params = filters.where()
-        join = "CROSS JOIN visits v ON v.userId = m.userId AND v.sessionId = m.sessionId"
-    paths, path_rule = _page_rule(funnel)
-    # CROSS JOIN keeps the movements outermost, read as ranges of the event index.
-    query = f"""
-    SELECT m.userId, {session}, m.timestamp, m.event, iif(m.event = '{PAGE_VIEW}', {PATH}, NULL)
-    FROM movements m INDEXED BY idx_movements_event_time {join}
-    WHERE m.event IN ({", ".join("?" for _ in events)}) AND m.timestamp >= ? AND m.timestamp < ?
-      {path_rule} AND {where}
-    ORDER BY m.userId, {session}, m.timestamp, m.id
-    """
-    yield from conn.execute(query, (*events, start, end, *paths, *params))
+    rule, rule_params = _visit_rule(filters)
+    parts, params = [], []
+    for step in _read_steps(funnel):
+        match, step_params = step.where()
+        parts.append(f"""SELECT m.userId AS u, {session} AS s, m.timestamp AS t, m.event,
+          {STEP_PATH}, m.id AS id FROM {STEPS_INDEX}
+          WHERE {match} AND m.timestamp >= ? AND m.timestamp < ? {rule}""")
+        params += [*step_params, start, end, *rule_params]
+    query = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY u, s, t, id"
+    for *row, _id in conn.execute(query, params):
+        yield tuple(row)  # type: ignore[misc]
 
 
-def _page_rule(funnel: Funnel) -> tuple[list[str], str]:
-    """When every page view step names a path, only page views of those paths are read."""
-    pages = [step.path for step in funnel.steps if step.event == PAGE_VIEW]
-    if not pages or None in pages:
-        return [], ""
-    return pages, f"AND (m.event <> '{PAGE_VIEW}' OR {PATH} IN ({', '.join('?' for _ in pages)}))"
+def _read_steps(funnel: Funnel) -> list[Step]:
+    """The distinct steps, less `page:` steps when `page_view` reads every page view."""
+    steps = set(funnel.steps)
+    if Step(PAGE_VIEW) in steps:
+        steps = {step for step in steps if step.event != PAGE_VIEW or step.path is None}
+    return sorted(steps, key=lambda step: (step.event, step.path or ""))
 
 
 def _archived(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
@@ -122,73 +199,3 @@ def _archived(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
         rows.append((movement.userId, movement.sessionId if funnel.by_visit else "",
                      movement.timestamp, movement.event, path))
     return sorted(rows, key=lambda row: row[:3])
-
-
-def depth(funnel: Funnel, movements: Iterable[tuple[int, tuple[int, ...]]]) -> int:
-    """How many steps an entity reaches, from its (time, steps matched) in time order.
-
-    starts[i] is the latest start of a chain of distinct movements matching steps 0..i so far:
-    of chains reaching one step, the latest started leaves the most room for `within`.
-    Movements of one instant may be taken in any order, so they are handled together.
-    """
-    starts: list[int | None] = [None] * len(funnel.steps)
-    for at, tied in groupby(movements, key=lambda movement: movement[0]):
-        matches = [matched for _at, matched in tied if matched]
-        if len(matches) == 1:
-            _advance_one(funnel, starts, at, matches[0])
-        elif matches:
-            _advance_tied(funnel, starts, at, matches)
-    return sum(start is not None for start in starts)
-
-
-def _advance_one(funnel: Funnel, starts: list[int | None], at: int,
-                 matched: tuple[int, ...]) -> None:
-    """One movement: highest step first, so that it extends chains that do not hold it yet."""
-    for i in matched:
-        if i == 0:
-            starts[0] = at
-        elif funnel.allows(starts[i - 1], at):
-            starts[i] = _later(starts[i], starts[i - 1])
-
-
-def _advance_tied(funnel: Funnel, starts: list[int | None], at: int,
-                  matches: list[tuple[int, ...]]) -> None:
-    """Movements of one instant: a chain that reached step j (or a new one, j = -1) goes on to
-    every step k such that steps j+1..k can each take a different one of these movements."""
-    slots = _slots(matches, len(starts))
-    before = list(starts)
-    for j in range(-1, len(starts) - 1):
-        start = at if j < 0 else before[j]
-        if not funnel.allows(start, at):
-            continue
-        for k in range(j + 1, _reach(slots, j + 1, len(starts))):
-            starts[k] = _later(starts[k], start)
-
-
-def _later(start: int | None, other: int) -> int:
-    return other if start is None else max(start, other)
-
-
-def _slots(matches: list[tuple[int, ...]], steps: int) -> list[tuple[int, ...]]:
-    """The movements as the steps each matches; more alike than there are steps add nothing."""
-    return [matched for matched, n in Counter(matches).items() for _ in range(min(n, steps))]
-
-
-def _reach(slots: list[tuple[int, ...]], first: int, steps: int) -> int:
-    """One past the last step k such that steps first..k match distinct slots (Kuhn's
-    augmenting paths, one step added at a time)."""
-    holder: dict[int, int] = {}  # slot -> the step it is matched to
-
-    def place(step: int, seen: set[int]) -> bool:
-        for slot, matched in enumerate(slots):
-            if step in matched and slot not in seen:
-                seen.add(slot)
-                if slot not in holder or place(holder[slot], seen):
-                    holder[slot] = step
-                    return True
-        return False
-
-    for step in range(first, steps):
-        if not place(step, set()):
-            return step
-    return steps

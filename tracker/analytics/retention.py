@@ -3,9 +3,13 @@
 A user's cohort is the period holding its first movement ever: the `first`
 of its all-events span in the rollups, which count archived movements too.
 Whether it has a movement in a later period [a, b) follows from its span and
-gaps (of one event, or of all) as in `rollups.py`: periods are days or weeks,
-longer than GAP_MS, so every gap that could hide one is stored. Each user's
-span and gaps are read once and walked in one pass over the periods.
+gaps (of one event, or of all) as in `rollups.py`: it has one in every period
+its span meets except those lying wholly inside one of its gaps, and periods
+are days or weeks, longer than GAP_MS, so every such gap is stored. So the
+users of a cohort active in period p are its spans meeting p less its gaps
+holding p (a user's gaps are disjoint). SQLite counts the spans and gaps of
+each cohort by the periods they start and end in, in one pass over the
+cohort's rows; the running sums over the periods are done here.
 
 Shards hold disjoint users, so their shares add up.
 """
@@ -13,10 +17,9 @@ Shards hold disjoint users, so their shares add up.
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator
+from itertools import accumulate
 
 import apsw
 
@@ -26,22 +29,35 @@ from tracker.storage import archives
 
 PERIODS = ("day", "week")
 
-# The cohort users (first movement in [?1, ?2)) by the index on (kind, event, first),
-# each with its span of the event asked about (?3; '' for every event), if any.
-COHORT_SPANS = f"""
-SELECT c.userId, c.first, s.first, s.last FROM activity_spans AS c
-LEFT JOIN activity_spans AS s
-  ON s.userId = c.userId AND s.sessionId = '' AND s.kind = {USERS} AND s.event = ?3
-WHERE c.kind = {USERS} AND c.event = '{ALL_EVENTS}' AND c.first >= ?1 AND c.first < ?2
-"""
+# What a row of COHORT_COUNTS counts.
+COHORT, SPAN, GAP = 0, 1, 2
 
-# Their gaps of that event that meet the periods [?1, ?2).
-COHORT_GAPS = f"""
-SELECT g.userId, g.prev, g.next FROM activity_spans AS c
-JOIN activity_gaps AS g
-  ON g.userId = c.userId AND g.sessionId = '' AND g.kind = {USERS} AND g.event = ?3
-  AND g.prev < ?2 AND g.next > ?1
-WHERE c.kind = {USERS} AND c.event = '{ALL_EVENTS}' AND c.first >= ?1 AND c.first < ?2
+# Rows (what, cohort, a, b, n) for the cohorts of the periods [?1, ?2): per cohort, its
+# users; its users' spans of the event asked about (?3, '' for every event) that start
+# in period a and end in period b; its users' gaps of that event that start in period
+# a and end in period b, if some period lies between. The cohort users are found by
+# the index on (kind, event, first), then (CROSS JOIN: in this order) their spans
+# and gaps by their primary keys.
+# Placeholders in braces: the SQL of period_of() for each time.
+COHORT_COUNTS = f"""
+WITH cohort AS MATERIALIZED (
+  SELECT userId, {{first}} AS c FROM activity_spans
+  WHERE kind = {USERS} AND event = '{ALL_EVENTS}' AND first >= ?1 AND first < ?2)
+SELECT {COHORT}, c, 0, 0, count(*) FROM cohort GROUP BY c
+UNION ALL
+SELECT {SPAN}, c, a, b, count(*) FROM (
+  SELECT cohort.c, {{span_first}} AS a, {{span_last}} AS b
+  FROM cohort CROSS JOIN activity_spans AS s
+    ON s.userId = cohort.userId AND s.sessionId = '' AND s.kind = {USERS} AND s.event = ?3)
+GROUP BY c, a, b
+UNION ALL
+SELECT {GAP}, c, a, b, count(*) FROM (
+  SELECT cohort.c, {{gap_prev}} AS a, {{gap_next}} AS b
+  FROM cohort CROSS JOIN activity_gaps AS g
+    ON g.userId = cohort.userId AND g.sessionId = '' AND g.kind = {USERS} AND g.event = ?3
+    AND g.prev < ?2 AND g.next > ?1)
+WHERE b - a >= 2
+GROUP BY c, a, b
 """
 
 
@@ -90,40 +106,39 @@ def _cohorts_share(conn: apsw.Connection, cuts: list[int], event: str) -> Cohort
     found = empty_cohorts(listed)
     if not listed:
         return found
-    bounds = (cuts[0], cuts[-1], event)
-    gaps: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for user, prev, next_ in conn.execute(COHORT_GAPS, bounds):
-        gaps[user].append((prev, next_))
-    for user, joined, first, last in conn.execute(COHORT_SPANS, bounds):
-        cohort = bisect.bisect_right(cuts, joined) - 1
-        found.users[cohort] += 1
-        if first is None:
-            continue
-        for period in active_periods(cuts, first, last, sorted(gaps.get(user, ()))):
-            if period >= cohort:
-                found.returned[cohort][period - cohort] += 1
+    # changes[c][p]: how many more users of cohort c are active in period p than in p - 1.
+    changes = [[0] * (listed + 2) for _ in range(listed)]
+    for what, cohort, a, b, n in conn.execute(cohort_counts(cuts), (cuts[0], cuts[-1], event)):
+        if what == COHORT:
+            found.users[cohort] += n
+        elif what == SPAN:  # active in a..b
+            changes[cohort][a] += n
+            changes[cohort][b + 1] -= n
+        else:  # not active in a + 1..b - 1
+            changes[cohort][a + 1] -= n
+            changes[cohort][b] += n
+    for cohort, change in enumerate(changes):
+        active = list(accumulate(change))
+        found.returned[cohort] = active[cohort:listed]
     return found
 
 
-def active_periods(cuts: list[int], first: int, last: int,
-                   gaps: list[tuple[int, int]]) -> Iterator[int]:
-    """Indexes of the periods [cuts[i], cuts[i + 1]) holding a movement, ascending, each once.
-
-    The movements lie in the stretches between the gaps, each from a movement
-    to a movement with no gap longer than any period inside it.
-    """
-    after = -1  # the last period yielded
-    for low, high in _stretches(first, last, gaps):
-        begin = max(bisect.bisect_right(cuts, low) - 1, after + 1, 0)
-        end = min(bisect.bisect_right(cuts, high) - 1, len(cuts) - 2)
-        yield from range(begin, end + 1)
-        after = max(after, end)
+def cohort_counts(cuts: list[int]) -> str:
+    return COHORT_COUNTS.format(
+        first=period_of("first", cuts), span_first=period_of("s.first", cuts),
+        span_last=period_of("s.last", cuts), gap_prev=period_of("g.prev", cuts),
+        gap_next=period_of("g.next", cuts))
 
 
-def _stretches(first: int, last: int, gaps: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
-    """[from, to] of the stretches of movements between the gaps (sorted by start)."""
-    low = first
-    for prev, next_ in gaps:
-        yield low, prev
-        low = next_
-    yield low, last
+def period_of(column: str, cuts: list[int]) -> str:
+    """SQL for the index i of the period [cuts[i], cuts[i + 1]) holding `column`: a binary
+    search in literal integers, -1 before cuts[0] and len(cuts) - 1 from cuts[-1] on."""
+
+    def search(low: int, high: int) -> str:  # the index, knowing low <= it <= high
+        if low == high:
+            return str(low)
+        middle = (low + high + 1) // 2
+        return (f"iif({column} < {int(cuts[middle])}, {search(low, middle - 1)}, "
+                f"{search(middle, high)})")
+
+    return search(-1, len(cuts) - 1)

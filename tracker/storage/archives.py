@@ -65,6 +65,8 @@ ARCHIVES_IN = """
 SELECT path, members, bytes, NULL FROM archives WHERE last >= ? AND first < ? ORDER BY first
 """
 
+ANY_IN = "SELECT EXISTS (SELECT 1 FROM archives WHERE last >= ? AND first < ?)"
+
 USER_ARCHIVES_IN = """
 SELECT path, archives.members, bytes, archive_users.members
 FROM archive_users JOIN archives ON archives.id = archive
@@ -181,6 +183,11 @@ def read_consistently(conn: apsw.Connection, query: Callable[..., T], *args: Any
             continue
     with conn:
         return query(conn, *args)
+
+
+def any_in(conn: apsw.Connection, start: int, end: int) -> bool:
+    """Whether an archive file may hold movements with start <= timestamp < end."""
+    return bool(conn.execute(ANY_IN, (start, end)).fetchone()[0])
 
 
 def movements_in(conn: apsw.Connection, start: int, end: int,
