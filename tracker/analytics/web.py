@@ -13,8 +13,10 @@ one bucket gives its stored count, and the few that run across a bucket's
 edge (or the window's start) are counted from their movements, stored or
 archived. Without filters, page breakdowns take each path's visitors and
 visits from the rollups' page entities (`page_audiences`) and event
-breakdowns from its event entities; with filters, movement breakdowns
-(events, properties) read the window's movements of the visits that pass.
+breakdowns from its event entities; with filters, event breakdowns add up the
+stored per-event counts (`visit_events`) of the passing visits inside the
+window, and count the movements of those across its edges, and property
+breakdowns read the window's movements of the visits that pass.
 """
 
 from __future__ import annotations
@@ -279,7 +281,9 @@ def _breakdown_share(conn: apsw.Connection, by: str, span: Span, filters: Filter
         return _by_page(conn, span, filters)
     if by == EVENT and not filters and span.end - span.start >= GAP_MS:
         return _events_from_rollups(conn, span)
-    return _by_movement(conn, by, span, filters, event)
+    if by == EVENT:
+        return _by_event(conn, span, filters)
+    return _by_property(conn, by, span, filters, event)
 
 
 def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
@@ -375,10 +379,69 @@ def _events_from_rollups(conn: apsw.Connection, span: Span) -> BreakdownShare:
     return share
 
 
-def _by_movement(conn: apsw.Connection, by: str, span: Span, filters: Filters,
+VISIT_MOVEMENTS = f"""
+SELECT event, iif(event = '{PAGE_VIEW}', data, NULL) FROM movements
+WHERE userId = ? AND timestamp >= ? AND timestamp < ? AND sessionId = ?
+"""
+
+PARTIAL_VISITS = """
+SELECT v.id, v.userId, v.sessionId, v.first, v.last, NULL
+FROM visit_events_partial p CROSS JOIN visits v ON v.id = p.visit
+WHERE v.first < ? AND v.last >= ? AND {where}
+"""
+
+
+def _by_event(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownShare:
+    """Events of the visits that pass the filters, with a page filter page views of its paths
+    only: of the visits inside the window from their counts (`visit_events`, `visit_pages`),
+    of those running across its edges, and of those without full counts, from their movements
+    in the window, stored or archived."""
+    where, params = filters.where()
+    pageviews, pageview_params = filters.pageviews()
+    counted_n = f"iif(e.event = '{PAGE_VIEW}', {pageviews}, e.n)" if filters.pages else "e.n"
+    outside = {visit.id: visit for visit in _spanning_visits(conn, span, filters)}
+    for row in conn.execute(PARTIAL_VISITS.format(where=where), (span.end, span.start, *params)):
+        outside.setdefault(row[0], Visit(*row))
+    counted = []
+    for visit in outside.values():
+        events = Counter(event for event, path in _visit_movements(conn, visit, span)
+                         if event != PAGE_VIEW or filters.counts_page(path))
+        counted += [[event, visit.userId, visit.id, n] for event, n in events.items()]
+    query = f"""
+    WITH outside(event, userId, visit, n) AS (
+      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)
+    ), counted(event, userId, visit, n) AS (
+      SELECT e.event, v.userId, v.id, {counted_n}
+      FROM visits v NOT INDEXED CROSS JOIN visit_events e ON e.visit = v.id
+      WHERE v.first >= ?2 AND v.last < ?3 AND {where}
+        AND v.id NOT IN (SELECT visit FROM visit_events_partial)
+      UNION ALL SELECT * FROM outside
+    )
+    SELECT event, count(DISTINCT userId), count(*), sum(n) FROM counted WHERE n > 0 GROUP BY event
+    """
+    share = BreakdownShare()
+    for event, *counts in conn.execute(_numbered(query, 4), (
+            json.dumps(counted), span.start, span.end,
+            *(pageview_params if filters.pages else ()), *params)):
+        share.rows[event] = Row(*counts)
+    return share
+
+
+def _visit_movements(conn: apsw.Connection, visit: Visit, span: Span) -> list[tuple[str, str | None]]:
+    """(event, page view path) of a visit's movements in the window, stored or archived."""
+    low, high = max(visit.first, span.start), min(visit.last + 1, span.end)
+    found = [(event, data if data is None else page_path(PAGE_VIEW, data)) for event, data in
+             conn.execute(VISIT_MOVEMENTS, (visit.userId, low, high, visit.sessionId))]
+    found += [(m.event, page_path(m.event, bytes(m.data)))
+              for m in archives.movements_in(conn, low, high, visit.userId)
+              if m.sessionId == visit.sessionId]
+    return found
+
+
+def _by_property(conn: apsw.Connection, by: str, span: Span, filters: Filters,
                  event: str | None) -> BreakdownShare:
-    """Events or one event's property values, over the window's movements of the visits that
-    pass the filters, stored and archived, with distinct visits and users over both."""
+    """One event's property values, over the window's movements of the visits that pass the
+    filters, stored and archived, with distinct visits and users over both."""
     where, params = filters.where()
     page_rule, page_params = _page_rule(filters)
     stored = f"""
@@ -388,7 +451,7 @@ def _by_movement(conn: apsw.Connection, by: str, span: Span, filters: Filters,
       {page_rule}
     """
     archived = _archived_rows(conn, span, filters, event)
-    value = "event" if by == EVENT else _property_value("data", by.removeprefix(PROPERTY))
+    value = _property_value("data", by.removeprefix(PROPERTY))
     query = f"""
     WITH archived(event, userId, visit, data) AS (
       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)
