@@ -158,8 +158,14 @@ class BreakdownShare:
         return self.rows.setdefault(value, Row())
 
 
-def stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsShare:
-    return archives.read_consistently(conn, _stats_share, span, filters)
+def stats_shares(conn: apsw.Connection, spans: tuple[Span, ...], filters: Filters) -> list[StatsShare]:
+    """The share of each window (a window and the one before it, to compare), in one
+    transaction: one task per shard, and windows read from the same snapshot."""
+    return archives.read_consistently(conn, _stats_shares, spans, filters)
+
+
+def _stats_shares(conn: apsw.Connection, spans: tuple[Span, ...], filters: Filters) -> list[StatsShare]:
+    return [_stats_share(conn, span, filters) for span in spans]
 
 
 def breakdown_share(conn: apsw.Connection, by: str, span: Span, filters: Filters,
@@ -309,7 +315,8 @@ def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
 
 def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownShare:
     """Page views grouped by path: of visits inside the window from `visit_pages`, of those
-    spanning its edges from their movements, with distinct visits and users over both."""
+    spanning its edges from their movements, with distinct users over both. A visit is one
+    row per path on either side, so its rows count the visits."""
     where, params = filters.where()
     path_filter = f"AND q.path IN ({_marks(filters.pages)})" if filters.pages else ""
     spanning = []
@@ -325,7 +332,7 @@ def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownSh
       WHERE v.first >= ? AND v.last < ? AND {where} {path_filter}
       UNION ALL SELECT * FROM spanning
     )
-    SELECT path, count(DISTINCT userId), count(DISTINCT visit), sum(n) FROM counted GROUP BY path
+    SELECT path, count(DISTINCT userId), count(*), sum(n) FROM counted GROUP BY path
     """
     share = BreakdownShare()
     for path, *counts in conn.execute(query, (json.dumps(spanning), span.start, span.end, *params,
