@@ -200,8 +200,9 @@ def _stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsSh
     visitors = f"SELECT count(DISTINCT v.userId) FROM visits v NOT INDEXED " \
                f"WHERE v.first >= ? AND v.first < ? AND {where}"
     share.visitors = conn.execute(visitors, (span.start, span.end, *params)).fetchone()[0]
-    for visit in _spanning_visits(conn, span, filters):
-        for timestamp, path in _visit_page_views(conn, visit, span):
+    spanning = _spanning_visits(conn, span, filters)
+    for views in _page_views_of(conn, spanning, span, bool(filters.pages)).values():
+        for timestamp, path in views:
             if filters.counts_page(path):
                 share.series[span.bucket_of(timestamp)][4] += 1
     return share
@@ -262,20 +263,42 @@ def _spanning_visits(conn: apsw.Connection, span: Span, filters: Filters,
     return list(found.values())
 
 
+# ?1: [visit id, userId, sessionId, from, to] of each visit; ?2: whether to read the paths.
+# The visits stay outside: one range of the user's movements per visit (the event index
+# would read every page view of the time between).
 VISIT_PAGE_VIEWS = f"""
-SELECT timestamp, data FROM movements
-WHERE userId = ? AND timestamp >= ? AND timestamp < ? AND sessionId = ? AND event = '{PAGE_VIEW}'
+WITH s(visit, userId, sessionId, low, high) AS (
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1)
+)
+SELECT s.visit, m.timestamp, iif(?2, m.data, NULL)
+FROM s CROSS JOIN movements m INDEXED BY idx_movements_user_time
+WHERE m.userId = s.userId AND m.timestamp >= s.low AND m.timestamp < s.high
+  AND m.sessionId = s.sessionId AND m.event = '{PAGE_VIEW}'
 """
 
+ARCHIVED_IN = "SELECT 1 FROM archives WHERE last >= ? AND first < ? LIMIT 1"
 
-def _visit_page_views(conn: apsw.Connection, visit: Visit, span: Span) -> list[tuple[int, str | None]]:
-    """(time, path) of a visit's page views in the window, stored or archived."""
-    low, high = max(visit.first, span.start), min(visit.last + 1, span.end)
-    found = [(timestamp, page_path(PAGE_VIEW, data)) for timestamp, data in
-             conn.execute(VISIT_PAGE_VIEWS, (visit.userId, low, high, visit.sessionId))]
-    found += [(m.timestamp, page_path(PAGE_VIEW, bytes(m.data)))
-              for m in archives.movements_in(conn, low, high, visit.userId)
-              if m.sessionId == visit.sessionId and m.event == PAGE_VIEW]
+
+def _page_views_of(conn: apsw.Connection, visits: list[Visit], span: Span,
+                   paths: bool) -> dict[int, list[tuple[int, str | None]]]:
+    """(time, path) of each visit's page views in the window, stored or archived, by visit id;
+    the path is None unless `paths`, and the archives are read only when they reach the window."""
+    found: dict[int, list[tuple[int, str | None]]] = {visit.id: [] for visit in visits}
+    if not visits:
+        return found
+    bounds = {visit.id: (max(visit.first, span.start), min(visit.last + 1, span.end))
+              for visit in visits}
+    stored = json.dumps([[visit.id, visit.userId, visit.sessionId, *bounds[visit.id]]
+                         for visit in visits])
+    for visit, timestamp, data in conn.execute(VISIT_PAGE_VIEWS, (stored, paths)):
+        found[visit].append((timestamp, None if data is None else page_path(PAGE_VIEW, data)))
+    if conn.execute(ARCHIVED_IN, (span.start, span.end)).fetchone() is None:
+        return found
+    for visit in visits:
+        low, high = bounds[visit.id]
+        found[visit.id] += [(m.timestamp, page_path(PAGE_VIEW, bytes(m.data)) if paths else None)
+                            for m in archives.movements_in(conn, low, high, visit.userId)
+                            if m.sessionId == visit.sessionId and m.event == PAGE_VIEW]
     return found
 
 
@@ -306,8 +329,10 @@ def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
     for value, *counts in conn.execute(query, (span.end, *pageview_params, span.start, span.end,
                                                *params)):
         share.rows[value] = Row(*counts)
-    for visit in _spanning_visits(conn, span, filters, dimension):
-        counted = sum(filters.counts_page(path) for _t, path in _visit_page_views(conn, visit, span))
+    spanning = _spanning_visits(conn, span, filters, dimension)
+    views = _page_views_of(conn, spanning, span, bool(filters.pages))
+    for visit in spanning:
+        counted = sum(filters.counts_page(path) for _t, path in views[visit.id])
         if counted:
             share.row(visit.value).events += counted
     return share
@@ -320,8 +345,10 @@ def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownSh
     where, params = filters.where()
     path_filter = f"AND q.path IN ({_marks(filters.pages)})" if filters.pages else ""
     spanning = []
-    for visit in _spanning_visits(conn, span, filters):
-        paths = Counter(path for _t, path in _visit_page_views(conn, visit, span)
+    visits = _spanning_visits(conn, span, filters)
+    views = _page_views_of(conn, visits, span, True)
+    for visit in visits:
+        paths = Counter(path for _t, path in views[visit.id]
                         if path is not None and filters.counts_page(path))
         spanning += [[path, visit.userId, visit.id, n] for path, n in paths.items()]
     query = f"""
