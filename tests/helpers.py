@@ -20,7 +20,7 @@ import httpx2 as httpx
 
 ROLLUP_TABLES = ("rollup_events", "rollup_pages", "activity_spans", "activity_gaps",
                  "activity_counts")
-LARGE_TABLES = {"movements", "sessions", "visits", "visit_pages", *ROLLUP_TABLES}
+LARGE_TABLES = {"movements", "sessions", "visits", "visit_pages", "visit_events", *ROLLUP_TABLES}
 TOKEN = "test-read-token"
 # Lengths of time in milliseconds, the unit of every timestamp the service takes and answers.
 MINUTE = 60_000

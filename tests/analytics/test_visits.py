@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -38,6 +39,9 @@ def dump(conn) -> dict[str, list]:
         "pages": sorted(conn.execute(
             "SELECT userId, sessionId, path, p.first, p.last, n FROM visit_pages p "
             "JOIN visits ON visits.id = p.visit")),
+        "events": sorted(conn.execute(
+            "SELECT userId, sessionId, event, n FROM visit_events e JOIN visits ON visits.id = e.visit")),
+        "partial": conn.execute("SELECT count(*) FROM visit_events_partial").fetchall(),
     }
 
 
@@ -80,7 +84,8 @@ def test_web_queries_read_visits_through_index_searches(tmp_path):
         with conn:
             writes.store_movements(conn, random_rows(50, seed=1))
         statements = [visits.SELECT_VISIT, visits.PREVIOUS, visits.NEXT, visits.SET_PREV,
-                      visits.PREV_OF, visits.ADD_PAGE, web.UNFILTERED_BUCKET, web.VISIT_PAGE_VIEWS]
+                      visits.PREV_OF, visits.ADD_PAGE, visits.ADD_EVENT, web.UNFILTERED_BUCKET,
+                      web.VISIT_PAGE_VIEWS, web.VISIT_MOVEMENTS]
         for sql in statements:
             bindings = ["[[0, 1]]" if "json_each" in sql else 1] + [1] * (sql.count("?") + 3)
             names = set(re.findall(r"\?(\d+)", sql))
@@ -89,3 +94,41 @@ def test_web_queries_read_visits_through_index_searches(tmp_path):
                                                              bindings[:count]))
             scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
             assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+
+
+def test_visits_that_lost_movements_before_the_upgrade_are_counted_from_their_movements(tmp_path):
+    """Movements gone from the table before migration 10 (archived, or erased by a job cut
+    short) leave visits whose per-event counts it cannot know: those are marked partial,
+    and an event breakdown counts what is left of them where it lies."""
+    rows = random_rows(300, seed=3)
+    with connect(tmp_path / "shard.sqlite") as conn:
+        migrations.apply(conn, upto=7)
+        with conn:
+            writes.insert_movements(conn, rows)
+        migrations.apply(conn, upto=8)
+        with conn:
+            gone = conn.execute("SELECT id FROM movements WHERE userId = 'a' AND sessionId = 's2' "
+                                "ORDER BY timestamp LIMIT 5").fetchall()
+            conn.executemany("DELETE FROM movements WHERE id = ?", gone)
+        migrations.apply(conn)
+        partial = conn.execute("SELECT userId, sessionId FROM visit_events_partial "
+                               "JOIN visits ON visits.id = visit").fetchall()
+        assert partial == [("a", "s2")]
+        now = now_ms()
+        span = web.Span((now - 4 * DAY, now + DAY))
+        for filters in [web.Filters(pages=("/a",)), web.Filters(visits=(("entryPage", ("/a", "/b")),)),
+                        web.Filters(visits=(("exitPage", ("/a", "/b")),), pages=("/b",))]:
+            found = web.breakdown_share(conn, "event", span, filters, None)
+            where, params = filters.where()
+            expected = {}
+            for user, session, event, data in conn.execute(
+                    f"SELECT m.userId, m.sessionId, m.event, m.data FROM movements m JOIN visits v "
+                    f"ON v.userId = m.userId AND v.sessionId = m.sessionId WHERE {where}", params):
+                if event == "page_view" and not filters.counts_page(visits.page_of(json.loads(data))):
+                    continue
+                row = expected.setdefault(event, [set(), set(), 0])
+                row[0].add(user)
+                row[1].add((user, session))
+                row[2] += 1
+            assert {event: (row.visitors, row.visits, row.events) for event, row in found.rows.items()} \
+                == {event: (len(u), len(s), n) for event, (u, s, n) in expected.items()}

@@ -14,10 +14,13 @@ movement stored first, except the exit page, which goes to the one stored last.
 (first, id) order. A window's visitors are then the visits starting in it
 whose `prev` is before it (or null): one pass over an index, with no set of
 user ids to build. `visit_pages` keeps, per visit and path, the page views'
-count and time span, for page filters and page breakdowns.
+count and time span, for page filters and page breakdowns; `visit_events`, per
+visit and event, the movements' count, for event breakdowns with filters
+(except for the visits in `visit_events_partial`, see its migration).
 
 Visits are never archived or expired: they outlive their session rows and
-their movements' move to archives. Erasing a user erases its visits.
+their movements' move to archives, and their counts keep the archived
+movements. Erasing a user erases its visits.
 """
 
 from __future__ import annotations
@@ -80,7 +83,16 @@ ON CONFLICT DO UPDATE SET first = min(first, excluded.first), last = max(last, e
   n = n + excluded.n
 """
 
+ADD_EVENT = """
+INSERT INTO visit_events(visit, event, n) VALUES (?, ?, ?)
+ON CONFLICT DO UPDATE SET n = n + excluded.n
+"""
+
 DROP_USER_PAGES = "DELETE FROM visit_pages WHERE visit IN (SELECT id FROM visits WHERE userId = ?)"
+DROP_USER_EVENTS = "DELETE FROM visit_events WHERE visit IN (SELECT id FROM visits WHERE userId = ?)"
+DROP_USER_PARTIAL = """
+DELETE FROM visit_events_partial WHERE visit IN (SELECT id FROM visits WHERE userId = ?)
+"""
 DROP_USER_VISITS = "DELETE FROM visits WHERE userId = ?"
 
 
@@ -100,12 +112,14 @@ class Batch:
     entry: tuple[int, dict[str, Any]] | None = None  # earliest page view: (time, data)
     exit: tuple[int, dict[str, Any]] | None = None  # latest page view
     pages: dict[str, list[int]] = field(default_factory=dict)  # path -> [first, last, n]
+    events: dict[str, int] = field(default_factory=dict)  # event -> movements
 
     def add(self, row: MovementRow, context: Context) -> None:
         if row.timestamp < self.first:
             self.first, self.context = row.timestamp, context
         self.last = max(self.last, row.timestamp)
         self.movements += 1
+        self.events[row.event] = self.events.get(row.event, 0) + 1
         if row.event != PAGE_VIEW:
             return
         self.pageviews += 1
@@ -142,11 +156,14 @@ def record(conn: apsw.Connection, rows: list[MovementRow], contexts: list[str | 
         if batch.exit is not None and (exit_time is None or batch.exit[0] >= exit_time):
             conn.execute(SET_EXIT, (batch.exit[0], page_of(batch.exit[1]), visit))
         conn.executemany(ADD_PAGE, [(visit, path, *span) for path, span in batch.pages.items()])
+        conn.executemany(ADD_EVENT, [(visit, event, n) for event, n in batch.events.items()])
 
 
 def forget(conn: apsw.Connection, user_id: str) -> None:
-    """Erase a user's visits and their pages."""
+    """Erase a user's visits with their pages and events."""
     conn.execute(DROP_USER_PAGES, (user_id,))
+    conn.execute(DROP_USER_EVENTS, (user_id,))
+    conn.execute(DROP_USER_PARTIAL, (user_id,))
     conn.execute(DROP_USER_VISITS, (user_id,))
 
 

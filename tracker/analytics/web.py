@@ -13,8 +13,10 @@ one bucket gives its stored count, and the few that run across a bucket's
 edge (or the window's start) are counted from their movements, stored or
 archived. Without filters, page breakdowns take each path's visitors and
 visits from the rollups' page entities (`page_audiences`) and event
-breakdowns from its event entities; with filters, movement breakdowns
-(events, properties) read the window's movements of the visits that pass.
+breakdowns from its event entities; with filters, event breakdowns add up the
+stored per-event counts (`visit_events`) of the passing visits inside the
+window, and count the movements of those across its edges, and property
+breakdowns read the window's movements of the visits that pass.
 """
 
 from __future__ import annotations
@@ -156,8 +158,14 @@ class BreakdownShare:
         return self.rows.setdefault(value, Row())
 
 
-def stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsShare:
-    return archives.read_consistently(conn, _stats_share, span, filters)
+def stats_shares(conn: apsw.Connection, spans: tuple[Span, ...], filters: Filters) -> list[StatsShare]:
+    """The share of each window (a window and the one before it, to compare), in one
+    transaction: one task per shard, and windows read from the same snapshot."""
+    return archives.read_consistently(conn, _stats_shares, spans, filters)
+
+
+def _stats_shares(conn: apsw.Connection, spans: tuple[Span, ...], filters: Filters) -> list[StatsShare]:
+    return [_stats_share(conn, span, filters) for span in spans]
 
 
 def breakdown_share(conn: apsw.Connection, by: str, span: Span, filters: Filters,
@@ -192,8 +200,9 @@ def _stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsSh
     visitors = f"SELECT count(DISTINCT v.userId) FROM visits v NOT INDEXED " \
                f"WHERE v.first >= ? AND v.first < ? AND {where}"
     share.visitors = conn.execute(visitors, (span.start, span.end, *params)).fetchone()[0]
-    for visit in _spanning_visits(conn, span, filters):
-        for timestamp, path in _visit_page_views(conn, visit, span):
+    spanning = _spanning_visits(conn, span, filters)
+    for views in _page_views_of(conn, spanning, span, bool(filters.pages)).values():
+        for timestamp, path in views:
             if filters.counts_page(path):
                 share.series[span.bucket_of(timestamp)][4] += 1
     return share
@@ -254,20 +263,42 @@ def _spanning_visits(conn: apsw.Connection, span: Span, filters: Filters,
     return list(found.values())
 
 
+# ?1: [visit id, userId, sessionId, from, to] of each visit; ?2: whether to read the paths.
+# The visits stay outside: one range of the user's movements per visit (the event index
+# would read every page view of the time between).
 VISIT_PAGE_VIEWS = f"""
-SELECT timestamp, data FROM movements
-WHERE userId = ? AND timestamp >= ? AND timestamp < ? AND sessionId = ? AND event = '{PAGE_VIEW}'
+WITH s(visit, userId, sessionId, low, high) AS (
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1)
+)
+SELECT s.visit, m.timestamp, iif(?2, m.data, NULL)
+FROM s CROSS JOIN movements m INDEXED BY idx_movements_user_time
+WHERE m.userId = s.userId AND m.timestamp >= s.low AND m.timestamp < s.high
+  AND m.sessionId = s.sessionId AND m.event = '{PAGE_VIEW}'
 """
 
+ARCHIVED_IN = "SELECT 1 FROM archives WHERE last >= ? AND first < ? LIMIT 1"
 
-def _visit_page_views(conn: apsw.Connection, visit: Visit, span: Span) -> list[tuple[int, str | None]]:
-    """(time, path) of a visit's page views in the window, stored or archived."""
-    low, high = max(visit.first, span.start), min(visit.last + 1, span.end)
-    found = [(timestamp, page_path(PAGE_VIEW, data)) for timestamp, data in
-             conn.execute(VISIT_PAGE_VIEWS, (visit.userId, low, high, visit.sessionId))]
-    found += [(m.timestamp, page_path(PAGE_VIEW, bytes(m.data)))
-              for m in archives.movements_in(conn, low, high, visit.userId)
-              if m.sessionId == visit.sessionId and m.event == PAGE_VIEW]
+
+def _page_views_of(conn: apsw.Connection, visits: list[Visit], span: Span,
+                   paths: bool) -> dict[int, list[tuple[int, str | None]]]:
+    """(time, path) of each visit's page views in the window, stored or archived, by visit id;
+    the path is None unless `paths`, and the archives are read only when they reach the window."""
+    found: dict[int, list[tuple[int, str | None]]] = {visit.id: [] for visit in visits}
+    if not visits:
+        return found
+    bounds = {visit.id: (max(visit.first, span.start), min(visit.last + 1, span.end))
+              for visit in visits}
+    stored = json.dumps([[visit.id, visit.userId, visit.sessionId, *bounds[visit.id]]
+                         for visit in visits])
+    for visit, timestamp, data in conn.execute(VISIT_PAGE_VIEWS, (stored, paths)):
+        found[visit].append((timestamp, None if data is None else page_path(PAGE_VIEW, data)))
+    if conn.execute(ARCHIVED_IN, (span.start, span.end)).fetchone() is None:
+        return found
+    for visit in visits:
+        low, high = bounds[visit.id]
+        found[visit.id] += [(m.timestamp, page_path(PAGE_VIEW, bytes(m.data)) if paths else None)
+                            for m in archives.movements_in(conn, low, high, visit.userId)
+                            if m.sessionId == visit.sessionId and m.event == PAGE_VIEW]
     return found
 
 
@@ -279,7 +310,9 @@ def _breakdown_share(conn: apsw.Connection, by: str, span: Span, filters: Filter
         return _by_page(conn, span, filters)
     if by == EVENT and not filters and span.end - span.start >= GAP_MS:
         return _events_from_rollups(conn, span)
-    return _by_movement(conn, by, span, filters, event)
+    if by == EVENT:
+        return _by_event(conn, span, filters)
+    return _by_property(conn, by, span, filters, event)
 
 
 def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
@@ -296,8 +329,10 @@ def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
     for value, *counts in conn.execute(query, (span.end, *pageview_params, span.start, span.end,
                                                *params)):
         share.rows[value] = Row(*counts)
-    for visit in _spanning_visits(conn, span, filters, dimension):
-        counted = sum(filters.counts_page(path) for _t, path in _visit_page_views(conn, visit, span))
+    spanning = _spanning_visits(conn, span, filters, dimension)
+    views = _page_views_of(conn, spanning, span, bool(filters.pages))
+    for visit in spanning:
+        counted = sum(filters.counts_page(path) for _t, path in views[visit.id])
         if counted:
             share.row(visit.value).events += counted
     return share
@@ -305,12 +340,15 @@ def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
 
 def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownShare:
     """Page views grouped by path: of visits inside the window from `visit_pages`, of those
-    spanning its edges from their movements, with distinct visits and users over both."""
+    spanning its edges from their movements, with distinct users over both. A visit is one
+    row per path on either side, so its rows count the visits."""
     where, params = filters.where()
     path_filter = f"AND q.path IN ({_marks(filters.pages)})" if filters.pages else ""
     spanning = []
-    for visit in _spanning_visits(conn, span, filters):
-        paths = Counter(path for _t, path in _visit_page_views(conn, visit, span)
+    visits = _spanning_visits(conn, span, filters)
+    views = _page_views_of(conn, visits, span, True)
+    for visit in visits:
+        paths = Counter(path for _t, path in views[visit.id]
                         if path is not None and filters.counts_page(path))
         spanning += [[path, visit.userId, visit.id, n] for path, n in paths.items()]
     query = f"""
@@ -321,7 +359,7 @@ def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownSh
       WHERE v.first >= ? AND v.last < ? AND {where} {path_filter}
       UNION ALL SELECT * FROM spanning
     )
-    SELECT path, count(DISTINCT userId), count(DISTINCT visit), sum(n) FROM counted GROUP BY path
+    SELECT path, count(DISTINCT userId), count(*), sum(n) FROM counted GROUP BY path
     """
     share = BreakdownShare()
     for path, *counts in conn.execute(query, (json.dumps(spanning), span.start, span.end, *params,
@@ -375,10 +413,69 @@ def _events_from_rollups(conn: apsw.Connection, span: Span) -> BreakdownShare:
     return share
 
 
-def _by_movement(conn: apsw.Connection, by: str, span: Span, filters: Filters,
+VISIT_MOVEMENTS = f"""
+SELECT event, iif(event = '{PAGE_VIEW}', data, NULL) FROM movements
+WHERE userId = ? AND timestamp >= ? AND timestamp < ? AND sessionId = ?
+"""
+
+PARTIAL_VISITS = """
+SELECT v.id, v.userId, v.sessionId, v.first, v.last, NULL
+FROM visit_events_partial p CROSS JOIN visits v ON v.id = p.visit
+WHERE v.first < ? AND v.last >= ? AND {where}
+"""
+
+
+def _by_event(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownShare:
+    """Events of the visits that pass the filters, with a page filter page views of its paths
+    only: of the visits inside the window from their counts (`visit_events`, `visit_pages`),
+    of those running across its edges, and of those without full counts, from their movements
+    in the window, stored or archived."""
+    where, params = filters.where()
+    pageviews, pageview_params = filters.pageviews()
+    counted_n = f"iif(e.event = '{PAGE_VIEW}', {pageviews}, e.n)" if filters.pages else "e.n"
+    outside = {visit.id: visit for visit in _spanning_visits(conn, span, filters)}
+    for row in conn.execute(PARTIAL_VISITS.format(where=where), (span.end, span.start, *params)):
+        outside.setdefault(row[0], Visit(*row))
+    counted = []
+    for visit in outside.values():
+        events = Counter(event for event, path in _visit_movements(conn, visit, span)
+                         if event != PAGE_VIEW or filters.counts_page(path))
+        counted += [[event, visit.userId, visit.id, n] for event, n in events.items()]
+    query = f"""
+    WITH outside(event, userId, visit, n) AS (
+      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)
+    ), counted(event, userId, visit, n) AS (
+      SELECT e.event, v.userId, v.id, {counted_n}
+      FROM visits v NOT INDEXED CROSS JOIN visit_events e ON e.visit = v.id
+      WHERE v.first >= ?2 AND v.last < ?3 AND {where}
+        AND v.id NOT IN (SELECT visit FROM visit_events_partial)
+      UNION ALL SELECT * FROM outside
+    )
+    SELECT event, count(DISTINCT userId), count(*), sum(n) FROM counted WHERE n > 0 GROUP BY event
+    """
+    share = BreakdownShare()
+    for event, *counts in conn.execute(_numbered(query, 4), (
+            json.dumps(counted), span.start, span.end,
+            *(pageview_params if filters.pages else ()), *params)):
+        share.rows[event] = Row(*counts)
+    return share
+
+
+def _visit_movements(conn: apsw.Connection, visit: Visit, span: Span) -> list[tuple[str, str | None]]:
+    """(event, page view path) of a visit's movements in the window, stored or archived."""
+    low, high = max(visit.first, span.start), min(visit.last + 1, span.end)
+    found = [(event, data if data is None else page_path(PAGE_VIEW, data)) for event, data in
+             conn.execute(VISIT_MOVEMENTS, (visit.userId, low, high, visit.sessionId))]
+    found += [(m.event, page_path(m.event, bytes(m.data)))
+              for m in archives.movements_in(conn, low, high, visit.userId)
+              if m.sessionId == visit.sessionId]
+    return found
+
+
+def _by_property(conn: apsw.Connection, by: str, span: Span, filters: Filters,
                  event: str | None) -> BreakdownShare:
-    """Events or one event's property values, over the window's movements of the visits that
-    pass the filters, stored and archived, with distinct visits and users over both."""
+    """One event's property values, over the window's movements of the visits that pass the
+    filters, stored and archived, with distinct visits and users over both."""
     where, params = filters.where()
     page_rule, page_params = _page_rule(filters)
     stored = f"""
@@ -388,7 +485,7 @@ def _by_movement(conn: apsw.Connection, by: str, span: Span, filters: Filters,
       {page_rule}
     """
     archived = _archived_rows(conn, span, filters, event)
-    value = "event" if by == EVENT else _property_value("data", by.removeprefix(PROPERTY))
+    value = _property_value("data", by.removeprefix(PROPERTY))
     query = f"""
     WITH archived(event, userId, visit, data) AS (
       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)

@@ -40,12 +40,13 @@ async def stats(request: Request) -> Response:
     starts = tuple(zones.bucket_starts(bucket, zone, start, end))
     began = time.perf_counter()
     store: Store = request.app.state.store
-    share = await _stats(store, Span((start, *starts[1:], end)), filters)
-    previous = None
+    spans = [Span((start, *starts[1:], end))]
     if compare == "previous":
-        length = end - start
-        before = await _stats(store, Span((start - length, start)), filters)
-        previous = schemas.PreviousPeriod(start - length, start, _totals(before))
+        spans.append(Span((2 * start - end, start)))
+    share, *before = await _stats(store, tuple(spans), filters)
+    previous = None
+    if before:
+        previous = schemas.PreviousPeriod(2 * start - end, start, _totals(before[0]))
     request.app.state.metrics.web_query("stats", named_range(request), time.perf_counter() - began)
     series = [schemas.StatsPoint(t, visitors, visits, pageviews)
               for t, (visitors, visits, _b, _d, pageviews) in zip(starts, share.series)]
@@ -97,9 +98,11 @@ async def _top_pages(store: Store, span: Span, limit: int) -> BreakdownShare:
     return found
 
 
-async def _stats(store: Store, span: Span, filters: Filters) -> StatsShare:
-    shares = await store.read_each(web.stats_share, span, filters)
-    return reduce(StatsShare.add, shares, web.empty_stats(span))
+async def _stats(store: Store, spans: tuple[Span, ...], filters: Filters) -> list[StatsShare]:
+    """Each window's shares added up over the shards."""
+    per_shard = await store.read_each(web.stats_shares, spans, filters)
+    return [reduce(StatsShare.add, shares, web.empty_stats(span))
+            for span, shares in zip(spans, zip(*per_shard))]
 
 
 def parse_by(request: Request) -> str:
