@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from helpers import fold_all, movement
@@ -73,5 +75,17 @@ def test_a_shard_that_cannot_fold_refuses_only_its_own_users(make_client, data_d
 
     path.rmdir()
     (data_dir / "moved-away.sqlite").rename(path)
-    stored = client.get("/movements", params={"userId": stuck, "limit": 1000}).json()["movements"]
-    assert len(stored) == accepted_for_stuck  # nothing acknowledged was lost meanwhile
+    answer = read_once_back(client, stuck)
+    assert len(answer.json()["movements"]) == accepted_for_stuck  # nothing acknowledged was lost meanwhile
+
+
+def read_once_back(client, user: str, seconds: float = 15):
+    """The user's movements once the shard serves again: folding into it is retried on a
+    schedule, so the first read after the file returns may still find it failing (503)."""
+    deadline = time.monotonic() + seconds
+    answer = client.get("/movements", params={"userId": user, "limit": 1000})
+    while answer.status_code == 503 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        answer = client.get("/movements", params={"userId": user, "limit": 1000})
+    assert answer.status_code == 200, answer.text
+    return answer
