@@ -7,7 +7,7 @@ directory, then (1) posts about `--rate` events/s for `--seconds` with one
 GET /live stream open and prints the p50/p99 time from a batch's
 acknowledgement to its events' arrival; (2) posts as fast as `--connections`
 connections can for `--seconds`, with no stream and then with `--streams`
-streams open, and prints events/s for both. Bounded: it stops the service
+streams open (read by a process of their own), and prints events/s for both. Bounded: it stops the service
 and removes the directory at the end.
 """
 
@@ -114,8 +114,7 @@ async def latency(port: int, rate: int, seconds: float) -> list[float]:
 
 
 async def ingest_rate(port: int, seconds: float, connections: int, streams: int) -> float:
-    opened = [await open_stream(port) for _ in range(streams)]
-    readers = [asyncio.create_task(drain(reader)) for reader, _ in opened]
+    readers = await open_readers(port, streams) if streams else None
     posted = [0]
 
     async def poster() -> None:
@@ -127,11 +126,26 @@ async def ingest_rate(port: int, seconds: float, connections: int, streams: int)
 
     deadline = time.monotonic() + seconds
     await asyncio.gather(*(poster() for _ in range(connections)))
-    for task in readers:
-        task.cancel()
-    for _, writer in opened:
-        writer.close()
+    if readers is not None:
+        readers.terminate()
+        await readers.wait()
     return posted[0] / seconds
+
+
+async def open_readers(port: int, streams: int) -> asyncio.subprocess.Process:
+    """The streams' readers in a process of their own, as other clients would be: read in this
+    event loop they would slow the posters down, which is not a cost of the service."""
+    readers = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--drain", str(port), "--streams", str(streams),
+        stdout=asyncio.subprocess.PIPE)
+    assert await readers.stdout.readline() == b"open\n"
+    return readers
+
+
+async def drain_streams(port: int, streams: int) -> None:
+    opened = [await open_stream(port) for _ in range(streams)]
+    print("open", flush=True)
+    await asyncio.gather(*(drain(reader) for reader, _ in opened))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -155,7 +169,11 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--streams", type=int, default=100)
+    parser.add_argument("--drain", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.drain:
+        asyncio.run(drain_streams(args.drain, args.streams))
+        return
     port = free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         process = start_service(Path(data_dir), port)
