@@ -160,11 +160,15 @@ def config_for(data_dir: Path, shards: int) -> Config:
                             "TRACKER_QUEUE_LIMIT": "1000000"})
 
 
-def start_service(data_dir: Path, shards: int, port: int) -> subprocess.Popen:
-    env = {**os.environ, "TRACKER_DATA_DIR": str(data_dir), "TRACKER_SHARDS": str(shards),
-           "TRACKER_READ_TOKEN": TOKEN, "TRACKER_ALARM_INTERVAL_SECONDS": "3600"}
+def start_service(data_dir: Path, shards: int | None, port: int, workers: int = 1) -> subprocess.Popen:
+    """The service on 127.0.0.1 over the data set (`shards` None: as its manifest says)."""
+    env = {**os.environ, "TRACKER_DATA_DIR": str(data_dir), "TRACKER_READ_TOKEN": TOKEN,
+           "TRACKER_ALARM_INTERVAL_SECONDS": "3600"}
+    if shards is not None:
+        env["TRACKER_SHARDS"] = str(shards)
     service = subprocess.Popen([sys.executable, "-m", "tracker", "serve", "--host", "127.0.0.1",
-                                "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+                                "--port", str(port), "--workers", str(workers)],
+                               env=env, stderr=subprocess.DEVNULL)
     for _ in range(600):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:

@@ -18,37 +18,17 @@ Prints p50 and max of both against the targets (1.5 s and 0.5 s).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx2 as httpx
 from playwright.sync_api import Page, sync_playwright
 
-TOKEN = "bench-token"
+from analytics_bench import TOKEN, start_service
+
 CHROMIUM = "/usr/bin/chromium"
 READY = "body[data-state=ready]"
 TARGETS_MS = {"first render, 30d": 1500, "filter click, 30d": 500}
-
-
-def start_service(data_dir: Path, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "TRACKER_DATA_DIR": str(data_dir), "TRACKER_READ_TOKEN": TOKEN,
-           "TRACKER_ALARM_INTERVAL_SECONDS": "3600"}
-    service = subprocess.Popen([sys.executable, "-m", "tracker", "serve", "--host", "127.0.0.1",
-                                "--port", str(port), "--workers", str(workers)],
-                               env=env, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return service
-        except httpx.TransportError:
-            time.sleep(0.1)
-    service.kill()
-    raise SystemExit("service did not start")
 
 
 def first_render(page: Page, url: str) -> float:
@@ -92,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.data_dir / "manifest.json").exists():
         raise SystemExit(f"{args.data_dir} holds no data set: build it with analytics_bench.py --web")
-    service = start_service(args.data_dir, args.port, args.workers)
+    service = start_service(args.data_dir, None, args.port, args.workers)
     try:
         timings = measure(f"http://127.0.0.1:{args.port}", args.repeats)
     finally:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from dashboard_bench import TOKEN, start_service
+from analytics_bench import TOKEN, start_service
 
 REQUESTS = [("/stats", {"compare": "previous"}), ("/stats", {}),
             *(("/breakdown", {"by": by}) for by in ("channel", "page", "country", "device", "event"))]
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--filter", action="append", default=[])
     parser.add_argument("--port", type=int, default=8767)
     args = parser.parse_args()
-    service = start_service(args.data_dir, args.port, 1)
+    service = start_service(args.data_dir, None, args.port)
     client = httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=300,
                           headers={"Authorization": f"Bearer {TOKEN}"})
     try:
