@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -334,6 +335,12 @@ def test_a_users_page_pages_movements_and_erases_after_confirming(service, watch
     with service.client() as client:
         stored = client.get("/movements", params={"userId": "user-3", "limit": 1000}).json()["movements"]
     expect(page.locator("[data-movements] tbody tr")).to_have_count(len(stored))
+    with page.expect_download() as download:
+        page.click("text=Export (NDJSON)")
+    exported = Path(download.value.path()).read_text().splitlines()
+    assert download.value.suggested_filename == "user-3.ndjson"
+    with service.client() as client:
+        assert exported == client.get("/users/user-3/export").text.splitlines()
     page.click("text=Erase this user…")
     confirm = page.locator("[data-confirm-ok]")
     expect(confirm).to_be_disabled()

@@ -103,12 +103,12 @@ function drawSessions(body, seen) {
 function actions(userId) {
   const message = el("p", { role: "status" });
   const exportButton = el("button", { type: "button" }, "Export (NDJSON)");
-  exportButton.onclick = async () => {
+  exportButton.onclick = () => reporting(message, async () => {
     const response = await request(`/users/${encodeURIComponent(userId)}/export`);
     const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `${userId}.ndjson` });
     link.click();
     URL.revokeObjectURL(link.href);
-  };
+  });
   const eraseButton = el("button", { type: "button", class: "danger" }, "Erase this user…");
   eraseButton.onclick = () => confirmErase(userId, message);
   return el("div", { class: "row" }, exportButton, eraseButton, message);
@@ -124,13 +124,24 @@ function confirmErase(userId, message) {
   input.oninput = () => {
     ok.disabled = input.value !== userId;
   };
-  dialog.onclose = async () => {
+  dialog.onclose = () => {
     if (dialog.returnValue !== "ok") return;
     message.textContent = "Erasing…";
-    const response = await request(`/users/${encodeURIComponent(userId)}`, { method: "DELETE" });
-    report(userId, await response.json(), message);
+    reporting(message, async () => {
+      const response = await request(`/users/${encodeURIComponent(userId)}`, { method: "DELETE" });
+      await report(userId, await response.json(), message);
+    });
   };
   dialog.showModal();
+}
+
+// Runs an action of a button, showing its failure beside it rather than losing it.
+async function reporting(message, action) {
+  try {
+    await action();
+  } catch (error) {
+    if (!page.failed(error)) message.textContent = `Failed: ${error.message}`;
+  }
 }
 
 async function report(userId, answer, message) {
