@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: serve demo screenshot test install clean bench bench-growth load
+.PHONY: serve demo screenshot test lint install clean bench bench-growth load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,12 @@ demo: $(STAMP)
 screenshot: $(TEST_STAMP)
 	$(BIN)/python scripts/screenshot.py
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) lint
 	scripts/test-deps
 	$(BIN)/pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check tracker tests loadtests scripts
 
 HOST ?= http://127.0.0.1:8000
 USERS ?= 200

@@ -37,13 +37,13 @@ from pathlib import Path
 
 import apsw
 import httpx2 as httpx
-
 import web_dataset
-from tracker.storage.rows import MovementRow
+
+from tracker.config import Config
 from tracker.ingest import writes
 from tracker.lifecycle import retention
 from tracker.storage import archives
-from tracker.config import Config
+from tracker.storage.rows import MovementRow
 from tracker.storage.store import Store, prepare
 
 DAY = 86_400_000
@@ -267,12 +267,12 @@ def measure_web(data_dir: Path, shards: int, repeats: int, port: int) -> list[tu
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
                               headers={"Authorization": f"Bearer {TOKEN}"})
         for _name, path, params, _target in WEB_QUERIES:
-            latencies(client, lambda i: params, 3, path)
+            latencies(client, lambda i, params=params: params, 3, path)
         describe_web(client)
         timings: list[list[float]] = [[] for _ in WEB_QUERIES]
         for _ in range(repeats):
             for (_name, path, params, _target), times in zip(WEB_QUERIES, timings):
-                times += latencies(client, lambda i: params, 1, path)
+                times += latencies(client, lambda i, params=params: params, 1, path)
         return [(name, len(times), percentile(times, 0.5), percentile(times, 0.99), target)
                 for (name, _path, _params, target), times in zip(WEB_QUERIES, timings)]
     finally:

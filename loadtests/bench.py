@@ -164,7 +164,7 @@ def run_wrk(wrk: str, port: int, events: int, seconds: float, connections: int,
         [wrk, "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency",
          "-s", str(TRACK_LUA), f"http://127.0.0.1:{port}"],
         env=env, capture_output=True, text=True, timeout=seconds + 60, check=True)
-    line = next(l for l in result.stdout.splitlines() if l.startswith("RESULT "))
+    line = next(text for text in result.stdout.splitlines() if text.startswith("RESULT "))
     return json.loads(line.removeprefix("RESULT "))
 
 
@@ -263,7 +263,8 @@ def print_table(outcomes: list[Outcome]) -> None:
 
 
 def machine() -> dict:
-    memory = next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal"))
+    memory = next(text for text in Path("/proc/meminfo").read_text().splitlines()
+                  if text.startswith("MemTotal"))
     return {"cores": os.cpu_count(), "memory_gib": round(int(memory.split()[1]) / 2**20, 1),
             "python": sys.version.split()[0], "sqlite": apsw.sqlite_lib_version()}
 

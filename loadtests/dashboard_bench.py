@@ -22,9 +22,8 @@ import statistics
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
-
 from analytics_bench import TOKEN, start_service
+from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 READY = "body[data-state=ready]"

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import httpx2 as httpx
-
 from analytics_bench import TOKEN, start_service
 
 REQUESTS = [("/stats", {"compare": "previous"}), ("/stats", {}),

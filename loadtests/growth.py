@@ -18,10 +18,10 @@ import uuid
 from pathlib import Path
 
 from tracker.config import Config
-from tracker.storage.store import Store, prepare
 from tracker.ingest import writes
 from tracker.storage.group_commit import QueueFull
 from tracker.storage.rows import MovementRow
+from tracker.storage.store import Store, prepare
 
 USERS = 100_000
 IN_FLIGHT = 64

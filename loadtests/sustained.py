@@ -20,8 +20,17 @@ import threading
 import urllib.request
 from pathlib import Path
 
-from bench import (Scenario, analytics_seconds, ensure_wrk, free_port, peak_rss_mb,
-                   run_wrk, start_server, stored_movements, worker_pids)
+from bench import (
+    Scenario,
+    analytics_seconds,
+    ensure_wrk,
+    free_port,
+    peak_rss_mb,
+    run_wrk,
+    start_server,
+    stored_movements,
+    worker_pids,
+)
 
 
 def backlog(port: int) -> tuple[float, float]:

@@ -30,8 +30,9 @@ from __future__ import annotations
 import bisect
 import math
 import random
+from collections.abc import Iterator, Sequence
 from itertools import accumulate
-from typing import Iterator, NamedTuple, Sequence, TypeVar
+from typing import NamedTuple, TypeVar
 
 import msgspec
 

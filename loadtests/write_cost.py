@@ -19,9 +19,9 @@ from pathlib import Path
 
 import apsw
 
-from tracker.storage.rows import MovementRow
 from tracker.ingest import writes
 from tracker.storage import connections
+from tracker.storage.rows import MovementRow
 
 DAY = 86_400_000
 

@@ -7,7 +7,7 @@ asking `zoneinfo` the local time at every instant of a fine grid.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from helpers import DAY, MINUTE
@@ -16,7 +16,7 @@ QUARTER = 15 * MINUTE
 
 
 def local_time(instant: int, zone: str | None) -> datetime:
-    return datetime.fromtimestamp(instant / 1000, ZoneInfo(zone) if zone else timezone.utc)
+    return datetime.fromtimestamp(instant / 1000, ZoneInfo(zone) if zone else UTC)
 
 
 def bucket_starts(bucket: str, zone: str | None, start: int, end: int) -> list[int]:

@@ -7,18 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import httpx2 as httpx
 import pytest
 from starlette.testclient import TestClient
 
+from helpers import TOKEN, free_port, now_ms, service_env
 from tracker.app import create_app
 from tracker.config import Config
-
-from helpers import TOKEN, free_port, now_ms, service_env
 
 
 @pytest.fixture

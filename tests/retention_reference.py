@@ -8,12 +8,12 @@ is never skipped or repeated, as in the zones tested.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
 def clock(zone: str | None):
-    return ZoneInfo(zone) if zone else timezone.utc
+    return ZoneInfo(zone) if zone else UTC
 
 
 def period_of(instant: int, period: str, zone: str | None) -> object:

@@ -13,9 +13,9 @@ import os
 import select
 import socket
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
 
 import httpx2 as httpx
 import pytest
@@ -70,7 +70,7 @@ def read_until_closed(sock: socket.socket, since: float | None = None) -> Reply:
             chunks.append(chunk)
     except ConnectionResetError:
         return Reply(b"".join(chunks), True, time.monotonic() - since)
-    except socket.timeout:
+    except TimeoutError:
         pass
     return Reply(b"".join(chunks), False, time.monotonic() - since)
 

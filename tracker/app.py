@@ -3,46 +3,48 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import logging
-from typing import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from tracker.api import errors
-from tracker.api import openapi
-from tracker.ops import logs
-from tracker.throttle import throttle_loggers
+from tracker.api import (
+    analytics,
+    dashboard,
+    errors,
+    funnels,
+    live,
+    openapi,
+    ops,
+    reads,
+    retention,
+    track,
+    users,
+    web,
+)
+from tracker.api.auth import resolve_read_token
+from tracker.api.sse import LiveHub
+from tracker.config import Config
+from tracker.enrich.client import TrustedProxies
+from tracker.ingest import writes
+from tracker.ingest.visitors import Visitors
 from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
-from tracker.api import analytics
-from tracker.api import dashboard
-from tracker.api import live
-from tracker.api.sse import LiveHub
-from tracker.api import funnels
-from tracker.api import ops
-from tracker.api import reads
-from tracker.api import retention
-from tracker.api import track
-from tracker.api import users
-from tracker.api import web
-from tracker.api.auth import resolve_read_token
-from tracker.config import Config
-from tracker.storage import folder
-from tracker.ingest import writes
 from tracker.middleware.cors import Cors, CorsPolicy
-from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
 from tracker.middleware.observe import ObserveRequests
-from tracker.storage.lock import hold_shared, release
 from tracker.middleware.ratelimit import RateLimit, TokenBuckets
-from tracker.enrich.client import TrustedProxies
-from tracker.ingest.visitors import Visitors
-from tracker.storage.store import Store, prepare
+from tracker.ops import logs
+from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
+from tracker.storage import folder
 from tracker.storage.group_commit import CommitStats
+from tracker.storage.lock import hold_shared, release
+from tracker.storage.store import Store, prepare
+from tracker.throttle import throttle_loggers
 
 log = logging.getLogger("tracker")
 

@@ -10,16 +10,12 @@ from pathlib import Path
 
 import apsw
 
-from tracker.storage import archives
-from tracker.storage import log
-from tracker.lifecycle import backup
-from tracker.ops import stats
-from tracker.storage import connections
-from tracker.storage import manifest
-from tracker.storage import migrations
 from tracker.api.auth import resolve_read_token
 from tracker.config import Config, ConfigError
 from tracker.enrich import geo
+from tracker.lifecycle import backup
+from tracker.ops import stats
+from tracker.storage import archives, connections, log, manifest, migrations
 from tracker.storage.lock import DataDirInUse
 from tracker.storage.manifest import LayoutError
 from tracker.storage.store import prepare

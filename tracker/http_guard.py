@@ -41,8 +41,8 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from tracker.api.sse import ENDLESS, STALLED
 from tracker.config import Config
-from tracker.throttle import Throttled
 from tracker.schemas import Error, encode
+from tracker.throttle import Throttled
 
 MAX_HEAD_BYTES = 16 * 1024
 MAX_HEADER_FIELDS = 100

@@ -9,16 +9,16 @@ import threading
 
 import uvicorn
 
-from tracker.ops import multiproc
 from tracker.config import Config
+from tracker.http_guard import GuardedConfig, Limits
 from tracker.ingest import writes
+from tracker.ops import multiproc
 from tracker.ops.metrics import Metrics, NoMetrics
 from tracker.storage import folder, log, manifest
 from tracker.storage.lock import hold_shared, release
 
 # A fold takes well under this; the folding process is killed past it.
 FOLDER_STOP_SECONDS = 30
-from tracker.http_guard import GuardedConfig, Limits
 
 APP = "tracker.app:create_app"
 

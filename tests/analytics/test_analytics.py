@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -142,7 +142,7 @@ def local_instants(answer: dict, zone: str) -> list[str]:
 
 
 def utc(*fields: int) -> int:
-    return int(datetime(*fields, tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime(*fields, tzinfo=UTC).timestamp() * 1000)
 
 
 @pytest.mark.parametrize("zone, start, end, bucket, expected", [
@@ -175,7 +175,7 @@ def test_buckets_follow_the_zone_clock(client, zone, start, end, bucket, expecte
 
 def test_kolkata_days_start_at_half_past_six_utc(client):
     answer = client.get("/analytics", params={"timeRange": "7d", "tz": "Asia/Kolkata"}).json()
-    assert all(datetime.fromtimestamp(p["t"] / 1000, timezone.utc).strftime("%H:%M") == "18:30"
+    assert all(datetime.fromtimestamp(p["t"] / 1000, UTC).strftime("%H:%M") == "18:30"
                for p in answer["series"])
     assert len(answer["series"]) == 8
 

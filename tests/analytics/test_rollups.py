@@ -8,12 +8,10 @@ import re
 import apsw
 
 from helpers import DAY, LARGE_TABLES, MINUTE, ROLLUP_TABLES, connect, movement, now_ms
-from tracker.storage.rows import MovementRow
-from tracker.analytics import rollups
-from tracker.analytics import shares
+from tracker.analytics import rollups, shares
 from tracker.ingest import writes
-from tracker.storage import migrations
-from tracker.storage import queries
+from tracker.storage import migrations, queries
+from tracker.storage.rows import MovementRow
 
 
 def random_rows(count: int) -> list[MovementRow]:

@@ -23,7 +23,7 @@ def random_rows(count: int, seed: int) -> list[MovementRow]:
     now = now_ms()
     stamps = [now - rng.randrange(0, 3 * DAY, MINUTE) for _ in range(count // 4)]
     rows = []
-    for i in range(count):
+    for _ in range(count):
         event = rng.choice(["page_view", "page_view", "click"])
         data = rng.choice(['{}', '{"path": "/a"}', '{"path": "/b"}', '{"path": 3}'])
         rows.append(MovementRow(rng.choice("abc"), rng.choice(["s1", "s2", "s3"]),

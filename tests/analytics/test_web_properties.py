@@ -13,9 +13,9 @@ from __future__ import annotations
 import contextlib
 import math
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 import web_reference as reference
 from helpers import HOUR, MINUTE
 
-T = int(datetime(2026, 3, 1, 12, tzinfo=timezone.utc).timestamp() * 1000)
+T = int(datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp() * 1000)
 CHROME = {"browser": "Chrome", "os": "Windows", "device": "desktop", "country": "US"}
 FIREFOX = {"browser": "Firefox", "os": "Linux", "device": "desktop", "country": "DE"}
 SAFARI = {"browser": "Mobile Safari", "os": "iOS", "device": "mobile", "country": None}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -58,7 +58,7 @@ def test_an_anonymous_event_gets_a_visitor_id_from_the_daily_salt(proxied, data_
     assert answer.json() == {"accepted": 1, "duplicates": 0, "ignored": 0}
     fold_all(proxied)
     [(user, session, _)] = stored_ids(data_dir)
-    day = datetime.fromtimestamp(now // 1000, timezone.utc).date().isoformat()
+    day = datetime.fromtimestamp(now // 1000, UTC).date().isoformat()
     assert user == expected_visitor(data_dir, day, ADDRESS, DESKTOP)
     assert session.startswith("anon:") and len(session) == len("anon:") + 32
     salt = data_dir / "salts" / f"{day}.salt"

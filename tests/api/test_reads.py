@@ -9,11 +9,11 @@ import stat
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
 from helpers import movement, now_ms, service_env
 from tracker.app import create_app
 from tracker.config import Config
-from starlette.testclient import TestClient
 
 
 @pytest.mark.parametrize("path", ["/session?sessionId=s1", "/movements?userId=u1"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import select
 import socket
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient

@@ -8,10 +8,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest

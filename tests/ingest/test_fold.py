@@ -11,10 +11,8 @@ from hypothesis import strategies as st
 
 from helpers import HOUR, ROLLUP_TABLES
 from tracker.ingest.writes import store_movements
-from tracker.storage import fold
-from tracker.storage import log
+from tracker.storage import fold, log, migrations
 from tracker.storage.rows import MovementRow
-from tracker.storage import migrations
 
 BASE = 1_790_000_000_000  # any instant: folding does not look at the clock
 

@@ -10,7 +10,14 @@ from starlette.testclient import TestClient
 
 import analytics_reference as reference
 from helpers import (
-    HOUR, TOKEN, connect, fold_all, metric_samples, movement, now_ms, service_env,
+    HOUR,
+    TOKEN,
+    connect,
+    fold_all,
+    metric_samples,
+    movement,
+    now_ms,
+    service_env,
 )
 from tracker.app import create_app
 from tracker.config import Config

@@ -16,13 +16,21 @@ from pathlib import Path
 import pytest
 
 from helpers import DAY, LARGE_TABLES, connect, fold_all, movement, now_ms, service_env, start_and_fail
-from user_datasets import (
-    ERASED, USERS, WEB_FILTERS, analytics_queries, all_movements, dataset, dump_rollups,
-    export_lines, post_all, same_answer, web_queries,
-)
 from tracker.lifecycle import retention, user_data
-from tracker.storage import archives
-from tracker.storage import connections
+from tracker.storage import archives, connections
+from user_datasets import (
+    ERASED,
+    USERS,
+    WEB_FILTERS,
+    all_movements,
+    analytics_queries,
+    dataset,
+    dump_rollups,
+    export_lines,
+    post_all,
+    same_answer,
+    web_queries,
+)
 
 RETENTION = "2"
 

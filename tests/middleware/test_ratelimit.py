@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from helpers import movement
-from tracker.middleware.ratelimit import RateLimit, TokenBuckets
 from tracker.enrich.client import TrustedProxies
+from tracker.middleware.ratelimit import RateLimit, TokenBuckets
 
 
 class Clock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from tracker.throttle import MAX_TEMPLATES, Throttled, ThrottleRepeats, throttle_loggers
 

@@ -17,7 +17,7 @@ def wal_sizes(data_dir) -> list[int]:
 
 def post_until_a_wal_exceeds_the_limit(client) -> None:
     padding = "x" * 8_000
-    for batch in range(200):
+    for _ in range(200):
         events = [movement(user="u1", data={"pad": padding}) for _ in range(100)]
         assert client.post("/track", json={"events": events}).status_code == 200
         fold_all(client)  # the shard's WAL grows when the log is folded into it

@@ -15,7 +15,15 @@ from collections import Counter
 import pytest
 
 from helpers import (
-    DAY, HOUR, Flood, Writers, metric_samples, movement, now_ms, peak_rss_bytes, service_env,
+    DAY,
+    HOUR,
+    Flood,
+    Writers,
+    metric_samples,
+    movement,
+    now_ms,
+    peak_rss_bytes,
+    service_env,
     stored_event_ids,
 )
 from tracker.ops import stats

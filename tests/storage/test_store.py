@@ -8,10 +8,8 @@ import sys
 import pytest
 
 from helpers import connect, fold_all, movement, service_env
-from tracker.storage import connections
-from tracker.storage import manifest
-from tracker.storage import migrations
 from tracker.config import Config
+from tracker.storage import connections, manifest, migrations
 from tracker.storage.manifest import LayoutError
 from tracker.storage.store import prepare
 

@@ -7,9 +7,9 @@ a movement may match together, a `within`, movements of one instant.
 from __future__ import annotations
 
 from collections import Counter
-from itertools import groupby
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
+from itertools import groupby
 
 
 @dataclass(frozen=True)

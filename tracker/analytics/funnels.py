@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Iterator
 
 import apsw
 

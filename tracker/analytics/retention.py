@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import accumulate
 
 import apsw
@@ -92,7 +92,7 @@ def period_cuts(period: str, zone: zones.ZoneInfo | None, start: int, end: int) 
 
 def _week_starts(days: list[int], zone: zones.ZoneInfo | None) -> list[int]:
     """The local days that begin an ISO week (a Monday, or the first day after a skipped one)."""
-    clock = zone or timezone.utc
+    clock = zone or UTC
     weeks = [datetime.fromtimestamp(t / 1000, clock).isocalendar()[:2] for t in days]
     return [t for t, week, before in zip(days[1:], weeks[1:], weeks) if week != before]
 

@@ -22,7 +22,7 @@ count their (few) raw movements.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 import apsw
 import msgspec

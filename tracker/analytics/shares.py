@@ -21,10 +21,17 @@ from dataclasses import dataclass, field
 
 import apsw
 
-from tracker.storage import archives
 from tracker.analytics.rollups import (
-    ALL_EVENTS, GAP_MS, GRAINS, MINUTE, PAGE_VIEW, SESSIONS, USERS, page_path,
+    ALL_EVENTS,
+    GAP_MS,
+    GRAINS,
+    MINUTE,
+    PAGE_VIEW,
+    SESSIONS,
+    USERS,
+    page_path,
 )
+from tracker.storage import archives
 
 TOP_PAGES = 10
 RAW = 0  # the grain of a piece counted from raw movements

@@ -24,14 +24,20 @@ from __future__ import annotations
 import bisect
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import apsw
 
 from tracker.analytics import shares
 from tracker.analytics.rollups import (
-    GAP_MS, PAGE_SESSIONS, PAGE_USERS, PAGE_VIEW, SESSIONS, USERS, page_path,
+    GAP_MS,
+    PAGE_SESSIONS,
+    PAGE_USERS,
+    PAGE_VIEW,
+    SESSIONS,
+    USERS,
+    page_path,
 )
 from tracker.storage import archives
 

@@ -10,12 +10,12 @@ from starlette.responses import Response
 
 from tracker import schemas
 from tracker.analytics import zones
+from tracker.analytics.rollups import DAY, HOUR, PAGE_VIEW
 from tracker.analytics.shares import TOP_PAGES, Share, Window, empty_share, shard_share
 from tracker.api import params
-from tracker.api.common import json_response, now_ms
 from tracker.api.auth import require_read_token
+from tracker.api.common import json_response, now_ms
 from tracker.api.errors import invalid
-from tracker.analytics.rollups import DAY, HOUR, PAGE_VIEW
 from tracker.storage.store import Store
 
 RANGES = {"1h": (HOUR, "1m"), "24h": (DAY, "1h"), "7d": (7 * DAY, "1d"), "30d": (30 * DAY, "1d")}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from starlette.requests import Request
 
-from tracker.config import Config, ConfigError
 from tracker.api.errors import unauthorized
+from tracker.config import Config, ConfigError
 from tracker.storage.files import create_once
 
 TOKEN_FILE = "read-token"

@@ -9,16 +9,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from tracker.storage.archives import ArchiveUnavailable
-from tracker.ops.metrics import CLIENT_CLOSED
-from tracker.ops.logs import warn_queue_full, warn_shard_unreadable
-from tracker.ops.privacy import loggable_path
-from tracker.throttle import Throttled
-from tracker.schemas import Error, encode
-from tracker.storage.group_commit import QueueFull, ShardFailure, WriterStopped
-from tracker.storage.appender import LOG_WRITER
-from tracker.storage.connections import ShardUnreadable
 from tracker.ingest.writes import SessionTaken
+from tracker.ops.logs import warn_queue_full, warn_shard_unreadable
+from tracker.ops.metrics import CLIENT_CLOSED
+from tracker.ops.privacy import loggable_path
+from tracker.schemas import Error, encode
+from tracker.storage.appender import LOG_WRITER
+from tracker.storage.archives import ArchiveUnavailable
+from tracker.storage.connections import ShardUnreadable
+from tracker.storage.group_commit import QueueFull, ShardFailure, WriterStopped
+from tracker.throttle import Throttled
 
 log = logging.getLogger("tracker.errors")
 unreadable_archives = Throttled(log)

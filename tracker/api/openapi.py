@@ -214,7 +214,8 @@ def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
     if op.params:
         described["parameters"] = [_parameter(p, schema_of) for p in op.params]
     if op.body:
-        body_schema = {"anyOf": [schema_of[t] for t in op.body]} if len(op.body) > 1 else schema_of[op.body[0]]
+        body_schema = ({"anyOf": [schema_of[t] for t in op.body]} if len(op.body) > 1
+                       else schema_of[op.body[0]])
         described["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": body_schema}},
             "description": "also accepted as text/plain (sendBeacon) or without a content type"}

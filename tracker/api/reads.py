@@ -6,11 +6,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tracker import schemas
-from tracker.storage import queries
 from tracker.api import params
-from tracker.api.common import json_response, now_ms
 from tracker.api.auth import require_read_token
+from tracker.api.common import json_response, now_ms
 from tracker.api.errors import ApiError, invalid
+from tracker.storage import queries
 
 MAX_MS = 2**53
 

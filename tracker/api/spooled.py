@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, BinaryIO
+from collections.abc import AsyncIterator
+from typing import Any, BinaryIO
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse

@@ -8,15 +8,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tracker import schemas
-from tracker.api.common import json_response, now_ms
 from tracker.api.body import decode_object, read_body
+from tracker.api.common import json_response, now_ms
 from tracker.api.errors import invalid
-from tracker.storage.queries import session_from_row
-from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
 from tracker.enrich.client import client_address
 from tracker.ingest import writes
 from tracker.ingest.anonymous import UNASSIGNED
 from tracker.ingest.visitors import Visitors
+from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
+from tracker.storage.queries import session_from_row
 from tracker.storage.rows import MovementRow
 
 # Paths whose POST is ingest (browsers, no token): rate limited, CORS for the allowed origins.

@@ -7,12 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tracker import schemas
-from tracker.lifecycle import export
 from tracker.api import params
-from tracker.api.common import json_response
 from tracker.api.auth import require_read_token
+from tracker.api.common import json_response
 from tracker.api.errors import ApiError
 from tracker.api.spooled import SpooledResponse
+from tracker.lifecycle import export
 from tracker.storage.store import Store
 
 NDJSON = "application/x-ndjson"

@@ -10,15 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tracker import schemas
-from tracker.analytics import web
+from tracker.analytics import web, zones
+from tracker.analytics.rollups import GAP_MS
 from tracker.analytics.web import BreakdownShare, Filters, Row, Span, StatsShare
 from tracker.api import params
 from tracker.api.analytics import named_range, parse_span, parse_zone
 from tracker.api.auth import require_read_token
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
-from tracker.analytics import zones
-from tracker.analytics.rollups import GAP_MS
 from tracker.storage.store import Store
 
 MAX_FILTERS = 20

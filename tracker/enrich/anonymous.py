@@ -74,7 +74,8 @@ class Salts:
         return salt
 
     def prune(self, now_ms: int) -> int:
-        """Delete (and forget) salts whose day ended two days or more before `now_ms`; answer how many files."""
+        """Delete (and forget) salts whose day ended two days or more before `now_ms`; answer how
+        many files."""
         oldest_kept = now_ms // DAY_MS - DAYS_KEPT_AFTER_END
         with self._lock:
             for day in [day for day in self._by_day if day < oldest_kept]:

@@ -7,7 +7,7 @@ behind a proxy is counted and limited by the same address.
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable
+from collections.abc import Iterable
 
 from starlette.types import Scope
 

@@ -10,8 +10,8 @@ written anywhere: they leave this module only as these derived values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tracker.enrich import bots, geo, useragent
 from tracker.enrich.anonymous import Salts, visitor_id

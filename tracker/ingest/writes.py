@@ -6,8 +6,9 @@ request handler, and runs on the writer thread, never on the event loop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import apsw
 

@@ -15,12 +15,7 @@ import shutil
 import time
 from pathlib import Path
 
-
-from tracker.storage import archives
-from tracker.storage import log
-from tracker.storage import connections
-from tracker.storage import manifest
-from tracker.storage import migrations
+from tracker.storage import archives, connections, log, manifest, migrations
 from tracker.storage.files import fsync_path, sha256_of
 from tracker.storage.lock import release, take_exclusive
 

@@ -16,8 +16,8 @@ import apsw
 import msgspec
 
 from tracker.analytics.rollups import DAY
-from tracker.schemas import ExportedMovement, encode
 from tracker.lifecycle.user_data import DELETE_MOVEMENT
+from tracker.schemas import ExportedMovement, encode
 from tracker.storage import archives
 from tracker.storage.store import Store
 

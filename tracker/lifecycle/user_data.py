@@ -23,9 +23,9 @@ import apsw
 
 from tracker.analytics import rollups, visits
 from tracker.analytics.rollups import DAY
+from tracker.schemas import ExportedMovement, Session, encode
 from tracker.storage import archives
 from tracker.storage.queries import SESSION_COLUMNS, session_from_row
-from tracker.schemas import ExportedMovement, Session, encode
 
 USER_SESSIONS = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE userId = ? ORDER BY startTime, id"
 

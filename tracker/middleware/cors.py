@@ -9,14 +9,14 @@ preflight is a JSON 403.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tracker.api.track import INGEST_PATHS
 from tracker.api.errors import error_response
+from tracker.api.track import INGEST_PATHS
 
 # Request headers a browser sends without asking (the CORS-safelisted ones).
 SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})

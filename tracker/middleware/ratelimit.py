@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tracker.api.track import INGEST_PATHS
 from tracker.api.errors import error_response
+from tracker.api.track import INGEST_PATHS
 from tracker.enrich.client import TrustedProxies, client_address
 
 MAX_CLIENTS = 65_536

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from tracker.throttle import Throttled
 from tracker.storage.group_commit import CommitStats
+from tracker.throttle import Throttled
 
 __all__ = ["Throttled", "warn_if_slow", "warn_queue_full"]
 

@@ -12,9 +12,7 @@ from pathlib import Path
 
 import apsw
 
-from tracker.storage import fold, log
-from tracker.storage import connections
-from tracker.storage import migrations
+from tracker.storage import connections, fold, log, migrations
 
 COUNT_MOVEMENTS = "SELECT count(*) FROM movements"
 COUNT_SESSIONS = "SELECT count(*) FROM sessions"

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 import apsw
 
-from tracker.storage import dedup
-from tracker.storage import log
-from tracker.storage.rows import MovementRow
+from tracker.storage import dedup, log
 from tracker.storage.group_commit import CommitStats, Job, ShardWriter
+from tracker.storage.rows import MovementRow
 
 # The log writer's index in CommitStats, apart from the shards' 0..n-1.
 LOG_WRITER = -1

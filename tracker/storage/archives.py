@@ -23,16 +23,16 @@ import os
 import secrets
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import apsw
 import msgspec
 
-from tracker.storage.files import fsync_path, sha256_of
 from tracker.schemas import ExportedMovement, encode
+from tracker.storage.files import fsync_path, sha256_of
 
 ARCHIVE_DIR = "archive"
 MEMBER_LINES = 500

@@ -20,7 +20,11 @@ import apsw
 
 from tracker.storage import log
 from tracker.storage.connections import (
-    SMALL_CACHE_KIB, UNREADABLE, ShardUnreadable, connect, file_identity,
+    SMALL_CACHE_KIB,
+    UNREADABLE,
+    ShardUnreadable,
+    connect,
+    file_identity,
 )
 
 Key = tuple[str, str]  # userId, eventId

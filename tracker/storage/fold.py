@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import apsw
 
 from tracker.storage import log
-from tracker.storage.rows import MovementRow
 from tracker.storage.connections import SMALL_CACHE_KIB, connect
+from tracker.storage.rows import MovementRow
 
 # Rows one fold transaction takes at most: large enough to write each hot
 # page once for many rows, small enough to hold the shard's lock briefly.

@@ -17,14 +17,15 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import apsw
 
-from tracker.throttle import Throttled
 from tracker.storage.connections import Role, connect, file_identity
+from tracker.throttle import Throttled
 
 log = logging.getLogger("tracker.writer")
 # A full disk fails every transaction of every shard: one line per 10 s says so.

@@ -19,8 +19,9 @@ a position is never reused even if the log file is lost or restored older.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import apsw
 

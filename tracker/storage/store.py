@@ -19,19 +19,20 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 import apsw
 from starlette.concurrency import run_in_threadpool
 
 from tracker.config import Config
 from tracker.storage import connections, fold, folder, log, manifest, migrations
-from tracker.storage.connections import UNREADABLE, ShardUnreadable
 from tracker.storage.appender import LogWriter
+from tracker.storage.connections import UNREADABLE, ShardUnreadable
 from tracker.storage.group_commit import CommitStats, QueueFull, ShardWriter
 from tracker.storage.rows import MovementRow
 from tracker.throttle import Throttled
