@@ -41,7 +41,7 @@ import web_dataset
 
 from tracker.config import Config
 from tracker.ingest import writes
-from tracker.lifecycle import retention
+from tracker.lifecycle import archiving
 from tracker.storage import archives
 from tracker.storage.rows import MovementRow
 from tracker.storage.store import Store, prepare
@@ -131,7 +131,7 @@ async def archive_old(config: Config, retention_days: int) -> tuple[int, float]:
     """Archive what the alarm loop would with this retention; (movements, seconds)."""
     store = await open_store(config)
     started = time.perf_counter()
-    archived = await retention.archive_everywhere(store, retention.cutoff(int(time.time() * 1000), retention_days))
+    archived = await archiving.archive_everywhere(store, archiving.cutoff(int(time.time() * 1000), retention_days))
     seconds = time.perf_counter() - started
     await close_store(store)
     return archived, seconds

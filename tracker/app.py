@@ -40,7 +40,7 @@ from tracker.middleware.observe import ObserveRequests
 from tracker.middleware.ratelimit import RateLimit, TokenBuckets
 from tracker.ops import logs
 from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
-from tracker.storage import folder
+from tracker.storage import folding_process
 from tracker.storage.group_commit import CommitStats
 from tracker.storage.lock import hold_shared, release
 from tracker.storage.store import Store, prepare
@@ -58,7 +58,7 @@ ROUTES = [
     Route("/live", live.live, methods=["GET"]),
     Route("/live/visitors", live.live_visitors, methods=["GET"]),
     Route("/breakdown", web.breakdown, methods=["GET"]),
-    Route("/retention", retention.cohorts, methods=["GET"]),
+    Route("/retention", retention.retention, methods=["GET"]),
     Route("/funnels", funnels.funnels, methods=["GET"]),
     Route("/users/{userId}/export", users.export_user, methods=["GET"]),
     Route("/users/{userId}", users.erase_user, methods=["DELETE"]),
@@ -123,7 +123,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     apply = writes.movement_applier(config.session_ttl_seconds)
     store = app.state.store = Store(layout, config, apply, _commit_observer(metrics),
                                     on_fold=metrics.folded, on_read_wait=metrics.read_waited,
-                                    fold_in_background=folder.ENV not in os.environ)
+                                    fold_in_background=folding_process.ENV not in os.environ)
     metrics.watch(store.writers + [store.log_writer],
                   ShardCollector(layout.paths, store.readers.connection, store.unfolded))
     app.state.visitors = Visitors(config.data_dir, config.bot_filter, config.geoip_db,

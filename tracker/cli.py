@@ -14,7 +14,7 @@ from tracker.api.auth import resolve_read_token
 from tracker.config import Config, ConfigError
 from tracker.enrich import geo
 from tracker.lifecycle import backup
-from tracker.ops import stats
+from tracker.ops import shard_stats
 from tracker.storage import archives, connections, log, manifest, migrations
 from tracker.storage.lock import DataDirInUse
 from tracker.storage.manifest import LayoutError
@@ -159,13 +159,13 @@ def show_stats(config: Config, args: argparse.Namespace) -> int:
     rows, bad = [], 0
     for path in _existing_shards(config.data_dir, config.shards):
         try:
-            rows.append(stats.shard_stats(path))
+            rows.append(shard_stats.shard_stats(path))
         except apsw.Error as error:
             bad += 1
             print(f"{path}: cannot be read: {error}", file=sys.stderr)
-    print("\n".join(stats.table(rows)))
+    print("\n".join(shard_stats.table(rows)))
     if rows and not bad:
-        print(stats.backlog_line(config.data_dir, _existing_shards(config.data_dir, config.shards)))
+        print(shard_stats.backlog_line(config.data_dir, _existing_shards(config.data_dir, config.shards)))
     return 1 if bad else 0
 
 

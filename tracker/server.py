@@ -14,7 +14,7 @@ from tracker.http_guard import GuardedConfig, Limits
 from tracker.ingest import writes
 from tracker.ops import multiproc
 from tracker.ops.metrics import Metrics, NoMetrics
-from tracker.storage import folder, log, manifest
+from tracker.storage import folding_process, log, manifest
 from tracker.storage.lock import hold_shared, release
 
 # A fold takes well under this; the folding process is killed past it.
@@ -56,7 +56,7 @@ class Supervisor(uvicorn.supervisors.Multiprocess):
 def run(config: Config) -> None:
     """Serve until stopped, with the folding process beside the workers."""
     folding = FoldingProcess(config)
-    os.environ[folder.ENV] = "1"  # the workers inherit it: they leave folding to that process
+    os.environ[folding_process.ENV] = "1"  # the workers inherit it: they leave folding to that process
     try:
         serve(config)
     finally:
@@ -128,11 +128,11 @@ def fold_forever(config: Config, server_pid: int) -> None:
     service_lock = hold_shared(config.data_dir)
     metrics = Metrics(config.shards) if multiproc.directory() is not None else NoMetrics()
     paths = manifest.shard_paths(config.data_dir, config.shards)
-    worker = folder.Folder(paths, log.path_in(config.data_dir),
+    worker = folding_process.Folder(paths, log.path_in(config.data_dir),
                            writes.movement_applier(config.session_ttl_seconds),
                            config.sync, on_fold=metrics.folded)
     try:
-        folder.run_until_stopped(worker, stop, server_pid)
+        folding_process.run_until_stopped(worker, stop, server_pid)
     finally:
         worker.close()
         release(service_lock)

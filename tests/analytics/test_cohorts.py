@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from helpers import DAY, LARGE_TABLES, connect
-from tracker.analytics import retention
+from tracker.analytics import cohorts
 from tracker.storage import migrations
 
 CUTS = [10 * DAY, 11 * DAY, 12 * DAY - 1, 13 * DAY, 20 * DAY]
@@ -15,7 +15,7 @@ def test_period_of_is_the_index_of_the_period_holding_the_time(tmp_path):
     with connect(tmp_path / "shard.sqlite") as conn:
         for cuts in (CUTS[:2], CUTS[:3], CUTS):
             for at in {cut + d for cut in cuts for d in (-1, 0, 1)}:
-                sql = f"SELECT {retention.period_of('?1', cuts)}"
+                sql = f"SELECT {cohorts.period_of('?1', cuts)}"
                 found = conn.execute(sql, (at,)).fetchone()[0]
                 expected = sum(cut <= at for cut in cuts) - 1
                 assert found == expected, (cuts, at)
@@ -24,7 +24,7 @@ def test_period_of_is_the_index_of_the_period_holding_the_time(tmp_path):
 def test_cohorts_are_read_through_index_searches(tmp_path):
     with connect(tmp_path / "shard.sqlite") as conn:
         migrations.apply(conn)
-        sql = retention.cohort_counts(CUTS)
+        sql = cohorts.cohort_counts(CUTS)
         plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
                                                          (CUTS[0], CUTS[-1], "")))
         scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & {*LARGE_TABLES, "s", "g"}

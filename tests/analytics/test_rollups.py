@@ -8,7 +8,7 @@ import re
 import apsw
 
 from helpers import DAY, LARGE_TABLES, MINUTE, ROLLUP_TABLES, connect, movement, now_ms
-from tracker.analytics import rollups, shares
+from tracker.analytics import activity, rollups
 from tracker.ingest import writes
 from tracker.storage import migrations, queries
 from tracker.storage.rows import MovementRow
@@ -69,9 +69,9 @@ def test_every_select_is_an_index_search(make_client, data_dir):
     issued = {" ".join(sql.split()) for sql in statements}
     for name in ("USER_MOVEMENTS", "WINDOW_MOVEMENTS", "SLOT_TOTALS", "EVENT_TOTALS", "PAGE_TOTALS",
                  "ENTITIES", "GAP_BOUNDS"):
-        assert " ".join(getattr(shares, name).split()) in issued, name
-    for counts in (shares.SPAN_BOUNDS, shares.SPANS_BEFORE, shares.SPANS_FROM,
-                   shares.GAPS_ACROSS):
+        assert " ".join(getattr(activity, name).split()) in issued, name
+    for counts in (activity.SPAN_BOUNDS, activity.SPANS_BEFORE, activity.SPANS_FROM,
+                   activity.GAPS_ACROSS):
         for sql in counts.values():
             assert " ".join(sql.split()) in issued, sql
     for sql in (queries.LIST_MOVEMENTS, rollups.SELECT_SPAN, rollups.GAP_BEFORE):

@@ -40,7 +40,7 @@ def distinct_headers(tag: str) -> list[str]:
 
 
 def main() -> None:
-    from tracker.enrich import anonymous, bots, geo, sources, useragent
+    from tracker.enrich import bots, geo, sources, useragent, visitor_ids
 
     print("first use in a process (rules and lists loaded once):")
     once("  useragent.parse", lambda: useragent.parse(HEADERS[0]))
@@ -56,9 +56,9 @@ def main() -> None:
     per_call("  geo.country, IPv6", geo.country, ["2001:4860:4860::8888"] * ROUNDS)
     per_call("  sources.visit_source", sources.visit_source, [PAGE_VIEW] * ROUNDS)
     salt = bytes(32)
-    per_call("  anonymous.visitor_id", lambda ua: anonymous.visitor_id(salt, "203.0.113.9", ua),
+    per_call("  visitor_ids.visitor_id", lambda ua: visitor_ids.visitor_id(salt, "203.0.113.9", ua),
              [HEADERS[0]] * ROUNDS)
-    per_call("  anonymous.new_session_id", lambda _: anonymous.new_session_id(), [None] * ROUNDS)
+    per_call("  visitor_ids.new_session_id", lambda _: visitor_ids.new_session_id(), [None] * ROUNDS)
 
 
 if __name__ == "__main__":

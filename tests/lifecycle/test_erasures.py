@@ -22,7 +22,7 @@ from helpers import (
 from tracker.app import create_app
 from tracker.config import Config
 from tracker.lifecycle import erasures, user_data
-from tracker.ops import stats
+from tracker.ops import shard_stats
 from user_datasets import ERASED, analytics_queries, dataset, dump_rollups, post_all, same_answer
 
 # A service that never waits for an erasure and erases a few movements per job.
@@ -264,7 +264,7 @@ def test_kill_9_mid_erasure_then_two_workers_finish_it_exactly(tracker_server, d
 def test_every_erasure_record_statement_is_an_index_search(client, data_dir):
     client.delete("/users/u1")
     statements = [erasures.BEGIN, erasures.RECORD, erasures.ADD_ERASED, erasures.FINISH,
-                  erasures.RUNNING_USERS, stats.COUNT_RUNNING_ERASURES]
+                  erasures.RUNNING_USERS, shard_stats.COUNT_RUNNING_ERASURES]
     with connect(data_dir / "shard-0000.sqlite") as conn:
         for sql in statements:
             plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",

@@ -26,7 +26,7 @@ from helpers import (
     service_env,
     stored_event_ids,
 )
-from tracker.ops import stats
+from tracker.ops import shard_stats
 
 pytestmark = pytest.mark.slow
 
@@ -105,7 +105,7 @@ def test_a_batch_answered_503_stores_none_of_its_events_and_the_counter_matches(
 
 
 def stored_movements(data_dir) -> int:
-    return sum(stats.shard_stats(path).movements for path in sorted(data_dir.glob("shard-*.sqlite")))
+    return sum(shard_stats.shard_stats(path).movements for path in sorted(data_dir.glob("shard-*.sqlite")))
 
 
 def exported_event_ids(server, users: list[str]) -> list[str]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import apsw
 
-from tracker.analytics import shares
+from tracker.analytics import activity
 from tracker.analytics.rollups import (
     GAP_MS,
     PAGE_SESSIONS,
@@ -217,11 +217,11 @@ def _stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsSh
 def _page_views_per_bucket(conn: apsw.Connection, span: Span) -> list[int]:
     """Every page view per bucket, from the rollups and the raw ends (as /analytics counts them)."""
     counts = [0] * (len(span.cuts) - 1)
-    raw, slots = shares.split_pieces(shares.pieces(list(span.cuts)))
+    raw, slots = activity.split_pieces(activity.pieces(list(span.cuts)))
     for start, end in raw:
-        for row in shares.raw_movements(conn, start, end, PAGE_VIEW):
+        for row in activity.raw_movements(conn, start, end, PAGE_VIEW):
             counts[span.bucket_of(row[0])] += 1
-    for slot, movements, _page_views in conn.execute(shares.SLOT_TOTALS, (slots, PAGE_VIEW)):
+    for slot, movements, _page_views in conn.execute(activity.SLOT_TOTALS, (slots, PAGE_VIEW)):
         counts[span.bucket_of(slot)] += movements
     return counts
 
@@ -380,14 +380,14 @@ def page_views_by_path(conn: apsw.Connection, span: Span) -> Counter:
 
 
 def _page_views_by_path(conn: apsw.Connection, span: Span) -> Counter:
-    raw, slots = shares.split_pieces(shares.pieces([span.start, span.end]))
+    raw, slots = activity.split_pieces(activity.pieces([span.start, span.end]))
     pages: Counter = Counter()
     for start, end in raw:
-        for row in shares.raw_movements(conn, start, end, PAGE_VIEW):
+        for row in activity.raw_movements(conn, start, end, PAGE_VIEW):
             path = page_path(PAGE_VIEW, row[4])
             if path is not None:
                 pages[path] += 1
-    pages.update(dict(conn.execute(shares.PAGE_TOTALS, (slots,))))
+    pages.update(dict(conn.execute(activity.PAGE_TOTALS, (slots,))))
     return pages
 
 
@@ -398,23 +398,23 @@ def page_audiences(conn: apsw.Connection, paths: list[str], span: Span) -> Break
     with conn:
         for path in paths:
             share.rows[path] = Row(
-                visitors=shares.active_entities(conn, PAGE_USERS, path, span.start, span.end),
-                visits=shares.active_entities(conn, PAGE_SESSIONS, path, span.start, span.end))
+                visitors=activity.active_entities(conn, PAGE_USERS, path, span.start, span.end),
+                visits=activity.active_entities(conn, PAGE_SESSIONS, path, span.start, span.end))
     return share
 
 
 def _events_from_rollups(conn: apsw.Connection, span: Span) -> BreakdownShare:
     """Every event: its movements from the rollups, its users and visits from the entity spans."""
-    raw, slots = shares.split_pieces(shares.pieces([span.start, span.end]))
+    raw, slots = activity.split_pieces(activity.pieces([span.start, span.end]))
     events: Counter = Counter()
     for start, end in raw:
-        events.update(row[1] for row in shares.raw_movements(conn, start, end, None))
-    events.update(dict(conn.execute(shares.EVENT_TOTALS, (slots, None))))
+        events.update(row[1] for row in activity.raw_movements(conn, start, end, None))
+    events.update(dict(conn.execute(activity.EVENT_TOTALS, (slots, None))))
     share = BreakdownShare()
     for event, count in events.items():
         share.rows[event] = Row(
-            visitors=shares.active_entities(conn, USERS, event, span.start, span.end),
-            visits=shares.active_entities(conn, SESSIONS, event, span.start, span.end),
+            visitors=activity.active_entities(conn, USERS, event, span.start, span.end),
+            visits=activity.active_entities(conn, SESSIONS, event, span.start, span.end),
             events=count)
     return share
 

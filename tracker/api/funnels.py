@@ -11,11 +11,9 @@ from tracker import schemas
 from tracker.analytics.funnels import PAGE_STEP, Funnel, Step, funnel_share
 from tracker.analytics.rollups import DAY
 from tracker.api import params
-from tracker.api.analytics import named_range, parse_span, parse_zone
 from tracker.api.auth import require_read_token
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
-from tracker.api.web import MAX_VALUE_LENGTH, parse_filters
 from tracker.storage.store import Store
 
 MIN_STEPS, MAX_STEPS = 2, 8
@@ -31,14 +29,14 @@ async def funnels(request: Request) -> Response:
     by = request.query_params.get("by", "user")
     if by not in BY:
         raise invalid("query parameter `by` must be `user` or `visit`")
-    start, end, _bucket = parse_span(request, parse_zone(request))
-    filters = parse_filters(request)
+    start, end, _bucket = params.parse_span(request, params.parse_zone(request))
+    filters = params.parse_filters(request)
     funnel = Funnel(tuple(map(Step.parse, texts)), within, by == "visit")
     began = time.perf_counter()
     store: Store = request.app.state.store
     shares = await store.read_each(funnel_share, funnel, start, end, filters)
     counts = [sum(column) for column in zip(*shares)]
-    request.app.state.metrics.web_query("funnels", named_range(request),
+    request.app.state.metrics.web_query("funnels", params.named_range(request),
                                         time.perf_counter() - began)
     return json_response(schemas.Funnel(by, start, end, _steps(texts, counts)))
 
@@ -48,7 +46,7 @@ def parse_steps(request: Request) -> list[str]:
     if not MIN_STEPS <= len(texts) <= MAX_STEPS:
         raise invalid(f"give {MIN_STEPS} to {MAX_STEPS} `step` parameters")
     for text in texts:
-        longest = len(PAGE_STEP) + MAX_VALUE_LENGTH if text.startswith(PAGE_STEP) else MAX_EVENT_LENGTH
+        longest = len(PAGE_STEP) + params.MAX_VALUE_LENGTH if text.startswith(PAGE_STEP) else MAX_EVENT_LENGTH
         if len(text) > longest or text == PAGE_STEP or params.CONTROL.search(text) or not text:
             raise invalid(f"query parameter `step` must be an event name of 1 to {MAX_EVENT_LENGTH} "
                           f"characters or page:PATH, without control characters")

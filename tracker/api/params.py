@@ -1,4 +1,8 @@
-"""Query-string parameters: parsed and checked, or a 422 naming the parameter."""
+"""Query-string parameters: parsed and checked, or a 422 naming the parameter.
+
+The window (`timeRange` or `from`/`to`, `tz`) and the `filter` parameters are
+shared by every read endpoint, so they are parsed here once.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,21 @@ import re
 
 from starlette.requests import Request
 
+from tracker.analytics import web, zones
+from tracker.analytics.rollups import DAY, HOUR
+from tracker.analytics.web import Filters
+from tracker.api.common import now_ms
 from tracker.api.errors import invalid
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+RANGES = {"1h": (HOUR, "1m"), "24h": (DAY, "1h"), "7d": (7 * DAY, "1d"), "30d": (30 * DAY, "1d")}
+DEFAULT_RANGE = "24h"
+MAX_WINDOW_MS = 400 * DAY
+MAX_BUCKETS = 400
+MAX_MS = 2**53
+MAX_FILTERS = 20
+MAX_VALUE_LENGTH = 1024
+FILTER_DIMENSIONS = (*web.VISIT_DIMENSIONS, web.PAGE)
 
 
 def text(request: Request, name: str, max_length: int, required: bool = False) -> str | None:
@@ -41,3 +57,70 @@ def integer(request: Request, name: str, default: int, low: int, high: int) -> i
     if not low <= value <= high:
         raise invalid(f"query parameter `{name}` must be between {low} and {high}")
     return value
+
+
+def named_range(request: Request) -> str | None:
+    """The `timeRange` a valid request asked for, or None for an explicit from/to window."""
+    if "from" in request.query_params:
+        return None
+    return request.query_params.get("timeRange", DEFAULT_RANGE)
+
+
+def parse_zone(request: Request) -> zones.ZoneInfo | None:
+    name = request.query_params.get("tz")
+    if name is None:
+        return None
+    zone = zones.zone_named(name)
+    if zone is None:
+        raise invalid("query parameter `tz` must be an IANA time zone name such as Asia/Kolkata")
+    return zone
+
+
+def parse_span(request: Request, zone: zones.ZoneInfo | None) -> tuple[int, int, str]:
+    """(from, to, bucket) of the window the parameters ask for."""
+    query = request.query_params
+    explicit = [name for name in ("from", "to") if name in query]
+    if not explicit:
+        length, bucket = parse_range(query.get("timeRange", DEFAULT_RANGE))
+        end = now_ms()
+        return end - length, end, bucket
+    if "timeRange" in query:
+        raise invalid("give either `timeRange` or `from` and `to`, not both")
+    if len(explicit) == 1:
+        raise invalid("query parameters `from` and `to` must be given together")
+    start = integer(request, "from", 0, 0, MAX_MS)
+    end = integer(request, "to", 0, 0, MAX_MS)
+    if start >= end:
+        raise invalid("query parameter `from` must be before `to`")
+    if end - start > MAX_WINDOW_MS:
+        raise invalid("the window from `from` to `to` must be at most 400 days")
+    return start, end, zones.bucket_for_window(zone, start, end, MAX_BUCKETS)
+
+
+def parse_range(name: str) -> tuple[int, str]:
+    if name not in RANGES:
+        raise invalid(f"query parameter `timeRange` must be one of {', '.join(RANGES)}")
+    return RANGES[name]
+
+
+def parse_filters(request: Request) -> Filters:
+    """`filter=DIM:VALUE` parameters: values of one dimension are alternatives."""
+    given = request.query_params.getlist("filter")
+    if len(given) > MAX_FILTERS:
+        raise invalid(f"at most {MAX_FILTERS} `filter` parameters")
+    chosen: dict[str, list[str]] = {}
+    for text in given:
+        dimension, colon, value = text.partition(":")
+        if not colon:
+            raise invalid("query parameter `filter` must be DIM:VALUE")
+        if dimension not in FILTER_DIMENSIONS:
+            raise invalid(f"unknown filter dimension `{dimension}`; one of "
+                          f"{', '.join(FILTER_DIMENSIONS)}")
+        if len(value) > MAX_VALUE_LENGTH or CONTROL.search(value):
+            raise invalid(f"a `filter` value must be at most {MAX_VALUE_LENGTH} characters "
+                          "without control characters")
+        values = chosen.setdefault(dimension, [])
+        if value not in values:
+            values.append(value)
+    pages = tuple(chosen.pop(web.PAGE, ()))
+    return Filters(tuple((dimension, tuple(values)) for dimension, values in chosen.items()), pages)

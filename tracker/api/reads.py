@@ -12,8 +12,6 @@ from tracker.api.common import json_response, now_ms
 from tracker.api.errors import ApiError, invalid
 from tracker.storage import queries
 
-MAX_MS = 2**53
-
 
 async def get_session(request: Request) -> Response:
     require_read_token(request)
@@ -44,8 +42,8 @@ async def list_movements(request: Request) -> Response:
         raise invalid("query parameter `cursor` is not a cursor this service returned") from None
     query = queries.MovementFilter(
         user_id=user_id,
-        start=params.integer(request, "from", 0, 0, MAX_MS),
-        end=params.integer(request, "to", MAX_MS, 0, MAX_MS),
+        start=params.integer(request, "from", 0, 0, params.MAX_MS),
+        end=params.integer(request, "to", params.MAX_MS, 0, params.MAX_MS),
         event=params.text(request, "event", 64),
         limit=params.integer(request, "limit", 100, 1, 1000),
         after=after,

@@ -9,28 +9,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tracker import schemas
-from tracker.analytics import retention
-from tracker.analytics.retention import Cohorts
+from tracker.analytics import cohorts
+from tracker.analytics.cohorts import Cohorts
 from tracker.api import params
-from tracker.api.analytics import named_range, parse_span, parse_zone
 from tracker.api.auth import require_read_token
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
 from tracker.storage.store import Store
 
 
-async def cohorts(request: Request) -> Response:
+async def retention(request: Request) -> Response:
     require_read_token(request)
     period = parse_period(request)
     event = params.text(request, "event", 64)
-    zone = parse_zone(request)
-    start, end, _bucket = parse_span(request, zone)
-    cuts = retention.period_cuts(period, zone, start, end)
+    zone = params.parse_zone(request)
+    start, end, _bucket = params.parse_span(request, zone)
+    cuts = cohorts.period_cuts(period, zone, start, end)
     began = time.perf_counter()
     store: Store = request.app.state.store
-    shares = await store.read_each(retention.cohorts_share, cuts, event)
-    merged = reduce(Cohorts.add, shares, retention.empty_cohorts(len(cuts) - 1))
-    request.app.state.metrics.web_query("retention", named_range(request),
+    shares = await store.read_each(cohorts.cohorts_share, cuts, event)
+    merged = reduce(Cohorts.add, shares, cohorts.empty_cohorts(len(cuts) - 1))
+    request.app.state.metrics.web_query("retention", params.named_range(request),
                                         time.perf_counter() - began)
     return json_response(schemas.Retention(period, start, end, [
         schemas.Cohort(t, users, returned)
@@ -39,6 +38,6 @@ async def cohorts(request: Request) -> Response:
 
 def parse_period(request: Request) -> str:
     period = params.text(request, "period", 8, required=True)
-    if period not in retention.PERIODS:
-        raise invalid(f"query parameter `period` must be one of {', '.join(retention.PERIODS)}")
+    if period not in cohorts.PERIODS:
+        raise invalid(f"query parameter `period` must be one of {', '.join(cohorts.PERIODS)}")
     return period

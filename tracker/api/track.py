@@ -13,7 +13,7 @@ from tracker.api.common import json_response, now_ms
 from tracker.api.errors import invalid
 from tracker.enrich.client import client_address
 from tracker.ingest import writes
-from tracker.ingest.anonymous import UNASSIGNED
+from tracker.ingest.anonymous_sessions import UNASSIGNED
 from tracker.ingest.visitors import Visitors
 from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
 from tracker.storage.queries import session_from_row

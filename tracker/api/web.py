@@ -14,25 +14,21 @@ from tracker.analytics import web, zones
 from tracker.analytics.rollups import GAP_MS
 from tracker.analytics.web import BreakdownShare, Filters, Row, Span, StatsShare
 from tracker.api import params
-from tracker.api.analytics import named_range, parse_span, parse_zone
 from tracker.api.auth import require_read_token
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
 from tracker.storage.store import Store
 
-MAX_FILTERS = 20
-MAX_VALUE_LENGTH = 1024
 MAX_KEY_LENGTH = 256
 DEFAULT_LIMIT = 10
 PAGE_BATCH = 20  # paths asked at once when ranking pages from the rollups
-FILTER_DIMENSIONS = (*web.VISIT_DIMENSIONS, web.PAGE)
 
 
 async def stats(request: Request) -> Response:
     require_read_token(request)
-    zone = parse_zone(request)
-    start, end, bucket = parse_span(request, zone)
-    filters = parse_filters(request)
+    zone = params.parse_zone(request)
+    start, end, bucket = params.parse_span(request, zone)
+    filters = params.parse_filters(request)
     compare = request.query_params.get("compare")
     if compare not in (None, "previous"):
         raise invalid("query parameter `compare` must be `previous`")
@@ -46,7 +42,7 @@ async def stats(request: Request) -> Response:
     previous = None
     if before:
         previous = schemas.PreviousPeriod(2 * start - end, start, _totals(before[0]))
-    request.app.state.metrics.web_query("stats", named_range(request), time.perf_counter() - began)
+    request.app.state.metrics.web_query("stats", params.named_range(request), time.perf_counter() - began)
     series = [schemas.StatsPoint(t, visitors, visits, pageviews)
               for t, (visitors, visits, _b, _d, pageviews) in zip(starts, share.series)]
     return json_response(schemas.Stats(start, end, bucket, _totals(share), previous, series))
@@ -61,8 +57,8 @@ async def breakdown(request: Request) -> Response:
     if event is not None and not by.startswith(web.PROPERTY):
         raise invalid("query parameter `event` goes with `by=prop:KEY` only")
     limit = params.integer(request, "limit", DEFAULT_LIMIT, 1, 1000)
-    start, end, _bucket = parse_span(request, parse_zone(request))
-    filters = parse_filters(request)
+    start, end, _bucket = params.parse_span(request, params.parse_zone(request))
+    filters = params.parse_filters(request)
     began = time.perf_counter()
     store: Store = request.app.state.store
     span = Span((start, end))
@@ -71,7 +67,7 @@ async def breakdown(request: Request) -> Response:
     else:
         shares = await store.read_each(web.breakdown_share, by, span, filters, event)
         merged = reduce(BreakdownShare.add, shares, BreakdownShare())
-    request.app.state.metrics.web_query("breakdown", named_range(request),
+    request.app.state.metrics.web_query("breakdown", params.named_range(request),
                                         time.perf_counter() - began)
     return json_response(_breakdown(by, start, end, _ranked(merged)[:limit]))
 
@@ -106,35 +102,12 @@ async def _stats(store: Store, spans: tuple[Span, ...], filters: Filters) -> lis
 
 def parse_by(request: Request) -> str:
     by = params.text(request, "by", len(web.PROPERTY) + MAX_KEY_LENGTH, required=True)
-    if by in FILTER_DIMENSIONS or by == web.EVENT:
+    if by in params.FILTER_DIMENSIONS or by == web.EVENT:
         return by
     if by.startswith(web.PROPERTY) and len(by) > len(web.PROPERTY):
         return by
-    raise invalid(f"query parameter `by` must be one of {', '.join(FILTER_DIMENSIONS)}, "
+    raise invalid(f"query parameter `by` must be one of {', '.join(params.FILTER_DIMENSIONS)}, "
                   f"{web.EVENT} or prop:KEY")
-
-
-def parse_filters(request: Request) -> Filters:
-    """`filter=DIM:VALUE` parameters: values of one dimension are alternatives."""
-    given = request.query_params.getlist("filter")
-    if len(given) > MAX_FILTERS:
-        raise invalid(f"at most {MAX_FILTERS} `filter` parameters")
-    chosen: dict[str, list[str]] = {}
-    for text in given:
-        dimension, colon, value = text.partition(":")
-        if not colon:
-            raise invalid("query parameter `filter` must be DIM:VALUE")
-        if dimension not in FILTER_DIMENSIONS:
-            raise invalid(f"unknown filter dimension `{dimension}`; one of "
-                          f"{', '.join(FILTER_DIMENSIONS)}")
-        if len(value) > MAX_VALUE_LENGTH or params.CONTROL.search(value):
-            raise invalid(f"a `filter` value must be at most {MAX_VALUE_LENGTH} characters "
-                          "without control characters")
-        values = chosen.setdefault(dimension, [])
-        if value not in values:
-            values.append(value)
-    pages = tuple(chosen.pop(web.PAGE, ()))
-    return Filters(tuple((dimension, tuple(values)) for dimension, values in chosen.items()), pages)
 
 
 def _totals(share: StatsShare) -> schemas.WebTotals:

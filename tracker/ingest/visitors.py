@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tracker.enrich import bots, geo, useragent
-from tracker.enrich.anonymous import Salts, visitor_id
+from tracker.enrich.visitor_ids import Salts, visitor_id
 from tracker.storage.rows import Context, encode_context
 
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import apsw
 
 from tracker.analytics import rollups, visits
-from tracker.ingest import anonymous
+from tracker.ingest import anonymous_sessions
 from tracker.storage.rows import MovementRow
 from tracker.storage.store import Store
 
@@ -78,7 +78,7 @@ def store_movements(conn: apsw.Connection, rows: list[MovementRow],
     contexts, and count them in the rollups and visits; returns what was stored and created."""
     if contexts is None:
         contexts = [None] * len(rows)
-    rows = anonymous.in_sessions(conn, rows, session_ttl_ms)
+    rows = anonymous_sessions.in_sessions(conn, rows, session_ttl_ms)
     stored = _insert_all(conn, rows)
     stored_rows = [rows[i] for i in stored]
     sessions_created = _touch_sessions(conn, stored_rows)

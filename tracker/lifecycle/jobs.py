@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 
 from tracker.config import Config
-from tracker.enrich.anonymous import Salts
-from tracker.lifecycle import expiry, retention
+from tracker.enrich.visitor_ids import Salts
+from tracker.lifecycle import archiving, expiry
 from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.scheduler import Job, now_ms
 from tracker.ops.metrics import Metrics, NoMetrics
@@ -24,11 +24,11 @@ def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
         return expired
 
     async def archive_movements() -> int:
-        await retention.sweep_everywhere(store)
+        await archiving.sweep_everywhere(store)
         if config.retention_days is None:
             return 0
-        archived = await retention.archive_everywhere(
-            store, retention.cutoff(now_ms(), config.retention_days))
+        archived = await archiving.archive_everywhere(
+            store, archiving.cutoff(now_ms(), config.retention_days))
         metrics.movements_archived(archived)
         return archived
 

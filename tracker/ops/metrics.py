@@ -19,7 +19,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Route
 
-from tracker.ops import multiproc, stats
+from tracker.ops import multiproc, shard_stats
 from tracker.storage.group_commit import CommitStats
 
 SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -412,17 +412,17 @@ class ShardCollector(Collector):
                                  "Sessions stored (not yet expired), by shard", labels=["shard"])
         for index, path in enumerate(self._paths):
             shard = [str(index)]
-            sizes = stats.file_sizes(path)
+            sizes = shard_stats.file_sizes(path)
             if sizes is not None:
                 files.add_metric(shard, sizes[0])
                 wals.add_metric(shard, sizes[1])
-            sessions = self._count(index, stats.count_sessions)
+            sessions = self._count(index, shard_stats.count_sessions)
             if sessions is not None:
                 live.add_metric(shard, sessions)
         return [files, wals, live, self._erasures_running(), *self._backlog_metrics()]
 
     def _erasures_running(self) -> Metric:
-        running = [self._count(index, stats.count_running_erasures)
+        running = [self._count(index, shard_stats.count_running_erasures)
                    for index in range(len(self._paths))]
         return GaugeMetricFamily(
             "tracker_erasures_running",

@@ -10,7 +10,7 @@ records which members of which files hold each user, so a reader wanting one
 user's movements decompresses only those.
 
 Archive files only appear or go while their shard's write transaction is
-held (see tracker/lifecycle/retention.py and user_data.py). Files are never
+held (see tracker/lifecycle/archiving.py and user_data.py). Files are never
 changed in place: erasing a user from one writes a replacement under a new
 name, and the old file goes after the commit.
 """

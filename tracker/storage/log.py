@@ -127,12 +127,8 @@ def create(path: Path, floor: int) -> None:
 
 
 def head(conn: apsw.Connection) -> int:
-    """The position of the newest row ever appended (0 for none)."""
-    return conn.execute(HEAD).fetchone()[0]
-
-
-def head_of(conn: apsw.Connection) -> int:
-    """`head`, run to completion so that the connection keeps no read snapshot open."""
+    """The position of the newest row ever appended (0 for none); the statement runs to
+    completion, so the connection keeps no read snapshot open."""
     return conn.execute(HEAD).fetchall()[0][0]
 
 
@@ -169,7 +165,7 @@ def retained_from(conn: apsw.Connection, now_ms: int) -> int:
     """The oldest position still within RETAIN_MS of `now_ms`: rows before it may go once
     folded (head + 1 when every row is older)."""
     found = conn.execute(RETAINED_FROM, (now_ms - RETAIN_MS,)).fetchall()
-    return found[0][0] if found else head_of(conn) + 1
+    return found[0][0] if found else head(conn) + 1
 
 
 def tail(conn: apsw.Connection, after: int, upto: int, limit: int, user_id: str | None = None,

@@ -30,7 +30,7 @@ import apsw
 from starlette.concurrency import run_in_threadpool
 
 from tracker.config import Config
-from tracker.storage import connections, fold, folder, log, manifest, migrations
+from tracker.storage import connections, fold, folding_process, log, manifest, migrations
 from tracker.storage.appender import LogWriter
 from tracker.storage.connections import UNREADABLE, ShardUnreadable
 from tracker.storage.group_commit import CommitStats, QueueFull, ShardWriter
@@ -159,7 +159,7 @@ class Store:
         self._following = True
         self._follower = asyncio.create_task(self._follow_folds())
         # Under `tracker serve` a folding process folds in the background
-        # (storage/folder.py); an app on its own runs the same folder in a thread.
+        # (storage/folding_process.py); an app on its own runs the same folder in a thread.
         self._folder_stop = threading.Event()
         self._folder_thread = None
         if fold_in_background:
@@ -172,7 +172,7 @@ class Store:
 
     def head(self) -> int:
         """The newest position in the log, appended by any process."""
-        return log.head_of(self._head_conn)
+        return log.head(self._head_conn)
 
     def behind(self, index: int) -> int:
         """Rows appended since shard `index`'s position, as far as this process knows without a
@@ -312,9 +312,10 @@ class Store:
             conn.close()
 
     def _fold_in_background(self, sync: str) -> None:
-        worker = folder.Folder(self.layout.paths, self.layout.log_path, self._apply, sync, self._on_fold)
+        worker = folding_process.Folder(self.layout.paths, self.layout.log_path, self._apply, sync,
+                                        self._on_fold)
         try:
-            folder.fold_until(worker, lambda: not self._folder_stop.is_set())
+            folding_process.fold_until(worker, lambda: not self._folder_stop.is_set())
         finally:
             worker.close()
 

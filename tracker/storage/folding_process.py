@@ -65,7 +65,7 @@ class Folder:
         round; the others go on. The log is trimmed, shard by shard, only up to
         positions read back from the shards.
         """
-        head = log.head_of(self._log)
+        head = log.head(self._log)
         now = time.monotonic()
         rows = 0
         positions = []

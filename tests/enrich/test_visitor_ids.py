@@ -1,4 +1,4 @@
-"""anonymous: daily salts shared through the data directory, visitor and session ids."""
+"""visitor_ids: daily salts shared through the data directory, visitor and session ids."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tracker.enrich import anonymous
-from tracker.enrich.anonymous import DAY_MS, SaltFileError, Salts, new_session_id, visitor_id
+from tracker.enrich import visitor_ids
+from tracker.enrich.visitor_ids import DAY_MS, SaltFileError, Salts, new_session_id, visitor_id
 
 ADDRESS = "203.0.113.9"
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36"
@@ -68,7 +68,7 @@ def test_salts_of_another_directory_differ(tmp_path):
 
 RACER = """
 import sys
-from tracker.enrich.anonymous import Salts, visitor_id
+from tracker.enrich.visitor_ids import Salts, visitor_id
 data_dir, now_ms, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 import time
 time.sleep(max(0.0, start - time.time()))
@@ -101,14 +101,14 @@ def test_threads_racing_in_one_process_agree(tmp_path):
 
 def test_a_process_that_loses_the_race_uses_the_winners_salt(tmp_path, monkeypatch):
     winner = Salts(tmp_path).for_time(MIDNIGHT)
-    real_read = anonymous._read_salt
+    real_read = visitor_ids._read_salt
     calls = []
 
     def read_as_if_not_yet_published(path):
         calls.append(path)
         return None if len(calls) == 1 else real_read(path)
 
-    monkeypatch.setattr(anonymous, "_read_salt", read_as_if_not_yet_published)
+    monkeypatch.setattr(visitor_ids, "_read_salt", read_as_if_not_yet_published)
     assert Salts(tmp_path).for_time(MIDNIGHT) == winner
     assert sorted(path.name for path in (tmp_path / "salts").iterdir()) == ["2026-03-10.salt"]
 

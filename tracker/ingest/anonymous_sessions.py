@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import apsw
 
-from tracker.enrich.anonymous import new_session_id
+from tracker.enrich.visitor_ids import new_session_id
 from tracker.storage.rows import MovementRow
 
 UNASSIGNED = ""

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from helpers import DAY, LARGE_TABLES, connect, fold_all, movement, now_ms, service_env, start_and_fail
-from tracker.lifecycle import retention, user_data
+from tracker.lifecycle import archiving, user_data
 from tracker.storage import archives, connections
 from user_datasets import (
     ERASED,
@@ -80,13 +80,13 @@ def kept_and_aged(make_client, data_dir, tmp_path, monkeypatch, now):
     post_all(kept, events, batch=97)
     post_all(aged, events, batch=97)
     archived = run_archiving(aged)
-    assert archived == sum(e["timestamp"] < retention.cutoff(now_ms(), 2) for e in events)
+    assert archived == sum(e["timestamp"] < archiving.cutoff(now_ms(), 2) for e in events)
     return events, kept, aged
 
 
 def test_archived_movements_still_count_in_every_answer(kept_and_aged, now):
     events, kept, aged = kept_and_aged
-    archived = sum(e["timestamp"] < retention.cutoff(now_ms(), 2) for e in events)
+    archived = sum(e["timestamp"] < archiving.cutoff(now_ms(), 2) for e in events)
     assert f"tracker_movements_archived_total {archived:.1f}" in aged.get("/metrics").text
     for params in analytics_queries(now):
         left, right = same_answer(kept, aged, params)
@@ -117,7 +117,7 @@ def test_funnels_count_archived_movements(kept_and_aged, now):
 
 def test_archives_hold_the_old_movements_once_and_movements_lists_the_rest(kept_and_aged, data_dir):
     events, kept, aged = kept_and_aged
-    cutoff = retention.cutoff(now_ms(), 2)
+    cutoff = archiving.cutoff(now_ms(), 2)
     lines = archived_lines(data_dir)
     assert sorted(line["eventId"] for line in lines) == sorted(
         e["eventId"] for e in events if e["timestamp"] < cutoff)
@@ -171,7 +171,7 @@ def test_a_pass_cut_short_before_its_commit_leaves_nothing_twice(make_client, da
     for index, path in enumerate(sorted(data_dir.glob("shard-*.sqlite"))):
         with contextlib.closing(connections.connect(path, connections.Role.WRITER)) as conn:
             conn.execute("BEGIN IMMEDIATE")
-            retention.archive_some(conn, index, retention.cutoff(now, 1))
+            archiving.archive_some(conn, index, archiving.cutoff(now, 1))
             conn.execute("ROLLBACK")  # as if the process died before COMMIT
     orphans = archive_files(data_dir)
     assert orphans and not recorded_paths(data_dir)
@@ -185,7 +185,7 @@ def test_a_pass_cut_short_before_its_commit_leaves_nothing_twice(make_client, da
 
 def test_movements_arriving_for_an_archived_day_go_to_another_file(make_client, data_dir):
     client = aging(make_client, TRACKER_RETENTION_DAYS="1", TRACKER_SHARDS="1")
-    old = retention.cutoff(now_ms(), 1) - DAY // 2
+    old = archiving.cutoff(now_ms(), 1) - DAY // 2
     client.post("/track", json=movement(timestamp=old, eventId="first"))
     assert run_archiving(client) == 1
     client.post("/track", json=movement(timestamp=old + 1, eventId="second"))
@@ -216,7 +216,7 @@ def test_archive_list_names_every_file(kept_and_aged, data_dir):
 
 
 def test_every_archive_statement_is_an_index_search(kept_and_aged, data_dir):
-    statements = [retention.OLDEST_MOVEMENT, retention.ARCHIVABLE, retention.DELETE_MOVEMENT,
+    statements = [archiving.OLDEST_MOVEMENT, archiving.ARCHIVABLE, archiving.DELETE_MOVEMENT,
                   archives.ARCHIVES_IN, archives.USER_ARCHIVES_IN, archives.USER_ARCHIVES,
                   archives.USER_ARCHIVE, archives.FIRST_USER_ARCHIVE, user_data.FORGET_USERS]
     with connect(data_dir / "shard-0000.sqlite") as conn:

@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 
 import retention_reference as reference
 from helpers import DAY, HOUR, MINUTE, TOKEN, movement, service_env
-from tracker.analytics import retention, zones
+from tracker.analytics import cohorts, zones
 from tracker.app import create_app
 from tracker.config import Config
 
@@ -109,7 +109,7 @@ def test_retention_equals_a_brute_force_count(now):
        period=st.sampled_from(["day", "week"]), zone=st.sampled_from(ZONES))
 def test_periods_start_at_local_midnights_across_daylight_saving(start, days, period, zone):
     end = start + days * DAY
-    cuts = retention.period_cuts(period, zone and zones.zone_named(zone), start, end)
+    cuts = cohorts.period_cuts(period, zone and zones.zone_named(zone), start, end)
     listed = reference.listed_periods(period, zone, start, end)
     assert cuts[:-1] == [t for _name, t in listed]
     following = reference.listed_periods(period, zone, end, end + 9 * DAY)[0][1]
