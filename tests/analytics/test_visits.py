@@ -8,7 +8,7 @@ import re
 
 from helpers import DAY, LARGE_TABLES, MINUTE, connect, now_ms
 from tracker.analytics import visits, web
-from tracker.ingest import writes
+from tracker.ingest import apply
 from tracker.storage import migrations
 from tracker.storage.rows import MovementRow
 
@@ -52,12 +52,12 @@ def test_upgrade_builds_the_visits_folding_would_have_kept(tmp_path):
                 connect(tmp_path / f"new{seed}.sqlite") as new:
             migrations.apply(old, upto=7)
             with old:
-                writes.insert_movements(old, rows)
+                apply.apply_movements(old, rows, derived=False)
             migrations.apply(old)
             migrations.apply(new)
             for start in range(0, len(rows), 23):  # in pieces and out of time order, as folds see them
                 with new:
-                    writes.store_movements(new, rows[start:start + 23])
+                    apply.apply_movements(new, rows[start:start + 23])
             assert dump(old) == dump(new)
             unknown = old.execute("SELECT count(*) FROM visits WHERE source IS NULL AND "
                                   "browser IS NULL AND country IS NULL").fetchone()[0]
@@ -70,7 +70,7 @@ def test_prev_is_the_start_of_the_users_previous_visit(tmp_path):
         migrations.apply(conn)
         for start in range(0, len(rows), 17):
             with conn:
-                writes.store_movements(conn, rows[start:start + 17])
+                apply.apply_movements(conn, rows[start:start + 17])
         for user in "abc":
             found = conn.execute("SELECT first, prev FROM visits WHERE userId = ? ORDER BY first, id",
                                  (user,)).fetchall()
@@ -82,7 +82,7 @@ def test_web_queries_read_visits_through_index_searches(tmp_path):
     with connect(tmp_path / "shard.sqlite") as conn:
         migrations.apply(conn)
         with conn:
-            writes.store_movements(conn, random_rows(50, seed=1))
+            apply.apply_movements(conn, random_rows(50, seed=1))
         statements = [visits.SELECT_VISIT, visits.PREVIOUS, visits.NEXT, visits.SET_PREV,
                       visits.PREV_OF, visits.ADD_PAGE, visits.ADD_EVENT, web.UNFILTERED_BUCKET,
                       web.VISIT_PAGE_VIEWS, web.VISIT_MOVEMENTS]
@@ -104,7 +104,7 @@ def test_visits_that_lost_movements_before_the_upgrade_are_counted_from_their_mo
     with connect(tmp_path / "shard.sqlite") as conn:
         migrations.apply(conn, upto=7)
         with conn:
-            writes.insert_movements(conn, rows)
+            apply.apply_movements(conn, rows, derived=False)
         migrations.apply(conn, upto=8)
         with conn:
             gone = conn.execute("SELECT id FROM movements WHERE userId = 'a' AND sessionId = 's2' "
