@@ -9,8 +9,8 @@ import pytest
 
 from helpers import MINUTE, connect, now_ms
 from tracker.analytics import funnels
+from tracker.analytics.filters import Filters
 from tracker.analytics.funnels import Funnel, Step
-from tracker.analytics.web import Filters
 from tracker.ingest import apply
 from tracker.storage import migrations
 from tracker.storage.rows import MovementRow
