@@ -19,6 +19,7 @@ from pathlib import Path
 
 import apsw
 
+from tracker.enrich.sources import rederive_functions
 from tracker.ingest import writes
 from tracker.storage import connections
 from tracker.storage.rows import MovementRow
@@ -47,7 +48,7 @@ def main() -> None:
     random.seed(7)
     with tempfile.TemporaryDirectory(prefix="tracker-write-cost-") as temp:
         path = Path(temp) / "shard.sqlite"
-        connections.create_or_upgrade(path)
+        connections.create_or_upgrade(path, rederive_functions())
         conn = connections.open_connection(path, "full")
         frames: list[int] = []
         conn.set_wal_hook(lambda _c, _name, pages: (frames.append(pages), apsw.SQLITE_OK)[1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -95,11 +95,13 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def create_or_upgrade(path: Path) -> list[migrations.Migration]:
-    """Create the file if missing, switch it to WAL and apply pending migrations."""
+def create_or_upgrade(path: Path, functions: Mapping[str, Callable[..., object]] | None = None
+                      ) -> list[migrations.Migration]:
+    """Create the file if missing, switch it to WAL and apply pending migrations
+    (with `functions` registered for them, see `migrations.apply`)."""
     conn = connect(path, Role.CREATOR)
     try:
-        return migrations.apply(conn)
+        return migrations.apply(conn, functions=functions)
     finally:
         conn.close()
 

@@ -2,12 +2,15 @@
 
 A shard file made by any earlier version opens and is upgraded in place, one
 migration per transaction, at start-up and by `tracker migrate`. Each
-migration is a fixed SQL file in `schema/`.
+migration is a fixed SQL file in `schema/`. A migration that re-derives
+stored values by rules of a higher layer (0011: visits' source and channel)
+calls SQL functions that the caller registers through `functions`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,12 +71,17 @@ def pending(conn: apsw.Connection, upto: int = LATEST_VERSION) -> list[Migration
     return [m for m in MIGRATIONS if m.version not in done and m.version <= upto]
 
 
-def apply(conn: apsw.Connection, upto: int = LATEST_VERSION) -> list[Migration]:
+def apply(conn: apsw.Connection, upto: int = LATEST_VERSION,
+          functions: Mapping[str, Callable[..., object]] | None = None) -> list[Migration]:
     """Apply every pending migration up to `upto`, each in its own transaction.
 
+    `functions` are SQL functions (name to a deterministic Python callable)
+    registered on the connection first, for the migrations that call them.
     Pending versions are re-read under the write lock, so processes starting
     at the same moment apply each migration once.
     """
+    for name, function in (functions or {}).items():
+        conn.create_scalar_function(name, function, deterministic=True)
     conn.execute(CREATE_TABLE)
     done = []
     for migration in pending(conn, upto):

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -61,12 +61,13 @@ class Layout:
     log_path: Path
 
 
-def prepare(config: Config) -> Layout:
-    """Check or create the data directory and bring every shard file to the latest schema."""
+def prepare(config: Config, functions: Mapping[str, Callable[..., object]] | None = None) -> Layout:
+    """Check or create the data directory and bring every shard file to the latest schema
+    (`functions`: the SQL functions migrations call, see `migrations.apply`)."""
     manifest.ensure_layout(config.data_dir, config.shards)
     paths = manifest.shard_paths(config.data_dir, config.shards)
     for path in paths:
-        connections.create_or_upgrade(path)
+        connections.create_or_upgrade(path, functions)
     log_path = log.path_in(config.data_dir)
     floor = max(connections.read_once(path, fold.position) for path in paths)
     log.create(log_path, floor)
