@@ -51,7 +51,7 @@ AGENTS = {
     "Chrome/124.0.0.0 Safari/537.36": ("Chrome", "Android", "tablet"),
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/17.4 Safari/605.1.15": ("Safari", "Mac OS X", "desktop"),
-    "TotallyUnknownAgent/1.0": (None, None, "desktop"),
+    "TotallyUnknownAgent/1.0": (None, None, None),
 }
 COUNTRIES = {"8.8.8.8": "US", "2001:4860:4860::8888": "US", "194.25.2.129": "DE",
              "212.58.244.20": "GB", "10.0.0.1": None, "127.0.0.1": None}
