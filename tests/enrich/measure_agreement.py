@@ -28,15 +28,22 @@ def report(label: str, cases: Iterable[tuple[object, object]], answer: Callable[
 
 
 def main() -> None:
+    import bot_cases
+    import matomo_devices
     import plausible_cases
 
-    from tracker.enrich import sources
+    from tracker.enrich import bots, sources, useragent
 
     print(f"tracker from {Path(sources.__file__).parents[2]}")
     report("Plausible channels (acquisition_test)", plausible_cases.CHANNELS,
            lambda data: sources.visit_source(data).channel)
     report("Plausible sources (source_test)", plausible_cases.SOURCES,
            lambda host: sources.visit_source({"referrer": f"https://{host}/"}).source)
+    report("Matomo devices (fixtures sample)", matomo_devices.DEVICES,
+           lambda header: useragent.parse(header).device)
+    for name in ("CRAWLER_DETECT", "MATOMO_BOTS", "MATOMO_LIBRARIES", "MAKERS"):
+        report(f"bots: {name}", [(header, True) for header in getattr(bot_cases, name)], bots.is_bot, show=6)
+    report("bots: PEOPLE pass", [(header, False) for header in bot_cases.PEOPLE], bots.is_bot)
 
 
 if __name__ == "__main__":
