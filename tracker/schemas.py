@@ -19,6 +19,10 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTR
 Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 
 MAX_EVENTS = 500
+
+Bucket = Literal["1m", "1h", "1d"]
+Period = Literal["day", "week"]
+FunnelEntity = Literal["user", "visit"]
 MAX_OBJECT_BYTES = 16 * 1024
 
 
@@ -187,7 +191,7 @@ class Analytics(msgspec.Struct):
     userId: str | None
     from_: int = msgspec.field(name="from")
     to: int
-    bucket: Literal["1m", "1h", "1d"]
+    bucket: Bucket
     totals: Totals
     events: list[EventCount]
     topPages: list[PageCount]
@@ -218,7 +222,7 @@ class StatsPoint(msgspec.Struct):
 class Stats(msgspec.Struct):
     from_: int = msgspec.field(name="from")
     to: int
-    bucket: Literal["1m", "1h", "1d"]
+    bucket: Bucket
     totals: WebTotals
     previous: PreviousPeriod | None
     series: list[StatsPoint]
@@ -283,7 +287,7 @@ class Cohort(msgspec.Struct):
 
 
 class Retention(msgspec.Struct):
-    period: Literal["day", "week"]
+    period: Period
     from_: int = msgspec.field(name="from")
     to: int
     cohorts: list[Cohort]
@@ -298,7 +302,7 @@ class FunnelStep(msgspec.Struct):
 
 
 class Funnel(msgspec.Struct):
-    by: Literal["user", "visit"]
+    by: FunnelEntity
     from_: int = msgspec.field(name="from")
     to: int
     steps: list[FunnelStep]

@@ -40,7 +40,7 @@ async def track(request: Request) -> Response:
 
 async def open_session(request: Request) -> Response:
     body = await read_body(request)
-    session = decode_object(schemas.session_decoder, body)
+    session: schemas.SessionIn = decode_object(schemas.session_decoder, body)
     try:
         intake.check_ids(session.userId, session.sessionId, "$")
         device_info = None
