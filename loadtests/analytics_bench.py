@@ -124,7 +124,7 @@ async def submit(store: Store, rows: list[MovementRow], job,
         work = partial(job, rows=[rows[i] for i in indexes])
         if contexts is not None:
             work = partial(work, contexts=[contexts[i] for i in indexes])
-        jobs.append(store.shards.writers[shard].submit(work, len(indexes)))
+        jobs.append(store.shards.submit(store.files(0)[shard], work, len(indexes)))
     await asyncio.gather(*jobs)
 
 

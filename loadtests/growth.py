@@ -47,7 +47,7 @@ async def ingest(store: Store, total: int, batch: int) -> None:
     for million in range(1, total // MILLION + 1):
         began = time.perf_counter()
         await append_million(store, batch)
-        await store.caught_up(range(store.shard_count))
+        await store.caught_up(store.live_files())
         now = time.perf_counter()
         print(f"million {million:>3}: {MILLION / (now - began):>9,.0f} movements/s "
               f"(total {million * MILLION:,} in {now - started:,.0f} s)", flush=True)
@@ -68,7 +68,7 @@ async def append_batch(store: Store, batch: int) -> None:
     rows = random_batch(batch, int(time.time() * 1000))
     while True:
         try:
-            await store.append(rows)
+            await store.append([(0, row) for row in rows])
             return
         except QueueFull:  # the backlog is at its bound: as a client would, wait and retry
             await asyncio.sleep(RETRY_SECONDS)

@@ -221,7 +221,7 @@ class Flood:
 def fold_all(client) -> None:
     """Fold every acknowledged movement into the shard files, for tests that read them directly."""
     store = client.app.state.store
-    client.portal.call(store.caught_up, range(store.shard_count))
+    client.portal.call(store.caught_up, store.live_files())
 
 
 @contextlib.contextmanager
@@ -250,7 +250,7 @@ def saturated_writer(client):
 
 async def _offer(writer, work) -> bool:
     """Submit `work`; False when the writer refused it at once."""
-    future = writer.submit(work)
+    future = writer.submit(writer.file, work)
     refused = future.done() and future.exception() is not None
     return not refused
 

@@ -22,6 +22,8 @@ from tracker.api import (
     ops,
     reads,
     retention,
+    shares,
+    sites,
     track,
     users,
     web,
@@ -71,6 +73,25 @@ ROUTES = [
     Route("/dashboard/{path:path}", dashboard.asset, methods=["GET"]),
     Route("/metrics", ops.serve_metrics, methods=["GET"]),
     Route("/openapi.json", ops.openapi_json, methods=["GET"]),
+    Route("/sites", sites.list_sites, methods=["GET"]),
+    Route("/sites", sites.create_site, methods=["POST"]),
+    Route("/sites/{id}", sites.get_site, methods=["GET"]),
+    Route("/sites/{id}", sites.update_site, methods=["PATCH"]),
+    Route("/sites/{id}", sites.delete_site, methods=["DELETE"]),
+    Route("/sites/{id}/keys", sites.add_key, methods=["POST"]),
+    Route("/sites/{id}/keys", sites.list_keys, methods=["GET"]),
+    Route("/sites/{id}/keys/{keyId}", sites.delete_key, methods=["DELETE"]),
+    Route("/sites/{id}/shares", sites.add_share, methods=["POST"]),
+    Route("/sites/{id}/shares", sites.list_shares, methods=["GET"]),
+    Route("/sites/{id}/shares/{shareId}", sites.delete_share, methods=["DELETE"]),
+    Route("/share/{token}", shares.page, methods=["GET"]),
+    Route("/share/{token}/site", shares.site, methods=["GET"]),
+    Route("/share/{token}/auth", shares.authenticate, methods=["POST"]),
+    Route("/share/{token}/stats", shares.shared(web.stats), methods=["GET"]),
+    Route("/share/{token}/breakdown", shares.shared(web.breakdown), methods=["GET"]),
+    Route("/share/{token}/funnels", shares.shared(funnels.funnels), methods=["GET"]),
+    Route("/share/{token}/retention", shares.shared(retention.retention), methods=["GET"]),
+    Route("/share/{token}/live/visitors", shares.shared(live.live_visitors), methods=["GET"]),
 ]
 
 
@@ -117,6 +138,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     layout = await run_in_threadpool(prepare, config, rederive_functions())
     service_lock = hold_shared(config.data_dir)
     app.state.read_token, token_source = resolve_read_token(config)
+    app.state.share_secret = shares.share_secret(config.data_dir)
     log.info("data dir %s: %d shards, schema version %d; read token from %s",
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
     log.info("metrics %s", _metrics_state(config))
@@ -126,7 +148,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
                                     on_fold=metrics.folded, on_read_wait=metrics.read_waited,
                                     fold_in_background=folding_process.ENV not in os.environ)
     metrics.watch([*store.shards.writers, store.log.writer],
-                  ShardCollector(layout.paths, store.shards.reader, store.backlog))
+                  ShardCollector(store.live_files, layout.shard_count, store.backlog))
     app.state.visitors = Visitors(config.data_dir, config.bot_filter, config.geoip_db,
                                   on_lookup=metrics.enrich_lookup)
     app.state.live_hub = LiveHub(store)

@@ -16,7 +16,7 @@ from tracker.enrich import geo
 from tracker.enrich.sources import rederive_functions
 from tracker.lifecycle import backup
 from tracker.ops import shard_stats
-from tracker.storage import archives, connections, log, manifest, migrations, shard_file
+from tracker.storage import archives, connections, log, manifest, migrations, registry, shard_file
 from tracker.storage.lock import DataDirInUse
 from tracker.storage.manifest import LayoutError
 from tracker.storage.store import prepare
@@ -80,7 +80,8 @@ def serve(config: Config, args: argparse.Namespace) -> int:
 
     refuse_unreadable_geoip(config.geoip_db)
     manifest.ensure_layout(config.data_dir, config.shards)
-    refuse_damaged_shards(manifest.shard_paths(config.data_dir, config.shards))
+    refuse_damaged_shards([path for _key, path in manifest.shards_on_disk(config.data_dir,
+                                                                          config.shards)])
     prepare(config, rederive_functions())
     resolve_read_token(config)
     # Several processes (the workers and the folding process) share the metrics.
@@ -115,10 +116,15 @@ def refuse_damaged_shards(paths: list[Path]) -> None:
 
 def migrate(config: Config, args: argparse.Namespace) -> int:
     manifest.ensure_layout(config.data_dir, config.shards)
-    for path in manifest.shard_paths(config.data_dir, config.shards):
-        done = shard_file.create_or_upgrade(path, rederive_functions())
-        names = ", ".join(f"{m.version} {m.name}" for m in done) or "up to date"
-        print(f"{path.name}: {names}")
+    sites = registry.RegistryFile(registry.path_in(config.data_dir))
+    sites.create(int(time.time() * 1000))
+    for site in sites.sites().all:
+        manifest.site_dir(config.data_dir, site.number).mkdir(parents=True, exist_ok=True)
+        for path in manifest.shard_paths(config.data_dir, config.shards, site.number):
+            done = shard_file.create_or_upgrade(path, rederive_functions())
+            names = ", ".join(f"{m.version} {m.name}" for m in done) or "up to date"
+            print(f"{path.relative_to(config.data_dir)}: {names}")
+    sites.close()
     print(f"schema version {migrations.LATEST_VERSION}")
     return 0
 
@@ -126,26 +132,27 @@ def migrate(config: Config, args: argparse.Namespace) -> int:
 def check(config: Config, args: argparse.Namespace) -> int:
     """Exit 1 and name every damaged file; 0 when every shard and its archive files are intact."""
     bad = 0
-    for path in _existing_shards(config.data_dir, config.shards):
+    for _key, path in _existing_shards(config.data_dir, config.shards):
         problems = connections.integrity_problems(path) or connections.read_once(path, archives.problems)
         if problems:
             bad += 1
             print(f"{path}: DAMAGED: {'; '.join(problems[:5])}")
         else:
             print(f"{path}: ok")
-    log_path = log.path_in(config.data_dir)
-    if log_path.exists():
-        problems = connections.integrity_problems(log_path)
-        print(f"{log_path}: DAMAGED: {'; '.join(problems[:5])}" if problems else f"{log_path}: ok")
-        bad += bool(problems)
+    for path in (log.path_in(config.data_dir), registry.path_in(config.data_dir)):
+        if path.exists():
+            problems = connections.integrity_problems(path)
+            print(f"{path}: DAMAGED: {'; '.join(problems[:5])}" if problems else f"{path}: ok")
+            bad += bool(problems)
     return 1 if bad else 0
 
 
 def list_archives(config: Config, args: argparse.Namespace) -> int:
     files = movements = size = 0
-    for path in _existing_shards(config.data_dir, config.shards):
+    for _key, path in _existing_shards(config.data_dir, config.shards):
+        place = path.parent.relative_to(config.data_dir)
         for relative, first, last, count, length, _sha in connections.read_once(path, archives.listing):
-            print(f"{relative}  {_utc(first)} .. {_utc(last)}  {count:,} movements  {length:,} bytes")
+            print(f"{place / relative}  {_utc(first)} .. {_utc(last)}  {count:,} movements  {length:,} bytes")
             files, movements, size = files + 1, movements + count, size + length
     print(f"{files} files, {movements:,} movements, {size:,} bytes")
     return 0
@@ -158,23 +165,26 @@ def _utc(ms: int) -> str:
 def show_stats(config: Config, args: argparse.Namespace) -> int:
     """Print a table of every shard and the totals; exit 1 when a shard cannot be read."""
     rows, bad = [], 0
-    for path in _existing_shards(config.data_dir, config.shards):
+    shards = _existing_shards(config.data_dir, config.shards)
+    for _key, path in shards:
         try:
-            rows.append(shard_stats.shard_stats(path))
+            rows.append(shard_stats.shard_stats(path, str(path.relative_to(config.data_dir))))
         except apsw.Error as error:
             bad += 1
             print(f"{path}: cannot be read: {error}", file=sys.stderr)
     print("\n".join(shard_stats.table(rows)))
     if rows and not bad:
-        print(shard_stats.backlog_line(config.data_dir, _existing_shards(config.data_dir, config.shards)))
+        print(shard_stats.backlog_line(config.data_dir, shards))
     return 1 if bad else 0
 
 
-def _existing_shards(data_dir: Path, shard_count: int) -> list[Path]:
+def _existing_shards(data_dir: Path, shard_count: int) -> list[tuple[int, Path]]:
+    """(the log's key, path) of every site's shard files, of the shard count the manifest
+    records."""
     saved = manifest.read_manifest(data_dir)
     if saved is None:
         raise LayoutError(f"{data_dir} has no {manifest.MANIFEST_NAME}: not a tracker data directory")
-    return manifest.shard_paths(data_dir, int(saved.get("shards", shard_count)))
+    return manifest.shards_on_disk(data_dir, int(saved.get("shards", shard_count)))
 
 
 def backup_shards(config: Config, args: argparse.Namespace) -> int:

@@ -17,6 +17,9 @@ NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*(?![\s\S])"
 Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_CONTROL)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROL)]
 Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+# A site's id: lowercase letters, digits, dots and dashes, starting with a letter or digit.
+SITE_ID_PATTERN = r"^[a-z0-9][a-z0-9.-]{0,63}$"
+SiteId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=SITE_ID_PATTERN)]
 
 MAX_EVENTS = 500
 
@@ -35,6 +38,7 @@ class MovementIn(msgspec.Struct):
     timestamp: Millis | None = None
     data: dict[str, Any] | None = None
     eventId: Name | None = None
+    site: SiteId | None = None
 
 
 class BatchIn(msgspec.Struct):
@@ -55,6 +59,7 @@ class TrackIn(msgspec.Struct):
     timestamp: Millis | None = None
     data: dict[str, Any] | None = None
     eventId: Name | None = None
+    site: SiteId | None = None
 
     def movements(self) -> list[tuple[MovementIn, str]]:
         """Each movement with its path in the body, for error details; a single movement
@@ -64,13 +69,14 @@ class TrackIn(msgspec.Struct):
         if self.event is None:
             raise msgspec.ValidationError("Object missing required field `event`")
         return [(MovementIn(self.event, self.userId, self.sessionId, self.timestamp, self.data,
-                            self.eventId), "$")]
+                            self.eventId, self.site), "$")]
 
 
 class SessionIn(msgspec.Struct):
     userId: Identifier
     sessionId: Identifier
     deviceInfo: dict[str, Any] | None = None
+    site: SiteId | None = None
 
 
 class TrackOut(msgspec.Struct):
@@ -308,11 +314,91 @@ class Funnel(msgspec.Struct):
     steps: list[FunnelStep]
 
 
+# Sites and access (the management API).
+
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_CONTROL)]
+Domain = Annotated[str, msgspec.Meta(min_length=1, max_length=253)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class SiteIn(msgspec.Struct):
+    id: SiteId
+    name: Label | None = None
+    domains: Annotated[list[Domain], msgspec.Meta(max_length=50)] = []
+    timezone: str = "UTC"
+
+
+class SitePatch(msgspec.Struct):
+    name: Label | None = None
+    domains: Annotated[list[Domain], msgspec.Meta(max_length=50)] | None = None
+    timezone: str | None = None
+
+
+class SiteOut(msgspec.Struct):
+    id: str
+    name: str
+    domains: list[str]
+    timezone: str
+    umamiId: str
+    created: int
+    status: Literal["live", "deleting"]
+
+
+class SitesOut(msgspec.Struct):
+    sites: list[SiteOut]
+
+
+class KeyMade(msgspec.Struct):
+    id: str
+    key: str
+    created: int
+
+
+class KeyListed(msgspec.Struct):
+    id: str
+    created: int
+
+
+class KeysOut(msgspec.Struct):
+    keys: list[KeyListed]
+
+
+class ShareIn(msgspec.Struct):
+    password: Password | None = None
+    expires: Millis | None = None
+
+
+class ShareMade(msgspec.Struct):
+    id: str
+    url: str
+    created: int
+    expires: int | None
+
+
+class ShareListed(msgspec.Struct):
+    id: str
+    created: int
+    expires: int | None
+    password: bool
+
+
+class SharesOut(msgspec.Struct):
+    shares: list[ShareListed]
+
+
+class ShareAuth(msgspec.Struct):
+    password: Password
+
+
 class Error(msgspec.Struct):
     error: str
     detail: Any = None
 
 
 track_decoder = msgspec.json.Decoder(TrackIn)
+site_decoder = msgspec.json.Decoder(SiteIn)
+site_patch_decoder = msgspec.json.Decoder(SitePatch)
+share_decoder = msgspec.json.Decoder(ShareIn)
+share_auth_decoder = msgspec.json.Decoder(ShareAuth)
 session_decoder = msgspec.json.Decoder(SessionIn)
 encode = msgspec.json.Encoder().encode

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import signal
 import threading
+from functools import partial
 
 import uvicorn
 
@@ -14,10 +15,12 @@ from tracker.http_guard import GuardedConfig, Limits
 from tracker.ingest.apply import applier
 from tracker.ops import multiproc
 from tracker.ops.metrics import Metrics, NoMetrics
-from tracker.storage import folding_process, log, manifest
+from tracker.storage import folding_process, log, registry
+from tracker.storage.folding_process import advance_rows
 from tracker.storage.lock import hold_shared, release
 from tracker.storage.log import LogFile
-from tracker.storage.shard_file import ShardFile
+from tracker.storage.registry import RegistryFile
+from tracker.storage.shards import ShardFiles
 
 # A fold takes well under this; the folding process is killed past it.
 FOLDER_STOP_SECONDS = 30
@@ -129,12 +132,16 @@ def fold_forever(config: Config, server_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
     service_lock = hold_shared(config.data_dir)
     metrics = Metrics(config.shards) if multiproc.directory() is not None else NoMetrics()
-    paths = manifest.shard_paths(config.data_dir, config.shards)
-    shards = [ShardFile(index, path, config.sync) for index, path in enumerate(paths)]
-    worker = folding_process.Folder(shards, LogFile(log.path_in(config.data_dir), config.sync),
-                                    applier(config.session_ttl_seconds), on_fold=metrics.folded)
+    sites = RegistryFile(registry.path_in(config.data_dir), config.sync)
+    files = ShardFiles(config.data_dir, config.shards, config.sync)
+    worker = folding_process.Folder(partial(files.live, sites),
+                                    LogFile(log.path_in(config.data_dir), config.sync),
+                                    applier(config.session_ttl_seconds), on_fold=metrics.folded,
+                                    advance_rows=advance_rows(config.max_backlog))
     try:
         folding_process.run_until_stopped(worker, stop, server_pid)
     finally:
         worker.close()
+        files.close()
+        sites.close()
         release(service_lock)

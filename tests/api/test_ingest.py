@@ -108,10 +108,12 @@ def test_batch_with_one_bad_event_stores_nothing(client):
 
 def test_full_writer_queue_answers_503_then_recovers(make_client):
     client = make_client(TRACKER_QUEUE_LIMIT="5", TRACKER_SHARDS="1")
-    with saturated_writer(client):
+    with saturated_writer(client) as writer:
         response = client.post("/track", json={"events": [movement()] * 3})
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "1"
         assert response.json()["error"] == "overloaded"
+    while writer.queued_events:  # the writer takes what filled its queue
+        time.sleep(0.01)
     assert client.post("/track", json=movement()).status_code == 200
     assert len(stored(client, "u1")) == 1

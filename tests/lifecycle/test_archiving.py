@@ -269,7 +269,7 @@ def test_backup_carries_the_archives_and_restore_checks_them(kept_and_aged, make
     restored = cli("restore", str(dest), data_dir=restored_dir)
     assert restored.returncode == 0, restored.stderr
     check = cli("check", data_dir=restored_dir)
-    assert check.returncode == 0 and check.stdout.count(": ok") == 5  # 4 shards and the log
+    assert check.returncode == 0 and check.stdout.count(": ok") == 6  # 4 shards, log, registry
     again = aging(make_client, TRACKER_DATA_DIR=str(restored_dir), TRACKER_RETENTION_DAYS=RETENTION)
     for params in analytics_queries(now)[::7]:
         left, right = same_answer(aged, again, params)

@@ -27,7 +27,8 @@ def test_backup_under_load_restores_every_event_acknowledged_before_it(tracker_s
     assert made.returncode == 0, made.stderr
     assert len(before) > 100
     manifest = json.loads((dest / "backup.json").read_text())
-    assert manifest["shards"] == 4 and len(manifest["files"]) == 5 and "log.sqlite" in manifest["files"]
+    assert manifest["shards"] == 4 and len(manifest["files"]) == 6 and "log.sqlite" in manifest["files"]
+    assert "sites.sqlite" in manifest["files"] and manifest["sites"] == [0]
     assert all(len(f["sha256"]) == 64 and f["bytes"] > 0 for f in manifest["files"].values())
 
     restored_dir = tmp_path / "restored"
@@ -35,7 +36,7 @@ def test_backup_under_load_restores_every_event_acknowledged_before_it(tracker_s
     assert restored.returncode == 0, restored.stderr
     server.stop()
     check = cli("check", env=service_env(restored_dir))
-    assert check.returncode == 0 and check.stdout.count(": ok") == 5  # 4 shards and the log
+    assert check.returncode == 0 and check.stdout.count(": ok") == 6  # 4 shards, log, registry
 
     again = type(server)(restored_dir, service_env(restored_dir)).start()
     try:

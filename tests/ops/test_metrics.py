@@ -112,7 +112,7 @@ def test_shard_file_sizes_are_read_at_scrape_time(client):
     client.post("/track", json=movement())
     client.get("/analytics")  # folds every shard now, so that no fold changes a file meanwhile
     samples = scrape(client)
-    for index, path in enumerate(client.app.state.store.layout.paths):
+    for index, path in enumerate([f.path for f in client.app.state.store.files(0)]):
         wal = path.with_name(path.name + "-wal")
         assert samples[("tracker_shard_file_bytes", ("shard", str(index)))] == path.stat().st_size
         assert samples[("tracker_shard_wal_bytes", ("shard", str(index)))] == wal.stat().st_size
@@ -190,7 +190,7 @@ def test_full_queue_is_counted_and_queue_depth_shown(make_client):
 
 
 async def _submit(writer, work, weight):
-    writer.submit(work, weight)
+    writer.submit(writer.file, work, weight)
 
 
 def test_metrics_token_is_required_when_set(make_client):

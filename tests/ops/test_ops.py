@@ -14,7 +14,7 @@ from tracker.storage import migrations
 
 
 def test_readyz_names_a_shard_replaced_by_a_directory_and_recovers(client):
-    path = client.app.state.store.layout.paths[1]
+    path = [f.path for f in client.app.state.store.files(0)][1]
     aside = path.with_name("aside.sqlite")
     assert client.get("/readyz").status_code == 200
     os.rename(path, aside)
@@ -26,7 +26,7 @@ def test_readyz_names_a_shard_replaced_by_a_directory_and_recovers(client):
     finally:
         path.rmdir()
         os.rename(aside, path)
-    assert client.get("/readyz").json() == {"status": "ready", "shards": 4}
+    assert client.get("/readyz").json() == {"status": "ready", "shards": 4, "sites": 1}
 
 
 def test_a_log_that_cannot_be_written_is_named_by_readyz_and_ingest(client):
@@ -50,7 +50,7 @@ def test_a_log_that_cannot_be_written_is_named_by_readyz_and_ingest(client):
 @pytest.mark.skipif(shutil.which("chattr") is None or os.geteuid() != 0,
                     reason="needs chattr and root")
 def test_readyz_names_an_immutable_shard_and_recovers(client):
-    path = client.app.state.store.layout.paths[2]
+    path = [f.path for f in client.app.state.store.files(0)][2]
     if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
         pytest.skip("this file system has no immutable attribute")
     try:
@@ -84,11 +84,11 @@ def test_stats_counts_every_shard_while_the_service_runs(client, data_dir, capsy
     total = lines[5].split()
     assert total[:3] == ["total", "21", "20"]
     assert sum(int(row[1]) for row in shards) == 21
-    assert int(total[3]) == sum(p.stat().st_size for p in client.app.state.store.layout.paths)
+    assert int(total[3]) == sum(p.stat().st_size for p in [f.path for f in client.app.state.store.files(0)])
 
 
 def test_stats_names_a_shard_it_cannot_read_and_exits_1(client, data_dir, capsys):
-    path = client.app.state.store.layout.paths[3]
+    path = [f.path for f in client.app.state.store.files(0)][3]
     os.rename(path, path.with_name("aside"))
     path.write_bytes(b"not a database at all" * 100)
     code, lines, err = run_stats(data_dir, capsys)

@@ -59,7 +59,7 @@ def test_twenty_kill_9_lose_and_duplicate_nothing(tracker_server, data_dir, max_
     server.stop()
     check = subprocess.run([sys.executable, "-m", "tracker", "check"], capture_output=True, text=True,
                            env={**os.environ, **service_env(data_dir)}, timeout=120)
-    assert check.returncode == 0 and check.stdout.count(": ok") == 5  # 4 shards and the log
+    assert check.returncode == 0 and check.stdout.count(": ok") == 6  # 4 shards, log, registry
 
 
 def test_a_flood_is_refused_with_503_and_memory_stays_bounded(tracker_server):

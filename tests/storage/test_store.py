@@ -48,7 +48,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
                          "VALUES (?, ?, ?, ?, ?, ?)", rows)
         assert migrations.current_version(conn) == 1
 
-    assert [m.version for m in shard_file.create_or_upgrade(path, rederive_functions())] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert [m.version for m in shard_file.create_or_upgrade(path, rederive_functions())] == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
 
     with connect(path) as conn:
         assert migrations.current_version(conn) == migrations.LATEST_VERSION
@@ -85,7 +85,7 @@ def test_migrate_then_check_reports_every_shard_intact(data_dir):
     assert "shard-0003.sqlite: 1 base_schema, 2 ingest_indexes, 3 rollups" in migrate.stdout
     check = run_cli("check", env=env)
     assert check.returncode == 0
-    assert check.stdout.count(": ok") == 4
+    assert check.stdout.count(": ok") == 5  # 4 shards and the site registry
 
 
 def test_check_names_a_damaged_file(data_dir):
@@ -100,4 +100,4 @@ def test_check_names_a_damaged_file(data_dir):
     check = run_cli("check", env=env)
     assert check.returncode == 1
     assert f"{damaged}: DAMAGED" in check.stdout
-    assert check.stdout.count(": ok") == 3
+    assert check.stdout.count(": ok") == 4

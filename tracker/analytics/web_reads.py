@@ -21,37 +21,37 @@ from tracker.storage.store import Store
 PAGE_BATCH = 20  # paths asked at once when ranking pages from the rollups
 
 
-async def stats(store: Store, spans: tuple[Span, ...], filters: Filters) -> list[StatsShare]:
-    """Each window's shares added up over the shards."""
-    per_shard = await store.read_each(web.stats_shares, spans, filters)
+async def stats(store: Store, site: int, spans: tuple[Span, ...], filters: Filters) -> list[StatsShare]:
+    """Each window's shares added up over the site's shards."""
+    per_shard = await store.read_each(site, web.stats_shares, spans, filters)
     return [reduce(StatsShare.add, shares, web.empty_stats(span))
             for span, shares in zip(spans, zip(*per_shard))]
 
 
-async def breakdown(store: Store, by: str, span: Span, filters: Filters, event: str | None,
-                    limit: int) -> list[tuple[str | None, Row]]:
+async def breakdown(store: Store, site: int, by: str, span: Span, filters: Filters,
+                    event: str | None, limit: int) -> list[tuple[str | None, Row]]:
     """The top `limit` rows: most visitors first, then most pageviews or events, then by value
     with null last."""
     if by == PAGE and not filters and span.end - span.start >= GAP_MS:
-        merged = await top_pages(store, span, limit)
+        merged = await top_pages(store, site, span, limit)
     else:
-        shares = await store.read_each(web.breakdown_share, by, span, filters, event)
+        shares = await store.read_each(site, web.breakdown_share, by, span, filters, event)
         merged = reduce(BreakdownShare.add, shares, BreakdownShare())
     return ranked(merged)[:limit]
 
 
-async def top_pages(store: Store, span: Span, limit: int) -> BreakdownShare:
+async def top_pages(store: Store, site: int, span: Span, limit: int) -> BreakdownShare:
     """The top paths without filters, from the rollups: page views for every path, then
     visitors and visits for paths in order of page views, until the next path's page views
     (which bound its visitors) fall below the visitors of the `limit`-th row found so far."""
-    views: Counter[str] = reduce(Counter.__add__, await store.read_each(web.page_views_by_path, span),
+    views: Counter[str] = reduce(Counter.__add__, await store.read_each(site, web.page_views_by_path, span),
                                  Counter())
     order = sorted(views, key=lambda path: (-views[path], path))
     found = BreakdownShare()
     batch = max(limit, PAGE_BATCH)
     for at in range(0, len(order), batch):
         paths = order[at:at + batch]
-        for share in await store.read_each(web.page_audiences, paths, span):
+        for share in await store.read_each(site, web.page_audiences, paths, span):
             found.add(share)
         ranked_visitors = sorted((row.visitors for row in found.rows.values()), reverse=True)
         following = at + batch

@@ -13,34 +13,35 @@ from tracker.analytics import zones
 from tracker.analytics.activity import TOP_PAGES, Share, Window, empty_share, shard_share
 from tracker.analytics.rollups import PAGE_VIEW
 from tracker.api import params
-from tracker.api.auth import require_read_token
+from tracker.api.access import read_site
 from tracker.api.common import json_response
+from tracker.storage.registry import Site
 from tracker.storage.store import Store
 
 
 async def analytics(request: Request) -> Response:
-    require_read_token(request)
-    window = parse_window(request)
+    site = read_site(request)
+    window = parse_window(request, site)
     started = time.perf_counter()
-    share = await read_share(request.app.state.store, window)
+    share = await read_share(request.app.state.store, site, window)
     request.app.state.metrics.analytics_query(window.user_id, params.named_range(request),
                                               time.perf_counter() - started)
     return json_response(answer(window, share))
 
 
-async def read_share(store: Store, window: Window) -> Share:
-    """What the user's shard, or every shard merged, counts in the window."""
+async def read_share(store: Store, site: Site, window: Window) -> Share:
+    """What the user's shard, or every shard of the site merged, counts in the window."""
     if window.user_id is not None:
-        shares = [await store.read(store.shard_of(window.user_id), shard_share, window)]
+        shares = [await store.read(store.file_of(site.number, window.user_id), shard_share, window)]
     else:
-        shares = await store.read_each(shard_share, window)
+        shares = await store.read_each(site.number, shard_share, window)
     return reduce(Share.add, shares, empty_share(window))
 
 
-def parse_window(request: Request) -> Window:
+def parse_window(request: Request, site: Site) -> Window:
     user_id = params.text(request, "userId", 128)
     event = params.text(request, "event", 64)
-    zone = params.parse_zone(request)
+    zone = params.parse_zone(request, site.timezone)
     start, end, bucket = params.parse_span(request, zone)
     return Window(user_id, start, end, bucket, tuple(zones.bucket_starts(bucket, zone, start, end)),
                   event)

@@ -11,7 +11,7 @@ from tracker import schemas
 from tracker.analytics.funnels import PAGE_STEP, Funnel, Step, funnel_share
 from tracker.analytics.rollups import DAY
 from tracker.api import params
-from tracker.api.auth import require_read_token
+from tracker.api.access import read_site
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
 from tracker.schemas import FunnelEntity
@@ -33,16 +33,16 @@ def parse_entity(request: Request) -> FunnelEntity:
 
 
 async def funnels(request: Request) -> Response:
-    require_read_token(request)
+    site = read_site(request)
     texts = parse_steps(request)
     within = parse_within(request)
     by = parse_entity(request)
-    start, end, _bucket = params.parse_span(request, params.parse_zone(request))
+    start, end, _bucket = params.parse_span(request, params.parse_zone(request, site.timezone))
     filters = params.parse_filters(request)
     funnel = Funnel(tuple(map(Step.parse, texts)), within, by == "visit")
     began = time.perf_counter()
     store: Store = request.app.state.store
-    shares = await store.read_each(funnel_share, funnel, start, end, filters)
+    shares = await store.read_each(site.number, funnel_share, funnel, start, end, filters)
     counts = [sum(column) for column in zip(*shares)]
     request.app.state.metrics.web_query("funnels", params.named_range(request),
                                         time.perf_counter() - began)

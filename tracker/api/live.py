@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from tracker import schemas
 from tracker.api import params
-from tracker.api.auth import require_read_token
+from tracker.api.access import read_site
 from tracker.api.common import json_response, now_ms
 from tracker.api.errors import invalid
 from tracker.api.sse import LiveStream
@@ -24,13 +24,13 @@ CURSOR = re.compile(r"[1-9][0-9]{0,17}")
 
 async def live(request: Request) -> LiveStream:
     """Movements acknowledged from now on, or after the client's Last-Event-ID, as they come."""
-    require_read_token(request)
+    site = read_site(request)
     user_id = params.text(request, "userId", 128)
     event = params.text(request, "event", 64)
     store: Store = request.app.state.store
     after = resume_position(request.headers.get("last-event-id"), store.head())
     return LiveStream(store, request.app.state.live_hub, request.app.state.metrics, after,
-                      user_id, event)
+                      site.number, user_id, event)
 
 
 def resume_position(last_event_id: str | None, head: int) -> int:
@@ -47,9 +47,10 @@ def resume_position(last_event_id: str | None, head: int) -> int:
 
 async def live_visitors(request: Request) -> Response:
     """Distinct users and visits with a movement in the last five minutes, over every shard."""
-    require_read_token(request)
+    site = read_site(request)
     end = now_ms()
     start = end - VISITORS_WINDOW_MS
-    counts = await request.app.state.store.read_each(queries.recent_visitors, start, end)
+    counts = await request.app.state.store.read_each(site.number, queries.recent_visitors, start,
+                                                     end)
     return json_response(schemas.LiveVisitors(sum(users for users, _ in counts),
                                               sum(visits for _, visits in counts), start, end))

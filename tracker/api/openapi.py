@@ -46,13 +46,16 @@ class Operation:
     security: str | None = None  # the security scheme that guards it, if any
     token_optional: bool = False
     accepted: Any = None  # the type answered with 202, for work that goes on in the background
+    status: int = 200  # of a success: 201 for a creation, 202 for work in the background, 204
 
 
 ERROR_MEANINGS = {
     400: "malformed JSON, or a body that is not an object",
-    401: "missing or wrong bearer token",
-    404: "no such thing",
-    409: "the session id belongs to another user",
+    401: "missing or wrong bearer token (or, for a share link, its password not given yet)",
+    403: "a site key used for another site, or for management",
+    404: "no such thing (an unknown site, key, share or user)",
+    409: "a duplicate: a site id or domain already taken, a session id of another user",
+    410: "an expired share link",
     413: "body over 1 MiB",
     415: "content type other than application/json or text/plain",
     422: "a field or parameter that breaks a rule; the detail names it",
@@ -60,12 +63,77 @@ ERROR_MEANINGS = {
     503: "overloaded, stopping, a shard that cannot be written, an archive file that cannot be "
          "read, or an export that cannot be written to disk",
 }
+STATUS_MEANINGS = {200: "OK", 201: "created", 202: "accepted: goes on in the background",
+                   204: "done, nothing to answer"}
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
 INGEST_ERRORS = (400, 413, 415, 422, 429, 503)
 WINDOW_PARAMS = (Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
                  Param("tz", str))
 USER_PATH = Param("userId", Identifier, True, "path")
+SITE = Param("site", schemas.SiteId)
+SITE_PATH = Param("id", schemas.SiteId, True, "path")
+SHARE_PATH = Param("token", str, True, "path")
+
+SITE_ERRORS = (401, 403, 404, 422)
+
+SITE_OPERATIONS = (
+    Operation("get", "/sites", "The sites the credential reads (the admin: every site)",
+              schemas.SitesOut, (401,), security="readToken"),
+    Operation("post", "/sites", "Add a site (its shard files are made before it is listed)",
+              schemas.SiteOut, (400, 401, 403, 409, 413, 415, 422), body=(schemas.SiteIn,),
+              security="readToken", status=201),
+    Operation("get", "/sites/{id}", "A site, with its status (`deleting` until it is gone)",
+              schemas.SiteOut, SITE_ERRORS, params=(SITE_PATH,), security="readToken"),
+    Operation("patch", "/sites/{id}", "Change a site's name, domains or time zone",
+              schemas.SiteOut, (400, *SITE_ERRORS, 409), params=(SITE_PATH,),
+              body=(schemas.SitePatch,), security="readToken"),
+    Operation("delete", "/sites/{id}",
+              "Delete a site: refused at once everywhere, its data erased in the background",
+              schemas.SiteOut, (*SITE_ERRORS, 409), params=(SITE_PATH,), security="readToken",
+              status=202),
+    Operation("post", "/sites/{id}/keys", "A new key reading this site only, shown once",
+              schemas.KeyMade, SITE_ERRORS, params=(SITE_PATH,), security="readToken", status=201),
+    Operation("get", "/sites/{id}/keys", "The site's keys (never the keys themselves)",
+              schemas.KeysOut, SITE_ERRORS, params=(SITE_PATH,), security="readToken"),
+    Operation("delete", "/sites/{id}/keys/{keyId}", "Revoke a key, in every worker at once", None,
+              SITE_ERRORS, params=(SITE_PATH, Param("keyId", str, True, "path")),
+              security="readToken", status=204),
+    Operation("post", "/sites/{id}/shares",
+              "A new share link to the site's dashboard and aggregates, optionally with a "
+              "password and an expiry; its URL is shown once",
+              schemas.ShareMade, (400, *SITE_ERRORS), params=(SITE_PATH,), body=(schemas.ShareIn,),
+              security="readToken", status=201),
+    Operation("get", "/sites/{id}/shares", "The site's share links (never their tokens)",
+              schemas.SharesOut, SITE_ERRORS, params=(SITE_PATH,), security="readToken"),
+    Operation("delete", "/sites/{id}/shares/{shareId}", "Revoke a share link", None,
+              SITE_ERRORS, params=(SITE_PATH, Param("shareId", str, True, "path")),
+              security="readToken", status=204),
+)
+
+SHARE_ERRORS = (401, 404, 410, 422, 503)
+
+SHARE_OPERATIONS = (
+    Operation("get", "/share/{token}", "A share link's dashboard, read-only", "text/html",
+              (404, 410), params=(SHARE_PATH,)),
+    Operation("get", "/share/{token}/site", "The shared site", schemas.SiteOut, (401, 404, 410),
+              params=(SHARE_PATH,)),
+    Operation("post", "/share/{token}/auth",
+              "Give a share link's password; the right one sets an HttpOnly cookie for the "
+              "link's path, which its reads need; wrong ones are rate-limited", None,
+              (400, 401, 404, 410, 422, 429), params=(SHARE_PATH,), body=(schemas.ShareAuth,),
+              status=204),
+    *(Operation("get", f"/share/{{token}}{path}", f"As `GET {path}`, for the shared site", answer,
+                SHARE_ERRORS, params=(SHARE_PATH, *extra))
+      for path, answer, extra in (
+          ("/stats", schemas.Stats, (*WINDOW_PARAMS, Param("filter", list[str]))),
+          ("/breakdown", (schemas.VisitBreakdown, schemas.PageBreakdown, schemas.EventBreakdown),
+           (Param("by", str, True), *WINDOW_PARAMS, Param("filter", list[str]))),
+          ("/funnels", schemas.Funnel, (Param("step", list[str], True), *WINDOW_PARAMS)),
+          ("/retention", schemas.Retention, (Param("period", Literal["day", "week"], True),
+                                             *WINDOW_PARAMS)),
+          ("/live/visitors", schemas.LiveVisitors, ()))),
+)
 
 OPERATIONS = (
     Operation("post", "/track", "Store one movement or a batch of up to 500", schemas.TrackOut,
@@ -73,37 +141,38 @@ OPERATIONS = (
     Operation("post", "/session", "Create a session or refresh it", schemas.SessionOpened,
               (*INGEST_ERRORS, 409), body=(schemas.SessionIn,)),
     Operation("get", "/session", "A live session", schemas.SessionOut, (401, 404, 422),
-              params=(Param("sessionId", Identifier, True), Param("userId", Identifier)),
+              params=(SITE, Param("sessionId", Identifier, True), Param("userId", Identifier)),
               security="readToken"),
     Operation("get", "/movements", "A user's movements, newest first", schemas.MovementsPage,
               (401, 422),
-              params=(Param("userId", Identifier, True), Param("from", Millis), Param("to", Millis),
+              params=(SITE, Param("userId", Identifier, True), Param("from", Millis), Param("to", Millis),
                       Param("event", Name), Param("limit", Limit), Param("cursor", str)),
               security="readToken"),
     Operation("get", "/analytics", "Aggregates over a time window", schemas.Analytics,
               (401, 422, 503),
-              params=(Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
+              params=(SITE, Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
                       Param("userId", Identifier), Param("event", Name), Param("tz", str)),
               security="readToken"),
     Operation("get", "/stats",
               "Visitors, visits, page views, bounce rate and visit duration over a window, per "
               "bucket, optionally against the previous window of the same length",
               schemas.Stats, (401, 422, 503),
-              params=(*WINDOW_PARAMS, Param("filter", list[str]), Param("compare", Literal["previous"])),
+              params=(SITE, *WINDOW_PARAMS, Param("filter", list[str]),
+                      Param("compare", Literal["previous"])),
               security="readToken"),
     Operation("get", "/breakdown",
               "Rows of a dimension's values (a visit dimension, page, event or prop:KEY with "
               "event), most visitors first",
               (schemas.VisitBreakdown, schemas.PageBreakdown, schemas.EventBreakdown),
               (401, 422, 503),
-              params=(Param("by", str, True), *WINDOW_PARAMS, Param("filter", list[str]),
+              params=(SITE, Param("by", str, True), *WINDOW_PARAMS, Param("filter", list[str]),
                       Param("limit", Limit), Param("event", Name)),
               security="readToken"),
     Operation("get", "/funnels",
               "How many users (or visits) reach each of 2 to 8 steps (event names or page:PATH) "
               "in order, optionally within a time limit, with conversion and drop-off",
               schemas.Funnel, (401, 422, 503),
-              params=(Param("step", list[str], True), Param("within", WithinMs),
+              params=(SITE, Param("step", list[str], True), Param("within", WithinMs),
                       Param("by", Literal["user", "visit"]), *WINDOW_PARAMS,
                       Param("filter", list[str])),
               security="readToken"),
@@ -111,7 +180,7 @@ OPERATIONS = (
               "Cohorts of new users by the day or week of their first movement, and how many "
               "of each had a movement (of `event`, when given) in each later period",
               schemas.Retention, (401, 422, 503),
-              params=(Param("period", Literal["day", "week"], True), *WINDOW_PARAMS,
+              params=(SITE, Param("period", Literal["day", "week"], True), *WINDOW_PARAMS,
                       Param("event", Name)),
               security="readToken"),
     Operation("get", "/live",
@@ -121,28 +190,28 @@ OPERATIONS = (
               "movement); a `: keep-alive` comment every 15 s; a client that takes nothing for "
               "TRACKER_READER_TIMEOUT_SECONDS is disconnected",
               "text/event-stream", (401, 422),
-              params=(Param("userId", Identifier), Param("event", Name),
+              params=(SITE, Param("userId", Identifier), Param("event", Name),
                       Param("Last-Event-ID", str, location="header")),
               security="readToken"),
     Operation("get", "/live/visitors",
               "Distinct users and visits with a movement in the last 5 minutes",
-              schemas.LiveVisitors, (401, 503), security="readToken"),
+              schemas.LiveVisitors, (401, 503), params=(SITE,), security="readToken"),
     Operation("get", "/users/{userId}/export",
               "Every session, then every movement (stored ones newest first, then archived ones) "
               'of a user, as NDJSON lines marked "type": "session" or "movement"; 404 when '
               "nothing is kept for the user",
-              "application/x-ndjson", (401, 404, 422, 503), params=(USER_PATH,),
+              "application/x-ndjson", (401, 404, 422, 503), params=(SITE, USER_PATH,),
               security="readToken"),
     Operation("delete", "/users/{userId}",
               "Erase a user's movements (archived ones too), sessions and rollups; answers the "
               "counts removed, or 202 with the counts so far when the erasure goes on in the "
               "background (see GET /users/{userId}/erasure); joins an erasure already running",
-              schemas.UserErased, (401, 422, 503), params=(USER_PATH,), security="readToken",
+              schemas.UserErased, (401, 422, 503), params=(SITE, USER_PATH,), security="readToken",
               accepted=schemas.ErasureRunning),
     Operation("get", "/users/{userId}/erasure",
               "The user's latest erasure: running with the counts so far, or done with the "
               "counts removed; 404 when none was ever requested",
-              schemas.Erasure, (401, 404, 422, 503), params=(USER_PATH,), security="readToken"),
+              schemas.Erasure, (401, 404, 422, 503), params=(SITE, USER_PATH,), security="readToken"),
     Operation("get", "/healthz", "200 while the process runs", Health),
     Operation("get", "/readyz", "200 when every shard is writable, else 503 naming them",
               dict[str, Any], (503,)),
@@ -153,11 +222,15 @@ OPERATIONS = (
     Operation("get", "/dashboard/{path}", "The dashboard's scripts, styles and vendored chart library",
               "text/javascript", (404,), params=(Param("path", str, True, "path"),)),
     Operation("get", "/openapi.json", "This description", dict[str, Any]),
+    *SITE_OPERATIONS,
+    *SHARE_OPERATIONS,
 )
 
 SECURITY_SCHEMES = {
     "readToken": {"type": "http", "scheme": "bearer",
-                  "description": "TRACKER_READ_TOKEN, or the token in <data dir>/read-token"},
+                  "description": "the admin token (TRACKER_READ_TOKEN, or the token in <data "
+                                 "dir>/read-token), which reads every site and manages them, or "
+                                 "a site key, which reads its own site"},
     "metricsToken": {"type": "http", "scheme": "bearer",
                      "description": "TRACKER_METRICS_TOKEN; /metrics is open when it is unset"},
 }
@@ -186,7 +259,7 @@ def _types(operations: tuple[Operation, ...]) -> list[Any]:
         candidates = [*op.body, *(p.type for p in op.params)]
         if isinstance(op.answer, tuple):
             candidates.extend(op.answer)
-        elif not isinstance(op.answer, str):
+        elif op.answer is not None and not isinstance(op.answer, str):
             candidates.append(op.answer)
         if op.accepted is not None:
             candidates.append(op.accepted)
@@ -200,14 +273,18 @@ def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
         answer = {op.answer: {"schema": {"type": "string"}}}
     elif isinstance(op.answer, tuple):
         answer = {"application/json": {"schema": {"anyOf": [schema_of[t] for t in op.answer]}}}
-    else:
+    elif op.answer is not None:
         answer = {"application/json": {"schema": schema_of[op.answer]}}
-    responses = {"200": {"description": "OK", "content": answer}}
+    responses: dict[str, Any] = {str(op.status): {"description": STATUS_MEANINGS[op.status]}}
+    if op.answer is not None:
+        responses[str(op.status)]["content"] = answer
     if op.accepted is not None:
         responses["202"] = {"description": "accepted: goes on in the background",
                             "content": {"application/json": {"schema": schema_of[op.accepted]}}}
     error = {"application/json": {"schema": schema_of[Error]}}
-    for status in op.errors:
+    # A read for a site may name an unknown one (404), or another than its key's (403).
+    site_errors = (403, 404, 422) if SITE in op.params else ()
+    for status in sorted({*op.errors, *site_errors}):
         responses[str(status)] = {"description": ERROR_MEANINGS[status], "content": error}
         if status in (429, 503):
             responses[str(status)]["headers"] = RETRY_AFTER

@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from tracker.api.auth import bearer_matches
 from tracker.api.errors import ApiError, unauthorized
 from tracker.storage import connections
+from tracker.storage.store import Store
 
 CLIENT_JS = Path(__file__).resolve().parent.parent / "static" / "tracker.js"
 
@@ -21,21 +22,25 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    layout = request.app.state.store.layout
-    paths = layout.paths
-    problems = await run_in_threadpool(_shard_problems, [*paths, layout.log_path])
+    store: Store = request.app.state.store
+    layout = store.layout
+    files = store.live_files()
+    paths = [file.path for file in files] + [layout.log_path, layout.registry_path]
+    problems = await run_in_threadpool(_shard_problems, layout.data_dir, paths)
     if problems:
         return JSONResponse({"status": "unavailable", "error": "shards_unavailable",
                              "detail": problems}, 503)
-    return JSONResponse({"status": "ready", "shards": len(paths)})
+    return JSONResponse({"status": "ready", "shards": layout.shard_count,
+                         "sites": len({file.site for file in files})})
 
 
-def _shard_problems(paths: list[Path]) -> dict[str, str]:
+def _shard_problems(data_dir: Path, paths: list[Path]) -> dict[str, str]:
+    """Each file that cannot be written, named by its path in the data directory."""
     problems = {}
     for path in paths:
         problem = connections.write_problem(path)
         if problem is not None:
-            problems[path.name] = problem
+            problems[str(path.relative_to(data_dir))] = problem
     return problems
 
 

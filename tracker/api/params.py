@@ -73,10 +73,11 @@ def named_range(request: Request) -> str | None:
     return request.query_params.get("timeRange", DEFAULT_RANGE)
 
 
-def parse_zone(request: Request) -> zones.ZoneInfo | None:
+def parse_zone(request: Request, site_zone: str = "UTC") -> zones.ZoneInfo | None:
+    """`tz`, else the site's own zone (None for UTC)."""
     name = request.query_params.get("tz")
     if name is None:
-        return None
+        return None if site_zone == "UTC" else zones.zone_named(site_zone)
     zone = zones.zone_named(name)
     if zone is None:
         raise invalid("query parameter `tz` must be an IANA time zone name such as Asia/Kolkata")

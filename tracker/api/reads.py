@@ -7,23 +7,23 @@ from starlette.responses import Response
 
 from tracker import schemas
 from tracker.api import params
-from tracker.api.auth import require_read_token
+from tracker.api.access import read_site
 from tracker.api.common import json_response, now_ms
 from tracker.api.errors import ApiError, invalid
 from tracker.storage import queries
 
 
 async def get_session(request: Request) -> Response:
-    require_read_token(request)
+    site = read_site(request)
     session_id = params.required_text(request, "sessionId", 128)
     user_id = params.text(request, "userId", 128)
     store = request.app.state.store
     live_since = now_ms() - request.app.state.config.session_ttl_seconds * 1000
     if user_id is not None:
-        found = [await store.read(store.shard_of(user_id), queries.find_session,
+        found = [await store.read(store.file_of(site.number, user_id), queries.find_session,
                                   session_id, live_since, user_id)]
     else:
-        found = await store.read_each(queries.find_session, session_id, live_since, None)
+        found = await store.read_each(site.number, queries.find_session, session_id, live_since, None)
     sessions = [s for s in found if s is not None]
     if not sessions:
         raise ApiError(404, "not_found", "no live session has this sessionId")
@@ -32,9 +32,8 @@ async def get_session(request: Request) -> Response:
 
 
 async def list_movements(request: Request) -> Response:
-    require_read_token(request)
+    site = read_site(request)
     user_id = params.required_text(request, "userId", 128)
-    assert user_id is not None
     cursor = request.query_params.get("cursor")
     try:
         after = queries.decode_cursor(cursor) if cursor else queries.NEWEST
@@ -49,5 +48,6 @@ async def list_movements(request: Request) -> Response:
         after=after,
     )
     store = request.app.state.store
-    movements, next_cursor = await store.read(store.shard_of(user_id), queries.list_movements, query)
+    movements, next_cursor = await store.read(store.file_of(site.number, user_id),
+                                              queries.list_movements, query)
     return json_response(schemas.MovementsPage(movements, next_cursor))

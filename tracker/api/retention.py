@@ -12,7 +12,7 @@ from tracker import schemas
 from tracker.analytics import cohorts
 from tracker.analytics.cohorts import Cohorts
 from tracker.api import params
-from tracker.api.auth import require_read_token
+from tracker.api.access import read_site
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
 from tracker.schemas import Period
@@ -20,15 +20,15 @@ from tracker.storage.store import Store
 
 
 async def retention(request: Request) -> Response:
-    require_read_token(request)
+    site = read_site(request)
     period = parse_period(request)
     event = params.text(request, "event", 64)
-    zone = params.parse_zone(request)
+    zone = params.parse_zone(request, site.timezone)
     start, end, _bucket = params.parse_span(request, zone)
     cuts = cohorts.period_cuts(period, zone, start, end)
     began = time.perf_counter()
     store: Store = request.app.state.store
-    shares = await store.read_each(cohorts.cohorts_share, cuts, event)
+    shares = await store.read_each(site.number, cohorts.cohorts_share, cuts, event)
     merged = reduce(Cohorts.add, shares, cohorts.empty_cohorts(len(cuts) - 1))
     request.app.state.metrics.web_query("retention", params.named_range(request),
                                         time.perf_counter() - began)

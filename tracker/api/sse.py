@@ -48,7 +48,7 @@ HEADERS = [
 
 def event_bytes(row: tuple) -> bytes:
     """One `movement` event from a log.tail row; anonymous rows (empty sessionId) get null."""
-    seq, user_id, session_id, timestamp, event, data, event_id = row
+    seq, _shard, user_id, session_id, timestamp, event, data, event_id = row
     if "\n" in data or "\r" in data:  # whitespace only (JSON escapes them in strings)
         data = msgspec.json.encode(msgspec.json.decode(data)).decode()
     movement = LiveMovement(user_id, session_id or None, timestamp, event,
@@ -69,8 +69,9 @@ class LiveHub:
     def __init__(self, store: Store):
         self._store = store
         self._seqs: list[int] = []
-        self._keys: list[tuple[str, str]] = []  # userId and event of each row
+        self._keys: list[tuple[int, str, str]] = []  # site, userId and event of each row
         self._encoded: list[bytes] = []  # each row as its event
+        self._sites: set[int] = set()  # the sites of the rows held
         self.start = self.position = 0  # the hub holds the rows in (start, position]
         self._arrived = asyncio.Event()
         self._streams = 0
@@ -83,18 +84,21 @@ class LiveHub:
     def holds(self, after: int) -> bool:
         return self.running() and after >= self.start
 
-    def rows_after(self, after: int, user_id: str | None, event: str | None,
+    def rows_after(self, after: int, site: int, user_id: str | None, event: str | None,
                    limit: int) -> tuple[list[bytes], int]:
-        """Encoded rows after `after` that match, at most `limit`; and the position looked through."""
+        """Encoded rows of `site` after `after` that match, at most `limit`; and the position
+        looked through."""
         begin = bisect.bisect_right(self._seqs, after)
-        if user_id is None and event is None:  # every row: a slice, no loop in Python
+        if user_id is None and event is None and self._sites <= {site}:
+            # every row it holds is the site's: a slice, no loop in Python
             end = min(begin + limit, len(self._seqs))
             looked = self._seqs[end - 1] if end - begin == limit else self.position
             return self._encoded[begin:end], max(looked, after)
         picked, looked = [], self.position
         for index in range(begin, len(self._seqs)):
-            row_user, row_event = self._keys[index]
-            if (user_id is None or row_user == user_id) and (event is None or row_event == event):
+            row_site, row_user, row_event = self._keys[index]
+            if row_site == site and (user_id is None or row_user == user_id) and (
+                    event is None or row_event == event):
                 picked.append(self._encoded[index])
                 if len(picked) == limit:
                     looked = self._seqs[index]
@@ -117,11 +121,11 @@ class LiveHub:
         if not self._streams and self._task is not None:
             self._task.cancel()
             self._task = None
-            self._seqs, self._keys, self._encoded = [], [], []
+            self._seqs, self._keys, self._encoded, self._sites = [], [], [], set()
 
     async def _read(self) -> None:
         while True:
-            rows, self.position = await self._store.tail(self.position, HUB_BATCH_ROWS)
+            rows, self.position = await self._store.tail(None, self.position, HUB_BATCH_ROWS)
             if rows:
                 self._keep(rows)
                 self._arrived.set()
@@ -131,7 +135,9 @@ class LiveHub:
 
     def _keep(self, rows: list[tuple]) -> None:
         self._seqs += [row[0] for row in rows]
-        self._keys += [(row[1], row[4]) for row in rows]
+        shards = self._store.shard_count
+        self._keys += [(row[1] // shards, row[2], row[5]) for row in rows]
+        self._sites.update(key[0] for key in self._keys[-len(rows):])
         self._encoded += [event_bytes(row) for row in rows]
         if len(self._seqs) > 2 * KEEP_ROWS:
             self.start = self._seqs[-KEEP_ROWS - 1]
@@ -142,12 +148,13 @@ class LiveHub:
 class LiveStream:
     """The ASGI answer: movements after position `after`, of `user_id` and `event` when given."""
 
-    def __init__(self, store: Store, hub: LiveHub, metrics: Any, after: int,
+    def __init__(self, store: Store, hub: LiveHub, metrics: Any, after: int, site: int,
                  user_id: str | None, event: str | None):
         self._store = store
         self._hub = hub
         self._metrics = metrics
         self._after = after
+        self._site = site
         self._filters = (user_id, event)
         # Rows the hub read before this stream had caught up with the log are not taken from
         # it: the log is read for them, so that rows deleted since (an erasure) stay gone.
@@ -197,9 +204,11 @@ class LiveStream:
         and whether there may be more at once."""
         self._from_hub = self._from_hub and self._hub.holds(self._after)
         if self._from_hub:
-            events, self._after = self._hub.rows_after(self._after, *self._filters, HUB_SEND_ROWS)
+            events, self._after = self._hub.rows_after(self._after, self._site, *self._filters,
+                                                       HUB_SEND_ROWS)
             return events, len(events) == HUB_SEND_ROWS
-        rows, self._after = await self._store.tail(self._after, BATCH_ROWS, *self._filters)
+        rows, self._after = await self._store.tail(self._site, self._after, BATCH_ROWS,
+                                                   *self._filters)
         full = len(rows) == BATCH_ROWS
         self._from_hub = not full and self._hub.running() and self._after >= self._hub.position
         return [event_bytes(row) for row in rows], full

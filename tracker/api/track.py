@@ -12,11 +12,12 @@ from starlette.responses import Response
 from tracker import schemas
 from tracker.api.body import decode_object, read_body
 from tracker.api.common import json_response, now_ms
-from tracker.api.errors import invalid
+from tracker.api.errors import ApiError, invalid
 from tracker.enrich.client import client_address
 from tracker.ingest import intake
 from tracker.ingest.sessions import open_session_in
 from tracker.storage.queries import session_from_row
+from tracker.storage.store import Store
 
 # Paths whose POST is ingest (browsers, no token): rate limited, CORS for the allowed origins.
 INGEST_PATHS = frozenset({"/track", "/session"})
@@ -26,14 +27,18 @@ async def track(request: Request) -> Response:
     body = await read_body(request)
     movements = decode_object(schemas.track_decoder, body, schemas.TrackIn.movements)
     address = client_address(request.scope, request.app.state.trusted_proxies)
+    store: Store = request.app.state.store
     try:
-        taken = intake.take(movements, now_ms(), request.app.state.visitors, address,
-                            request.headers.get("user-agent"))
+        taken = intake.take(movements, now_ms(), request.app.state.visitors, store.registry.sites(),
+                            address, request.headers.get("user-agent"))
+    except intake.UnknownSite as error:
+        request.app.state.metrics.site_unknown()
+        raise ApiError(422, "unknown_site", str(error)) from None
     except intake.Invalid as error:
         raise invalid(str(error)) from None
     stored = 0
     if taken.rows:  # sessions, rollups and visits follow when the log is folded
-        stored = await request.app.state.store.append(taken.rows, taken.context)
+        stored = await store.append(taken.rows, taken.context)
     request.app.state.metrics.track_answered(taken.kept, stored, taken.ignored)
     return json_response(schemas.TrackOut(taken.received, taken.kept - stored, taken.ignored))
 
@@ -41,14 +46,20 @@ async def track(request: Request) -> Response:
 async def open_session(request: Request) -> Response:
     body = await read_body(request)
     session: schemas.SessionIn = decode_object(schemas.session_decoder, body)
+    store: Store = request.app.state.store
     try:
         intake.check_ids(session.userId, session.sessionId, "$")
+        site = intake.site_of(schemas.MovementIn("session", site=session.site), "$",
+                              store.registry.sites())
         device_info = None
         if session.deviceInfo is not None:
             device_info = intake.encode_object(session.deviceInfo, "$.deviceInfo")
+    except intake.UnknownSite as error:
+        request.app.state.metrics.site_unknown()
+        raise ApiError(422, "unknown_site", str(error)) from None
     except intake.Invalid as error:
         raise invalid(str(error)) from None
-    row, created = await open_session_in(
-        request.app.state.store, session.userId, session.sessionId, device_info, now_ms())
+    row, created = await open_session_in(store, site, session.userId, session.sessionId,
+                                         device_info, now_ms())
     request.app.state.metrics.session_opened(created)
     return json_response(schemas.SessionOpened(session_from_row(row), created))

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from tracker import schemas
 from tracker.api import params
-from tracker.api.auth import require_read_token
+from tracker.api.access import read_site
 from tracker.api.common import json_response
 from tracker.api.errors import ApiError
 from tracker.api.spooled import SpooledResponse
@@ -27,13 +27,13 @@ async def export_user(request: Request) -> Response:
     read into a file before the answer starts, so the snapshot is held only
     while reading, never while the client takes its time (tracker/lifecycle/export.py).
     """
-    require_read_token(request)
+    site = read_site(request)
     user_id = params.path_text(request, "userId", 128)
     store: Store = request.app.state.store
-    index = store.shard_of(user_id)
-    await store.caught_up([index])
+    file = store.file_of(site.number, user_id)
+    await store.caught_up([file])
     try:
-        spooled = await run_in_threadpool(export.spool_export, store, index, user_id)
+        spooled = await run_in_threadpool(export.spool_export, store, file, user_id)
     except export.SpoolUnwritable:
         raise ApiError(503, "export_unavailable", "the export could not be written to disk",
                        {"Retry-After": "60"}) from None
@@ -46,10 +46,10 @@ async def erase_user(request: Request) -> Response:
     """Erase everything stored for the user: 200 with the counts when done within the wait,
     else 202 with the counts so far while it goes on in the background. Erasing a user with
     nothing stored answers zeros."""
-    require_read_token(request)
+    site = read_site(request)
     user_id = params.path_text(request, "userId", 128)
     state = request.app.state
-    erasure = await state.erasures.erase(user_id, state.config.erasure_wait_seconds)
+    erasure = await state.erasures.erase(site.number, user_id, state.config.erasure_wait_seconds)
     if erasure.status == "done":
         return json_response(schemas.UserErased(user_id, erasure.movements, erasure.sessions))
     running = schemas.ErasureRunning("running", user_id, erasure.movements, erasure.sessions,
@@ -60,9 +60,9 @@ async def erase_user(request: Request) -> Response:
 async def erasure_status(request: Request) -> Response:
     """The user's latest erasure: running with its counts so far, or done; 404 when none was
     ever requested."""
-    require_read_token(request)
+    site = read_site(request)
     user_id = params.path_text(request, "userId", 128)
-    erasure = await request.app.state.erasures.progress(user_id)
+    erasure = await request.app.state.erasures.progress(site.number, user_id)
     if erasure is None:
         raise ApiError(404, "not_found", "no erasure was requested for this userId")
     return json_response(erasure)

@@ -13,7 +13,7 @@ from tracker.analytics import web, web_reads, zones
 from tracker.analytics.filters import PAGE, VISIT_DIMENSIONS
 from tracker.analytics.web import Row, Span, StatsShare
 from tracker.api import params
-from tracker.api.auth import require_read_token
+from tracker.api.access import read_site
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
 
@@ -22,8 +22,8 @@ DEFAULT_LIMIT = 10
 
 
 async def stats(request: Request) -> Response:
-    require_read_token(request)
-    zone = params.parse_zone(request)
+    site = read_site(request)
+    zone = params.parse_zone(request, site.timezone)
     start, end, bucket = params.parse_span(request, zone)
     filters = params.parse_filters(request)
     compare = request.query_params.get("compare")
@@ -34,7 +34,8 @@ async def stats(request: Request) -> Response:
     spans = [Span((start, *starts[1:], end))]
     if compare == "previous":
         spans.append(Span((2 * start - end, start)))
-    share, *before = await web_reads.stats(request.app.state.store, tuple(spans), filters)
+    share, *before = await web_reads.stats(request.app.state.store, site.number, tuple(spans),
+                                           filters)
     previous = None
     if before:
         previous = schemas.PreviousPeriod(2 * start - end, start, _totals(before[0]))
@@ -45,7 +46,7 @@ async def stats(request: Request) -> Response:
 
 
 async def breakdown(request: Request) -> Response:
-    require_read_token(request)
+    site = read_site(request)
     by = parse_by(request)
     event = params.text(request, "event", 64)
     if by.startswith(web.PROPERTY) and event is None:
@@ -53,11 +54,11 @@ async def breakdown(request: Request) -> Response:
     if event is not None and not by.startswith(web.PROPERTY):
         raise invalid("query parameter `event` goes with `by=prop:KEY` only")
     limit = params.integer(request, "limit", DEFAULT_LIMIT, 1, 1000)
-    start, end, _bucket = params.parse_span(request, params.parse_zone(request))
+    start, end, _bucket = params.parse_span(request, params.parse_zone(request, site.timezone))
     filters = params.parse_filters(request)
     began = time.perf_counter()
-    rows = await web_reads.breakdown(request.app.state.store, by, Span((start, end)), filters,
-                                     event, limit)
+    rows = await web_reads.breakdown(request.app.state.store, site.number, by, Span((start, end)),
+                                     filters, event, limit)
     request.app.state.metrics.web_query("breakdown", params.named_range(request),
                                         time.perf_counter() - began)
     return json_response(_breakdown(by, start, end, rows))

@@ -42,11 +42,16 @@ class SaltFileError(Exception):
     """A salt file exists but does not hold a salt; the message names it."""
 
 
-def visitor_id(salt: bytes, address: str, user_agent: str | None) -> str:
-    """`anon:` and 16 hex digits identifying an address and User-Agent for one salt (one day)."""
+def visitor_id(salt: bytes, address: str, user_agent: str | None, site: str = "") -> str:
+    """`anon:` and 16 hex digits identifying an address and User-Agent on one site for one salt
+    (one day). The site is keyed in too, so one person's visits to two sites cannot be
+    joined; the first site (`site` empty) keeps the ids it had before sites existed."""
     address_bytes = address.encode("utf-8", "surrogatepass")
     message = (len(address_bytes).to_bytes(4, "big") + address_bytes
                + (user_agent or "").encode("utf-8", "surrogatepass"))
+    if site:
+        site_bytes = site.encode()
+        message = b"site" + len(site_bytes).to_bytes(4, "big") + site_bytes + message
     return "anon:" + hashlib.blake2b(message, digest_size=8, key=salt).hexdigest()
 
 

@@ -2,11 +2,13 @@
 
 The rules msgspec's constraints cannot express are checked here (both ids
 or neither, none of the service's own `anon:` ids, the timestamp's window,
-the size of `data` once encoded); anonymous events get their visitor's id
-and the request its context (ingest/visitors.py); the bot filter drops
-anonymous events from crawlers; and an eventId repeated within the request
-keeps its first event only. Duplicates of what is already stored are the
-log's to decide, under its write lock.
+the size of `data` once encoded); each movement is given its site (its
+`site`, else the site whose domains hold its `data.host`, else the only
+site); anonymous events get their visitor's id on that site and the request
+its context (ingest/visitors.py); the bot filter drops anonymous events from
+crawlers; and an eventId repeated within the request keeps its first event
+only. Duplicates of what is already stored are the log's to decide, under
+its write lock.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tracker import schemas
 from tracker.ingest.anonymous_sessions import UNASSIGNED
 from tracker.ingest.visitors import Visitors
 from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
+from tracker.storage.registry import Sites
 from tracker.storage.rows import MovementRow
 
 ANONYMOUS_PREFIX = "anon:"
@@ -29,13 +32,17 @@ class Invalid(ValueError):
     """An event breaks a rule; the message names the field and where it is."""
 
 
+class UnknownSite(Invalid):
+    """An event's site cannot be told, or names no site."""
+
+
 @dataclass(frozen=True)
 class Intake:
     """One request, ready for the log."""
 
     received: int  # events in the request
     kept: int  # of them, not dropped by the bot filter
-    rows: list[MovementRow]  # of those, the first of each repeated eventId
+    rows: list[tuple[int, MovementRow]]  # of those, the first of each repeated eventId, by site
     context: str | None  # rows.encode_context of the request's visitor
 
     @property
@@ -43,18 +50,54 @@ class Intake:
         return self.received - self.kept
 
 
-def take(movements: list[tuple[MovementIn, str]], now: int, visitors: Visitors, address: str,
-         user_agent: str | None) -> Intake:
+def take(movements: list[tuple[MovementIn, str]], now: int, visitors: Visitors, sites: Sites,
+         address: str, user_agent: str | None) -> Intake:
     """Check each (movement, its path in the body) and turn the request into rows."""
+    placed = []
     for movement, path in movements:
         check_ids(movement.userId, movement.sessionId, path)
+        placed.append(site_of(movement, path, sites))
     anonymous = any(movement.userId is None for movement, _path in movements)
-    visitor = visitors.anonymous_id(address, user_agent, now) if anonymous else None
-    rows = [to_row(movement, now, path, visitor) for movement, path in movements]
-    if anonymous and visitors.is_ignored(user_agent):
-        rows = [row for row in rows if row.userId != visitor]
+    ignored = anonymous and visitors.is_ignored(user_agent)
+    rows = []
+    for (movement, path), site in zip(movements, placed):
+        if movement.userId is None and ignored:
+            continue
+        visitor = None
+        if movement.userId is None:
+            visitor = visitors.anonymous_id(address, user_agent, now, site)
+        rows.append((site, to_row(movement, now, path, visitor)))
     return Intake(len(movements), len(rows), drop_repeated_event_ids(rows),
                   visitors.context(address, user_agent))
+
+
+def site_of(movement: MovementIn, path: str, sites: Sites) -> int:
+    """The number of the site a movement belongs to."""
+    if movement.site is not None:
+        named = sites.by_id(movement.site)
+        if named is None:
+            raise UnknownSite(f"no site `{movement.site}` - at `{path}.site`")
+        return named.number
+    host = movement.data.get("host") if movement.data else None
+    if isinstance(host, str):
+        by_host = sites.by_domain(host_name(host))
+        if by_host is not None:
+            return by_host.number
+    only = sites.only()
+    if only is None:
+        raise UnknownSite(f"the event names no site (`site`) and its `data.host` is no site's "
+                          f"domain - at `{path}`")
+    return only.number
+
+
+def host_name(host: str) -> str:
+    """`data.host` as a domain: lowercased, without a port or a trailing dot."""
+    name = host.strip().lower()
+    if name.startswith("["):  # an IPv6 address with a port
+        return name.partition("]")[0] + "]"
+    if ":" in name:
+        name = name.rpartition(":")[0]
+    return name.rstrip(".")
 
 
 def check_ids(user_id: str | None, session_id: str | None, path: str) -> None:
@@ -93,15 +136,15 @@ def encode_object(value: dict[str, Any], path: str) -> str:
     return encoded.decode()
 
 
-def drop_repeated_event_ids(rows: list[MovementRow]) -> list[MovementRow]:
-    """Keep the first of several events with the same (userId, eventId) in one request."""
-    seen: set[tuple[str, str]] = set()
+def drop_repeated_event_ids(rows: list[tuple[int, MovementRow]]) -> list[tuple[int, MovementRow]]:
+    """Keep the first of several events with the same (site, userId, eventId) in one request."""
+    seen: set[tuple[int, str, str]] = set()
     unique = []
-    for row in rows:
+    for site, row in rows:
         if row.eventId is not None:
-            key = (row.userId, row.eventId)
+            key = (site, row.userId, row.eventId)
             if key in seen:
                 continue
             seen.add(key)
-        unique.append(row)
+        unique.append((site, row))
     return unique

@@ -40,9 +40,10 @@ def open_session(
     return conn.execute(SELECT_SESSION, (session_id,)).fetchone(), existing is None
 
 
-async def open_session_in(store: Store, user_id: str, session_id: str, device_info: str | None,
-                          now: int) -> tuple[tuple, bool]:
-    """Create or refresh a session in its user's shard; returns (session row, created)."""
+async def open_session_in(store: Store, site: int, user_id: str, session_id: str,
+                          device_info: str | None, now: int) -> tuple[tuple, bool]:
+    """Create or refresh a session in its user's shard of the site; returns (session row,
+    created)."""
     work = partial(open_session, user_id=user_id, session_id=session_id, device_info=device_info,
                    now=now)
-    return await store.submit(store.shard_of(user_id), work)
+    return await store.submit(store.file_of(site, user_id), work)

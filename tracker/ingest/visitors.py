@@ -49,8 +49,9 @@ class Visitors:
         self._on_lookup("bots", bots.cache_info().hits > hits)
         return ignored
 
-    def anonymous_id(self, address: str, user_agent: str | None, now: int) -> str:
-        return visitor_id(self.salts.for_time(now), address, user_agent)
+    def anonymous_id(self, address: str, user_agent: str | None, now: int, site: int) -> str:
+        """The visitor's id on site number `site` (site 0 keyed as before sites existed)."""
+        return visitor_id(self.salts.for_time(now), address, user_agent, str(site) if site else "")
 
     def close(self) -> None:
         if self._cities is not None:

@@ -76,14 +76,18 @@ def sweep(conn: apsw.Connection, shard: int) -> int:
 
 async def sweep_everywhere(store: Store) -> int:
     """Delete archive files no shard records (left by a transaction that never committed)."""
-    if not (store.layout.data_dir / archives.ARCHIVE_DIR).is_dir():
-        return 0
-    return await store.run_everywhere(lambda index: partial(sweep, shard=index))
+    return await store.run_everywhere(
+        lambda file: partial(sweep, shard=file.index)
+        if (file.path.parent / archives.ARCHIVE_DIR).is_dir() else _nothing)
+
+
+def _nothing(conn: apsw.Connection) -> int:
+    return 0
 
 
 async def archive_everywhere(store: Store, before: int) -> int:
     """Move every movement older than `before` into archive files, in every shard."""
     # Each job archives at most one day's chunk, so a shard is done once a job finds nothing.
     return await store.run_everywhere(
-        lambda index: partial(archive_some, shard=index, before=before),
+        lambda file: partial(archive_some, shard=file.index, before=before),
         again=lambda count: count > 0)

@@ -28,7 +28,7 @@ from tracker.lifecycle.scheduler import now_ms
 from tracker.schemas import Erasure
 from tracker.storage import archives
 from tracker.storage.group_commit import QueueFull
-from tracker.storage.shard_file import position
+from tracker.storage.shard_file import ShardFile, position
 from tracker.storage.store import Store
 from tracker.throttle import Throttled
 
@@ -97,52 +97,54 @@ def step(conn: apsw.Connection, shard: int, user_id: str, limit: int) -> Step:
 
 
 class Erasures:
-    """The erasures this process drives: one task per user, whoever asked for it."""
+    """The erasures this process drives: one task per user of a site, whoever asked for it."""
 
     def __init__(self, store: Store, chunk: int):
         self._store = store
         self._chunk = chunk
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._tasks: dict[tuple[int, str], asyncio.Task] = {}
 
-    async def erase(self, user_id: str, wait_seconds: float) -> Erasure:
+    async def erase(self, site: int, user_id: str, wait_seconds: float) -> Erasure:
         """Start or join the user's erasure and wait for it up to `wait_seconds`; returns its
         record, done or still running."""
-        task = await self.request(user_id)
+        task = await self.request(site, user_id)
         finished, _ = await asyncio.wait({task}, timeout=wait_seconds)
-        found = task.result() if finished else await self.progress(user_id)
+        found = task.result() if finished else await self.progress(site, user_id)
         assert found is not None, "an erasure's record is never deleted"
         return found
 
-    async def request(self, user_id: str) -> asyncio.Task:
+    async def request(self, site: int, user_id: str) -> asyncio.Task:
         """The task driving the user's erasure: this process's, or a new one once the erasure
         is recorded (joining the one another worker runs, if any)."""
-        task = self._driving(user_id)
+        task = self._driving(site, user_id)
         if task is not None:
             return task
         work = partial(begin, user_id=user_id, now=now_ms())
-        await self._store.submit(self._store.shard_of(user_id), work)
-        return self.resume(user_id)
+        await self._store.submit(self._store.file_of(site, user_id), work)
+        return self.resume(site, user_id)
 
-    def resume(self, user_id: str) -> asyncio.Task:
+    def resume(self, site: int, user_id: str) -> asyncio.Task:
         """The task driving the user's recorded erasure, started if this process has none."""
-        task = self._driving(user_id)
+        task = self._driving(site, user_id)
         if task is None:
-            task = self._tasks[user_id] = asyncio.create_task(self._drive(user_id))
-            task.add_done_callback(partial(self._finished, user_id))
+            task = self._tasks[(site, user_id)] = asyncio.create_task(self._drive(site, user_id))
+            task.add_done_callback(partial(self._finished, (site, user_id)))
         return task
 
     async def resume_running(self) -> int:
-        """Drive every erasure recorded as running, in any shard, to its end; returns how many
-        finished."""
-        found = await self._store.read_each(running_users)
-        tasks = [self.resume(user_id) for users in found for user_id in users]
+        """Drive every erasure recorded as running, in any shard of any site, to its end;
+        returns how many finished."""
+        tasks = []
+        for site in self._store.live_sites():
+            found = await self._store.read_each(site, running_users)
+            tasks += [self.resume(site, user_id) for users in found for user_id in users]
         if tasks:
             await asyncio.wait(tasks)
         return sum(not task.cancelled() and task.exception() is None for task in tasks)
 
-    async def progress(self, user_id: str) -> Erasure | None:
+    async def progress(self, site: int, user_id: str) -> Erasure | None:
         """The user's latest erasure as recorded; None when none was ever requested."""
-        return await self._store.read(self._store.shard_of(user_id), record, user_id)
+        return await self._store.read(self._store.file_of(site, user_id), record, user_id)
 
     async def stop(self) -> None:
         """Stop driving (the records keep every erasure's state; the next start resumes them)."""
@@ -151,34 +153,34 @@ class Erasures:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _driving(self, user_id: str) -> asyncio.Task | None:
+    def _driving(self, site: int, user_id: str) -> asyncio.Task | None:
         """This process's task still driving the user's erasure, if any (a finished task
         leaves the table only once its callback has run)."""
-        task = self._tasks.get(user_id)
+        task = self._tasks.get((site, user_id))
         return None if task is None or task.done() else task
 
-    async def _drive(self, user_id: str) -> Erasure | None:
-        index = self._store.shard_of(user_id)
-        work = partial(step, shard=index, user_id=user_id, limit=self._chunk)
+    async def _drive(self, site: int, user_id: str) -> Erasure | None:
+        file = self._store.file_of(site, user_id)
+        work = partial(step, shard=file.index, user_id=user_id, limit=self._chunk)
         while True:
-            done: Step = await self._submit(index, work)
-            archives.remove_files(self._store.layout.data_dir, done.stale_files)
+            done: Step = await self._submit(file, work)
+            archives.remove_files(file.path.parent, done.stale_files)
             if done.erasure is None or done.erasure.status == DONE:
                 if done.folded:
-                    await self._store.forget_logged(user_id, done.folded)
+                    await self._store.forget_logged(file, user_id, done.folded)
                 return done.erasure
 
-    async def _submit(self, index: int, work: Callable[[apsw.Connection], Any]) -> Any:
+    async def _submit(self, file: ShardFile, work: Callable[[apsw.Connection], Any]) -> Any:
         """Run a job, waiting for room in the shard's queue rather than give up."""
         while True:
             try:
-                return await self._store.submit(index, work, self._chunk)
+                return await self._store.submit(file, work, self._chunk)
             except QueueFull:
                 await asyncio.sleep(RETRY_SECONDS)
 
-    def _finished(self, user_id: str, task: asyncio.Task) -> None:
-        if self._tasks.get(user_id) is task:
-            del self._tasks[user_id]
+    def _finished(self, key: tuple[int, str], task: asyncio.Task) -> None:
+        if self._tasks.get(key) is task:
+            del self._tasks[key]
         if not task.cancelled() and task.exception() is not None:
             failures.warning("shard %d: an erasure stopped (%s); the resume_erasures job takes "
-                             "it up again", self._store.shard_of(user_id), task.exception())
+                             "it up again", self._store.shard_of(key[1]), task.exception())

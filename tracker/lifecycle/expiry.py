@@ -28,4 +28,4 @@ def expire_some(conn: apsw.Connection, cutoff: int, limit: int) -> int:
 async def expire_everywhere(store: Store, cutoff: int) -> int:
     """Delete every session idle since before `cutoff`, in every shard."""
     work = partial(expire_some, cutoff=cutoff, limit=EXPIRE_CHUNK)
-    return await store.run_everywhere(lambda _index: work, again=lambda count: count == EXPIRE_CHUNK)
+    return await store.run_everywhere(lambda _file: work, again=lambda count: count == EXPIRE_CHUNK)

@@ -27,6 +27,7 @@ from tracker import schemas
 from tracker.lifecycle.user_data import user_sessions
 from tracker.storage import archives, connections, queries
 from tracker.storage.connections import UNREADABLE, ShardUnreadable
+from tracker.storage.shard_file import ShardFile
 from tracker.storage.store import Store
 from tracker.throttle import Throttled
 
@@ -53,10 +54,10 @@ def spool_dir(data_dir: Path) -> Path:
     return data_dir / SPOOL_DIR
 
 
-def spool_export(store: Store, index: int, user_id: str) -> BinaryIO | None:
+def spool_export(store: Store, file: ShardFile, user_id: str) -> BinaryIO | None:
     """The user's export in an anonymous file, positioned at its start; None when nothing is
     kept for the user. Runs on a thread: it reads and writes files."""
-    snapshot = store.snapshot(index)
+    snapshot = store.snapshot(file)
     try:
         sessions = user_sessions(snapshot, user_id)
         archived = archives.user_archives(snapshot, user_id)
@@ -71,7 +72,7 @@ def spool_export(store: Store, index: int, user_id: str) -> BinaryIO | None:
             unwritable_spools.warning("cannot write an export to %s: %s", directory, error)
             raise SpoolUnwritable(str(error)) from error
     except UNREADABLE as error:  # the shard failed mid-read: a 503 naming it, as for any read
-        raise ShardUnreadable(index, error) from error
+        raise ShardUnreadable(file.index, error) from error
     finally:
         snapshot.close()
 

@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tracker.config import Config
 from tracker.enrich.visitor_ids import Salts
-from tracker.lifecycle import archiving, expiry
+from tracker.lifecycle import archiving, expiry, sites
 from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.scheduler import Job, now_ms
 from tracker.ops.metrics import Metrics, NoMetrics
@@ -38,6 +38,9 @@ def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
     async def prune_salts() -> int:
         return await run_in_threadpool(salts.prune, now_ms())
 
+    async def delete_sites() -> int:
+        return await sites.delete_marked(store)
+
     return [
         Job("resume_erasures", erasures.resume_running, every,
             "finished {count} erasures left running"),
@@ -45,4 +48,5 @@ def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
         Job("archive_movements", archive_movements, every, "archived {count} movements"),
         Job("truncate_wal", truncate_idle_wals, every, "truncated {count} idle write-ahead logs"),
         Job("prune_salts", prune_salts, every, "deleted {count} anonymous-id salts past their time"),
+        Job("delete_sites", delete_sites, every, "deleted {count} sites marked for deletion"),
     ]

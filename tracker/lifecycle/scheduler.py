@@ -53,6 +53,19 @@ class Scheduler:
             log.info("%s: %s", name, job.done.format(count=count))
         return count
 
+    def run_soon(self, name: str) -> None:
+        """Run one job now in the background (a failure is logged; the schedule retries it)."""
+        task = asyncio.get_running_loop().create_task(self._once(name))
+        self._tasks.append(task)
+        task.add_done_callback(lambda done: self._tasks.remove(done) if done in self._tasks else None)
+
+    async def _once(self, name: str) -> None:
+        try:
+            await self.run(name)
+        except Exception:
+            self._metrics.job_failed(name)
+            log.exception("%s: run failed", name)
+
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._forever(job)) for job in self.jobs.values()]

@@ -11,7 +11,6 @@ Shard file sizes and live sessions are read when scraped, by `ShardCollector`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import apsw
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
@@ -20,7 +19,9 @@ from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Route
 
 from tracker.ops import multiproc, shard_stats
+from tracker.storage.connections import Role
 from tracker.storage.group_commit import LOG_LABEL, CommitStats, GroupCommit
+from tracker.storage.shard_file import ShardFile
 
 SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 QUERY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -128,6 +129,11 @@ class Metrics:
         self.queue_full = self._counter(
             "tracker_queue_full_total",
             "Ingest requests answered 503 because a writer's queue or the unfolded backlog was full")
+        self.ingest_refused = self._counter(
+            "tracker_ingest_refused_total",
+            "Ingest requests refused (422) by reason (unknown_site: an event's site named no site, "
+            "or could not be told)", ("reason",))
+        self.ingest_refused.labels("unknown_site")
 
     def _define_commits(self, shard_count: int) -> None:
         commits = self._counter(
@@ -256,6 +262,9 @@ class Metrics:
     def queue_refused(self) -> None:
         self.queue_full.inc()
 
+    def site_unknown(self) -> None:
+        self.ingest_refused.labels("unknown_site").inc()
+
     def commit(self, commit: CommitStats) -> None:
         (self._committed if commit.ok else self._failed)[commit.writer].inc()
         self.commit_duration.observe(commit.seconds)
@@ -327,6 +336,9 @@ class NoMetrics:
     def queue_refused(self) -> None:
         pass
 
+    def site_unknown(self) -> None:
+        pass
+
     def commit(self, commit: CommitStats) -> None:
         pass
 
@@ -392,48 +404,65 @@ def _scrape_registry(own: CollectorRegistry, shards: Collector) -> CollectorRegi
 
 class ShardCollector(Collector):
     """Shard file and WAL sizes (os.stat), live sessions and running erasures (index counts),
-    read at scrape time."""
+    the backlog and the number of sites, read at scrape time. A shard's figures add up its
+    files of every site: labels stay one per shard however many sites there are."""
 
-    def __init__(self, paths: list[Path], connection: Callable[[int], apsw.Connection],
+    def __init__(self, files: Callable[[], list[ShardFile]], shard_count: int,
                  backlog: Callable[[], dict[int, tuple[int, float]]] | None = None):
-        self._paths = paths
-        self._connection = connection
+        self._files = files
+        self._shard_count = shard_count
         self._backlog = backlog
 
     def describe(self) -> list[Metric]:
         return []
 
     def collect(self) -> Iterable[Metric]:
-        files = GaugeMetricFamily("tracker_shard_file_bytes",
-                                  "Size of a shard's SQLite file in bytes", labels=["shard"])
-        wals = GaugeMetricFamily("tracker_shard_wal_bytes",
-                                 "Size of a shard's write-ahead log in bytes", labels=["shard"])
-        live = GaugeMetricFamily("tracker_sessions_live",
-                                 "Sessions stored (not yet expired), by shard", labels=["shard"])
-        for index, path in enumerate(self._paths):
-            shard = [str(index)]
-            sizes = shard_stats.file_sizes(path)
-            if sizes is not None:
-                files.add_metric(shard, sizes[0])
-                wals.add_metric(shard, sizes[1])
-            sessions = self._count(index, shard_stats.count_sessions)
-            if sessions is not None:
-                live.add_metric(shard, sessions)
-        return [files, wals, live, self._erasures_running(), *self._backlog_metrics()]
-
-    def _erasures_running(self) -> Metric:
-        running = [self._count(index, shard_stats.count_running_erasures)
-                   for index in range(len(self._paths))]
-        return GaugeMetricFamily(
+        files = self._files()
+        sizes = [[0, 0] for _ in range(self._shard_count)]
+        sessions: list[int | None] = [None] * self._shard_count
+        running = 0
+        for file in files:
+            found = shard_stats.file_sizes(file.path)
+            if found is not None:
+                sizes[file.index][0] += found[0]
+                sizes[file.index][1] += found[1]
+            live = _count(file, shard_stats.count_sessions)
+            if live is not None:
+                sessions[file.index] = (sessions[file.index] or 0) + live
+            running += _count(file, shard_stats.count_running_erasures) or 0
+        return [*self._shard_metrics(sizes, sessions), self._sites(files), GaugeMetricFamily(
             "tracker_erasures_running",
             "User erasures requested and not finished yet, in the shards that can be read",
-            value=sum(count or 0 for count in running))
+            value=running), *self._backlog_metrics()]
+
+    def _shard_metrics(self, sizes: list[list[int]], sessions: list[int | None]) -> list[Metric]:
+        file_bytes = GaugeMetricFamily("tracker_shard_file_bytes",
+                                       "Size of a shard's SQLite files in bytes, over every site",
+                                       labels=["shard"])
+        wals = GaugeMetricFamily("tracker_shard_wal_bytes",
+                                 "Size of a shard's write-ahead logs in bytes, over every site",
+                                 labels=["shard"])
+        live = GaugeMetricFamily("tracker_sessions_live",
+                                 "Sessions stored (not yet expired), by shard, over every site",
+                                 labels=["shard"])
+        for index, (size, wal) in enumerate(sizes):
+            file_bytes.add_metric([str(index)], size)
+            wals.add_metric([str(index)], wal)
+            count = sessions[index]
+            if count is not None:
+                live.add_metric([str(index)], count)
+        return [file_bytes, wals, live]
+
+    def _sites(self, files: list[ShardFile]) -> Metric:
+        return GaugeMetricFamily("tracker_sites", "Sites the service holds (not being deleted)",
+                                 value=len({file.site for file in files}))
 
     def _backlog_metrics(self) -> list[Metric]:
         if self._backlog is None:
             return []
         events = GaugeMetricFamily("tracker_unfolded_events",
-                                   "Events in the log not yet folded into the shard", labels=["shard"])
+                                   "Events in the log not yet folded into the shard, over every site",
+                                   labels=["shard"])
         age = GaugeMetricFamily("tracker_unfolded_age_seconds",
                                 "Seconds since the oldest unfolded event of the shard was appended",
                                 labels=["shard"])
@@ -441,14 +470,20 @@ class ShardCollector(Collector):
             backlog = self._backlog()
         except apsw.Error:
             return []
-        for index in range(len(self._paths)):
-            count, seconds = backlog.get(index, (0, 0.0))
-            events.add_metric([str(index)], count)
-            age.add_metric([str(index)], seconds)
+        counts = [0] * self._shard_count
+        ages = [0.0] * self._shard_count
+        for key, (count, seconds) in backlog.items():
+            index = key % self._shard_count
+            counts[index] += count
+            ages[index] = max(ages[index], seconds)
+        for index in range(self._shard_count):
+            events.add_metric([str(index)], counts[index])
+            age.add_metric([str(index)], ages[index])
         return [events, age]
 
-    def _count(self, index: int, count: Callable[[apsw.Connection], int]) -> int | None:
-        try:
-            return count(self._connection(index))
-        except apsw.Error:
-            return None  # a shard that cannot be read is reported by /readyz
+
+def _count(file: ShardFile, count: Callable[[apsw.Connection], int]) -> int | None:
+    try:
+        return count(file.connection(Role.READER))
+    except apsw.Error:
+        return None  # a shard that cannot be read is reported by /readyz

@@ -51,27 +51,29 @@ def count_running_erasures(conn: apsw.Connection) -> int:
     return conn.execute(COUNT_RUNNING_ERASURES).fetchone()[0]
 
 
-def shard_stats(path: Path) -> ShardStats:
-    """Counts and sizes of one shard file; raises apsw.Error when it cannot be read."""
+def shard_stats(path: Path, name: str | None = None) -> ShardStats:
+    """Counts and sizes of one shard file (named `name`, else by its file name); raises
+    apsw.Error when it cannot be read."""
     sizes = file_sizes(path) or (0, 0)
 
     def counts(conn: apsw.Connection) -> ShardStats:
         movements = conn.execute(COUNT_MOVEMENTS).fetchone()[0]
-        return ShardStats(path.name, movements, count_sessions(conn), sizes[0], sizes[1],
+        return ShardStats(name or path.name, movements, count_sessions(conn), sizes[0], sizes[1],
                           migrations.current_version(conn))
 
     return connections.read_once(path, counts)
 
 
-def backlog_line(data_dir: Path, paths: list[Path]) -> str:
-    """How much of the ingest log the shards have not folded yet (the service folds it)."""
+def backlog_line(data_dir: Path, shards: list[tuple[int, Path]]) -> str:
+    """How much of the ingest log the shards (the log's key, path) have not folded yet (the
+    service folds it)."""
     log_path = log.path_in(data_dir)
     if not log_path.exists():
         return "unfolded: 0 events"
-    positions = [connections.read_once(path, position) for path in paths]
+    positions = [(key, connections.read_once(path, position)) for key, path in shards]
 
     def unfolded(conn: apsw.Connection) -> tuple[int, int | None]:
-        counts = [log.backlog(conn, shard, at) for shard, at in enumerate(positions)]
+        counts = [log.backlog(conn, key, at) for key, at in positions]
         oldest = [when for count, when in counts if count and when is not None]
         return sum(count for count, _ in counts), min(oldest) if oldest else None
 

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import apsw
-from starlette.concurrency import run_in_threadpool
 
 from tracker.storage.connections import JOURNAL_SIZE_LIMIT_BYTES, Role, connect
 from tracker.storage.store import Store
@@ -49,6 +48,6 @@ async def truncate_idle(store: Store) -> int:
     """Truncate every idle shard's large WAL; returns how many were truncated."""
     def sweep() -> int:
         now = time.time()
-        return sum(truncate_if_idle(path, now) for path in store.layout.paths)
+        return sum(truncate_if_idle(file.path, now) for file in store.live_files())
 
-    return await run_in_threadpool(sweep)
+    return await store.pool.run(sweep)

@@ -23,24 +23,26 @@ from tracker.storage.connections import UNREADABLE, Role, ShardUnreadable
 from tracker.storage.shard_file import ShardFile, position
 
 Key = tuple[str, str]  # userId, eventId
+Entry = tuple[int, Key]  # the shard file's key in the log, and the event's key there
 
 HAS_EVENT = "SELECT 1 FROM movements WHERE userId = ? AND eventId = ?"
 
 
 class UnfoldedEventIds:
-    """(userId, eventId) -> position of every logged row not yet known folded by its shard.
+    """(shard, (userId, eventId)) -> position of every logged row not yet known folded by its
+    shard (a shard file's key in the log: ids are per site, and so per file).
 
     Used by the log writer's thread only, except `prune_below`, a plain assignment.
     Entries are kept per shard, so a shard that cannot fold holds back only its own.
     """
 
     def __init__(self) -> None:
-        self._known: dict[Key, int] = {}
+        self._known: dict[Entry, int] = {}
         self._order: dict[int, deque[tuple[int, Key]]] = {}  # per shard, oldest first
         self._seen = 0  # rows up to here are in _known
-        self._staged: dict[Key, tuple[int, int]] = {}  # key -> (shard, seq)
+        self._staged: dict[Entry, int] = {}  # -> seq
         self._staged_seen = 0
-        self._prune_to: list[int] = []  # each shard's folded position, as last told
+        self._prune_to: dict[int, int] = {}  # each shard's folded position, as last told
 
     def __len__(self) -> int:
         return len(self._known)
@@ -52,33 +54,33 @@ class UnfoldedEventIds:
 
     def begin(self) -> None:
         """A transaction starts: prune what the shards have folded, stage nothing yet."""
-        for shard, folded in enumerate(self._prune_to):
+        for shard, folded in self._prune_to.items():
             order = self._order.get(shard)
             while order and order[0][0] <= folded:
                 seq, key = order.popleft()
-                if self._known.get(key) == seq:
-                    del self._known[key]
+                if self._known.get((shard, key)) == seq:
+                    del self._known[(shard, key)]
         self._staged = {}
         self._staged_seen = self._seen
 
     def end(self, committed: bool) -> None:
         """Keep what the transaction staged only when it committed."""
         if committed:
-            for key, (shard, seq) in self._staged.items():
-                self._known[key] = seq
+            for (shard, key), seq in self._staged.items():
+                self._known[(shard, key)] = seq
                 self._order.setdefault(shard, deque()).append((seq, key))
             self._seen = self._staged_seen
         self._staged = {}
 
-    def prune_below(self, positions: list[int]) -> None:
+    def prune_below(self, positions: dict[int, int]) -> None:
         """Each shard has folded up to its position: its entries at or below it may go."""
-        self._prune_to = list(positions)
+        self._prune_to = dict(positions)
 
     def catch_up(self, conn: apsw.Connection) -> None:
         """Stage the eventIds other processes appended since this one last looked."""
         after = self._staged_seen
         for seq, shard, user_id, event_id in log.event_ids_after(conn, after):
-            self._staged[(user_id, event_id)] = (shard, seq)
+            self._staged[(shard, (user_id, event_id))] = seq
         self._staged_seen = max(after, log.head(conn))
 
     def stage(self, appended: list[tuple[int, Key | None]], last_seq: int) -> None:
@@ -87,12 +89,12 @@ class UnfoldedEventIds:
         first = last_seq - len(appended) + 1
         for offset, (shard, key) in enumerate(appended):
             if key is not None:
-                self._staged[key] = (shard, first + offset)
+                self._staged[(shard, key)] = first + offset
         self._staged_seen = max(self._staged_seen, last_seq)
 
-    def logged_at(self, key: Key) -> int | None:
-        staged = self._staged.get(key)
-        return self._known.get(key) if staged is None else staged[1]
+    def logged_at(self, shard: int, key: Key) -> int | None:
+        staged = self._staged.get((shard, key))
+        return self._known.get((shard, key)) if staged is None else staged
 
 
 class FoldedProbe:
@@ -103,8 +105,8 @@ class FoldedProbe:
     with a 503 naming it while every other shard's are taken.
     """
 
-    def __init__(self, shards: list[ShardFile]):
-        self._shards = shards
+    def __init__(self, file_of: Callable[[int], ShardFile]):
+        self._file_of = file_of
 
     def stored(self, shard: int, key: Key) -> bool:
         return self._on(shard, lambda conn: conn.execute(HAS_EVENT, key).fetchone() is not None)
@@ -123,16 +125,16 @@ class FoldedProbe:
         return self._on(shard, look)
 
     def _on(self, shard: int, look: Callable[[apsw.Connection], bool]) -> bool:
-        database = self._shards[shard]
+        database = self._file_of(shard)
         try:
             return look(database.connection(Role.LOOKUP))
         except UNREADABLE as error:
             database.forget(Role.LOOKUP)
-            raise ShardUnreadable(shard, error) from error
+            raise ShardUnreadable(database.index, error) from error
 
 
 def is_duplicate(shard: int, key: Key, unfolded: UnfoldedEventIds, probe: FoldedProbe) -> bool:
-    seq = unfolded.logged_at(key)
+    seq = unfolded.logged_at(shard, key)
     if seq is None:
         return probe.stored(shard, key)
     return probe.stored_or_unfolded(shard, key, seq)

@@ -34,10 +34,9 @@ from tracker.storage.shard_file import move_position, position
 # page once for many rows, small enough to hold the shard's lock briefly.
 FOLD_ROWS = 5_000
 
-# A shard is due for a fold once its share of the backlog is large enough to
-# fold efficiently (each B-tree page written once for many rows), or its
-# oldest unfolded row has waited DELAY_SECONDS; reads fold on demand whatever
-# is left.
+# A shard file is due for a fold once its unfolded rows are enough to fold
+# efficiently (each B-tree page written once for many rows), or its oldest
+# unfolded row has waited DELAY_SECONDS; reads fold on demand whatever is left.
 BATCH_ROWS = 2_000
 DELAY_SECONDS = 1.0
 
@@ -62,14 +61,6 @@ class Folded:
     sessions_created: int
     position: int
     seconds: float
-
-
-def due(head: int, at: int, shard_count: int, idle_seconds: float) -> bool:
-    """Whether a shard at position `at`, last folded `idle_seconds` ago, should fold now."""
-    if at >= head:
-        return False
-    # the backlog that holds about a batch for each shard, as rows spread over shards
-    return head - at >= BATCH_ROWS * shard_count or idle_seconds >= DELAY_SECONDS
 
 
 def fold_once(conn: apsw.Connection, shard: int, log_file: LogFile, upto: int, apply: Apply,

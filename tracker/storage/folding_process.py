@@ -36,18 +36,29 @@ ENV = "TRACKER_FOLDING_PROCESS"
 
 IDLE_SLEEP_SECONDS = 0.1
 RETRY_SECONDS = 1.0
+# A quiet file is moved up to the log's head once it is this far behind (well inside the
+# backlog bound, TRACKER_MAX_BACKLOG, which counts positions).
+ADVANCE_ROWS = 10_000
 
 
 class Folder:
-    """Folds due shards, one at a time, until told to stop."""
+    """Folds due shard files, one at a time, until told to stop.
 
-    def __init__(self, shards: list[ShardFile], log_file: LogFile, apply: fold.Apply,
-                 on_fold: Callable[[fold.Folded], None] = lambda folded: None):
-        self._shards = shards
+    A file is due once it has BATCH_ROWS unfolded rows or its oldest has waited
+    DELAY_SECONDS. A file without rows is moved up to the head only once the
+    log has grown `advance_rows` past it, so that the files of a quiet site
+    cost no write for each one of a busy site's, and still never look
+    backlogged.
+    """
+
+    def __init__(self, files: Callable[[], list[ShardFile]], log_file: LogFile, apply: fold.Apply,
+                 on_fold: Callable[[fold.Folded], None] = lambda folded: None,
+                 advance_rows: int = ADVANCE_ROWS):
+        self._files = files
         self._log = log_file
         self._apply = apply
         self._on_fold = on_fold
-        self._last_fold = [0.0] * len(shards)
+        self._advance_rows = advance_rows
 
     def run(self, keep_going: Callable[[], bool]) -> None:
         while keep_going():
@@ -55,36 +66,50 @@ class Folder:
                 time.sleep(IDLE_SLEEP_SECONDS)
 
     def fold_due(self) -> int:
-        """One fold of every shard due for one; returns the rows folded.
+        """One fold of every file due for one; returns the rows folded.
 
-        A shard that fails (disk full, file gone) is skipped and tried again next
+        A file that fails (disk full, file gone) is skipped and tried again next
         round; the others go on.
         """
-        head = log.head(self._log.connection(Role.LOOKUP))
-        now = time.monotonic()
+        log_conn = self._log.connection(Role.LOOKUP)
+        head = log.head(log_conn)
         rows = 0
-        for shard in self._shards:
+        for shard in self._files():
             try:
                 at = position(shard.connection(Role.WRITER))
-                if fold.due(head, at, len(self._shards), now - self._last_fold[shard.index]):
+                if self._due(log_conn, shard, at, head):
                     rows += self._fold_one(shard, head).rows
             except apsw.Error as error:
                 shard.forget(Role.WRITER)
                 failures.warning("shard %d: folding failed, trying again: %s", shard.index, error)
         return rows
 
+    def _due(self, log_conn: apsw.Connection, shard: ShardFile, at: int, head: int) -> bool:
+        if at >= head:
+            return False
+        count, oldest = log.unfolded(log_conn, shard.key, at, head, fold.BATCH_ROWS)
+        if not count:
+            return head - at >= self._advance_rows
+        waited = time.time() - (oldest or 0) / 1000
+        return count >= fold.BATCH_ROWS or waited >= fold.DELAY_SECONDS
+
     def _fold_one(self, shard: ShardFile, head: int) -> fold.Folded:
         with shard.transaction() as conn:
-            folded = fold.fold_once(conn, shard.index, self._log, head, self._apply)
-        self._last_fold[shard.index] = time.monotonic()
+            folded = fold.fold_once(conn, shard.key, self._log, head, self._apply)
         if folded.rows:
             self._on_fold(folded)
         return folded
 
     def close(self) -> None:
-        for shard in self._shards:
+        for shard in self._files():
             shard.forget(Role.WRITER)
         self._log.forget(Role.LOOKUP)
+
+
+def advance_rows(max_backlog: int) -> int:
+    """How far behind a quiet file may fall: well inside the backlog bound, which counts
+    positions (TRACKER_MAX_BACKLOG; 0 sets none)."""
+    return max(1, max_backlog // 5) if max_backlog else ADVANCE_ROWS
 
 
 def run_until_stopped(folder: Folder, stop: threading.Event, parent: int) -> None:

@@ -1,12 +1,13 @@
 """Following the log into the shards: nothing is read or written behind an acknowledgement.
 
-Every write job and every read first folds its shards up to the log's head
-as it was when the job or read began, so nothing acknowledged is ever
-missing from what they see. Folding in the background is the folding
-process's (or, for an app on its own, a thread's); this side learns the
-positions it reached, so that a read of a shard already caught up costs no
-fold, lets the eventId set forget what the shards now hold, trims the log,
-and bounds the backlog.
+Every write job and every read first folds its shard files up to the log's
+head as it was when the job or read began, so nothing acknowledged is ever
+missing from what they see; a file with no row in that stretch has nothing
+to fold, which one index probe of the log tells. Folding in the background is
+the folding process's (or, for an app on its own, a thread's); this side
+learns the positions it reached, so that a read of a file already caught up
+costs no fold, lets the eventId set forget what the files now hold, trims the
+log, and bounds the backlog.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import apsw
 from tracker.storage import fold, folding_process
 from tracker.storage.group_commit import QueueFull
 from tracker.storage.ingest_log import IngestLog
+from tracker.storage.shard_file import ShardFile
 from tracker.storage.shards import Shards
 from tracker.throttle import Throttled
 
@@ -39,16 +41,20 @@ TRIM_INTERVAL_SECONDS = 1.0
 
 
 class Follower:
-    def __init__(self, shards: Shards, ingest_log: IngestLog, apply: fold.Apply, max_backlog: int,
+    def __init__(self, shards: Shards, ingest_log: IngestLog, live_files: Callable[[], list[ShardFile]],
+                 apply: fold.Apply, max_backlog: int,
                  on_fold: Callable[[fold.Folded], None] | None = None,
                  on_read_wait: Callable[[float], None] | None = None):
         self._shards = shards
         self._log = ingest_log
+        self._live_files = live_files
         self._apply = apply
         self._max_backlog = max_backlog
         self._on_fold = on_fold or (lambda folded: None)
         self._on_read_wait = on_read_wait or (lambda seconds: None)
-        self.folded = [file.position() for file in shards.files]  # as far as this process knows
+        # Each file's position in the log (by its key), as far as this process knows: read
+        # from the file when first needed, then moved by folds.
+        self.folded: dict[int, int] = {}
         self._following = False
         self._task: asyncio.Task | None = None
         self._folder_stop = threading.Event()
@@ -64,13 +70,21 @@ class Follower:
                                                    daemon=True)
             self._folder_thread.start()
 
-    def submit(self, index: int, work: Callable[[apsw.Connection], T], weight: int = 1) -> asyncio.Future:
-        """Queue a write job on shard `index`; it runs after the shard has folded everything
+    def known(self, file: ShardFile) -> int:
+        """The file's position as far as this process knows (read from it the first time)."""
+        at = self.folded.get(file.key)
+        if at is None:
+            at = self.folded[file.key] = file.position()
+        return at
+
+    def submit(self, file: ShardFile, work: Callable[[apsw.Connection], T],
+               weight: int = 1) -> asyncio.Future:
+        """Queue a write job on `file`; it runs after the file has folded everything
         acknowledged so far, in the same transaction, and the future resolves after its commit."""
         folds: list[fold.Folded] = []
-        job = partial(fold.then, shard=index, log_file=self._log.file, upto=self._log.head(),
+        job = partial(fold.then, shard=file.key, log_file=self._log.file, upto=self._log.head(),
                       apply=self._apply, work=work, on_fold=folds.extend)
-        future = self._shards.submit(index, job, weight)
+        future = self._shards.submit(file, job, weight)
         future.add_done_callback(lambda done: self._committed(done, folds))
         return future
 
@@ -81,42 +95,49 @@ class Follower:
 
     def _folds_done(self, folds: list[fold.Folded]) -> None:
         for folded in folds:
-            self.folded[folded.shard] = max(self.folded[folded.shard], folded.position)
+            self.folded[folded.shard] = max(self.folded.get(folded.shard, 0), folded.position)
             if folded.rows:
                 self._on_fold(folded)
 
-    async def caught_up(self, shards: Iterable[int]) -> None:
-        """Return once the shards have folded every row appended before the call (by any
-        process)."""
+    async def caught_up(self, files: Iterable[ShardFile]) -> None:
+        """Return once the files hold every row appended before the call (by any process)."""
         head = self._log.head()
-        behind = [i for i in shards if self.folded[i] < head]
+        behind = [file for file in files if self.known(file) < head]
         if not behind:
             return
+        with_rows = await self._shards.pool.run(self._with_rows, behind, head)
         started = time.perf_counter()
         rows = 0
-        for index in behind:  # one at a time: a fold's batch is the memory it needs
-            folds = await self._shards.submit(index, partial(
-                fold.fold_to, shard=index, log_file=self._log.file, upto=head, apply=self._apply))
+        for file in with_rows:  # one at a time: a fold's batch is the memory it needs
+            folds = await self._shards.submit(file, partial(
+                fold.fold_to, shard=file.key, log_file=self._log.file, upto=head, apply=self._apply))
             self._folds_done(folds)
             rows += sum(f.rows for f in folds)
         if rows:
             self._on_read_wait(time.perf_counter() - started)
 
-    def behind(self, index: int) -> int:
-        """Rows appended since shard `index`'s position, as far as this process knows without a
-        query: ingest checks it on the event loop for every request."""
-        return self._log.seen - self.folded[index]
+    def _with_rows(self, files: list[ShardFile], head: int) -> list[ShardFile]:
+        """Of `files`, those with log rows past their position up to `head`; the others are
+        known caught up to it."""
+        found = []
+        for file in files:
+            if self._log.has_rows(file.key, self.known(file), head):
+                found.append(file)
+            else:
+                self.folded[file.key] = max(self.folded[file.key], head)
+        return found
 
-    def refuse_when_backlogged(self, shards: Iterable[int]) -> None:
-        """Raise QueueFull when one of `shards` is as far behind the log as the bound allows.
+    def refuse_when_backlogged(self, files: Iterable[ShardFile]) -> None:
+        """Raise QueueFull when one of `files` is as far behind the log as the bound allows.
 
         A shard that cannot fold (disk full, file gone) so refuses only its own users."""
-        if self._max_backlog and any(self.behind(i) >= self._max_backlog for i in shards):
+        if self._max_backlog and any(self._log.seen - self.known(f) >= self._max_backlog
+                                     for f in files):
             raise QueueFull()
 
     def backlog(self) -> dict[int, tuple[int, float]]:
-        """Per shard behind the log, (events unfolded, seconds since the oldest was appended),
-        from the files (a read thread)."""
+        """Per shard file behind the log (by key), (events unfolded, seconds since the oldest
+        was appended), from the files (a read thread)."""
         return self._log.backlog(self._positions())
 
     async def _follow(self) -> None:
@@ -130,24 +151,24 @@ class Follower:
             except Exception as error:  # a shard that cannot be read now; reads will say so
                 unread_positions.warning("reading fold positions failed: %s", error)
                 continue
-            for index, reached in enumerate(positions):
-                self.folded[index] = max(self.folded[index], reached)
+            for key, reached in positions.items():
+                self.folded[key] = max(self.folded.get(key, 0), reached)
             self._log.writer.unfolded.prune_below(self.folded)
             if time.monotonic() - trimmed_at >= TRIM_INTERVAL_SECONDS:
                 trimmed_at = time.monotonic()
                 self._trim(positions)
 
-    def _trim(self, positions: list[int]) -> None:
+    def _trim(self, positions: dict[int, int]) -> None:
         trimming = self._log.trim(positions)
         if trimming is not None:  # a failed trim is tried again with the next positions
             trimming.add_done_callback(lambda done: done.cancelled() or done.exception())
 
-    def _positions(self) -> list[int]:
-        return [file.position() for file in self._shards.files]
+    def _positions(self) -> dict[int, int]:
+        return {file.key: file.position() for file in self._live_files()}
 
     def _fold_in_background(self) -> None:
-        folder = folding_process.Folder(self._shards.files, self._log.file, self._apply,
-                                        self._on_fold)
+        folder = folding_process.Folder(self._live_files, self._log.file, self._apply,
+                                        self._on_fold, folding_process.advance_rows(self._max_backlog))
         try:
             folding_process.fold_until(folder, lambda: not self._folder_stop.is_set())
         finally:

@@ -1,13 +1,14 @@
-"""Group commit: one writer thread per file turns many requests into one transaction.
+"""Group commit: one writer thread turns many requests into one transaction per file.
 
-Requests hand the writer a job (a function of the connection) and await a
-future. The thread takes every job waiting, runs them in one `BEGIN
-IMMEDIATE` transaction (each inside its own savepoint, so one failing job
+Requests hand the writer a job (a file and a function of its connection)
+and await a future. The thread takes every job waiting for the file of the
+oldest one, runs them in one `BEGIN IMMEDIATE` transaction (each inside its own savepoint, so one failing job
 does not sink the others), commits, and only then resolves the futures: an
 answer is never sent before its data is on disk. Under load the queue fills
 while a commit runs, so transactions grow with the load and the fsync cost is
 shared. The queue is bounded by the number of events it holds; a full queue
-refuses new work at once instead of growing without limit.
+refuses new work at once instead of growing without limit. One writer serves
+the log; one per shard number serves that shard of every site.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ class WriteFailed(Exception):
 
 @dataclass
 class Job:
-    """A queued write job, its weight in events and the future its submitter awaits."""
+    """A queued write job, its file and weight in events, and the future its submitter awaits."""
 
+    database: Database
     work: Callable[[apsw.Connection], Any]
     weight: int
     future: asyncio.Future
@@ -79,18 +81,16 @@ class CommitStats:
 
 
 class GroupCommit:
-    """One file's writer thread: runs queued jobs together in one transaction, answers after
-    COMMIT.
+    """A writer thread: runs queued jobs of one file together in one transaction, answers
+    after COMMIT.
 
     `submit` is called on the event loop and returns a future; the thread
     resolves it with the job's result (or its error) once the transaction
     holding the job has committed, or at once when the queue is full.
     """
 
-    def __init__(self, database: Database, shard: int | None, queue_limit: int,
-                 loop: asyncio.AbstractEventLoop,
+    def __init__(self, shard: int | None, queue_limit: int, loop: asyncio.AbstractEventLoop,
                  on_commit: Callable[[CommitStats], None] | None = None):
-        self.database = database
         self.shard = shard
         self.label = LOG_LABEL if shard is None else str(shard)
         self._queue_limit = queue_limit
@@ -107,13 +107,15 @@ class GroupCommit:
     def queued_events(self) -> int:
         return self._queued_events
 
-    def submit(self, work: Callable[[apsw.Connection], Any], weight: int = 1) -> asyncio.Future:
-        """Queue `work` for the next transaction; the future resolves after the commit.
+    def submit(self, database: Database, work: Callable[[apsw.Connection], Any],
+               weight: int = 1) -> asyncio.Future:
+        """Queue `work` on `database` for a coming transaction; the future resolves after the
+        commit.
 
         A refused job (queue full, writer stopping) gets a future that has
         already failed, so callers handle every outcome in one place.
         """
-        job = Job(work, weight, self._loop.create_future())
+        job = Job(database, work, weight, self._loop.create_future())
         with self._wakeup:
             refusal = self._refusal(weight)
             if refusal is None:
@@ -140,9 +142,8 @@ class GroupCommit:
 
     def _run(self) -> None:
         while (jobs := self._take()) is not None:
-            self._commit(jobs)
+            self._commit(jobs[0].database, jobs)
             self._loop.call_soon_threadsafe(_resolve, jobs)
-        self.database.forget(Role.WRITER)
 
     def _take(self) -> list[Job] | None:
         with self._wakeup:
@@ -150,26 +151,36 @@ class GroupCommit:
                 if self._stopping:
                     return None
                 self._wakeup.wait()
-            jobs: list[Job] = []
-            events = 0
-            while self._jobs and (not jobs or events + self._jobs[0].weight <= TRANSACTION_EVENTS):
-                job = self._jobs.popleft()
-                jobs.append(job)
-                events += job.weight
-            self._queued_events -= events
-            return jobs
+            return self._take_for(self._jobs[0].database)
 
-    def _commit(self, jobs: list[Job]) -> bool:
+    def _take_for(self, database: Database) -> list[Job]:
+        """The waiting jobs of `database`, oldest first, as many as one transaction takes; the
+        others keep their places."""
+        jobs: list[Job] = []
+        others: deque[Job] = deque()
+        events = 0
+        while self._jobs:
+            job = self._jobs.popleft()
+            if job.database is not database or (jobs and events + job.weight > TRANSACTION_EVENTS):
+                others.append(job)
+                continue
+            jobs.append(job)
+            events += job.weight
+        self._jobs = others
+        self._queued_events -= events
+        return jobs
+
+    def _commit(self, database: Database, jobs: list[Job]) -> bool:
         """Run the jobs in one transaction; False when it failed as a whole."""
         started = time.perf_counter()
         try:
-            with transaction(self.database.connection(Role.WRITER)) as conn:
+            with transaction(database.connection(Role.WRITER)) as conn:
                 for job in jobs:
                     self._run_in_savepoint(conn, job)
             ok = True
         except Exception as error:  # any failure here is the file's, not a job's
             failed_transactions.warning("%s: transaction failed: %s", self._name(), error)
-            self.database.forget(Role.WRITER)  # the next batch starts from a fresh open
+            database.forget(Role.WRITER)  # the next batch starts from a fresh open
             for job in jobs:
                 job.outcome, job.failed = WriteFailed(self.shard, error), True
             ok = False

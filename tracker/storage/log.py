@@ -62,19 +62,27 @@ EVENT_IDS_AFTER = "SELECT seq, shard, userId, eventId FROM log WHERE seq > ? AND
 RETAINED_FROM = "SELECT seq FROM log WHERE loggedAt >= ? ORDER BY seq LIMIT 1"
 
 TAIL = """
-SELECT seq, userId, sessionId, timestamp, event, data, eventId FROM log
-WHERE seq > :after AND seq <= :upto
+SELECT seq, shard, userId, sessionId, timestamp, event, data, eventId FROM log
+WHERE seq > :after AND seq <= :upto AND shard >= :low AND shard < :high
   AND (:user IS NULL OR userId = :user) AND (:event IS NULL OR event = :event)
 ORDER BY seq LIMIT :limit
 """
 
 BACKLOG = "SELECT count(*), min(loggedAt) FROM log WHERE shard = ? AND seq > ?"
 
-USER_ROWS = "SELECT seq FROM log WHERE userId = ? AND seq <= ?"
+USER_ROWS = "SELECT seq FROM log WHERE shard = ? AND userId = ? AND seq <= ?"
 
 DELETE_ROW = "DELETE FROM log WHERE seq = ?"
 
 DELETE_FOLDED = "DELETE FROM log WHERE shard = ? AND seq <= ?"
+
+DELETE_SHARDS = "DELETE FROM log WHERE shard >= ? AND shard < ?"
+
+# Up to :limit of a shard's rows after a position: how many, and when the oldest came.
+UNFOLDED = """
+SELECT count(*), min(loggedAt) FROM (
+  SELECT loggedAt FROM log WHERE shard = :shard AND seq > :after AND seq <= :upto ORDER BY seq LIMIT :limit)
+"""
 
 HAS_CONTEXT = "SELECT 1 FROM pragma_table_info('log') WHERE name = 'context'"
 
@@ -164,17 +172,33 @@ def retained_from(conn: apsw.Connection, now_ms: int) -> int:
     return found[0][0] if found else head(conn) + 1
 
 
-def tail(conn: apsw.Connection, after: int, upto: int, limit: int, user_id: str | None = None,
-         event: str | None = None) -> list[tuple]:
-    """Up to `limit` rows (seq, MovementRow's columns but context) of every shard with
-    after < seq <= upto, in log order, of that user and event when given."""
-    return conn.execute(TAIL, {"after": after, "upto": upto, "user": user_id, "event": event,
+def tail(conn: apsw.Connection, after: int, upto: int, limit: int, shards: range,
+         user_id: str | None = None, event: str | None = None) -> list[tuple]:
+    """Up to `limit` rows (seq, shard, MovementRow's columns but context) of the shards with keys in
+    `shards` with after < seq <= upto, in log order, of that user and event when given."""
+    return conn.execute(TAIL, {"after": after, "upto": upto, "low": shards.start,
+                               "high": shards.stop, "user": user_id, "event": event,
                                "limit": limit}).fetchall()
 
 
-def user_rows(conn: apsw.Connection, user_id: str, upto: int) -> list[int]:
-    """Positions of the user's rows at or before `upto` (a scan: run it outside the write lock)."""
-    return [seq for (seq,) in conn.execute(USER_ROWS, (user_id, upto))]
+def user_rows(conn: apsw.Connection, shard: int, user_id: str, upto: int) -> list[int]:
+    """Positions of the user's rows of a shard at or before `upto`."""
+    return [seq for (seq,) in conn.execute(USER_ROWS, (shard, user_id, upto))]
+
+
+def forget_shards(conn: apsw.Connection, low: int, high: int) -> int:
+    """Delete every row of the shards with keys in [low, high); returns how many."""
+    conn.execute(DELETE_SHARDS, (low, high))
+    return conn.changes()
+
+
+def unfolded(conn: apsw.Connection, shard: int, after: int, upto: int,
+             limit: int) -> tuple[int, int | None]:
+    """(the shard's rows with after < seq <= upto, counted up to `limit`; when the oldest of
+    them was appended, in ms)."""
+    count, oldest = conn.execute(UNFOLDED, {"shard": shard, "after": after, "upto": upto,
+                                            "limit": limit}).fetchall()[0]
+    return count, oldest
 
 
 def forget_rows(conn: apsw.Connection, positions: list[int]) -> int:

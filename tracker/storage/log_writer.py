@@ -17,10 +17,12 @@ import asyncio
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import apsw
 
 from tracker.storage import dedup, log
+from tracker.storage.database import Database
 from tracker.storage.group_commit import CommitStats, GroupCommit, Job
 from tracker.storage.log import LogFile
 from tracker.storage.rows import MovementRow
@@ -28,34 +30,42 @@ from tracker.storage.shard_file import ShardFile
 
 
 class LogWriter(GroupCommit):
-    def __init__(self, log_file: LogFile, shards: list[ShardFile], queue_limit: int,
+    def __init__(self, log_file: LogFile, file_of: Callable[[int], ShardFile], queue_limit: int,
                  loop: asyncio.AbstractEventLoop,
                  on_commit: Callable[[CommitStats], None] | None = None):
+        self.file = log_file
         self.unfolded = dedup.UnfoldedEventIds()
-        self._probe = dedup.FoldedProbe(shards)
-        self._trimmed = [0] * len(shards)
-        super().__init__(log_file, None, queue_limit, loop, on_commit)
+        self._probe = dedup.FoldedProbe(file_of)
+        self._trimmed: dict[int, int] = {}
+        super().__init__(None, queue_limit, loop, on_commit)
+
+    def _submit(self, work: Callable[[apsw.Connection], Any], weight: int = 1) -> asyncio.Future:
+        return self.submit(self.file, work, weight)
 
     def append(self, rows: list[tuple[int, MovementRow]], context: str | None) -> asyncio.Future:
-        """Append (shard, row) pairs of one request; resolves to how many were new, after the
-        commit."""
-        return self.submit(partial(self._append, rows=rows, context=context), max(1, len(rows)))
+        """Append (shard, row) pairs of one request (a shard file's key in the log); resolves to
+        how many were new, after the commit."""
+        return self._submit(partial(self._append, rows=rows, context=context), max(1, len(rows)))
 
-    def trim(self, folded: list[int]) -> asyncio.Future | None:
+    def trim(self, folded: dict[int, int]) -> asyncio.Future | None:
         """Delete the rows of each shard up to its folded position, once they are past the live
         feed's retention; None when no shard moved since the last trim."""
-        if all(at <= trimmed for at, trimmed in zip(folded, self._trimmed)):
+        if all(at <= self._trimmed.get(shard, 0) for shard, at in folded.items()):
             return None
-        return self.submit(partial(self._trim, folded=list(folded)))
+        return self._submit(partial(self._trim, folded=dict(folded)))
 
     def forget_user(self, positions: list[int]) -> asyncio.Future:
         """Delete the rows at `positions` (a user's, found outside the lock); resolves to how
         many were still there."""
-        return self.submit(partial(log.forget_rows, positions=positions), max(1, len(positions)))
+        return self._submit(partial(log.forget_rows, positions=positions), max(1, len(positions)))
 
-    def _commit(self, jobs: list[Job]) -> bool:
+    def forget_shards(self, low: int, high: int) -> asyncio.Future:
+        """Delete every row of the shards with keys in [low, high) (a deleted site's)."""
+        return self._submit(partial(log.forget_shards, low=low, high=high))
+
+    def _commit(self, database: Database, jobs: list[Job]) -> bool:
         self.unfolded.begin()
-        committed = super()._commit(jobs)
+        committed = super()._commit(database, jobs)
         self.unfolded.end(committed)
         return committed
 
@@ -74,12 +84,12 @@ class LogWriter(GroupCommit):
             self.unfolded.stage(keys, log.append_rows(conn, fresh))
         return len(fresh)
 
-    def _trim(self, conn: apsw.Connection, folded: list[int]) -> int:
+    def _trim(self, conn: apsw.Connection, folded: dict[int, int]) -> int:
         expired = log.retained_from(conn, int(time.time() * 1000)) - 1
         deleted = 0
-        for shard, at in enumerate(folded):
+        for shard, at in folded.items():
             upto = min(at, expired)
-            if upto > self._trimmed[shard]:
+            if upto > self._trimmed.get(shard, 0):
                 deleted += log.acknowledge(conn, shard, upto)
                 self._trimmed[shard] = upto
         return deleted

@@ -1,7 +1,10 @@
 """The data directory's layout: shard file names, the user-to-shard hash and the manifest.
 
 The manifest records the shard count and the hash so that a data directory
-is never opened with a layout that would send users to the wrong file.
+is never opened with a layout that would send users to the wrong file. Each
+site has its own shard files: site 0 (the `default` site, and every site's
+data before sites existed) in the data directory itself, site n in
+`sites/n/`; a user's shard within its site is the hash of its id.
 """
 
 from __future__ import annotations
@@ -31,8 +34,29 @@ def shard_name(index: int) -> str:
     return f"shard-{index:04d}.sqlite"
 
 
-def shard_paths(data_dir: Path, shard_count: int) -> list[Path]:
-    return [data_dir / shard_name(i) for i in range(shard_count)]
+SITES_DIR = "sites"
+
+
+def site_dir(data_dir: Path, site: int) -> Path:
+    """Where a site's shard files (and its archive files) live."""
+    return data_dir if site == 0 else data_dir / SITES_DIR / str(site)
+
+
+def shard_paths(data_dir: Path, shard_count: int, site: int = 0) -> list[Path]:
+    return [site_dir(data_dir, site) / shard_name(i) for i in range(shard_count)]
+
+
+def shards_on_disk(data_dir: Path, shard_count: int) -> list[tuple[int, Path]]:
+    """(the log's key, path) of every site's shard files (the tools' view)."""
+    return [(site * shard_count + index, path) for site in site_numbers_on_disk(data_dir)
+            for index, path in enumerate(shard_paths(data_dir, shard_count, site))]
+
+
+def site_numbers_on_disk(data_dir: Path) -> list[int]:
+    """Site 0, and every site directory under `sites/` (the tools' view, with or without the
+    registry)."""
+    found = [int(p.name) for p in (data_dir / SITES_DIR).glob("*") if p.name.isdigit()]
+    return [0, *sorted(found)]
 
 
 def read_manifest(data_dir: Path) -> dict | None:

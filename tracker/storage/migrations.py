@@ -1,12 +1,12 @@
 """Versioned schemas: ordered lists of migrations recorded in each file's `schema_migrations`.
 
 Each file kind has its list of fixed SQL files: the shards' in `schema/`,
-the ingest log's in `schema/log/`. A file made by any earlier version opens
-and is upgraded in place, one migration per transaction, at start-up and by
-`tracker migrate`. A file never changes once released: a new schema is a new
-file. A migration that re-derives stored values by rules of a higher layer
-(0011: visits' source and channel) calls SQL functions that the caller
-registers through `functions`.
+the ingest log's in `schema/log/`, the site registry's in `schema/registry/`.
+A file made by any earlier version opens and is upgraded in place, one
+migration per transaction, at start-up and by `tracker migrate`. A file
+never changes once released: a new schema is a new file. A migration that
+re-derives stored values by rules of a higher layer (0011: visits' source and
+channel) calls SQL functions that the caller registers through `functions`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from tracker.storage.connections import transaction
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 LOG_SCHEMA_DIR = SCHEMA_DIR / "log"
+REGISTRY_SCHEMA_DIR = SCHEMA_DIR / "registry"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ MIGRATIONS = _load(SCHEMA_DIR)
 LATEST_VERSION = MIGRATIONS[-1].version
 
 LOG_MIGRATIONS = _load(LOG_SCHEMA_DIR)
+REGISTRY_MIGRATIONS = _load(REGISTRY_SCHEMA_DIR)
 
 CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,4 +1,9 @@
-"""A shard's SQLite file: its schema, and how far into the ingest log it has folded."""
+"""A shard's SQLite file: its schema, and how far into the ingest log it has folded.
+
+A shard file is shard `index` of site `site`. The log names it by its `key`,
+`site * shard count + index`: the shards of site 0 keep the numbers they had
+before sites existed.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +20,13 @@ MOVE_POSITION = "UPDATE fold_position SET seq = ?"
 
 
 class ShardFile(Database):
-    """Shard `index` of the data directory."""
+    """Shard `index` of site `site`."""
 
-    def __init__(self, index: int, path: Path, sync: str = "full"):
+    def __init__(self, site: int, index: int, shard_count: int, path: Path, sync: str = "full"):
         super().__init__(path, sync)
+        self.site = site
         self.index = index
+        self.key = site * shard_count + index
 
     def create_or_upgrade(self, functions: migrations.Functions | None = None) -> list[migrations.Migration]:
         """Create the file if missing, switch it to WAL and apply pending migrations (with

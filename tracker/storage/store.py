@@ -1,19 +1,21 @@
-"""The store: the ingest log in front of every shard, as the rest of the service sees it.
+"""The store: the ingest log in front of every site's shards, as the rest of the service sees it.
 
 Ingest appends to the log (`ingest_log.py`) and is acknowledged once that
-commit is durable; the folding process applies the log to each shard in
-large batches, and every write job and read first folds its shards up to
-the log's head as it was when it began (`following.py`), so nothing
-acknowledged is ever missing from what they see. The shards' writers and
-reads are `shards.py`'s. The store runs jobs on one shard or every shard and
-knows nothing of what they do: ingest, the lifecycle jobs and the analytics
-bring their own, and the caller says how a batch of movements is applied.
+commit is durable; the folding process applies the log to each shard file in
+large batches, and every write job and read first folds its files up to the
+log's head as it was when it began (`following.py`), so nothing acknowledged
+is ever missing from what they see. The files' writers and reads are
+`shards.py`'s; which sites exist is the registry's (`registry.py`). The store
+runs jobs on one file or every file and knows nothing of what they do:
+ingest, the lifecycle jobs and the analytics bring their own, and the caller
+says how a batch of movements is applied.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +24,16 @@ from typing import Any, TypeVar
 import apsw
 
 from tracker.config import Config
-from tracker.storage import fold, log, manifest, migrations
+from tracker.storage import fold, log, manifest, migrations, registry
 from tracker.storage.following import Follower
 from tracker.storage.group_commit import CommitStats
 from tracker.storage.ingest_log import IngestLog
 from tracker.storage.log import LogFile
 from tracker.storage.read_pool import ReadPool
+from tracker.storage.registry import RegistryFile
 from tracker.storage.rows import MovementRow
 from tracker.storage.shard_file import ShardFile
-from tracker.storage.shards import Shards
+from tracker.storage.shards import Shards, files_of
 
 T = TypeVar("T")
 
@@ -39,40 +42,60 @@ logger = logging.getLogger("tracker.fold")
 
 @dataclass(frozen=True)
 class Layout:
-    """The data directory as prepared at start-up: shard count, schema version, shard paths."""
+    """The data directory as prepared at start-up."""
 
     data_dir: Path
     shard_count: int
     schema_version: int
-    paths: list[Path]
-    log_path: Path
 
-    def shard_files(self, sync: str = "full") -> list[ShardFile]:
-        return [ShardFile(index, path, sync) for index, path in enumerate(self.paths)]
+    @property
+    def log_path(self) -> Path:
+        return log.path_in(self.data_dir)
+
+    @property
+    def registry_path(self) -> Path:
+        return registry.path_in(self.data_dir)
 
     def log_file(self, sync: str = "full") -> LogFile:
         return LogFile(self.log_path, sync)
 
+    def registry_file(self, sync: str = "full") -> RegistryFile:
+        return RegistryFile(self.registry_path, sync)
+
+    def shard_files(self, site: int, sync: str = "full") -> list[ShardFile]:
+        return files_of(self.data_dir, self.shard_count, site, sync)
+
 
 def prepare(config: Config, functions: migrations.Functions | None = None) -> Layout:
-    """Check or create the data directory and bring every shard file and the log to the
-    latest schema (`functions`: the SQL functions migrations call, see `migrations.apply`)."""
+    """Check or create the data directory, the site registry, every site's shard files and the
+    log, each at the latest schema (`functions`: the SQL functions migrations call, see
+    `migrations.apply`)."""
     manifest.ensure_layout(config.data_dir, config.shards)
-    paths = manifest.shard_paths(config.data_dir, config.shards)
-    layout = Layout(config.data_dir, config.shards, migrations.LATEST_VERSION, paths,
-                    log.path_in(config.data_dir))
-    shards = layout.shard_files()
+    layout = Layout(config.data_dir, config.shards, migrations.LATEST_VERSION)
+    sites = layout.registry_file()
+    sites.create(int(time.time() * 1000))
+    floor = 0
+    for site in sites.sites().all:
+        floor = max(floor, create_site_files(layout, site.number, functions))
+    sites.close()
+    layout.log_file().create(floor)
+    return layout
+
+
+def create_site_files(layout: Layout, site: int, functions: migrations.Functions | None = None) -> int:
+    """Create (or upgrade) a site's shard files; returns the highest log position they hold."""
+    manifest.site_dir(layout.data_dir, site).mkdir(parents=True, exist_ok=True)
+    shards = layout.shard_files(site)
     for shard in shards:
         shard.create_or_upgrade(functions)
     floor = max(shard.position() for shard in shards)
     for shard in shards:
         shard.close()
-    layout.log_file().create(floor)
-    return layout
+    return floor
 
 
 class Store:
-    """Every shard of the data directory behind the ingest log."""
+    """Every site's shards behind the ingest log."""
 
     def __init__(
         self,
@@ -88,77 +111,107 @@ class Store:
         self.layout = layout
         self.shard_count = layout.shard_count
         self.pool = ReadPool()
-        files = layout.shard_files(config.sync)
-        self.shards = Shards(files, self.pool, config.queue_limit, loop, on_commit)
-        self.log = IngestLog(layout.log_file(config.sync), files, self.pool, config.queue_limit,
-                             loop, on_commit)
-        self.follower = Follower(self.shards, self.log, apply, config.max_backlog, on_fold,
-                                 on_read_wait)
+        self.registry = layout.registry_file(config.sync)
+        self.shards = Shards(layout.data_dir, layout.shard_count, config.sync, self.pool,
+                             config.queue_limit, loop, on_commit)
+        self.log = IngestLog(layout.log_file(config.sync), self.shards.by_key, self.pool,
+                             config.queue_limit, loop, on_commit)
+        self.follower = Follower(self.shards, self.log, self.live_files, apply, config.max_backlog,
+                                 on_fold, on_read_wait)
         self.follower.start(fold_in_background)
+
+    def live_sites(self) -> list[int]:
+        """The numbers of the sites that are not being deleted (any thread)."""
+        return [site.number for site in self.registry.sites().live()]
+
+    def files(self, site: int) -> list[ShardFile]:
+        return self.shards.files(site)
+
+    def live_files(self) -> list[ShardFile]:
+        """Every shard file of every live site (any thread)."""
+        return self.shards.live(self.registry)
 
     def shard_of(self, user_id: str) -> int:
         return manifest.shard_of(user_id, self.shard_count)
+
+    def file_of(self, site: int, user_id: str) -> ShardFile:
+        """The shard file holding a user of a site."""
+        return self.shards.files(site)[self.shard_of(user_id)]
 
     def head(self) -> int:
         """The newest position in the log, appended by any process."""
         return self.log.head()
 
-    async def append(self, rows: list[MovementRow], context: str | None = None) -> int:
-        """Append one request's movements and context to the log, whole or not at all; returns
-        how many were new.
+    async def append(self, rows: list[tuple[int, MovementRow]], context: str | None = None) -> int:
+        """Append one request's (site, movement) pairs and context to the log, whole or not at
+        all; returns how many were new.
 
         Answers only after the commit is durable. Past the backlog bound it
         refuses (QueueFull) rather than let reads wait ever longer for folds.
         """
-        by_shard = [(self.shard_of(row.userId), row) for row in rows]
-        self.follower.refuse_when_backlogged({shard for shard, _row in by_shard})
-        return await self.log.append(by_shard, context)
+        by_file = [(self.file_of(site, row.userId), row) for site, row in rows]
+        self.follower.refuse_when_backlogged({file for file, _row in by_file})
+        return await self.log.append([(file.key, row) for file, row in by_file], context)
 
-    def submit(self, index: int, work: Callable[[apsw.Connection], T], weight: int = 1) -> asyncio.Future:
-        """Queue a write job on shard `index`, run once the shard has folded everything
-        acknowledged so far; the future resolves after its commit."""
-        return self.follower.submit(index, work, weight)
+    def submit(self, file: ShardFile, work: Callable[[apsw.Connection], T],
+               weight: int = 1) -> asyncio.Future:
+        """Queue a write job on `file`, run once the file has folded everything acknowledged so
+        far; the future resolves after its commit."""
+        return self.follower.submit(file, work, weight)
 
-    async def run_everywhere(self, work_for: Callable[[int], Callable[[apsw.Connection], int]],
+    async def run_everywhere(self, work_for: Callable[[ShardFile], Callable[[apsw.Connection], int]],
                              again: Callable[[int], bool] = lambda _count: False) -> int:
-        """Run a write job on every shard at once, and again where `again(count)` says.
-
-        Returns the sum of the counts the jobs returned.
-        """
+        """Run a write job on every file of every live site at once, and again where
+        `again(count)` says. Returns the sum of the counts the jobs returned."""
         total = 0
-        pending = list(range(self.shard_count))
+        pending = self.live_files()
         while pending:
-            counts = await gather_all([self.submit(i, work_for(i)) for i in pending])
+            counts = await gather_all([self.submit(file, work_for(file)) for file in pending])
             total += sum(counts)
-            pending = [i for i, count in zip(pending, counts) if again(count)]
+            pending = [file for file, count in zip(pending, counts) if again(count)]
         return total
 
-    async def caught_up(self, shards: list[int] | range) -> None:
-        """Return once the shards have folded every row appended before the call."""
-        await self.follower.caught_up(shards)
+    async def caught_up(self, files: list[ShardFile]) -> None:
+        """Return once the files have folded every row appended before the call."""
+        await self.follower.caught_up(files)
 
-    async def read(self, index: int, query: Callable[..., T], *args: Any) -> T:
-        """`query(connection, *args)` on shard `index`, once it has caught up."""
-        await self.follower.caught_up([index])
-        return await self.shards.read(index, query, *args)
+    async def read(self, file: ShardFile, query: Callable[..., T], *args: Any) -> T:
+        """`query(connection, *args)` on `file`, once it has caught up."""
+        await self.follower.caught_up([file])
+        return await self.shards.read(file, query, *args)
 
-    async def read_each(self, query: Callable[..., T], *args: Any) -> list[T]:
-        """`query` on every shard at once, once they have caught up; results in shard order."""
-        await self.follower.caught_up(range(self.shard_count))
-        return await self.shards.read_each(query, *args)
+    async def read_each(self, site: int, query: Callable[..., T], *args: Any) -> list[T]:
+        """`query` on every file of a site at once, once they have caught up; results in shard
+        order."""
+        files = self.shards.files(site)
+        await self.follower.caught_up(files)
+        return await self.shards.read_each(files, query, *args)
 
-    def snapshot(self, index: int) -> apsw.Connection:
-        return self.shards.snapshot(index)
+    def snapshot(self, file: ShardFile) -> apsw.Connection:
+        return self.shards.snapshot(file)
 
-    async def tail(self, after: int, limit: int, user_id: str | None = None,
+    async def tail(self, site: int | None, after: int, limit: int, user_id: str | None = None,
                    event: str | None = None) -> tuple[list[tuple], int]:
-        return await self.log.tail(after, limit, user_id, event)
+        """A site's logged rows after position `after`, or every site's (ingest_log.tail)."""
+        keys = range(0, 2**62) if site is None else self.keys_of(site)
+        return await self.log.tail(after, limit, keys, user_id, event)
 
-    async def forget_logged(self, user_id: str, upto: int) -> int:
-        return await self.log.forget_user(user_id, upto)
+    def keys_of(self, site: int) -> range:
+        """The log's shard keys of a site's files."""
+        return range(site * self.shard_count, (site + 1) * self.shard_count)
+
+    async def forget_logged(self, file: ShardFile, user_id: str, upto: int) -> int:
+        return await self.log.forget_user(file.key, user_id, upto)
+
+    async def forget_site(self, site: int) -> None:
+        """Stop using a deleted site's files and delete its rows from the log."""
+        self.shards.forget_site(site)
+        keys = self.keys_of(site)
+        await self.log.writer.forget_shards(keys.start, keys.stop)
 
     def backlog(self) -> dict[int, tuple[int, float]]:
-        """Per shard behind the log, (events unfolded, seconds since the oldest was appended)."""
+        """Per shard file behind the log (by key), (events unfolded, seconds since the oldest
+        was appended)."""
         return self.follower.backlog()
 
     async def drain(self) -> None:
@@ -170,7 +223,7 @@ class Store:
         await self.follower.stop()
         await self.pool.run(self.log.stop)
         try:
-            await self.follower.caught_up(range(self.shard_count))
+            await self.follower.caught_up(self.live_files())
         except Exception as error:  # the log keeps every row; the next start folds it
             logger.warning("could not fold before stopping: %s", error)
 
@@ -182,6 +235,7 @@ class Store:
         self.pool.close()
         self.shards.close()
         self.log.close()
+        self.registry.close()
 
 
 async def gather_all(futures: list[asyncio.Future]) -> list:
