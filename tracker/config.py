@@ -133,6 +133,10 @@ SETTINGS: tuple[Setting, ...] = (
             "let user ids and query strings into the logs, for debugging"),
     Setting("max_connections", "TRACKER_MAX_CONNECTIONS", "4096", _int_at_least(1),
             "open connections one worker holds; past it a new connection gets 503 at once"),
+    Setting("max_connections_per_client", "TRACKER_MAX_CONNECTIONS_PER_CLIENT", "64",
+            _int_at_least(1),
+            "open connections one client address holds in one worker (for trusted proxies, the "
+            "address they forward); past it its new connections get 429 at once"),
     Setting("head_timeout_seconds", "TRACKER_HEAD_TIMEOUT_SECONDS", "10", _int_at_least(1),
             "a connection's request head must arrive within this; also the body's grace"),
     Setting("idle_timeout_seconds", "TRACKER_IDLE_TIMEOUT_SECONDS", "5", _int_at_least(1),
@@ -177,6 +181,7 @@ class Config:
     read_origins: tuple[str, ...]
     log_user_ids: bool
     max_connections: int
+    max_connections_per_client: int
     head_timeout_seconds: int
     idle_timeout_seconds: int
     reader_timeout_seconds: int
