@@ -34,6 +34,7 @@ from tracker.enrich.sources import rederive_functions
 from tracker.ingest.apply import applier
 from tracker.ingest.visitors import Visitors
 from tracker.lifecycle.erasures import Erasures
+from tracker.lifecycle.export_slots import ExportSlots
 from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
 from tracker.middleware.cors import Cors, CorsPolicy
@@ -90,6 +91,7 @@ def create_app(config: Config | None = None) -> Starlette:
     app.state.rate_buckets = buckets
     app.state.openapi = openapi.document()
     app.state.trusted_proxies = TrustedProxies(config.trusted_proxies)
+    app.state.export_slots = ExportSlots(config.data_dir, config.max_exports)
     return app
 
 

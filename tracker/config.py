@@ -150,6 +150,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("geoip_db", "TRACKER_GEOIP_DB", "", _optional_path,
             "path of a MaxMind-format .mmdb city database; adds region and city (country works "
             "without it)"),
+    Setting("max_exports", "TRACKER_MAX_EXPORTS", "4", _int_at_least(1),
+            "user exports being sent at once, over all workers; past it GET "
+            "/users/{userId}/export answers 503"),
     Setting("erase_chunk", "TRACKER_ERASE_CHUNK", "2000", _int_at_least(1),
             "stored movements one erasure job removes at most (each holds the shard's write lock)"),
 )
@@ -188,6 +191,7 @@ class Config:
     erasure_wait_seconds: int
     bot_filter: bool
     geoip_db: Path | None
+    max_exports: int
     erase_chunk: int
 
     @classmethod
