@@ -369,11 +369,27 @@ def test_an_answer_before_the_body_closes_the_connection_when_the_body_follows(t
     server = tracker_server()
     sock = connect(server)
     sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\n")
-    assert read_one_answer(sock).status == 200  # answered before its declared body
+    answer = read_one_answer(sock)  # answered before its declared body
+    assert answer.status == 200 and answer.headers["connection"] == "close"
     started = time.monotonic()
     sock.sendall(b"x")  # the body: uvicorn's keep-alive timer was cancelled by it
     reply = read_until_closed(sock, started)
     assert reply.closed and reply.seconds < 10
+
+
+def test_a_body_in_several_reads_before_the_answer_keeps_the_connection(tracker_server, connect):
+    server = tracker_server()
+    sock = connect(server)
+    body = json.dumps(movement(user="in-pieces")).encode()
+    for _ in range(3):
+        sock.sendall(b"POST /track HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body))
+        time.sleep(0.2)
+        sock.sendall(body[:10])
+        time.sleep(0.2)
+        sock.sendall(body[10:])
+        answer = read_one_answer(sock)
+        assert answer.status == 200 and "connection" not in answer.headers
 
 
 def test_a_401_before_the_body_closes_the_connection_however_the_body_trickles(tracker_server,

@@ -40,6 +40,7 @@ import logging
 import socket
 import struct
 import termios
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,6 +147,19 @@ class Discard:
             self._transport.pause_reading()
 
 
+class LingerOnClose:
+    """The transport as the answer to a request whose body is still arriving sees it: closing
+    it lingers (GuardedHttpToolsProtocol._linger) rather than reset the connection under an
+    answer the client may not have read yet."""
+
+    def __init__(self, transport: asyncio.Transport, linger: Callable[[], None]):
+        self._transport = transport
+        self.close = linger
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class GuardedConfig(uvicorn.Config):
     """uvicorn's settings, with this protocol and the limits it enforces."""
 
@@ -179,6 +193,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._window_start = 0.0  # the stretch of time whose bytes are counted against the rate
         self._window_bytes = 0  # body bytes received before it
         self._body_timer: asyncio.TimerHandle | None = None
+        self._keep_alive_after_body = True  # what the request asked for, while its body arrives
+        self._stopping = False
+        self._lingering = False
         self._unsent = 0  # bytes of the answer in the write buffer at the last look
         self._quiet_checks = 0  # looks in a row that found the client had taken none
         self._reader_timer: asyncio.TimerHandle | None = None
@@ -207,6 +224,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def shutdown(self) -> None:
         """The server stops: as uvicorn does, but an endless answer (a live stream) is ended by
         closing its connection, which the server would otherwise wait for in vain."""
+        self._stopping = True
         super().shutdown()
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete and cycle.scope.get(ENDLESS):
@@ -229,11 +247,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._head_unfinished(len(data) if whole_read_in_head else 0)
         elif self._body_pending and self._body_timer is None:
             self._start_body_clock()
+            self._close_if_answered_early()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self._body_pending and self.cycle.response_complete and not self.transport.is_closing():
-            self._close_after_early_answer()
+        if self._lingering:  # uvicorn armed its idle timer: the linger closes the connection
+            self._unset_keepalive_if_required()
 
     # Write flow control: the transport pauses writing when its buffer passes
     # the high-water mark, and resumes it once the client has taken most of it.
@@ -283,9 +302,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._body_pending = False
-        if self._body_timer is not None:
+        if self._body_timer is not None:  # the body came in several reads (its clock ran)
             self._body_timer.cancel()
             self._body_timer = None
+            self._not_answered_early()
         super().on_message_complete()
 
     # Limits
@@ -363,13 +383,21 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                           MIN_BODY_RATE)
         self._refuse(BODY_TOO_SLOW)
 
-    def _close_after_early_answer(self) -> None:
-        """The answer went out before the request's body was whole: the connection cannot carry
-        another request, so it is closed rather than read on."""
-        self._unset_keepalive_if_required()
-        self._cancel_timers()
-        self._body_pending = False
-        self._linger()
+    def _close_if_answered_early(self) -> None:
+        """The body is still to come: should the answer start before it is whole, it says
+        `Connection: close` and the connection is closed rather than read on (uvicorn reads
+        the request's keep-alive wish when the answer starts, and closes after it if false)."""
+        cycle = self.cycle
+        self._keep_alive_after_body = cycle.keep_alive
+        cycle.keep_alive = False
+        cycle.transport = LingerOnClose(cycle.transport, self._linger)  # type: ignore[assignment]
+
+    def _not_answered_early(self) -> None:
+        """The body is whole before the answer started: keep-alive as the request asked."""
+        cycle = self.cycle
+        if not cycle.response_started:
+            cycle.keep_alive = self._keep_alive_after_body and not self._stopping
+            cycle.transport = self.transport
 
     def _watch_reader(self) -> None:
         interval = self.limits.reader_timeout / READER_CHECKS
@@ -423,13 +451,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _turn_away(self, answer: Answer) -> None:
         self.connections.discard(self)  # not served, so not counted; it closes soon
-        self._head_pending = False
         self.transport.write(answer.encode(self.server_state.default_headers))
         self._linger()
 
     def _linger(self) -> None:
         """Close once the answer is out: the client's further bytes are dropped, and the
         connection is closed after LINGER_SECONDS (sooner when the client closes its side)."""
+        if self._lingering:
+            return
+        self._lingering = True
+        self._cancel_timers()
+        self._body_pending = self._head_pending = False
         self.parser = Discard(self.transport)
         if self.transport.can_write_eof():
             self.transport.write_eof()
