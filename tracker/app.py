@@ -41,6 +41,7 @@ from tracker.middleware.cors import Cors, CorsPolicy
 from tracker.middleware.observe import ObserveRequests
 from tracker.middleware.ratelimit import RateLimit, TokenBuckets
 from tracker.ops import logs
+from tracker.ops.free_space import FreeSpace
 from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
 from tracker.storage import folding_process
 from tracker.storage.group_commit import CommitStats
@@ -92,6 +93,7 @@ def create_app(config: Config | None = None) -> Starlette:
     app.state.openapi = openapi.document()
     app.state.trusted_proxies = TrustedProxies(config.trusted_proxies)
     app.state.export_slots = ExportSlots(config.data_dir, config.max_exports)
+    app.state.free_space = FreeSpace(config.data_dir, config.min_free_mb)
     return app
 
 

@@ -150,6 +150,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("geoip_db", "TRACKER_GEOIP_DB", "", _optional_path,
             "path of a MaxMind-format .mmdb city database; adds region and city (country works "
             "without it)"),
+    Setting("min_free_mb", "TRACKER_MIN_FREE_MB", "256", _int_at_least(0),
+            "megabytes kept free on the data directory's disk: under it ingest answers 503 and "
+            "/readyz names the disk; 0 refuses only once the disk is full"),
     Setting("max_exports", "TRACKER_MAX_EXPORTS", "4", _int_at_least(1),
             "user exports being sent at once, over all workers; past it GET "
             "/users/{userId}/export answers 503"),
@@ -191,6 +194,7 @@ class Config:
     erasure_wait_seconds: int
     bot_filter: bool
     geoip_db: Path | None
+    min_free_mb: int
     max_exports: int
     erase_chunk: int
 
