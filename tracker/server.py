@@ -12,7 +12,7 @@ import uvicorn
 from tracker.config import Config
 from tracker.http_guard import GuardedConfig, Limits
 from tracker.ingest.apply import applier
-from tracker.ops import multiproc
+from tracker.ops import multiproc, parent_death
 from tracker.ops.metrics import Metrics, NoMetrics
 from tracker.storage import folding_process, log, manifest
 from tracker.storage.lock import hold_shared, release
@@ -59,6 +59,8 @@ def run(config: Config) -> None:
     """Serve until stopped, with the folding process beside the workers."""
     folding = FoldingProcess(config)
     os.environ[folding_process.ENV] = "1"  # the workers inherit it: they leave folding to that process
+    if config.workers > 1:  # they stop with this process, however it ends
+        os.environ[parent_death.SUPERVISOR_ENV] = str(os.getpid())
     try:
         serve(config)
     finally:
@@ -127,6 +129,8 @@ def fold_forever(config: Config, server_pid: int) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
+    parent_death.stop_with_parent(server_pid)
+    metrics_lock = multiproc.use()
     service_lock = hold_shared(config.data_dir)
     metrics = Metrics(config.shards) if multiproc.directory() is not None else NoMetrics()
     paths = manifest.shard_paths(config.data_dir, config.shards)
@@ -138,3 +142,4 @@ def fold_forever(config: Config, server_pid: int) -> None:
     finally:
         worker.close()
         release(service_lock)
+        multiproc.leave(metrics_lock, parent_death.orphaned(server_pid))

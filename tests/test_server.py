@@ -1,0 +1,64 @@
+"""`tracker serve` and its processes: killing the supervisor takes the workers and the folding
+process with it, leaves nothing in the temporary directory, and frees the port at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+LATE = 15.0  # seconds after which a process that should have gone counts as staying
+
+
+def descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found |= {int(child)} | descendants(int(child))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit is reaped by whoever adopted it, maybe never)."""
+    try:
+        return " Z " not in Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def wait_for(condition, timeout: float = LATE) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@pytest.mark.parametrize("workers", [2, 1])
+def test_killing_the_supervisor_takes_its_processes_and_files_and_frees_the_port(tracker_server,
+                                                                                 tmp_path,
+                                                                                 workers):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    server = tracker_server(workers=workers, TMPDIR=str(temp))
+    assert wait_for(lambda: len(descendants(server.process.pid)) >= workers)  # and the folder
+    children = descendants(server.process.pid)
+    assert list(temp.iterdir())  # the workers' metrics directory
+    try:
+        server.kill()
+        again = tracker_server(workers=workers, port=server.port,
+                               TMPDIR=str(tmp_path))  # at once, on the same port and data
+        assert wait_for(lambda: not any(running(pid) for pid in children)), \
+            [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children if running(pid)]
+        assert wait_for(lambda: not list(temp.iterdir())), list(temp.iterdir())
+        assert again.process.poll() is None  # it bound the port: the old ones did not answer for it
+        with again.client() as client:
+            assert client.get("/readyz").status_code == 200
+    finally:
+        for pid in children:  # what the old code left running
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
