@@ -6,6 +6,7 @@ with the reason. The server's log is written outside the small disk.
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -52,9 +53,16 @@ def fill(disk: Path, leave: int) -> Path:
     """A file taking all but `leave` bytes of the disk's free space."""
     filler = disk / f"filler-{uuid.uuid4().hex}"
     with open(filler, "wb") as file:
-        size = free_bytes(disk) - leave
-        if size > 0:
-            os.posix_fallocate(file.fileno(), 0, size)
+        for _ in range(20):
+            size = free_bytes(disk) - leave
+            if size <= 0:
+                break
+            try:
+                os.posix_fallocate(file.fileno(), 0, size)
+                break
+            except OSError as error:  # the service wrote meanwhile: less is free now
+                if error.errno != errno.ENOSPC:
+                    raise
     return filler
 
 
