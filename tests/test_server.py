@@ -8,6 +8,7 @@ import signal
 import time
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 
 LATE = 15.0  # seconds after which a process that should have gone counts as staying
@@ -26,6 +27,14 @@ def running(pid: int) -> bool:
     try:
         return " Z " not in Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
+        return False
+
+
+def ready(server) -> bool:
+    assert server.process.poll() is None, server.output()  # it bound the port and runs
+    try:
+        return httpx.get(f"{server.url}/readyz", timeout=5).status_code == 200
+    except httpx.TransportError:
         return False
 
 
@@ -55,9 +64,8 @@ def test_killing_the_supervisor_takes_its_processes_and_files_and_frees_the_port
         assert wait_for(lambda: not any(running(pid) for pid in children)), \
             [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children if running(pid)]
         assert wait_for(lambda: not list(temp.iterdir())), list(temp.iterdir())
-        assert again.process.poll() is None  # it bound the port: the old ones did not answer for it
-        with again.client() as client:
-            assert client.get("/readyz").status_code == 200
+        # The old ones may have answered the new server's first probe: ask it again now.
+        assert wait_for(lambda: ready(again), timeout=60), again.output()
     finally:
         for pid in children:  # what the old code left running
             if running(pid):
