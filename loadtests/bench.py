@@ -38,6 +38,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,7 @@ class Outcome:
     non_2xx: int
     socket_errors: int
     analytics_wait_ms: float | None
+    cpu_us_per_request: float  # the service's processes (workers, folding process), wrk's run only
     peak_rss_mb_per_worker: list[float]
     acknowledged: int
     stored: int | None
@@ -189,6 +191,20 @@ def _is_python(pid: int) -> bool:
     return b"python" in command and b"resource_tracker" not in command
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system time of the process and all its descendants so far. Unlike a rate, it
+    barely moves when other work shares the machine."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
+    except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
+        pass
+    return total
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -225,7 +241,9 @@ def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
             if scenario.web:
                 check_code(scenario, port)
             warm = run_wrk(wrk, port, scenario.events, warmup, connections, scenario.web)
+            cpu_before = cpu_seconds(process.pid)
             measured = run_wrk(wrk, port, scenario.events, seconds, connections, scenario.web)
+            cpu = cpu_seconds(process.pid) - cpu_before
             wait = analytics_seconds(port) if scenario.target == "tracker" else 0.0
             measured["seconds"] += wait
             rss = [round(peak_rss_mb(pid), 1) for pid in worker_pids(process)]
@@ -241,6 +259,7 @@ def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
         p50_ms=round(measured["p50_ms"], 2), p99_ms=round(measured["p99_ms"], 2),
         non_2xx=measured["non2xx"], socket_errors=measured["socket_errors"],
         analytics_wait_ms=round(wait * 1000, 1) if scenario.target == "tracker" else None,
+        cpu_us_per_request=round(cpu / max(measured["requests"], 1) * 1e6, 1),
         peak_rss_mb_per_worker=rss, acknowledged=acknowledged, stored=stored)
 
 
@@ -360,23 +379,32 @@ def compare_trees(args: argparse.Namespace, this_side: str = "this tree") -> int
                                                     args.connections)))
     print(f"{label}, {args.events} event(s) a request; {args.workers} worker(s), sync {args.sync}, "
           f"{args.connections} connections, {args.seconds:.0f} s a run; baseline {baseline} ({commit})\n")
-    print("| round | side | events/s | req/s | p50 ms | p99 ms | non-2xx | fold wait ms | acked | stored |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| round | side | events/s | req/s | CPU µs/req | p50 ms | p99 ms | non-2xx | fold wait ms | acked | stored |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for round_, side, o in runs:
-        print(f"| {round_} | {side} | {o.events_per_s:,.0f} | {o.requests_per_s:,.0f} | {o.p50_ms:.2f} | "
-              f"{o.p99_ms:.2f} | {o.non_2xx} | {o.analytics_wait_ms:.0f} | {o.acknowledged} | {o.stored} |")
-    means = {side: sum(o.events_per_s for _r, s, o in runs if s == side) / args.rounds for side in sides}
-    print(f"\nmean events/s: {this_side} {means[this_side]:,.0f}, baseline {means['baseline']:,.0f}; "
-          f"ratio {this_side}/baseline {means[this_side] / means['baseline']:.3f}")
-    per_round = [next(o for r, s, o in runs if r == round_ and s == this_side).events_per_s
-                 / next(o for r, s, o in runs if r == round_ and s == "baseline").events_per_s
-                 for round_ in range(1, args.rounds + 1)]
-    print("ratio per round: " + ", ".join(f"{ratio:.3f}" for ratio in per_round))
+        print(f"| {round_} | {side} | {o.events_per_s:,.0f} | {o.requests_per_s:,.0f} | "
+              f"{o.cpu_us_per_request:,.0f} | {o.p50_ms:.2f} | {o.p99_ms:.2f} | {o.non_2xx} | "
+              f"{o.analytics_wait_ms:.0f} | {o.acknowledged} | {o.stored} |")
+    for figure, unit in (("events_per_s", "events/s"), ("cpu_us_per_request", "CPU µs/request")):
+        means = {side: statistics.mean(getattr(o, figure) for _r, s, o in runs if s == side)
+                 for side in sides}
+        per_round = [getattr(side_of(runs, round_, this_side), figure)
+                     / getattr(side_of(runs, round_, "baseline"), figure)
+                     for round_ in range(1, args.rounds + 1)]
+        print(f"\nmean {unit}: {this_side} {means[this_side]:,.1f}, baseline "
+              f"{means['baseline']:,.1f}; ratio {this_side}/baseline "
+              f"{means[this_side] / means['baseline']:.3f}, median of the rounds' ratios "
+              f"{statistics.median(per_round):.3f}")
+        print("ratio per round: " + ", ".join(f"{ratio:.3f}" for ratio in per_round))
     lost = [(r, s) for r, s, o in runs if o.stored is not None and o.stored < o.acknowledged]
     if lost:
         print(f"ACKNOWLEDGED EVENTS MISSING in: {lost}")
         return 1
     return 0
+
+
+def side_of(runs: list[tuple[int, str, Outcome]], round_: int, side: str) -> Outcome:
+    return next(o for r, s, o in runs if r == round_ and s == side)
 
 
 def main() -> int:
