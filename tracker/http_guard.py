@@ -42,10 +42,11 @@ import struct
 import termios
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httptools
 import uvicorn
+from starlette.types import Scope
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from tracker.api.body import MAX_BODY_BYTES
@@ -83,7 +84,7 @@ warn_stalled = Throttled(log)
 class Limits:
     max_connections: int = 4096
     head_timeout: float = 10.0
-    idle_timeout: float = 5.0
+    idle_timeout: int = 5
     reader_timeout: float = 60.0
     max_connections_per_client: int = 64
     trusted_proxies: tuple[str, ...] = ()
@@ -331,7 +332,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _count_forwarded_client(self) -> None:
         """A trusted proxy's connection counts for the client its latest request names."""
-        address = client_address(self.scope, self.proxies)
+        address = client_address(cast(Scope, self.scope), self.proxies)
         if address != self._address:
             self._free_slot()
             if not self._hold_slot(address):
@@ -415,7 +416,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         warn_stalled.warning("closed a connection that took no byte of its answer for %g s",
                              self.limits.reader_timeout)
         if self.cycle is not None:
-            self.cycle.scope[STALLED] = True
+            cast(Scope, self.cycle.scope)[STALLED] = True  # a key of ours, for the application
         self._cancel_timers()
         _reset_on_close(self.transport)
         self.transport.abort()  # close() would wait for the buffer to be taken: it never is
@@ -462,7 +463,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._lingering = True
         self._cancel_timers()
         self._body_pending = self._head_pending = False
-        self.parser = Discard(self.transport)
+        self.parser = cast(httptools.HttpRequestParser, Discard(self.transport))
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.loop.call_later(LINGER_SECONDS, self.transport.close)

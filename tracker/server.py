@@ -110,7 +110,8 @@ class FoldingProcess:
     def _keep_alive(self) -> None:
         while not self._stopping.wait(1.0):
             if not self._process.is_alive():
-                multiproc.forget_worker(self._process.pid)
+                if self._process.pid is not None:  # always, once started
+                    multiproc.forget_worker(self._process.pid)
                 self._process = self._start()
 
     def stop(self) -> None:
