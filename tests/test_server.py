@@ -70,3 +70,26 @@ def test_killing_the_supervisor_takes_its_processes_and_files_and_frees_the_port
         for pid in children:  # what the old code left running
             if running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_burst_of_sigterm_stops_the_folding_process(tracker_server):
+    """What a parent's death sends when the parent had many threads: SIGTERM once for each
+    of them that exits (the child is handed from thread to thread). A handler that took a
+    lock deadlocked when one of them came while another ran it; that window is a few
+    bytecodes wide, so this does not catch it every time."""
+    server = tracker_server()
+    folder = next(pid for pid in descendants(server.process.pid)
+                  if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes())
+    until = time.monotonic() + 3
+    while time.monotonic() < until:  # one after another, until it is gone (and reaped)
+        try:
+            os.kill(folder, signal.SIGTERM)
+        except ProcessLookupError:
+            break
+    try:
+        assert wait_for(lambda: not running(folder)), "the folding process hangs"
+    finally:
+        if running(folder):
+            os.kill(folder, signal.SIGKILL)
+    with server.client() as client:  # and the server, which starts another, serves on
+        assert client.get("/readyz").status_code == 200

@@ -125,10 +125,25 @@ class FoldingProcess:
             self._process.join()
 
 
+class StopFlag:
+    """Raised by a signal handler. A plain attribute, no lock: a handler that takes one
+    (threading.Event.set does) deadlocks when another signal interrupts it there, and a
+    parent's death sends SIGTERM once for each of the parent's threads that exits."""
+
+    def __init__(self) -> None:
+        self.raised = False
+
+    def raise_(self, signum: int, frame: object) -> None:
+        self.raised = True
+
+    def is_raised(self) -> bool:
+        return self.raised
+
+
 def fold_forever(config: Config, server_pid: int) -> None:
     """The folding process: fold due shards until SIGTERM or until the server is gone."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    stop = StopFlag()
+    signal.signal(signal.SIGTERM, stop.raise_)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
     parent_death.stop_with_parent(server_pid)
     metrics_lock = multiproc.use()
@@ -139,7 +154,7 @@ def fold_forever(config: Config, server_pid: int) -> None:
     worker = folding_process.Folder(shards, LogFile(log.path_in(config.data_dir), config.sync),
                                     applier(config.session_ttl_seconds), on_fold=metrics.folded)
     try:
-        folding_process.run_until_stopped(worker, stop, server_pid)
+        folding_process.run_until_stopped(worker, stop.is_raised, server_pid)
     finally:
         worker.close()
         release(service_lock)
