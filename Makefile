@@ -44,6 +44,7 @@ test: $(TEST_STAMP) lint docs-build
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check tracker tests loadtests scripts docs
+	$(BIN)/mypy
 
 # The theme's end-of-life notice (pyproject.toml, docs extra) would open every build.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs

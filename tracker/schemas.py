@@ -16,7 +16,11 @@ import msgspec
 NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*(?![\s\S])"
 Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_CONTROL)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROL)]
-Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+# The latest instant a client may name: 9999-12-01T00:00:00Z. Windows are read
+# on a zone's clock and widened by up to ten days (a period's end, a bucket's
+# start) in `datetime`, which ends with the year 9999.
+LATEST_MS = 253_399_622_400_000
+Millis = Annotated[int, msgspec.Meta(ge=0, le=LATEST_MS)]
 # A site's id: lowercase letters, digits, dots and dashes, starting with a letter or digit.
 SITE_ID_PATTERN = r"^[a-z0-9][a-z0-9.-]{0,63}$"
 SiteId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=SITE_ID_PATTERN)]

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from helpers import DAY, MINUTE, TOKEN, movement, now_ms, saturated_writer, service_env
 from tracker.app import create_app
 from tracker.config import Config
+from tracker.schemas import LATEST_MS
 
 
 class FromNow(int):
@@ -151,6 +152,21 @@ CASES = [
     ("read from negative", get("/movements?userId=u1&from=-1"), 422, "invalid_field"),
     ("read cursor not ours", get("/movements?userId=u1&cursor=%%%"), 422, "invalid_field"),
     ("read event 65 characters", get("/movements?userId=u1&event=" + "e" * 65), 422, "invalid_field"),
+    ("read to past the latest time", get(f"/movements?userId=u1&to={LATEST_MS + 1}"), 422, "invalid_field"),
+    ("stats window past the year 9999",
+     get("/stats?from=9007198390740992&to=9007199254740992&tz=UTC"), 422, "invalid_field"),
+    ("stats window ending in 9999-12-31",
+     get("/stats?from=253402000000000&to=253402300000000&tz=Pacific/Kiritimati"), 422, "invalid_field"),
+    ("retention window at the year 10000",
+     get("/retention?period=week&from=253402300700000&to=253402300800000"), 422, "invalid_field"),
+    ("analytics window past the year 9999",
+     get("/analytics?from=253402300000000&to=253402300700000"), 422, "invalid_field"),
+    ("breakdown window past the year 9999",
+     get("/breakdown?by=page&from=253402300000000&to=253402300700000"), 422, "invalid_field"),
+    ("funnel window past the year 9999",
+     get("/funnels?step=a&step=b&from=253402300000000&to=253402300700000"), 422, "invalid_field"),
+    ("dashboard path holding a NUL byte", get("/dashboard/%00"), 404, "not_found"),
+    ("dashboard file name holding a NUL byte", get("/dashboard/js/main.js%00.js"), 404, "not_found"),
 ]
 
 
@@ -252,3 +268,22 @@ def test_body_announced_over_limit_is_refused_before_reading(client):
                            headers={"Content-Type": "application/json",
                                     "Content-Length": str(2 * 1024 * 1024)})
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "America/St_Johns"])
+@pytest.mark.parametrize("path, query", [
+    ("/stats", {"compare": "previous"}), ("/breakdown", {"by": "page"}),
+    ("/breakdown", {"by": "country"}), ("/retention", {"period": "week"}),
+    ("/retention", {"period": "day"}), ("/funnels", {"step": ["a", "b"]}), ("/analytics", {}),
+], ids=["stats", "breakdown-page", "breakdown-country", "retention-week", "retention-day",
+        "funnels", "analytics"])
+def test_the_latest_window_is_answered_in_every_zone(table_client, path, query, zone):
+    window = {"from": LATEST_MS - 7 * DAY, "to": LATEST_MS, "tz": zone}
+    response = table_client.get(path, params={**query, **window})
+    assert response.status_code == 200, response.text
+
+
+def test_the_longest_window_ending_at_the_latest_time_is_answered(table_client):
+    window = {"from": LATEST_MS - 400 * DAY, "to": LATEST_MS, "tz": "Pacific/Kiritimati"}
+    assert table_client.get("/stats", params={"compare": "previous", **window}).status_code == 200
+    assert table_client.get("/retention", params={"period": "week", **window}).status_code == 200

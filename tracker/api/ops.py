@@ -22,6 +22,9 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    shortage = request.app.state.free_space.shortage(max_age=0)
+    if shortage is not None:
+        return JSONResponse({"status": "unavailable", "error": "no_space", "detail": shortage}, 503)
     store: Store = request.app.state.store
     layout = store.layout
     files = store.live_files()

@@ -15,7 +15,7 @@ from tracker.analytics.filters import Filters
 from tracker.analytics.rollups import DAY, HOUR
 from tracker.api.common import now_ms
 from tracker.api.errors import invalid
-from tracker.schemas import Bucket
+from tracker.schemas import LATEST_MS, Bucket
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 RANGES: dict[str, tuple[int, Bucket]] = {
@@ -23,7 +23,7 @@ RANGES: dict[str, tuple[int, Bucket]] = {
 DEFAULT_RANGE = "24h"
 MAX_WINDOW_MS = 400 * DAY
 MAX_BUCKETS = 400
-MAX_MS = 2**53
+MAX_MS = LATEST_MS
 MAX_FILTERS = 20
 MAX_VALUE_LENGTH = 1024
 FILTER_DIMENSIONS = (*filters.VISIT_DIMENSIONS, filters.PAGE)

@@ -21,9 +21,11 @@ from tracker.storage.store import Store
 
 # Paths whose POST is ingest (browsers, no token): rate limited, CORS for the allowed origins.
 INGEST_PATHS = frozenset({"/track", "/session"})
+NO_SPACE_RETRY_SECONDS = 10
 
 
 async def track(request: Request) -> Response:
+    refuse_when_disk_low(request)
     body = await read_body(request)
     movements = decode_object(schemas.track_decoder, body, schemas.TrackIn.movements)
     address = client_address(request.scope, request.app.state.trusted_proxies)
@@ -44,6 +46,7 @@ async def track(request: Request) -> Response:
 
 
 async def open_session(request: Request) -> Response:
+    refuse_when_disk_low(request)
     body = await read_body(request)
     session: schemas.SessionIn = decode_object(schemas.session_decoder, body)
     store: Store = request.app.state.store
@@ -63,3 +66,10 @@ async def open_session(request: Request) -> Response:
                                          device_info, now_ms())
     request.app.state.metrics.session_opened(created)
     return json_response(schemas.SessionOpened(session_from_row(row), created))
+
+
+def refuse_when_disk_low(request: Request) -> None:
+    """503 before the body is read while the data's disk holds less than the reserve."""
+    shortage = request.app.state.free_space.shortage()
+    if shortage is not None:
+        raise ApiError(503, "no_space", shortage, {"Retry-After": str(NO_SPACE_RETRY_SECONDS)})
