@@ -36,11 +36,15 @@ def now_ms() -> int:
 def connect(path: Path, read_only: bool = False) -> contextlib.closing[apsw.Connection]:
     """A connection to a SQLite file, for a `with` block that closes it however the block ends.
 
-    (apsw's own `with connection:` is a transaction, and leaves the connection open.)
+    (apsw's own `with connection:` is a transaction, and leaves the connection open.) It
+    waits for a lock as the service's connections do: a service process may be recovering
+    the file's WAL after a crash.
     """
     flags = apsw.SQLITE_OPEN_READONLY if read_only else (
         apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
-    return contextlib.closing(apsw.Connection(str(path), flags=flags))
+    conn = apsw.Connection(str(path), flags=flags)
+    conn.set_busy_timeout(10_000)
+    return contextlib.closing(conn)
 
 
 def free_port() -> int:

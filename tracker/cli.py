@@ -1,4 +1,4 @@
-"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive."""
+"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import apsw
 
 from tracker.api.auth import resolve_read_token
+from tracker.commands import sites as site_commands
 from tracker.config import Config, ConfigError
 from tracker.enrich import geo
 from tracker.enrich.sources import rederive_functions
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     archive_command = commands.add_parser("archive", help="the archive files retention made")
     archive_command.add_argument("action", choices=["list"],
                                  help="list: every archive file, its time range and movements")
+    site_commands.add_parsers(commands)
     for sub in commands.choices.values():
         sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
     return parser
@@ -65,7 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         config = Config.from_env()
         sys.exit(COMMANDS[args.command](config, args))
-    except (ConfigError, LayoutError, StartupError, backup.BackupError, DataDirInUse) as error:
+    except (ConfigError, LayoutError, StartupError, backup.BackupError, DataDirInUse,
+            site_commands.CommandError) as error:
         print(f"tracker: {error}", file=sys.stderr)
         sys.exit(2)
 
@@ -229,4 +232,7 @@ COMMANDS = {
     "restore": restore_shards,
     "stats": show_stats,
     "archive": list_archives,
+    "sites": site_commands.run_sites,
+    "keys": site_commands.run_keys,
+    "shares": site_commands.run_shares,
 }
