@@ -174,10 +174,11 @@ class Site:
 
         self.route("/track", answer)
 
-    def movements(self, user: str) -> list[dict]:
-        """The user's stored movements, oldest first."""
+    def movements(self, user: str, site: str | None = None) -> list[dict]:
+        """The user's stored movements, oldest first (of `site`, else of the only site)."""
+        params = {"userId": user, "limit": 1000, **({"site": site} if site else {})}
         with self.service.client() as client:
-            answer = client.get("/movements", params={"userId": user, "limit": 1000})
+            answer = client.get("/movements", params=params)
         answer.raise_for_status()
         return answer.json()["movements"][::-1]
 
@@ -186,13 +187,14 @@ class Site:
             answer = client.get("/session", params={"sessionId": session_id, "userId": user})
         return answer.json()["session"] if answer.status_code == 200 else None
 
-    def wait_for_movements(self, user: str, count: int, timeout: float = 10) -> list[dict]:
+    def wait_for_movements(self, user: str, count: int, timeout: float = 10,
+                           site: str | None = None) -> list[dict]:
         """Waits until the user has `count` movements, then a moment longer to catch extra ones."""
         deadline = time.monotonic() + timeout
-        while len(self.movements(user)) < count and time.monotonic() < deadline:
+        while len(self.movements(user, site)) < count and time.monotonic() < deadline:
             self.pause(0.1)
         self.pause(0.3)
-        return self.movements(user)
+        return self.movements(user, site)
 
 
 @pytest.fixture
