@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
 
+from browser.dashboard_helpers import Watched, seed
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -48,6 +50,28 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     context = browser.new_context()
     yield context
     context.close()
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[Watched]:
+    """A desktop-sized page of its own context, every request and error it causes recorded."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield Watched(context.new_page())
+    context.close()
+
+
+SHOP = "shop.example"
+
+
+@pytest.fixture
+def two_sites(tracker_server):
+    """The service with two sites of different traffic: `default` and SHOP."""
+    server = tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
+    seed(server)  # while `default` is the only site, every event is its
+    with server.client() as client:
+        client.post("/sites", json={"id": SHOP, "domains": [SHOP]}).raise_for_status()
+    seed(server, users=9, seed=3, site=SHOP)
+    return server
 
 
 class PageHandler(BaseHTTPRequestHandler):
