@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,9 +115,9 @@ class LiveServer:
         self.stop(signal.SIGKILL)
 
 
-@pytest.fixture
-def tracker_server(data_dir: Path) -> Iterator:
-    """Factory: `tracker_server(workers=2, TRACKER_X="..")` starts the service; stopped at test end."""
+@contextlib.contextmanager
+def serving(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
+    """A factory of services on `data_dir`, each stopped when the block ends."""
     servers: list[LiveServer] = []
 
     def start(workers: int = 1, **overrides: str) -> LiveServer:
@@ -124,10 +125,26 @@ def tracker_server(data_dir: Path) -> Iterator:
         servers.append(server)
         return server.start()
 
-    yield start
-    for server in servers:
-        try:
-            server.stop(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    try:
+        yield start
+    finally:
+        for server in servers:
+            try:
+                server.stop(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
+
+@pytest.fixture
+def tracker_server(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Factory: `tracker_server(workers=2, TRACKER_X="..")` starts the service; stopped at test end."""
+    with serving(data_dir) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def module_tracker_server(tmp_path_factory) -> Iterator[Callable[..., LiveServer]]:
+    """Like `tracker_server`, but the services last for the whole module: for tests that only
+    read what the module stored, or write only data of their own (users no other test reads)."""
+    with serving(tmp_path_factory.mktemp("module") / "data") as start:
+        yield start

@@ -11,6 +11,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from helpers import DAY, MINUTE, now_ms
 
+# The module's tests share one service: keep them on one worker.
+pytestmark = pytest.mark.xdist_group("browser_dashboard")
+
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/124.0.0.0 Safari/537.36")
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
@@ -53,8 +56,17 @@ def seed(server, users: int = 24, seed: int = 7) -> None:
                                         "data": {"path": "/"}}).raise_for_status()
 
 
+@pytest.fixture(scope="module")
+def service(module_tracker_server):
+    """The seeded service the module's tests read."""
+    server = module_tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
+    seed(server)
+    return server
+
+
 @pytest.fixture
-def service(tracker_server):
+def own_service(tracker_server):
+    """A seeded service of the test's own, for a test that changes what is stored."""
     server = tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
     seed(server)
     return server
@@ -294,7 +306,8 @@ def test_range_buttons_work_from_the_keyboard(service, watched):
     assert shown_totals(page) == pytest.approx({name: stats(service)[name] for name in METRICS})
 
 
-def test_live_visitors_and_the_live_feed(service, watched):
+def test_live_visitors_and_the_live_feed(own_service, watched):
+    service = own_service
     page = watched.page
     sign_in(page, service)
     with service.client() as client:
@@ -329,7 +342,8 @@ def test_funnel_and_retention_views_equal_their_endpoints(service, watched):
     assert table == [cohort["returned"] for cohort in cohorts["cohorts"]]
 
 
-def test_a_users_page_pages_movements_and_erases_after_confirming(service, watched):
+def test_a_users_page_pages_movements_and_erases_after_confirming(own_service, watched):
+    service = own_service
     page = watched.page
     sign_in(page, service, query="?view=user&range=7d&tz=UTC&user=user-3")
     with service.client() as client:

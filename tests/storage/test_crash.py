@@ -28,7 +28,8 @@ from helpers import (
 )
 from tracker.ops import shard_stats
 
-pytestmark = pytest.mark.slow
+# Kill loops and floods load both cores: under `make test`'s workers they run one at a time.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("floods")]
 
 
 @pytest.mark.parametrize("max_batch", [20, 500])
