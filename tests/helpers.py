@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import socket
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import apsw
@@ -258,3 +260,17 @@ async def _offer(writer, work) -> bool:
 def start_and_fail(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "tracker", "serve", "--port", "1"],
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+
+
+@contextlib.contextmanager
+def logged(name: str) -> Iterator[list[str]]:
+    """The messages logged to one logger while the block runs."""
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
