@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: serve demo screenshot test lint install clean bench bench-growth load
+.PHONY: serve demo screenshot test test-fast lint install clean bench bench-growth load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,20 @@ demo: $(STAMP)
 screenshot: $(TEST_STAMP)
 	$(BIN)/python scripts/screenshot.py
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), more than the cores: many tests
+# wait on sleeps, timeouts and subprocesses. --dist loadfile keeps each module on one worker,
+# so a module's shared service is started once and a module's timing-sensitive tests never
+# overlap each other.
+TEST_WORKERS ?= 4
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: $(TEST_STAMP) lint
 	scripts/test-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
+
+# The inner loop: everything but the slow fault and load tests and the browser tests.
+test-fast: $(TEST_STAMP)
+	$(BIN)/pytest $(PYTEST_PARALLEL) -q -m 'not slow' --ignore=tests/browser
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check tracker tests loadtests scripts

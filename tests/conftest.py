@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import os
 import signal
@@ -16,9 +17,29 @@ import httpx2 as httpx
 import pytest
 from starlette.testclient import TestClient
 
+import tracker
 from helpers import TOKEN, free_port, now_ms, service_env
 from tracker.app import create_app
 from tracker.config import Config
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile tracker's modules once, in the controlling process.
+
+    Every test that starts the service starts two interpreters (the server and
+    its folding process) that import tracker. Where PYTHONDONTWRITEBYTECODE is
+    set, nothing would ever write their bytecode, and each would compile
+    every module from source again.
+    """
+    if not hasattr(config, "workerinput"):  # not a pytest-xdist worker
+        compileall.compile_dir(Path(tracker.__file__).parent, quiet=1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules holding slow tests run first: under `make test`'s workers, which take a module
+    at a time, the longest modules then start at once instead of being the last to finish."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
 
 
 @pytest.fixture

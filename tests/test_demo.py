@@ -11,9 +11,6 @@ import pytest
 
 from helpers import DAY, now_ms
 
-# One worker fills the demo data set once for the whole module (scope="module").
-pytestmark = pytest.mark.xdist_group("demo")
-
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
 

@@ -24,9 +24,6 @@ from helpers import metric_samples, movement
 from tracker.config import Config
 from tracker.http_guard import Limits
 
-# Timeouts are measured: under `make test`'s workers these run one at a time, on one worker.
-pytestmark = pytest.mark.xdist_group("http_guard")
-
 GET_HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
 LATE = 30.0  # seconds after which a close that should have happened counts as never
 

@@ -14,9 +14,6 @@ from helpers import DAY, MINUTE, TOKEN, movement, now_ms, saturated_writer, serv
 from tracker.app import create_app
 from tracker.config import Config
 
-# The table shares one module-scoped service: keep it on one worker.
-pytestmark = pytest.mark.xdist_group("validation_table")
-
 
 class FromNow(int):
     """A timestamp this many ms from the moment the request is sent, not from collection."""

@@ -9,11 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from playwright.sync_api import Page
-
-# The module's tests share one service: keep them on one worker.
-pytestmark = pytest.mark.xdist_group("browser_anonymous")
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ANONYMOUS = {"anonymous": ""}

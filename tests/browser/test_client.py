@@ -10,9 +10,6 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page
 
-# The module's tests share one service: keep them on one worker.
-pytestmark = pytest.mark.xdist_group("browser_client")
-
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 QUEUE_KEY = "userTracker.queue"
 

@@ -16,9 +16,6 @@ from playwright.sync_api import Error as PlaywrightError
 
 from helpers import DAY, MINUTE, now_ms
 
-# The module's tests share one service: keep them on one worker.
-pytestmark = pytest.mark.xdist_group("browser_dashboard")
-
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/124.0.0.0 Safari/537.36")
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "

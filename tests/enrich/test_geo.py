@@ -6,9 +6,6 @@ import pytest
 
 from tracker.enrich.geo import CityLookup, GeoDatabaseError, Location, country, location_of
 
-# The city database is written once per module: keep it on one worker.
-pytestmark = pytest.mark.xdist_group("geo")
-
 COUNTRIES = [
     ("google dns", "8.8.8.8", "US"),
     ("cloudflare dns", "1.1.1.1", "AU"),

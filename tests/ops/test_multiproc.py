@@ -10,13 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
-import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from helpers import metric_samples, movement
-
-# Several worker processes each: one such test at a time under `make test`'s workers.
-pytestmark = pytest.mark.xdist_group("workers")
 
 REQUESTS = 60
 EVENTS_PER_REQUEST = 5

@@ -28,8 +28,7 @@ from helpers import (
 )
 from tracker.ops import shard_stats
 
-# Kill loops and floods load both cores: under `make test`'s workers they run one at a time.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("floods")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("max_batch", [20, 500])
