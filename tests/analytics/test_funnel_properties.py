@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_web_properties import PEER, PROXY, ask, batches, difference, fresh_client, post, stored_of
+from test_web import PEER, PROXY, ask, batches, difference, fresh_client, post, stored_of
 
 import funnel_reference as reference
 from helpers import HOUR, MINUTE
