@@ -1,4 +1,4 @@
-"""GET /analytics: every field checked against a brute-force count, zones, and bad parameters."""
+"""One shard's share of GET /analytics: every field checked against a brute-force count."""
 
 from __future__ import annotations
 

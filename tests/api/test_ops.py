@@ -1,4 +1,4 @@
-"""Readiness when a shard cannot be written, and `tracker stats` reading the files of a running service."""
+"""GET /readyz when a shard or the log cannot be written."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /session, GET /movements and the read token."""
+"""GET /session and GET /movements."""
 
 from __future__ import annotations
 
