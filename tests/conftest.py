@@ -18,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import tracker
-from helpers import TOKEN, free_port, now_ms, service_env
+from helpers import PEER, PROXY, TOKEN, free_port, now_ms, service_env
 from tracker.app import create_app
 from tracker.config import Config
 
@@ -74,6 +74,15 @@ def make_client(data_dir: Path) -> Iterator:
 @pytest.fixture
 def client(make_client) -> TestClient:
     return make_client()
+
+
+@pytest.fixture(scope="module")
+def table_client(tmp_path_factory) -> Iterator[TestClient]:
+    """One service for a module's table of rules (tests/rule_table.py): no row depends on what
+    another stored."""
+    config = Config.from_env(service_env(tmp_path_factory.mktemp("table") / "data"))
+    with TestClient(create_app(config), headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        yield client
 
 
 @dataclass
@@ -169,3 +178,9 @@ def module_tracker_server(tmp_path_factory) -> Iterator[Callable[..., LiveServer
     read what the module stored, or write only data of their own (users no other test reads)."""
     with serving(tmp_path_factory.mktemp("module") / "data") as start:
         yield start
+
+
+@pytest.fixture
+def web_client(make_client) -> TestClient:
+    """The in-process app, its client's address a trusted proxy (X-Forwarded-For names visitors)."""
+    return make_client(peer=PEER, **PROXY)

@@ -24,6 +24,9 @@ ROLLUP_TABLES = ("rollup_events", "rollup_pages", "activity_spans", "activity_ga
                  "activity_counts")
 LARGE_TABLES = {"movements", "sessions", "visits", "visit_pages", "visit_events", *ROLLUP_TABLES}
 TOKEN = "test-read-token"
+# A test client's address, and settings that trust it as a proxy naming other clients.
+PEER = "127.0.0.1"
+PROXY = {"TRACKER_TRUSTED_PROXIES": PEER, "TRACKER_RATE_LIMIT": "0"}
 # Lengths of time in milliseconds, the unit of every timestamp the service takes and answers.
 MINUTE = 60_000
 HOUR = 60 * MINUTE

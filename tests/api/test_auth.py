@@ -8,7 +8,8 @@ import stat
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import service_env
+from helpers import TOKEN, service_env
+from rule_table import check_rule, get
 from tracker.app import create_app
 from tracker.config import Config
 
@@ -35,3 +36,25 @@ def test_generated_token_is_stored_with_mode_0600_and_reused(data_dir):
         assert ok.status_code == 200
     with TestClient(create_app(config)) as second:
         assert second.app.state.read_token == token
+
+
+CASES = [
+    # name, request, status, error code
+    ("401 no token", get("/movements?userId=u1", Authorization=""), 401, "unauthorized"),
+    ("401 wrong token", get("/movements?userId=u1", Authorization="Bearer wrong"), 401, "unauthorized"),
+    ("401 token of another scheme", get("/session?sessionId=s1", Authorization=f"Basic {TOKEN}"), 401, "unauthorized"),
+    ("401 token prefix", get("/session?sessionId=s1", Authorization=f"Bearer {TOKEN[:-1]}"), 401, "unauthorized"),
+    ("bearer scheme in any case", get("/movements?userId=u1", Authorization=f"bEaReR {TOKEN}"), 200, None),
+]
+
+
+@pytest.mark.parametrize("name, request_, status, code", CASES, ids=[c[0] for c in CASES])
+def test_rule(table_client, name, request_, status, code):
+    check_rule(table_client, request_, status, code)
+
+
+def test_401_says_nothing_about_the_token(client):
+    answers = [client.get("/movements", params={"userId": "u1"}, headers={"Authorization": value})
+               for value in ("", "Bearer wrong", f"Bearer {TOKEN}x", f"Basic {TOKEN}")]
+    assert {(a.status_code, a.text, a.headers["WWW-Authenticate"]) for a in answers} == {
+        (401, answers[0].text, "Bearer")}
