@@ -43,9 +43,11 @@ test: $(TEST_STAMP) lint
 	scripts/test-deps
 	$(BIN)/pytest $(PYTEST_PARALLEL)
 
-# The inner loop: everything but the slow fault and load tests and the browser tests.
+# The inner loop: the tests that run the app in-process; not the slow fault and load tests, the
+# browser tests, nor those that start the service in a subprocess (marked `service`). None of
+# them shares a service or measures time, so workers take them a test at a time.
 test-fast: $(TEST_STAMP)
-	$(BIN)/pytest $(PYTEST_PARALLEL) -q -m 'not slow' --ignore=tests/browser
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -q -m 'not slow and not service' --ignore=tests/browser
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check tracker tests loadtests scripts

@@ -22,6 +22,9 @@ from helpers import PEER, PROXY, TOKEN, free_port, now_ms, service_env
 from tracker.app import create_app
 from tracker.config import Config
 
+# The fixtures that start `tracker serve` in a subprocess.
+SERVICE_FIXTURES = {"tracker_server", "module_tracker_server", "demo_service"}
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Compile tracker's modules once, in the controlling process.
@@ -36,8 +39,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules holding slow tests run first: under `make test`'s workers, which take a module
-    at a time, the longest modules then start at once instead of being the last to finish."""
+    """Marks the tests that start the service in a subprocess `service` (make test-fast leaves
+    them out). Modules holding slow tests run first: under `make test`'s workers, which take a
+    module at a time, the longest modules then start at once instead of being the last to finish."""
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.service)
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow)
 
