@@ -18,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import tracker
-from helpers import PEER, PROXY, TOKEN, free_port, now_ms, service_env
+from helpers import PEER, PROXY, TOKEN, free_port, http_client, now_ms, service_env
 from tracker.app import create_app
 from tracker.config import Config
 
@@ -119,23 +119,24 @@ class LiveServer:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"service exited {self.process.returncode}: {self.output()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
+        with http_client(base_url=self.url, timeout=1) as client:
+            while time.monotonic() < deadline:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"service exited {self.process.returncode}: {self.output()}")
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
         raise RuntimeError(f"service did not start: {self.output()}")
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"},
+        return http_client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"},
                             timeout=30, **kwargs)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from helpers import metric_samples, movement
+from helpers import TLS, metric_samples, movement
 from tracker.config import Config
 from tracker.http_guard import Limits
 
@@ -118,7 +118,7 @@ def rss_bytes(pid: int) -> int:
 
 def healthz_seconds(server) -> float:
     started = time.monotonic()
-    assert httpx.get(f"{server.url}/healthz", timeout=LATE).status_code == 200
+    assert httpx.get(f"{server.url}/healthz", timeout=LATE, verify=TLS).status_code == 200
     return time.monotonic() - started
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2 as httpx
 
 from api.test_sse import post, tagged
-from helpers import MINUTE, movement, now_ms
+from helpers import MINUTE, TLS, movement, now_ms
 
 
 def test_a_malformed_or_foreign_last_event_id_is_a_422(tracker_server):
@@ -21,7 +21,7 @@ def test_a_malformed_or_foreign_last_event_id_is_a_422(tracker_server):
 def test_live_needs_the_read_token(tracker_server):
     server = tracker_server()
     for path in ("/live", "/live/visitors"):
-        answer = httpx.get(f"{server.url}{path}", timeout=10)
+        answer = httpx.get(f"{server.url}{path}", timeout=10, verify=TLS)
         assert answer.status_code == 401
         assert answer.json()["error"]
 

@@ -10,7 +10,7 @@ import uuid
 import httpx2 as httpx
 import msgspec
 
-from helpers import TOKEN, metric_samples, movement, now_ms
+from helpers import TOKEN, http_client, metric_samples, movement, now_ms
 
 
 class Feed:
@@ -20,7 +20,7 @@ class Feed:
         headers = {"Authorization": f"Bearer {TOKEN}"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
-        self._client = httpx.Client(base_url=server.url, headers=headers, timeout=30)
+        self._client = http_client(base_url=server.url, headers=headers, timeout=30)
         self._stream = self._client.stream("GET", f"/live{query}")
         self.response = self._stream.__enter__()
         self.events: list[tuple[str, dict, float]] = []

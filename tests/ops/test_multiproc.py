@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx2 as httpx
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from helpers import metric_samples, movement
+from helpers import TLS, metric_samples, movement
 
 REQUESTS = 60
 EVENTS_PER_REQUEST = 5
@@ -24,7 +24,7 @@ def post_known_workload(url: str) -> None:
         events = [movement(user=f"user-{n}", session=f"s-{n}", eventId=f"{n}-{k}")
                   for k in range(EVENTS_PER_REQUEST)]
         events.append(events[0])  # one duplicate in every request
-        response = httpx.post(f"{url}/track", json={"events": events}, timeout=30)
+        response = httpx.post(f"{url}/track", json={"events": events}, timeout=30, verify=TLS)
         assert response.json() == {"accepted": EVENTS_PER_REQUEST + 1, "duplicates": 1, "ignored": 0}
 
     with ThreadPoolExecutor(8) as pool:
@@ -59,7 +59,7 @@ def assert_exact_counts(server) -> None:
     with server.client() as client:
         client.get("/analytics")  # folds the log: sessions are counted as they are made
     for _ in range(4):  # whichever worker answers, the sums are the same
-        samples = metric_samples(httpx.get(f"{server.url}/metrics", timeout=30).text)
+        samples = metric_samples(httpx.get(f"{server.url}/metrics", timeout=30, verify=TLS).text)
         assert samples[("tracker_events_ingested_total",)] == REQUESTS * EVENTS_PER_REQUEST
         assert samples[("tracker_events_duplicate_total",)] == REQUESTS
         assert samples[("tracker_events_accepted_total",)] == REQUESTS * (EVENTS_PER_REQUEST + 1)
