@@ -1,11 +1,13 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Serving needs the runtime dependencies only; testing adds the test extra.
+# Serving needs the runtime dependencies only; testing adds the test and docs extras.
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
+DOCS_STAMP := $(VENV)/.docs-installed
+DOCS_PORT ?= 8001
 
-.PHONY: serve demo screenshot test test-fast lint install clean bench bench-growth load
+.PHONY: serve demo screenshot test test-fast lint docs docs-build install clean bench bench-growth load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +21,11 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(TEST_STAMP)
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[docs]'
+	touch $@
+
+install: $(TEST_STAMP) $(DOCS_STAMP)
 
 serve: $(STAMP)
 	$(BIN)/tracker serve
@@ -39,7 +45,7 @@ screenshot: $(TEST_STAMP)
 TEST_WORKERS ?= 4
 PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
-test: $(TEST_STAMP) lint
+test: $(TEST_STAMP) lint docs-build
 	scripts/test-deps
 	$(BIN)/pytest $(PYTEST_PARALLEL)
 
@@ -50,7 +56,18 @@ test-fast: $(TEST_STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -q -m 'not slow and not service' --ignore=tests/browser
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check tracker tests loadtests scripts
+	$(BIN)/ruff check tracker tests loadtests scripts docs
+
+# The theme's end-of-life notice (pyproject.toml, docs extra) would open every build.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
+
+# The documentation site on 127.0.0.1:$(DOCS_PORT), rebuilt as pages change.
+docs: $(DOCS_STAMP)
+	$(MKDOCS) serve --dev-addr 127.0.0.1:$(DOCS_PORT)
+
+# site/, failing on any warning: a broken link or anchor, a page missing from the nav.
+docs-build: $(DOCS_STAMP)
+	$(MKDOCS) build --strict --quiet
 
 HOST ?= http://127.0.0.1:8000
 USERS ?= 200
@@ -73,4 +90,4 @@ load: $(VENV)/.load-installed
 		-H $(HOST) -u $(USERS) -r $(SPAWN) -t $(DURATION) --only-summary
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

@@ -40,7 +40,7 @@ import httpx2 as httpx
 import web_dataset
 
 from tracker.config import Config
-from tracker.ingest import writes
+from tracker.ingest import apply
 from tracker.lifecycle import archiving
 from tracker.storage import archives
 from tracker.storage.rows import MovementRow
@@ -81,7 +81,7 @@ def generate(movements: int, users: int, now: int, seed: int = 1):
         yield batch
 
 
-async def write_all(config: Config, batches, job=writes.store_movements) -> tuple[int, float]:
+async def write_all(config: Config, batches, job=apply.apply_movements) -> tuple[int, float]:
     """Write every batch through the shard writers, 8 batches in flight; (rows, seconds).
 
     A batch is a list of rows, or (rows, contexts) with the requests' contexts aligned with
@@ -103,7 +103,7 @@ async def write_all(config: Config, batches, job=writes.store_movements) -> tupl
 async def open_store(config: Config) -> Store:
     """The store as the service opens it, without the background folder: nothing goes
     through the log here, the jobs run on the shard writers directly."""
-    return Store(await asyncio.to_thread(prepare, config), config, writes.store_movements,
+    return Store(await asyncio.to_thread(prepare, config), config, apply.apply_movements,
                  fold_in_background=False)
 
 
@@ -123,7 +123,7 @@ async def submit(store: Store, rows: list[MovementRow], job,
         work = partial(job, rows=[rows[i] for i in indexes])
         if contexts is not None:
             work = partial(work, contexts=[contexts[i] for i in indexes])
-        jobs.append(store.writers[shard].submit(work, len(indexes)))
+        jobs.append(store.shards.writers[shard].submit(work, len(indexes)))
     await asyncio.gather(*jobs)
 
 
@@ -315,12 +315,11 @@ def has_contexts(data_dir: Path) -> bool:
 
 def measure_ingest(movements: int, users: int, shards: int, now: int, web: bool) -> list[tuple]:
     results = []
-    for name, job in (("with rollups and visits", writes.store_movements),
-                      ("movements and sessions only", writes.insert_movements)):
+    movements_only = partial(apply.apply_movements, derived=False)
+    for name, job in (("with rollups and visits", apply.apply_movements),
+                      ("movements and sessions only", movements_only)):
         if web:
             batches = web_dataset.generate(movements, users, now, BATCH, seed=3)
-            if job is writes.insert_movements:  # it takes no contexts
-                batches = (rows for rows, _contexts in batches)
         else:
             batches = generate(movements, users, now, seed=3)
         with tempfile.TemporaryDirectory(prefix="tracker-ingest-") as tmp:

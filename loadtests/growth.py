@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 from tracker.config import Config
-from tracker.ingest import writes
+from tracker.ingest import apply
 from tracker.storage.group_commit import QueueFull
 from tracker.storage.rows import MovementRow
 from tracker.storage.store import Store, prepare
@@ -83,7 +83,7 @@ def run_growth(movements: int, batch: int) -> int:
               f"then folded")
 
         async def main() -> None:
-            store = Store(layout, config, writes.store_movements)
+            store = Store(layout, config, apply.apply_movements)
             try:
                 await ingest(store, movements, batch)
             finally:

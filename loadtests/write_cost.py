@@ -2,7 +2,7 @@
 
     python loadtests/write_cost.py --prefill 200000 --batch 100
 
-Fills a shard through `writes.store_movements` (movements, sessions and
+Fills a shard through `apply.apply_movements` (movements, sessions and
 rollups, as ingest writes them), then times transactions of random users
 and counts the WAL frames each commit wrote. Random users are the worst
 case: nothing coalesces within a transaction.
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import apsw
 
-from tracker.ingest import writes
-from tracker.storage import connections
+from tracker.ingest import apply
+from tracker.storage import connections, shard_file
 from tracker.storage.rows import MovementRow
 
 DAY = 86_400_000
@@ -47,8 +47,8 @@ def main() -> None:
     random.seed(7)
     with tempfile.TemporaryDirectory(prefix="tracker-write-cost-") as temp:
         path = Path(temp) / "shard.sqlite"
-        connections.create_or_upgrade(path)
-        conn = connections.open_connection(path, "full")
+        shard_file.create_or_upgrade(path)
+        conn = connections.connect(path, connections.Role.WRITER, "full")
         frames: list[int] = []
         conn.set_wal_hook(lambda _c, _name, pages: (frames.append(pages), apsw.SQLITE_OK)[1])
         now = int(time.time() * 1000)
@@ -56,7 +56,7 @@ def main() -> None:
         per_day = args.prefill // days
         for day in range(days):
             conn.execute("BEGIN")
-            writes.store_movements(conn, random_rows(per_day, now - (days - day) * DAY, args.users, 37))
+            apply.apply_movements(conn, random_rows(per_day, now - (days - day) * DAY, args.users, 37))
             conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         frames.clear()
@@ -64,7 +64,7 @@ def main() -> None:
         for i in range(args.transactions):
             rows = random_rows(args.batch, now + i * args.batch * 37, args.users, 37)
             conn.execute("BEGIN IMMEDIATE")
-            writes.store_movements(conn, rows)
+            apply.apply_movements(conn, rows)
             conn.execute("COMMIT")
         elapsed = time.perf_counter() - started
         conn.close()

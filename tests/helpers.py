@@ -249,7 +249,7 @@ def saturated_writer(client):
     moment, so the blocking job is offered until accepted, and the queue is
     filled to exactly its limit, counting whatever else is in it.
     """
-    writer = client.app.state.store.log_writer
+    writer = client.app.state.store.log.writer
     limit = client.app.state.config.queue_limit
     release = threading.Event()
     while not client.portal.call(_offer, writer, lambda conn: release.wait(30)):

@@ -30,7 +30,7 @@ from tracker.api.auth import resolve_read_token
 from tracker.api.sse import LiveHub
 from tracker.config import Config
 from tracker.enrich.client import TrustedProxies
-from tracker.ingest import writes
+from tracker.ingest.apply import applier
 from tracker.ingest.visitors import Visitors
 from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.jobs import lifecycle_jobs
@@ -120,12 +120,12 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
     log.info("metrics %s", _metrics_state(config))
     metrics = app.state.metrics
-    apply = writes.movement_applier(config.session_ttl_seconds)
+    apply = applier(config.session_ttl_seconds)
     store = app.state.store = Store(layout, config, apply, _commit_observer(metrics),
                                     on_fold=metrics.folded, on_read_wait=metrics.read_waited,
                                     fold_in_background=folding_process.ENV not in os.environ)
-    metrics.watch(store.writers + [store.log_writer],
-                  ShardCollector(layout.paths, store.readers.connection, store.unfolded))
+    metrics.watch([*store.shards.writers, store.log.writer],
+                  ShardCollector(layout.paths, store.shards.reader, store.backlog))
     app.state.visitors = Visitors(config.data_dir, config.bot_filter, config.geoip_db,
                                   on_lookup=metrics.enrich_lookup)
     app.state.live_hub = LiveHub(store)

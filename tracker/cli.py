@@ -15,7 +15,7 @@ from tracker.config import Config, ConfigError
 from tracker.enrich import geo
 from tracker.lifecycle import backup
 from tracker.ops import shard_stats
-from tracker.storage import archives, connections, log, manifest, migrations
+from tracker.storage import archives, connections, log, manifest, migrations, shard_file
 from tracker.storage.lock import DataDirInUse
 from tracker.storage.manifest import LayoutError
 from tracker.storage.store import prepare
@@ -115,7 +115,7 @@ def refuse_damaged_shards(paths: list[Path]) -> None:
 def migrate(config: Config, args: argparse.Namespace) -> int:
     manifest.ensure_layout(config.data_dir, config.shards)
     for path in manifest.shard_paths(config.data_dir, config.shards):
-        done = connections.create_or_upgrade(path)
+        done = shard_file.create_or_upgrade(path)
         names = ", ".join(f"{m.version} {m.name}" for m in done) or "up to date"
         print(f"{path.name}: {names}")
     print(f"schema version {migrations.LATEST_VERSION}")

@@ -78,7 +78,7 @@ def _text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Setting:
-    """One environment variable: its name, default, parser and the help text the README repeats."""
+    """One environment variable: its name, default, parser and help text (docs/configuration.md)."""
 
     attribute: str
     env: str

@@ -37,13 +37,30 @@ class BatchIn(msgspec.Struct):
     events: Annotated[list[MovementIn], msgspec.Meta(min_length=1, max_length=MAX_EVENTS)]
 
 
-class Envelope(msgspec.Struct):
-    """Just enough of a /track body to tell a batch from a single movement."""
+class TrackIn(msgspec.Struct):
+    """A /track body decoded in one pass: a batch (`events`), or one movement's fields.
 
-    events: msgspec.Raw = msgspec.Raw()
+    The OpenAPI description says it the way clients read it: a MovementIn
+    or a BatchIn.
+    """
 
-    def is_batch(self) -> bool:
-        return bool(self.events) and bytes(self.events) != b"null"
+    events: Annotated[list[MovementIn], msgspec.Meta(min_length=1, max_length=MAX_EVENTS)] | None = None
+    event: Name | None = None
+    userId: Identifier | None = None
+    sessionId: Identifier | None = None
+    timestamp: Millis | None = None
+    data: dict[str, Any] | None = None
+    eventId: Name | None = None
+
+    def movements(self) -> list[tuple[MovementIn, str]]:
+        """Each movement with its path in the body, for error details; a single movement
+        without `event` is a ValidationError as msgspec would raise it."""
+        if self.events is not None:
+            return [(movement, f"$.events[{i}]") for i, movement in enumerate(self.events)]
+        if self.event is None:
+            raise msgspec.ValidationError("Object missing required field `event`")
+        return [(MovementIn(self.event, self.userId, self.sessionId, self.timestamp, self.data,
+                            self.eventId), "$")]
 
 
 class SessionIn(msgspec.Struct):
@@ -292,8 +309,6 @@ class Error(msgspec.Struct):
     detail: Any = None
 
 
-envelope_decoder = msgspec.json.Decoder(Envelope)
-movement_decoder = msgspec.json.Decoder(MovementIn)
-batch_decoder = msgspec.json.Decoder(BatchIn)
+track_decoder = msgspec.json.Decoder(TrackIn)
 session_decoder = msgspec.json.Decoder(SessionIn)
 encode = msgspec.json.Encoder().encode

@@ -11,11 +11,13 @@ import uvicorn
 
 from tracker.config import Config
 from tracker.http_guard import GuardedConfig, Limits
-from tracker.ingest import writes
+from tracker.ingest.apply import applier
 from tracker.ops import multiproc
 from tracker.ops.metrics import Metrics, NoMetrics
 from tracker.storage import folding_process, log, manifest
 from tracker.storage.lock import hold_shared, release
+from tracker.storage.log import LogFile
+from tracker.storage.shard_file import ShardFile
 
 # A fold takes well under this; the folding process is killed past it.
 FOLDER_STOP_SECONDS = 30
@@ -128,9 +130,9 @@ def fold_forever(config: Config, server_pid: int) -> None:
     service_lock = hold_shared(config.data_dir)
     metrics = Metrics(config.shards) if multiproc.directory() is not None else NoMetrics()
     paths = manifest.shard_paths(config.data_dir, config.shards)
-    worker = folding_process.Folder(paths, log.path_in(config.data_dir),
-                           writes.movement_applier(config.session_ttl_seconds),
-                           config.sync, on_fold=metrics.folded)
+    shards = [ShardFile(index, path, config.sync) for index, path in enumerate(paths)]
+    worker = folding_process.Folder(shards, LogFile(log.path_in(config.data_dir), config.sync),
+                                    applier(config.session_ttl_seconds), on_fold=metrics.folded)
     try:
         folding_process.run_until_stopped(worker, stop, server_pid)
     finally:

@@ -11,12 +11,16 @@ from tracker.storage import migrations
 CUTS = [10 * DAY, 11 * DAY, 12 * DAY - 1, 13 * DAY, 20 * DAY]
 
 
+def cut_params(cuts: list[int]) -> dict[str, int]:
+    return {f"cut{i}": cut for i, cut in enumerate(cuts)}
+
+
 def test_period_of_is_the_index_of_the_period_holding_the_time(tmp_path):
     with connect(tmp_path / "shard.sqlite") as conn:
         for cuts in (CUTS[:2], CUTS[:3], CUTS):
             for at in {cut + d for cut in cuts for d in (-1, 0, 1)}:
-                sql = f"SELECT {cohorts.period_of('?1', cuts)}"
-                found = conn.execute(sql, (at,)).fetchone()[0]
+                sql = f"SELECT {cohorts.period_of(':at', len(cuts))}"
+                found = conn.execute(sql, {"at": at, **cut_params(cuts)}).fetchone()[0]
                 expected = sum(cut <= at for cut in cuts) - 1
                 assert found == expected, (cuts, at)
 
@@ -24,9 +28,9 @@ def test_period_of_is_the_index_of_the_period_holding_the_time(tmp_path):
 def test_cohorts_are_read_through_index_searches(tmp_path):
     with connect(tmp_path / "shard.sqlite") as conn:
         migrations.apply(conn)
-        sql = cohorts.cohort_counts(CUTS)
-        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
-                                                         (CUTS[0], CUTS[-1], "")))
+        sql = cohorts.cohort_counts(len(CUTS))
+        params = {"low": CUTS[0], "high": CUTS[-1], "event": "", **cut_params(CUTS)}
+        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
         scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & {*LARGE_TABLES, "s", "g"}
         assert not scanned, plan
         assert "SEARCH s USING PRIMARY KEY" in plan and "SEARCH g USING PRIMARY KEY" in plan, plan

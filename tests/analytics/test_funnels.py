@@ -9,9 +9,9 @@ import pytest
 
 from helpers import MINUTE, connect, now_ms
 from tracker.analytics import funnels
+from tracker.analytics.filters import Filters
 from tracker.analytics.funnels import Funnel, Step
-from tracker.analytics.web import Filters
-from tracker.ingest import writes
+from tracker.ingest import apply
 from tracker.storage import migrations
 from tracker.storage.rows import MovementRow
 
@@ -41,7 +41,7 @@ def shard(tmp_path):
         migrations.apply(conn)
         for seed in range(3):
             with conn:
-                writes.store_movements(conn, random_rows(100, seed))
+                apply.apply_movements(conn, random_rows(100, seed))
         yield conn
 
 

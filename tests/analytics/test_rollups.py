@@ -9,7 +9,7 @@ import apsw
 
 from helpers import DAY, LARGE_TABLES, MINUTE, ROLLUP_TABLES, connect, movement, now_ms
 from tracker.analytics import activity, rollups
-from tracker.ingest import writes
+from tracker.ingest import apply
 from tracker.storage import migrations, queries
 from tracker.storage.rows import MovementRow
 
@@ -37,13 +37,13 @@ def test_upgrade_builds_the_rollups_ingest_would_have_kept(tmp_path):
     with connect(tmp_path / "old.sqlite") as old, connect(tmp_path / "new.sqlite") as new:
         migrations.apply(old, upto=2)
         with old:
-            writes.insert_movements(old, rows)
+            apply.apply_movements(old, rows, derived=False)
         migrations.apply(old)
 
         migrations.apply(new)
         for start in range(0, len(rows), 37):  # in pieces and out of time order, as ingest sees them
             with new:
-                writes.store_movements(new, rows[start:start + 37])
+                apply.apply_movements(new, rows[start:start + 37])
 
         assert dump(old) == dump(new)
         assert len(dump(new)["activity_gaps"]) > 10

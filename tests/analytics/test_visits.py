@@ -8,7 +8,8 @@ import re
 
 from helpers import DAY, LARGE_TABLES, MINUTE, connect, now_ms
 from tracker.analytics import visits, web
-from tracker.ingest import writes
+from tracker.analytics.filters import PASSES, Filters
+from tracker.ingest import apply
 from tracker.storage import migrations
 from tracker.storage.rows import MovementRow
 
@@ -52,12 +53,12 @@ def test_upgrade_builds_the_visits_folding_would_have_kept(tmp_path):
                 connect(tmp_path / f"new{seed}.sqlite") as new:
             migrations.apply(old, upto=7)
             with old:
-                writes.insert_movements(old, rows)
+                apply.apply_movements(old, rows, derived=False)
             migrations.apply(old)
             migrations.apply(new)
             for start in range(0, len(rows), 23):  # in pieces and out of time order, as folds see them
                 with new:
-                    writes.store_movements(new, rows[start:start + 23])
+                    apply.apply_movements(new, rows[start:start + 23])
             assert dump(old) == dump(new)
             unknown = old.execute("SELECT count(*) FROM visits WHERE source IS NULL AND "
                                   "browser IS NULL AND country IS NULL").fetchone()[0]
@@ -70,7 +71,7 @@ def test_prev_is_the_start_of_the_users_previous_visit(tmp_path):
         migrations.apply(conn)
         for start in range(0, len(rows), 17):
             with conn:
-                writes.store_movements(conn, rows[start:start + 17])
+                apply.apply_movements(conn, rows[start:start + 17])
         for user in "abc":
             found = conn.execute("SELECT first, prev FROM visits WHERE userId = ? ORDER BY first, id",
                                  (user,)).fetchall()
@@ -78,20 +79,27 @@ def test_prev_is_the_start_of_the_users_previous_visit(tmp_path):
             assert [prev for _first, prev in found] == [None, *starts[:-1]]
 
 
+def bindings_for(sql: str) -> dict | list:
+    """Values for a statement's parameters: a JSON array where json_each reads it, else 1."""
+    names = set(re.findall(r":(\w+)", sql))
+    if names:
+        return {name: "[[0, 1]]" if f"json_each(:{name})" in sql else 1 for name in names}
+    numbered = set(re.findall(r"\?(\d+)", sql))
+    count = len(numbered) if numbered else sql.count("?")
+    return ["[[0, 1]]" if "json_each" in sql else 1] + [1] * (count - 1)
+
+
 def test_web_queries_read_visits_through_index_searches(tmp_path):
     with connect(tmp_path / "shard.sqlite") as conn:
         migrations.apply(conn)
         with conn:
-            writes.store_movements(conn, random_rows(50, seed=1))
+            apply.apply_movements(conn, random_rows(50, seed=1))
         statements = [visits.SELECT_VISIT, visits.PREVIOUS, visits.NEXT, visits.SET_PREV,
                       visits.PREV_OF, visits.ADD_PAGE, visits.ADD_EVENT, web.UNFILTERED_BUCKET,
                       web.VISIT_PAGE_VIEWS, web.VISIT_MOVEMENTS]
         for sql in statements:
-            bindings = ["[[0, 1]]" if "json_each" in sql else 1] + [1] * (sql.count("?") + 3)
-            names = set(re.findall(r"\?(\d+)", sql))
-            count = len(names) if names else sql.count("?")
             plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
-                                                             bindings[:count]))
+                                                             bindings_for(sql)))
             scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
             assert not scanned, f"{sql.strip()}\n  plan: {plan}"
 
@@ -104,7 +112,7 @@ def test_visits_that_lost_movements_before_the_upgrade_are_counted_from_their_mo
     with connect(tmp_path / "shard.sqlite") as conn:
         migrations.apply(conn, upto=7)
         with conn:
-            writes.insert_movements(conn, rows)
+            apply.apply_movements(conn, rows, derived=False)
         migrations.apply(conn, upto=8)
         with conn:
             gone = conn.execute("SELECT id FROM movements WHERE userId = 'a' AND sessionId = 's2' "
@@ -116,14 +124,14 @@ def test_visits_that_lost_movements_before_the_upgrade_are_counted_from_their_mo
         assert partial == [("a", "s2")]
         now = now_ms()
         span = web.Span((now - 4 * DAY, now + DAY))
-        for filters in [web.Filters(pages=("/a",)), web.Filters(visits=(("entryPage", ("/a", "/b")),)),
-                        web.Filters(visits=(("exitPage", ("/a", "/b")),), pages=("/b",))]:
+        for filters in [Filters(pages=("/a",)), Filters(visits=(("entryPage", ("/a", "/b")),)),
+                        Filters(visits=(("exitPage", ("/a", "/b")),), pages=("/b",))]:
             found = web.breakdown_share(conn, "event", span, filters, None)
-            where, params = filters.where()
             expected = {}
             for user, session, event, data in conn.execute(
                     f"SELECT m.userId, m.sessionId, m.event, m.data FROM movements m JOIN visits v "
-                    f"ON v.userId = m.userId AND v.sessionId = m.sessionId WHERE {where}", params):
+                    f"ON v.userId = m.userId AND v.sessionId = m.sessionId WHERE {PASSES}",
+                    filters.params()):
                 if event == "page_view" and not filters.counts_page(visits.page_of(json.loads(data))):
                     continue
                 row = expected.setdefault(event, [set(), set(), 0])

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
@@ -364,3 +365,14 @@ def test_a_country_filter_narrows_every_total(web_client, now):
     in_us = ask(web_client, "/stats", [*last_day(now).items(), ("filter", "country:US")])["totals"]
     assert in_us == {"visitors": 1, "visits": 1, "pageviews": 2, "bounceRate": 0.0,
                      "visitDuration": 120.0}
+
+
+@pytest.mark.parametrize("key", ["what?", "it's", 'say "hi"', "a.b", "$.path", "x) OR 1=1 --"])
+def test_a_property_key_is_matched_exactly_whatever_it_holds(web_client, now, key):
+    post(web_client, FIREFOX_LINUX, "8.8.8.8", visit("u1", now - HOUR, (0, "signup", {key: "yes"}),
+                                                    (MINUTE, "signup", {"other": "no"})))
+    query = [*last_day(now).items(), ("by", f"prop:{key}"), ("event", "signup")]
+    assert ask(web_client, "/breakdown", query)["results"] == [
+        {"value": "yes", "visitors": 1, "visits": 1, "events": 1},
+        {"value": None, "visitors": 1, "visits": 1, "events": 1}]
+

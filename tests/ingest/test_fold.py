@@ -10,9 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import HOUR, ROLLUP_TABLES
-from tracker.ingest.writes import store_movements
+from tracker.ingest.apply import apply_movements
 from tracker.storage import fold, log, migrations
+from tracker.storage.log import LogFile
 from tracker.storage.rows import MovementRow
+from tracker.storage.shard_file import position
 
 BASE = 1_790_000_000_000  # any instant: folding does not look at the clock
 
@@ -75,7 +77,7 @@ def _brute_force_into(conn: apsw.Connection, kept: list[MovementRow]) -> dict[st
 def test_any_split_and_order_folds_to_the_brute_force_answer(tmp_path_factory, drawn, rng):
     directory = tmp_path_factory.mktemp("fold")
     rows = [MovementRow(*m) for m in drawn]
-    log.create(directory / "log.sqlite", 0)
+    LogFile(directory / "log.sqlite").create(0)
     with contextlib.closing(apsw.Connection(str(directory / "log.sqlite"))) as writer, \
             contextlib.closing(new_shard(directory / "shard.sqlite")) as shard:
         folded = fold_in_random_stretches(directory, writer, shard, rows, rng)
@@ -83,7 +85,7 @@ def test_any_split_and_order_folds_to_the_brute_force_answer(tmp_path_factory, d
 
 
 def fold_in_random_stretches(directory, writer, shard, rows, rng) -> dict[str, list]:
-    reader = fold.LogReader(directory / "log.sqlite")
+    reader = LogFile(directory / "log.sqlite")
     appended = 0
     while appended < len(rows):  # append in random requests, folding random stretches between
         size = rng.randint(1, 12)
@@ -93,12 +95,12 @@ def fold_in_random_stretches(directory, writer, shard, rows, rng) -> dict[str, l
         if rng.random() < 0.5:
             head = log.head(writer)
             with shard:
-                fold.fold_once(shard, 0, reader, rng.randint(fold.position(shard), head),
-                               store_movements, limit=rng.randint(1, 20))
+                fold.fold_once(shard, 0, reader, rng.randint(position(shard), head),
+                               apply_movements, limit=rng.randint(1, 20))
     with shard:
-        fold.fold_to(shard, 0, reader, log.head(writer), store_movements)
+        fold.fold_to(shard, 0, reader, log.head(writer), apply_movements)
     with shard:  # folding again finds nothing: the position moved with the rows
-        assert fold.fold_to(shard, 0, reader, log.head(writer), store_movements)[-1].rows == 0
+        assert fold.fold_to(shard, 0, reader, log.head(writer), apply_movements)[-1].rows == 0
     reader.close()
     return tables(shard)
 
@@ -118,7 +120,7 @@ def test_a_log_made_before_request_contexts_gets_their_column(tmp_path):
     path = log.path_in(tmp_path)
     with contextlib.closing(apsw.Connection(str(path))) as conn:
         conn.execute(OLD_LOG)
-    log.create(path, floor=0)
+    LogFile(path).create(floor=0)
     context = '["Chrome","Windows","desktop","US",null,null]'
     with contextlib.closing(apsw.Connection(str(path))) as conn:
         log.append_rows(conn, [(0, 2, "u2", "s2", 6, "click", "{}", None, context)])

@@ -24,7 +24,7 @@ def test_throttled_warning_logs_once_per_interval_then_says_how_many():
 def test_slow_commit_warns_and_fast_commit_does_not(monkeypatch):
     monkeypatch.setattr(logs, "slow_commits", logs.Throttled(logging.getLogger("tracker.writer")))
     with logged("tracker.writer") as lines:
-        logs.warn_if_slow(CommitStats(shard=2, jobs=3, events=40, seconds=0.01, ok=True))
-        logs.warn_if_slow(CommitStats(shard=2, jobs=3, events=40, seconds=2.5, ok=True))
+        logs.warn_if_slow(CommitStats(writer="2", jobs=3, events=40, seconds=0.01, ok=True))
+        logs.warn_if_slow(CommitStats(writer="2", jobs=3, events=40, seconds=2.5, ok=True))
     assert lines == [
         "shard 2: slow commit: 2.50 s for 40 rows in 3 jobs"]

@@ -9,7 +9,7 @@ import pytest
 
 from helpers import connect, fold_all, movement, service_env
 from tracker.config import Config
-from tracker.storage import connections, manifest, migrations
+from tracker.storage import manifest, migrations, shard_file
 from tracker.storage.manifest import LayoutError
 from tracker.storage.store import prepare
 
@@ -47,7 +47,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
                          "VALUES (?, ?, ?, ?, ?, ?)", rows)
         assert migrations.current_version(conn) == 1
 
-    assert [m.version for m in connections.create_or_upgrade(path)] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert [m.version for m in shard_file.create_or_upgrade(path)] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
 
     with connect(path) as conn:
         assert migrations.current_version(conn) == migrations.LATEST_VERSION
@@ -55,7 +55,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"idx_movements_user_time", "idx_movements_event_id"} <= indexes
         assert "idx_movements_sessionId" not in indexes
-    assert connections.create_or_upgrade(path) == []
+    assert shard_file.create_or_upgrade(path) == []
 
 
 def test_prepare_refuses_another_shard_count(data_dir):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from itertools import accumulate
 
 import apsw
@@ -32,8 +33,8 @@ PERIODS = ("day", "week")
 # What a row of COHORT_COUNTS counts.
 COHORT, SPAN, GAP = 0, 1, 2
 
-# Rows (what, cohort, a, b, n) for the cohorts of the periods [?1, ?2): per cohort, its
-# users; its users' spans of the event asked about (?3, '' for every event) that start
+# Rows (what, cohort, a, b, n) for the cohorts of the periods [:low, :high): per cohort, its
+# users; its users' spans of the event asked about (:event, '' for every event) that start
 # in period a and end in period b; its users' gaps of that event that start in period
 # a and end in period b, if some period lies between. The cohort users are found by
 # the index on (kind, event, first), then (CROSS JOIN: in this order) their spans
@@ -42,20 +43,20 @@ COHORT, SPAN, GAP = 0, 1, 2
 COHORT_COUNTS = f"""
 WITH cohort AS MATERIALIZED (
   SELECT userId, {{first}} AS c FROM activity_spans
-  WHERE kind = {USERS} AND event = '{ALL_EVENTS}' AND first >= ?1 AND first < ?2)
+  WHERE kind = {USERS} AND event = '{ALL_EVENTS}' AND first >= :low AND first < :high)
 SELECT {COHORT}, c, 0, 0, count(*) FROM cohort GROUP BY c
 UNION ALL
 SELECT {SPAN}, c, a, b, count(*) FROM (
   SELECT cohort.c, {{span_first}} AS a, {{span_last}} AS b
   FROM cohort CROSS JOIN activity_spans AS s
-    ON s.userId = cohort.userId AND s.sessionId = '' AND s.kind = {USERS} AND s.event = ?3)
+    ON s.userId = cohort.userId AND s.sessionId = '' AND s.kind = {USERS} AND s.event = :event)
 GROUP BY c, a, b
 UNION ALL
 SELECT {GAP}, c, a, b, count(*) FROM (
   SELECT cohort.c, {{gap_prev}} AS a, {{gap_next}} AS b
   FROM cohort CROSS JOIN activity_gaps AS g
-    ON g.userId = cohort.userId AND g.sessionId = '' AND g.kind = {USERS} AND g.event = ?3
-    AND g.prev < ?2 AND g.next > ?1)
+    ON g.userId = cohort.userId AND g.sessionId = '' AND g.kind = {USERS} AND g.event = :event
+    AND g.prev < :high AND g.next > :low)
 WHERE b - a >= 2
 GROUP BY c, a, b
 """
@@ -108,7 +109,9 @@ def _cohorts_share(conn: apsw.Connection, cuts: list[int], event: str) -> Cohort
         return found
     # changes[c][p]: how many more users of cohort c are active in period p than in p - 1.
     changes = [[0] * (listed + 2) for _ in range(listed)]
-    for what, cohort, a, b, n in conn.execute(cohort_counts(cuts), (cuts[0], cuts[-1], event)):
+    params = {"low": cuts[0], "high": cuts[-1], "event": event,
+              **{f"cut{i}": cut for i, cut in enumerate(cuts)}}
+    for what, cohort, a, b, n in conn.execute(cohort_counts(len(cuts)), params):
         if what == COHORT:
             found.users[cohort] += n
         elif what == SPAN:  # active in a..b
@@ -123,22 +126,24 @@ def _cohorts_share(conn: apsw.Connection, cuts: list[int], event: str) -> Cohort
     return found
 
 
-def cohort_counts(cuts: list[int]) -> str:
+@cache
+def cohort_counts(cut_count: int) -> str:
+    """COHORT_COUNTS for `cut_count` cuts, bound as :cut0, :cut1, ..."""
     return COHORT_COUNTS.format(
-        first=period_of("first", cuts), span_first=period_of("s.first", cuts),
-        span_last=period_of("s.last", cuts), gap_prev=period_of("g.prev", cuts),
-        gap_next=period_of("g.next", cuts))
+        first=period_of("first", cut_count), span_first=period_of("s.first", cut_count),
+        span_last=period_of("s.last", cut_count), gap_prev=period_of("g.prev", cut_count),
+        gap_next=period_of("g.next", cut_count))
 
 
-def period_of(column: str, cuts: list[int]) -> str:
-    """SQL for the index i of the period [cuts[i], cuts[i + 1]) holding `column`: a binary
-    search in literal integers, -1 before cuts[0] and len(cuts) - 1 from cuts[-1] on."""
+def period_of(column: str, cut_count: int) -> str:
+    """SQL for the index i of the period [:cut<i>, :cut<i+1>) holding `column`: a binary search
+    over the cuts' parameters, -1 before :cut0 and cut_count - 1 from the last cut on. Its
+    shape depends only on how many cuts there are; their values are bound."""
 
     def search(low: int, high: int) -> str:  # the index, knowing low <= it <= high
         if low == high:
             return str(low)
         middle = (low + high + 1) // 2
-        return (f"iif({column} < {int(cuts[middle])}, {search(low, middle - 1)}, "
-                f"{search(middle, high)})")
+        return f"iif({column} < :cut{middle}, {search(low, middle - 1)}, {search(middle, high)})"
 
-    return search(-1, len(cuts) - 1)
+    return search(-1, cut_count - 1)

@@ -27,9 +27,9 @@ from itertools import groupby
 
 import apsw
 
+from tracker.analytics.filters import PASSES, Filters
 from tracker.analytics.funnel_walk import Walk, depth
 from tracker.analytics.rollups import PAGE_VIEW, page_path
-from tracker.analytics.web import Filters
 from tracker.storage import archives
 
 PAGE_STEP = "page:"
@@ -41,8 +41,57 @@ STEP_PATH = ("iif(m.event = 'page_view', "
 
 STEPS_INDEX = "movements AS m INDEXED BY idx_movements_steps"
 
+MAX_STEPS = 8
+
 Row = tuple[str, str, int, str, str | None]
 """(userId, sessionId or '' by user, timestamp, event, path of a page view)"""
+
+# The visit of movement `m` passes the filters (or :filtered is false).
+VISIT_PASSES = (f"(NOT :filtered OR EXISTS (SELECT 1 FROM visits v WHERE v.userId = m.userId "
+                f"AND v.sessionId = m.sessionId AND {PASSES}))")
+
+# Step i's movements: its event, and `IS` its path (NULL: not a page view of one path),
+# an index prefix either way.
+STEP_MATCH = "m.event = :event{i} AND " + STEP_PATH + " IS :path{i}"
+
+
+def _earliest_chains_query(steps: int, by_visit: bool) -> str:
+    """One materialised level per step, each the entities of the level before with the time
+    of their next movement of the step (or NULL); then how many each level holds."""
+    session = "m.sessionId" if by_visit else "''"
+    entity = "m.userId, m.sessionId" if by_visit else "m.userId"
+    same_session = "AND m.sessionId = e.s" if by_visit else ""
+    levels = [f"""step0 AS MATERIALIZED (
+      SELECT m.userId AS u, {session} AS s, min(m.timestamp) AS t FROM {STEPS_INDEX}
+      WHERE {STEP_MATCH.format(i=0)} AND m.timestamp >= :start AND m.timestamp < :end
+        AND {VISIT_PASSES}
+      GROUP BY {entity})"""]
+    for i in range(1, steps):
+        levels.append(f"""step{i} AS MATERIALIZED (
+          SELECT e.u, e.s, (SELECT min(m.timestamp) FROM {STEPS_INDEX}
+                            WHERE {STEP_MATCH.format(i=i)} AND m.userId = e.u {same_session}
+                              AND m.timestamp >= e.t AND m.timestamp < :end
+                              AND {VISIT_PASSES}) AS t
+          FROM step{i - 1} AS e WHERE e.t IS NOT NULL)""")
+    counts = ", ".join(f"(SELECT count(t) FROM step{i})" for i in range(steps))
+    return f"WITH {', '.join(levels)} SELECT {counts}"
+
+
+# Per (number of steps, by visit): the statement following the earliest chains.
+EARLIEST_CHAINS = {(steps, by_visit): _earliest_chains_query(steps, by_visit)
+                   for steps in range(2, MAX_STEPS + 1) for by_visit in (False, True)}
+
+# The window's movements of one step (:any: a page view of any path), by entity, time and id.
+STEP_MOVEMENTS = f"""
+SELECT m.userId AS u, iif(:by_visit, m.sessionId, '') AS s, m.timestamp AS t, m.event,
+       {STEP_PATH}, m.id AS id
+FROM {STEPS_INDEX}
+WHERE m.event = :event AND (:any OR {STEP_PATH} IS :path)
+  AND m.timestamp >= :start AND m.timestamp < :end AND {VISIT_PASSES}
+ORDER BY u, s, t, id
+"""
+
+PASSING_VISIT = f"SELECT 1 FROM visits v WHERE v.userId = :user AND v.sessionId = :session AND {PASSES}"
 
 
 @dataclass(frozen=True)
@@ -57,14 +106,6 @@ class Step:
         if text.startswith(PAGE_STEP):
             return cls(PAGE_VIEW, text.removeprefix(PAGE_STEP))
         return cls(text)
-
-    def where(self) -> tuple[str, list[str]]:
-        """The condition on movements `m` that match the step, as a prefix of the index."""
-        if self.path is not None:
-            return f"m.event = ? AND {STEP_PATH} = ?", [self.event, self.path]
-        if self.event == PAGE_VIEW:
-            return "m.event = ?", [self.event]
-        return f"m.event = ? AND {STEP_PATH} IS NULL", [self.event]
 
 
 @dataclass(frozen=True)
@@ -101,38 +142,12 @@ def _funnel_share(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
 
 def _earliest_chains(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
                      filters: Filters) -> list[int]:
-    """Per step, the entities whose earliest chain reaches it: one materialised level per step,
-    each the entities of the level before with the time of their next movement (or NULL)."""
-    if funnel.by_visit:
-        session, entity, same_session = "m.sessionId", "m.userId, m.sessionId", "AND m.sessionId = e.s"
-    else:
-        session, entity, same_session = "''", "m.userId", ""
-    rule, rule_params = _visit_rule(filters)
-    match, params = funnel.steps[0].where()
-    levels = [f"""step0 AS MATERIALIZED (
-      SELECT m.userId AS u, {session} AS s, min(m.timestamp) AS t FROM {STEPS_INDEX}
-      WHERE {match} AND m.timestamp >= ? AND m.timestamp < ? {rule}
-      GROUP BY {entity})"""]
-    params += [start, end, *rule_params]
-    for i, step in enumerate(funnel.steps[1:], 1):
-        match, step_params = step.where()
-        levels.append(f"""step{i} AS MATERIALIZED (
-          SELECT e.u, e.s, (SELECT min(m.timestamp) FROM {STEPS_INDEX}
-                            WHERE {match} AND m.userId = e.u {same_session}
-                              AND m.timestamp >= e.t AND m.timestamp < ? {rule}) AS t
-          FROM step{i - 1} AS e WHERE e.t IS NOT NULL)""")
-        params += [*step_params, end, *rule_params]
-    counts = ", ".join(f"(SELECT count(t) FROM step{i})" for i in range(len(funnel.steps)))
-    return list(conn.execute(f"WITH {', '.join(levels)} SELECT {counts}", params).fetchone())
-
-
-def _visit_rule(filters: Filters) -> tuple[str, list]:
-    """A condition that the visit of movement `m` passes the filters, if there are any."""
-    if not filters:
-        return "", []
-    where, params = filters.where()
-    return (f"AND EXISTS (SELECT 1 FROM visits v WHERE v.userId = m.userId "
-            f"AND v.sessionId = m.sessionId AND {where})", params)
+    """Per step, the entities whose earliest chain reaches it."""
+    params: dict = {**filters.params(), "filtered": bool(filters), "start": start, "end": end}
+    for i, step in enumerate(funnel.steps):
+        params[f"event{i}"], params[f"path{i}"] = step.event, step.path
+    query = EARLIEST_CHAINS[(len(funnel.steps), funnel.by_visit)]
+    return list(conn.execute(query, params).fetchone())
 
 
 def _walked(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
@@ -157,17 +172,12 @@ def _walked(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
 def _stored(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
             filters: Filters) -> Iterator[Row]:
     """The window's movements of the steps, each once, by entity, time and id."""
-    session = "m.sessionId" if funnel.by_visit else "''"
-    rule, rule_params = _visit_rule(filters)
-    parts, params = [], []
-    for step in _read_steps(funnel):
-        match, step_params = step.where()
-        parts.append(f"""SELECT m.userId AS u, {session} AS s, m.timestamp AS t, m.event,
-          {STEP_PATH}, m.id AS id FROM {STEPS_INDEX}
-          WHERE {match} AND m.timestamp >= ? AND m.timestamp < ? {rule}""")
-        params += [*step_params, start, end, *rule_params]
-    query = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY u, s, t, id"
-    for *row, _id in conn.execute(query, params):
+    params = {**filters.params(), "filtered": bool(filters), "by_visit": funnel.by_visit,
+              "start": start, "end": end}
+    per_step = [conn.execute(STEP_MOVEMENTS, {**params, "event": step.event, "path": step.path,
+                                              "any": step == Step(PAGE_VIEW)})
+                for step in _read_steps(funnel)]
+    for *row, _id in heapq.merge(*per_step, key=lambda row: (row[0], row[1], row[2], row[5])):
         yield tuple(row)  # type: ignore[misc]
 
 
@@ -183,8 +193,7 @@ def _archived(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
               filters: Filters) -> list[Row]:
     """The window's archived movements of step events whose visit passes, sorted like _stored."""
     events = {step.event for step in funnel.steps}
-    where, params = filters.where()
-    passing = f"SELECT 1 FROM visits v WHERE v.userId = ? AND v.sessionId = ? AND {where}"
+    params = filters.params()
     passes: dict[tuple[str, str], bool] = {}
     rows = []
     for movement in archives.movements_in(conn, start, end):
@@ -192,7 +201,8 @@ def _archived(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
             continue
         key = (movement.userId, movement.sessionId)
         if filters and key not in passes:
-            passes[key] = conn.execute(passing, (*key, *params)).fetchone() is not None
+            passes[key] = conn.execute(
+                PASSING_VISIT, {**params, "user": key[0], "session": key[1]}).fetchone() is not None
         if filters and not passes[key]:
             continue
         path = page_path(movement.event, bytes(movement.data).decode())

@@ -1,7 +1,7 @@
 """Visits: one row per (userId, sessionId), kept up to date as movements are folded.
 
-A visit keeps what the web analytics endpoints ask of it (the rules are the
-README's "Web analytics"): its first and last movement times, how many
+A visit keeps what the web analytics endpoints ask of it (the rules are in
+docs/web-analytics.md): its first and last movement times, how many
 movements and page views it has, its entry and exit page, where it came from
 (referrer, UTM fields, source and channel of its earliest page view) and the
 context of the request that stored its first movement (browser, OS, device,

@@ -24,12 +24,21 @@ from __future__ import annotations
 import bisect
 import json
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import apsw
 
 from tracker.analytics import activity
+from tracker.analytics.filters import (
+    COUNTED_MOVEMENT,
+    COUNTED_PAGEVIEWS,
+    FILTERED_PAGEVIEWS,
+    PAGE,
+    PAGE_PATHS,
+    PASSES,
+    VISIT_DIMENSIONS,
+    Filters,
+)
 from tracker.analytics.rollups import (
     GAP_MS,
     PAGE_SESSIONS,
@@ -41,10 +50,6 @@ from tracker.analytics.rollups import (
 )
 from tracker.storage import archives
 
-VISIT_DIMENSIONS = ("entryPage", "exitPage", "referrer", "source", "channel", "utmSource",
-                    "utmMedium", "utmCampaign", "utmTerm", "utmContent", "browser", "os", "device",
-                    "country", "region", "city")
-PAGE = "page"
 EVENT = "event"
 PROPERTY = "prop:"
 
@@ -52,47 +57,140 @@ PROPERTY = "prop:"
 # across an instant began less than this before it, or is one of those.
 LONG_VISIT_MS = 3_600_000
 
-# A bucket's visits, visitors, visitors of the whole window (?3 its start), bounces, duration:
-# one range of a covering index per bucket.
+# A bucket's visits, visitors, visitors of the whole window (:start its start), bounces,
+# duration: one range of a covering index per bucket.
 UNFILTERED_BUCKET = """
-SELECT count(*), coalesce(sum(v.prev IS NULL OR v.prev < ?1), 0),
-       coalesce(sum(v.prev IS NULL OR v.prev < ?3), 0), coalesce(sum(v.movements = 1), 0),
+SELECT count(*), coalesce(sum(v.prev IS NULL OR v.prev < :low), 0),
+       coalesce(sum(v.prev IS NULL OR v.prev < :start), 0), coalesce(sum(v.movements = 1), 0),
        coalesce(sum(v.last - v.first), 0)
-FROM visits v INDEXED BY idx_visits_first WHERE v.first >= ?1 AND v.first < ?2
+FROM visits v INDEXED BY idx_visits_first WHERE v.first >= :low AND v.first < :high
 """
 
+# The table is clustered by first movement: a window's visits are one range of it.
+FILTERED_BUCKET = f"""
+SELECT count(*), count(DISTINCT v.userId), coalesce(sum(v.movements = 1), 0),
+       coalesce(sum(v.last - v.first), 0), coalesce(sum(iif(v.last < :high, {COUNTED_PAGEVIEWS}, 0)), 0)
+FROM visits v NOT INDEXED WHERE v.first >= :low AND v.first < :high AND {PASSES}
+"""
 
-@dataclass(frozen=True)
-class Filters:
-    """Visit dimensions with the values each may have, and the page filter's paths."""
+FILTERED_VISITORS = f"""
+SELECT count(DISTINCT v.userId) FROM visits v NOT INDEXED
+WHERE v.first >= :low AND v.first < :high AND {PASSES}
+"""
 
-    visits: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    pages: tuple[str, ...] = ()
+# Visits passing the filters that run across a cut (:cuts, a JSON array; :start the
+# window's start), with the broken-down dimension's value. A visit across an inner cut
+# that began before the window runs across its start too, so only the start's own search
+# looks earlier. CROSS JOIN keeps the cuts outside: one index range of visits per cut.
+SPANNING_RECENT = """
+WITH c(at) AS (SELECT value FROM json_each(:cuts))
+SELECT v.id, v.userId, v.sessionId, v.first, v.last, {value} FROM c CROSS JOIN visits v NOT INDEXED
+WHERE v.first >= c.at - {long} AND v.first < c.at AND v.last >= c.at
+  AND (c.at = :start OR v.first >= :start) AND {passes}
+"""
+SPANNING_LONG = """
+WITH c(at) AS (SELECT value FROM json_each(:cuts))
+SELECT v.id, v.userId, v.sessionId, v.first, v.last, {value}
+FROM c CROSS JOIN visits v INDEXED BY idx_visits_long
+WHERE v.first >= iif(c.at = :start, 0, :start) AND v.first < c.at - {long}
+  AND v.last - v.first >= {long} AND v.last >= c.at AND {passes}
+"""
+# Per broken-down dimension (None: none), the two searches.
+SPANNING = {
+    dimension: tuple(query.format(value=f"v.{dimension}" if dimension else "NULL",
+                                  long=LONG_VISIT_MS, passes=PASSES)
+                     for query in (SPANNING_RECENT, SPANNING_LONG))
+    for dimension in (None, *VISIT_DIMENSIONS)
+}
 
-    def __bool__(self) -> bool:
-        return bool(self.visits or self.pages)
+# :visits: [visit id, userId, sessionId, from, to] of each visit; :paths: whether to read
+# the paths. The visits stay outside: one range of the user's movements per visit (the
+# event index would read every page view of the time between).
+VISIT_PAGE_VIEWS = f"""
+WITH s(visit, userId, sessionId, low, high) AS (
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(:visits)
+)
+SELECT s.visit, m.timestamp, iif(:paths, m.data, NULL)
+FROM s CROSS JOIN movements m INDEXED BY idx_movements_user_time
+WHERE m.userId = s.userId AND m.timestamp >= s.low AND m.timestamp < s.high
+  AND m.sessionId = s.sessionId AND m.event = '{PAGE_VIEW}'
+"""
 
-    def where(self, alias: str = "v") -> tuple[str, list]:
-        """A condition on visits (as `alias`) that the filters hold, and its parameters."""
-        clauses, params = ["1"], []
-        for dimension, values in self.visits:
-            clauses.append(f"{alias}.{dimension} IN ({_marks(values)})")
-            params.extend(values)
-        if self.pages:
-            clauses.append(f"EXISTS (SELECT 1 FROM visit_pages q WHERE q.visit = {alias}.id "
-                           f"AND q.path IN ({_marks(self.pages)}))")
-            params.extend(self.pages)
-        return " AND ".join(clauses), params
+ARCHIVED_IN = "SELECT 1 FROM archives WHERE last >= ? AND first < ? LIMIT 1"
 
-    def pageviews(self, alias: str = "v") -> tuple[str, list]:
-        """A visit's page views that count (those of the filtered paths, with a page filter)."""
-        if not self.pages:
-            return f"{alias}.pageviews", []
-        return (f"(SELECT coalesce(sum(q.n), 0) FROM visit_pages q WHERE q.visit = {alias}.id "
-                f"AND q.path IN ({_marks(self.pages)}))", list(self.pages))
+# Per dimension: the window's visits passing the filters grouped by their value.
+BY_VISIT_DIMENSION = {dimension: f"""
+SELECT v.{dimension}, count(DISTINCT v.userId), count(*), sum(iif(v.last < :end, {COUNTED_PAGEVIEWS}, 0)),
+       sum(v.movements = 1), sum(v.last - v.first)
+FROM visits v NOT INDEXED WHERE v.first >= :start AND v.first < :end AND {PASSES}
+GROUP BY v.{dimension}
+""" for dimension in VISIT_DIMENSIONS}
 
-    def counts_page(self, path: str | None) -> bool:
-        return not self.pages or path in self.pages
+# Page views by path: of the visits inside the window from `visit_pages`, and :spanning
+# ([path, userId, visit id, page views] of those across its edges).
+BY_PAGE = f"""
+WITH spanning(path, userId, visit, n) AS (
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(:spanning)
+), counted(path, userId, visit, n) AS (
+  SELECT q.path, v.userId, v.id, q.n FROM visits v NOT INDEXED JOIN visit_pages q ON q.visit = v.id
+  WHERE v.first >= :start AND v.last < :end AND {PASSES}
+    AND (:f_page IS NULL OR q.path IN {PAGE_PATHS})
+  UNION ALL SELECT * FROM spanning
+)
+SELECT path, count(DISTINCT userId), count(*), sum(n) FROM counted GROUP BY path
+"""
+
+VISIT_MOVEMENTS = f"""
+SELECT event, iif(event = '{PAGE_VIEW}', data, NULL) FROM movements
+WHERE userId = ? AND timestamp >= ? AND timestamp < ? AND sessionId = ?
+"""
+
+PARTIAL_VISITS = f"""
+SELECT v.id, v.userId, v.sessionId, v.first, v.last, NULL
+FROM visit_events_partial p CROSS JOIN visits v ON v.id = p.visit
+WHERE v.first < :end AND v.last >= :start AND {PASSES}
+"""
+
+# Events by name: of the visits inside the window with full counts from `visit_events`
+# (page views of the filtered paths only, with a page filter), and :outside ([event,
+# userId, visit id, n] of the others).
+BY_EVENT = f"""
+WITH outside(event, userId, visit, n) AS (
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(:outside)
+), counted(event, userId, visit, n) AS (
+  SELECT e.event, v.userId, v.id,
+         iif(:f_page IS NOT NULL AND e.event = '{PAGE_VIEW}', {FILTERED_PAGEVIEWS}, e.n)
+  FROM visits v NOT INDEXED CROSS JOIN visit_events e ON e.visit = v.id
+  WHERE v.first >= :start AND v.last < :end AND {PASSES}
+    AND v.id NOT IN (SELECT visit FROM visit_events_partial)
+  UNION ALL SELECT * FROM outside
+)
+SELECT event, count(DISTINCT userId), count(*), sum(n) FROM counted WHERE n > 0 GROUP BY event
+"""
+
+# One event's (:event, or every event's) movements of the passing visits grouped by
+# data[:key] as text (a string as is, a number or boolean as its JSON text, else NULL),
+# stored, and :archived ([event, userId, visit id, data] of archived ones that count).
+BY_PROPERTY = f"""
+WITH archived(event, userId, visit, data) AS (
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(:archived)
+), counted(event, userId, visit, data) AS (
+  SELECT m.event, m.userId, v.id, m.data FROM movements m
+  JOIN visits v ON v.userId = m.userId AND v.sessionId = m.sessionId
+  WHERE m.timestamp >= :start AND m.timestamp < :end AND (:event IS NULL OR m.event = :event)
+    AND {PASSES} AND {COUNTED_MOVEMENT}
+  UNION ALL SELECT * FROM archived
+)
+SELECT (SELECT CASE type WHEN 'text' THEN value WHEN 'integer' THEN data -> fullkey
+                WHEN 'real' THEN data -> fullkey WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END
+        FROM json_each(data) WHERE key = :key) AS grouped,
+       count(DISTINCT userId), count(DISTINCT visit), count(*)
+FROM counted GROUP BY grouped
+"""
+
+PASSING_VISIT = f"""
+SELECT v.id FROM visits v WHERE v.userId = :user AND v.sessionId = :session AND {PASSES}
+"""
 
 
 @dataclass(frozen=True)
@@ -185,27 +283,19 @@ def _stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsSh
     if not filters:
         for i, (low, high) in enumerate(buckets):
             visits, visitors, window_visitors, bounces, duration = conn.execute(
-                UNFILTERED_BUCKET, (low, high, span.start)).fetchone()
+                UNFILTERED_BUCKET, {"low": low, "high": high, "start": span.start}).fetchone()
             share.series[i][:4] = [visitors, visits, bounces, duration]
             share.visitors += window_visitors
         for i, count in enumerate(_page_views_per_bucket(conn, span)):
             share.series[i][4] = count
         return share
-    where, params = filters.where()
-    pageviews, pageview_params = filters.pageviews()
-    # The table is clustered by first movement: a window's visits are one range of it.
-    bucket = f"""
-    SELECT count(*), count(DISTINCT v.userId), coalesce(sum(v.movements = 1), 0),
-           coalesce(sum(v.last - v.first), 0), coalesce(sum(iif(v.last < ?2, {pageviews}, 0)), 0)
-    FROM visits v NOT INDEXED WHERE v.first >= ?1 AND v.first < ?2 AND {where}
-    """
+    params = filters.params()
     for i, (low, high) in enumerate(buckets):
         visits, visitors, bounces, duration, counted = conn.execute(
-            _numbered(bucket, 3), (low, high, *pageview_params, *params)).fetchone()
+            FILTERED_BUCKET, {**params, "low": low, "high": high}).fetchone()
         share.series[i] = [visitors, visits, bounces, duration, counted]
-    visitors = f"SELECT count(DISTINCT v.userId) FROM visits v NOT INDEXED " \
-               f"WHERE v.first >= ? AND v.first < ? AND {where}"
-    share.visitors = conn.execute(visitors, (span.start, span.end, *params)).fetchone()[0]
+    share.visitors = conn.execute(
+        FILTERED_VISITORS, {**params, "low": span.start, "high": span.end}).fetchone()[0]
     spanning = _spanning_visits(conn, span, filters)
     for views in _page_views_of(conn, spanning, span, bool(filters.pages)).values():
         for timestamp, path in views:
@@ -244,45 +334,12 @@ def _spanning_visits(conn: apsw.Connection, span: Span, filters: Filters,
 
     Such a visit began less than LONG_VISIT_MS before the cut, or is a long one: two index
     ranges per cut, never a pass over the window's visits."""
-    where, params = filters.where()
-    value = f"v.{dimension}" if dimension else "NULL"
-    columns = f"v.id, v.userId, v.sessionId, v.first, v.last, {value}"
-    # ?1: the cuts; ?2: the window's start. A visit across an inner cut that began before
-    # the window runs across its start too, so only the start's own search looks earlier.
-    cuts = "WITH c(at) AS (SELECT value FROM json_each(?1))"
-    # CROSS JOIN keeps the cuts outside: one index range of visits per cut.
-    recent = f"""{cuts}
-    SELECT {columns} FROM c CROSS JOIN visits v NOT INDEXED
-    WHERE v.first >= c.at - {LONG_VISIT_MS} AND v.first < c.at AND v.last >= c.at
-      AND (c.at = ?2 OR v.first >= ?2) AND {where}
-    """
-    long = f"""{cuts}
-    SELECT {columns} FROM c CROSS JOIN visits v INDEXED BY idx_visits_long
-    WHERE v.first >= iif(c.at = ?2, 0, ?2) AND v.first < c.at - {LONG_VISIT_MS}
-      AND v.last - v.first >= {LONG_VISIT_MS} AND v.last >= c.at AND {where}
-    """
-    cut_list = json.dumps(list(span.cuts))
+    params = {**filters.params(), "cuts": json.dumps(list(span.cuts)), "start": span.start}
     found = {}
-    for query in (recent, long):
-        for row in conn.execute(_numbered(query, 3), (cut_list, span.start, *params)):
+    for query in SPANNING[dimension]:
+        for row in conn.execute(query, params):
             found[row[0]] = Visit(*row)
     return list(found.values())
-
-
-# ?1: [visit id, userId, sessionId, from, to] of each visit; ?2: whether to read the paths.
-# The visits stay outside: one range of the user's movements per visit (the event index
-# would read every page view of the time between).
-VISIT_PAGE_VIEWS = f"""
-WITH s(visit, userId, sessionId, low, high) AS (
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1)
-)
-SELECT s.visit, m.timestamp, iif(?2, m.data, NULL)
-FROM s CROSS JOIN movements m INDEXED BY idx_movements_user_time
-WHERE m.userId = s.userId AND m.timestamp >= s.low AND m.timestamp < s.high
-  AND m.sessionId = s.sessionId AND m.event = '{PAGE_VIEW}'
-"""
-
-ARCHIVED_IN = "SELECT 1 FROM archives WHERE last >= ? AND first < ? LIMIT 1"
 
 
 def _page_views_of(conn: apsw.Connection, visits: list[Visit], span: Span,
@@ -296,7 +353,7 @@ def _page_views_of(conn: apsw.Connection, visits: list[Visit], span: Span,
               for visit in visits}
     stored = json.dumps([[visit.id, visit.userId, visit.sessionId, *bounds[visit.id]]
                          for visit in visits])
-    for visit, timestamp, data in conn.execute(VISIT_PAGE_VIEWS, (stored, paths)):
+    for visit, timestamp, data in conn.execute(VISIT_PAGE_VIEWS, {"visits": stored, "paths": paths}):
         found[visit].append((timestamp, None if data is None else page_path(PAGE_VIEW, data)))
     if conn.execute(ARCHIVED_IN, (span.start, span.end)).fetchone() is None:
         return found
@@ -318,22 +375,14 @@ def _breakdown_share(conn: apsw.Connection, by: str, span: Span, filters: Filter
         return _events_from_rollups(conn, span)
     if by == EVENT:
         return _by_event(conn, span, filters)
-    return _by_property(conn, by, span, filters, event)
+    return _by_property(conn, by.removeprefix(PROPERTY), span, filters, event)
 
 
 def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
                         filters: Filters) -> BreakdownShare:
-    where, params = filters.where()
-    pageviews, pageview_params = filters.pageviews()
-    query = f"""
-    SELECT v.{dimension}, count(DISTINCT v.userId), count(*), sum(iif(v.last < ?, {pageviews}, 0)),
-           sum(v.movements = 1), sum(v.last - v.first)
-    FROM visits v NOT INDEXED WHERE v.first >= ? AND v.first < ? AND {where}
-    GROUP BY v.{dimension}
-    """
     share = BreakdownShare()
-    for value, *counts in conn.execute(query, (span.end, *pageview_params, span.start, span.end,
-                                               *params)):
+    params = {**filters.params(), "start": span.start, "end": span.end}
+    for value, *counts in conn.execute(BY_VISIT_DIMENSION[dimension], params):
         share.rows[value] = Row(*counts)
     spanning = _spanning_visits(conn, span, filters, dimension)
     views = _page_views_of(conn, spanning, span, bool(filters.pages))
@@ -348,8 +397,6 @@ def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownSh
     """Page views grouped by path: of visits inside the window from `visit_pages`, of those
     spanning its edges from their movements, with distinct users over both. A visit is one
     row per path on either side, so its rows count the visits."""
-    where, params = filters.where()
-    path_filter = f"AND q.path IN ({_marks(filters.pages)})" if filters.pages else ""
     spanning = []
     visits = _spanning_visits(conn, span, filters)
     views = _page_views_of(conn, visits, span, True)
@@ -357,19 +404,10 @@ def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownSh
         paths = Counter(path for _t, path in views[visit.id]
                         if path is not None and filters.counts_page(path))
         spanning += [[path, visit.userId, visit.id, n] for path, n in paths.items()]
-    query = f"""
-    WITH spanning(path, userId, visit, n) AS (
-      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)
-    ), counted(path, userId, visit, n) AS (
-      SELECT q.path, v.userId, v.id, q.n FROM visits v NOT INDEXED JOIN visit_pages q ON q.visit = v.id
-      WHERE v.first >= ? AND v.last < ? AND {where} {path_filter}
-      UNION ALL SELECT * FROM spanning
-    )
-    SELECT path, count(DISTINCT userId), count(*), sum(n) FROM counted GROUP BY path
-    """
     share = BreakdownShare()
-    for path, *counts in conn.execute(query, (json.dumps(spanning), span.start, span.end, *params,
-                                              *filters.pages)):
+    params = {**filters.params(), "spanning": json.dumps(spanning), "start": span.start,
+              "end": span.end}
+    for path, *counts in conn.execute(BY_PAGE, params):
         share.rows[path] = Row(*counts)
     return share
 
@@ -419,50 +457,22 @@ def _events_from_rollups(conn: apsw.Connection, span: Span) -> BreakdownShare:
     return share
 
 
-VISIT_MOVEMENTS = f"""
-SELECT event, iif(event = '{PAGE_VIEW}', data, NULL) FROM movements
-WHERE userId = ? AND timestamp >= ? AND timestamp < ? AND sessionId = ?
-"""
-
-PARTIAL_VISITS = """
-SELECT v.id, v.userId, v.sessionId, v.first, v.last, NULL
-FROM visit_events_partial p CROSS JOIN visits v ON v.id = p.visit
-WHERE v.first < ? AND v.last >= ? AND {where}
-"""
-
-
 def _by_event(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownShare:
     """Events of the visits that pass the filters, with a page filter page views of its paths
     only: of the visits inside the window from their counts (`visit_events`, `visit_pages`),
     of those running across its edges, and of those without full counts, from their movements
     in the window, stored or archived."""
-    where, params = filters.where()
-    pageviews, pageview_params = filters.pageviews()
-    counted_n = f"iif(e.event = '{PAGE_VIEW}', {pageviews}, e.n)" if filters.pages else "e.n"
+    params = {**filters.params(), "start": span.start, "end": span.end}
     outside = {visit.id: visit for visit in _spanning_visits(conn, span, filters)}
-    for row in conn.execute(PARTIAL_VISITS.format(where=where), (span.end, span.start, *params)):
+    for row in conn.execute(PARTIAL_VISITS, params):
         outside.setdefault(row[0], Visit(*row))
     counted = []
     for visit in outside.values():
         events = Counter(event for event, path in _visit_movements(conn, visit, span)
                          if event != PAGE_VIEW or filters.counts_page(path))
         counted += [[event, visit.userId, visit.id, n] for event, n in events.items()]
-    query = f"""
-    WITH outside(event, userId, visit, n) AS (
-      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)
-    ), counted(event, userId, visit, n) AS (
-      SELECT e.event, v.userId, v.id, {counted_n}
-      FROM visits v NOT INDEXED CROSS JOIN visit_events e ON e.visit = v.id
-      WHERE v.first >= ?2 AND v.last < ?3 AND {where}
-        AND v.id NOT IN (SELECT visit FROM visit_events_partial)
-      UNION ALL SELECT * FROM outside
-    )
-    SELECT event, count(DISTINCT userId), count(*), sum(n) FROM counted WHERE n > 0 GROUP BY event
-    """
     share = BreakdownShare()
-    for event, *counts in conn.execute(_numbered(query, 4), (
-            json.dumps(counted), span.start, span.end,
-            *(pageview_params if filters.pages else ()), *params)):
+    for event, *counts in conn.execute(BY_EVENT, {**params, "outside": json.dumps(counted)}):
         share.rows[event] = Row(*counts)
     return share
 
@@ -478,48 +488,22 @@ def _visit_movements(conn: apsw.Connection, visit: Visit, span: Span) -> list[tu
     return found
 
 
-def _by_property(conn: apsw.Connection, by: str, span: Span, filters: Filters,
+def _by_property(conn: apsw.Connection, key: str, span: Span, filters: Filters,
                  event: str | None) -> BreakdownShare:
     """One event's property values, over the window's movements of the visits that pass the
     filters, stored and archived, with distinct visits and users over both."""
-    where, params = filters.where()
-    page_rule, page_params = _page_rule(filters)
-    stored = f"""
-    SELECT m.event, m.userId, v.id, m.data FROM movements m
-    JOIN visits v ON v.userId = m.userId AND v.sessionId = m.sessionId
-    WHERE m.timestamp >= ?2 AND m.timestamp < ?3 AND (?4 IS NULL OR m.event = ?4) AND {where}
-      {page_rule}
-    """
-    archived = _archived_rows(conn, span, filters, event)
-    value = _property_value("data", by.removeprefix(PROPERTY))
-    query = f"""
-    WITH archived(event, userId, visit, data) AS (
-      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)
-    ), counted(event, userId, visit, data) AS ({stored} UNION ALL SELECT * FROM archived)
-    SELECT {value} AS grouped, count(DISTINCT userId), count(DISTINCT visit), count(*)
-    FROM counted GROUP BY grouped
-    """
+    params = {**filters.params(), "start": span.start, "end": span.end, "event": event, "key": key,
+              "archived": json.dumps(_archived_rows(conn, span, filters, event))}
     share = BreakdownShare()
-    for grouped, *counts in conn.execute(_numbered(query, 5),
-                                         (json.dumps(archived), span.start, span.end, event,
-                                          *params, *page_params)):
+    for grouped, *counts in conn.execute(BY_PROPERTY, params):
         share.rows[grouped] = Row(*counts)
     return share
-
-
-def _page_rule(filters: Filters) -> tuple[str, list]:
-    """With a page filter, page views count only for the filtered paths."""
-    if not filters.pages:
-        return "", []
-    return (f"AND (m.event <> '{PAGE_VIEW}' OR (json_type(m.data, '$.path') = 'text' "
-            f"AND m.data ->> '$.path' IN ({_marks(filters.pages)})))", list(filters.pages))
 
 
 def _archived_rows(conn: apsw.Connection, span: Span, filters: Filters,
                    event: str | None) -> list[list]:
     """[event, userId, visit id, data] of the window's archived movements that count."""
-    where, params = filters.where()
-    passing = f"SELECT v.id FROM visits v WHERE v.userId = ? AND v.sessionId = ? AND {where}"
+    params = filters.params()
     visits: dict[tuple[str, str], int | None] = {}
     rows = []
     for movement in archives.movements_in(conn, span.start, span.end):
@@ -527,7 +511,7 @@ def _archived_rows(conn: apsw.Connection, span: Span, filters: Filters,
             continue
         key = (movement.userId, movement.sessionId)
         if key not in visits:
-            found = conn.execute(passing, (*key, *params)).fetchone()
+            found = conn.execute(PASSING_VISIT, {**params, "user": key[0], "session": key[1]}).fetchone()
             visits[key] = None if found is None else found[0]
         data = bytes(movement.data).decode()
         if visits[key] is None or (movement.event == PAGE_VIEW
@@ -535,30 +519,3 @@ def _archived_rows(conn: apsw.Connection, span: Span, filters: Filters,
             continue
         rows.append([movement.event, movement.userId, visits[key], data])
     return rows
-
-
-def _property_value(column: str, key: str) -> str:
-    """SQL for data[key] as text: a string as is, a number or boolean as its JSON text, else NULL."""
-    quoted = "'" + key.replace("'", "''") + "'"
-    return f"""(SELECT CASE type WHEN 'text' THEN value WHEN 'integer' THEN {column} -> fullkey
-                WHEN 'real' THEN {column} -> fullkey WHEN 'true' THEN 'true'
-                WHEN 'false' THEN 'false' END
-              FROM json_each({column}) WHERE key = {quoted})"""
-
-
-def _marks(values: Iterable[str]) -> str:
-    return ", ".join("?" for _ in values)
-
-
-def _numbered(query: str, first_free: int) -> str:
-    """The query with its plain `?` marks numbered from `first_free` on, so that they can sit
-    beside numbered ones (SQLite numbers a plain `?` one past the largest number before it)."""
-    parts = query.split("?")
-    numbered, counter = [parts[0]], first_free
-    for part in parts[1:]:
-        if part[:1].isdigit():
-            numbered.append("?" + part)
-        else:
-            numbered.append(f"?{counter}" + part)
-            counter += 1
-    return "".join(numbered)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
 
 from tracker.api.errors import ApiError
+
+T = TypeVar("T")
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -37,16 +40,14 @@ def _too_large() -> ApiError:
     return ApiError(413, "body_too_large", f"a request body is at most {MAX_BODY_BYTES} bytes")
 
 
-def decode_object(decoder: msgspec.json.Decoder, body: bytes, top_level_is_object: bool) -> Any:
-    """Decode and validate; malformed JSON and non-objects are 400, broken rules 422.
-
-    `top_level_is_object` says whether the caller already knows the body is a
-    JSON object, so that a validation error is about a field, never the shape.
-    """
+def decode_object(decoder: msgspec.json.Decoder, body: bytes, check: Callable[[Any], T] | None = None) -> T:
+    """Decode and validate (and `check` what was decoded); malformed JSON and non-objects are
+    400, broken rules 422."""
     try:
-        return decoder.decode(body)
+        decoded = decoder.decode(body)
+        return decoded if check is None else check(decoded)
     except msgspec.ValidationError as error:
-        if top_level_is_object:
+        if body.lstrip()[:1] == b"{":  # an object: the error is about one of its fields
             raise ApiError(422, "invalid_field", str(error)) from None
         raise ApiError(400, "not_an_object", f"the body must be a JSON object: {error}") from None
     except msgspec.DecodeError as error:

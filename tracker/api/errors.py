@@ -9,15 +9,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from tracker.ingest.writes import SessionTaken
+from tracker.ingest.sessions import SessionTaken
 from tracker.ops.logs import warn_queue_full, warn_shard_unreadable
 from tracker.ops.metrics import CLIENT_CLOSED
 from tracker.ops.privacy import loggable_path
 from tracker.schemas import Error, encode
-from tracker.storage.appender import LOG_WRITER
 from tracker.storage.archives import ArchiveUnavailable
 from tracker.storage.connections import ShardUnreadable
-from tracker.storage.group_commit import QueueFull, ShardFailure, WriterStopped
+from tracker.storage.group_commit import QueueFull, WriteFailed, WriterStopped
 from tracker.throttle import Throttled
 
 log = logging.getLogger("tracker.errors")
@@ -82,8 +81,8 @@ async def _stopping(request: Request, exc: Exception) -> Response:
 
 
 async def _shard_failure(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ShardFailure)
-    if exc.shard == LOG_WRITER:
+    assert isinstance(exc, WriteFailed)
+    if exc.shard is None:
         return error_response(503, "log_unavailable", "the ingest log cannot be written",
                               {"Retry-After": "5"})
     return error_response(503, "shard_unavailable", f"shard {exc.shard} cannot be written",
@@ -125,7 +124,7 @@ HANDLERS = {
     HTTPException: _http_exception,
     QueueFull: _queue_full,
     WriterStopped: _stopping,
-    ShardFailure: _shard_failure,
+    WriteFailed: _shard_failure,
     ShardUnreadable: _shard_unreadable,
     SessionTaken: _session_taken,
     ArchiveUnavailable: _archive_unavailable,

@@ -54,5 +54,5 @@ async def serve_metrics(request: Request) -> Response:
         raise unauthorized()
     if not config.metrics:
         raise ApiError(404, "not_found", "metrics collection is off (TRACKER_METRICS=false)")
-    body = await run_in_threadpool(request.app.state.metrics.exposition)
+    body = await request.app.state.store.pool.run(request.app.state.metrics.exposition)
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

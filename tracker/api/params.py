@@ -10,9 +10,9 @@ import re
 
 from starlette.requests import Request
 
-from tracker.analytics import web, zones
+from tracker.analytics import filters, zones
+from tracker.analytics.filters import Filters
 from tracker.analytics.rollups import DAY, HOUR
-from tracker.analytics.web import Filters
 from tracker.api.common import now_ms
 from tracker.api.errors import invalid
 
@@ -24,7 +24,7 @@ MAX_BUCKETS = 400
 MAX_MS = 2**53
 MAX_FILTERS = 20
 MAX_VALUE_LENGTH = 1024
-FILTER_DIMENSIONS = (*web.VISIT_DIMENSIONS, web.PAGE)
+FILTER_DIMENSIONS = (*filters.VISIT_DIMENSIONS, filters.PAGE)
 
 
 def text(request: Request, name: str, max_length: int, required: bool = False) -> str | None:
@@ -122,5 +122,5 @@ def parse_filters(request: Request) -> Filters:
         values = chosen.setdefault(dimension, [])
         if value not in values:
             values.append(value)
-    pages = tuple(chosen.pop(web.PAGE, ()))
+    pages = tuple(chosen.pop(filters.PAGE, ()))
     return Filters(tuple((dimension, tuple(values)) for dimension, values in chosen.items()), pages)

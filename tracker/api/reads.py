@@ -23,7 +23,7 @@ async def get_session(request: Request) -> Response:
         found = [await store.read(store.shard_of(user_id), queries.find_session,
                                   session_id, live_since, user_id)]
     else:
-        found = await store.read_all(queries.find_session, session_id, live_since, None)
+        found = await store.read_each(queries.find_session, session_id, live_since, None)
     sessions = [s for s in found if s is not None]
     if not sessions:
         raise ApiError(404, "not_found", "no live session has this sessionId")

@@ -1,27 +1,24 @@
-"""GET /stats and GET /breakdown: the window and filters checked, every shard asked, shares merged."""
+"""GET /stats and GET /breakdown: the window and filters checked, the answer put in shape
+(what is read from the shards is analytics/web_reads.py's)."""
 
 from __future__ import annotations
 
 import time
-from collections import Counter
-from functools import reduce
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tracker import schemas
-from tracker.analytics import web, zones
-from tracker.analytics.rollups import GAP_MS
-from tracker.analytics.web import BreakdownShare, Filters, Row, Span, StatsShare
+from tracker.analytics import web, web_reads, zones
+from tracker.analytics.filters import PAGE, VISIT_DIMENSIONS
+from tracker.analytics.web import Row, Span, StatsShare
 from tracker.api import params
 from tracker.api.auth import require_read_token
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
-from tracker.storage.store import Store
 
 MAX_KEY_LENGTH = 256
 DEFAULT_LIMIT = 10
-PAGE_BATCH = 20  # paths asked at once when ranking pages from the rollups
 
 
 async def stats(request: Request) -> Response:
@@ -34,11 +31,10 @@ async def stats(request: Request) -> Response:
         raise invalid("query parameter `compare` must be `previous`")
     starts = tuple(zones.bucket_starts(bucket, zone, start, end))
     began = time.perf_counter()
-    store: Store = request.app.state.store
     spans = [Span((start, *starts[1:], end))]
     if compare == "previous":
         spans.append(Span((2 * start - end, start)))
-    share, *before = await _stats(store, tuple(spans), filters)
+    share, *before = await web_reads.stats(request.app.state.store, tuple(spans), filters)
     previous = None
     if before:
         previous = schemas.PreviousPeriod(2 * start - end, start, _totals(before[0]))
@@ -60,44 +56,11 @@ async def breakdown(request: Request) -> Response:
     start, end, _bucket = params.parse_span(request, params.parse_zone(request))
     filters = params.parse_filters(request)
     began = time.perf_counter()
-    store: Store = request.app.state.store
-    span = Span((start, end))
-    if by == web.PAGE and not filters and end - start >= GAP_MS:
-        merged = await _top_pages(store, span, limit)
-    else:
-        shares = await store.read_each(web.breakdown_share, by, span, filters, event)
-        merged = reduce(BreakdownShare.add, shares, BreakdownShare())
+    rows = await web_reads.breakdown(request.app.state.store, by, Span((start, end)), filters,
+                                     event, limit)
     request.app.state.metrics.web_query("breakdown", params.named_range(request),
                                         time.perf_counter() - began)
-    return json_response(_breakdown(by, start, end, _ranked(merged)[:limit]))
-
-
-async def _top_pages(store: Store, span: Span, limit: int) -> BreakdownShare:
-    """The top paths without filters, from the rollups: page views for every path, then
-    visitors and visits for paths in order of page views, until the next path's page views
-    (which bound its visitors) fall below the visitors of the `limit`-th row found so far."""
-    views = reduce(Counter.__add__, await store.read_each(web.page_views_by_path, span), Counter())
-    order = sorted(views, key=lambda path: (-views[path], path))
-    found = BreakdownShare()
-    batch = max(limit, PAGE_BATCH)
-    for at in range(0, len(order), batch):
-        paths = order[at:at + batch]
-        for share in await store.read_each(web.page_audiences, paths, span):
-            found.add(share)
-        ranked = sorted((row.visitors for row in found.rows.values()), reverse=True)
-        following = at + batch
-        if following < len(order) and len(ranked) >= limit and views[order[following]] < ranked[limit - 1]:
-            break
-    for path, row in found.rows.items():
-        row.events = views[path]
-    return found
-
-
-async def _stats(store: Store, spans: tuple[Span, ...], filters: Filters) -> list[StatsShare]:
-    """Each window's shares added up over the shards."""
-    per_shard = await store.read_each(web.stats_shares, spans, filters)
-    return [reduce(StatsShare.add, shares, web.empty_stats(span))
-            for span, shares in zip(spans, zip(*per_shard))]
+    return json_response(_breakdown(by, start, end, rows))
 
 
 def parse_by(request: Request) -> str:
@@ -125,19 +88,13 @@ def _rates(visits: int, bounces: int, duration_ms: int) -> tuple[float, float]:
     return bounces / visits, duration_ms / visits / 1000
 
 
-def _ranked(share: BreakdownShare) -> list[tuple[str | None, Row]]:
-    """Most visitors first, then most pageviews or events, then by value with null last."""
-    return sorted(share.rows.items(), key=lambda item: (
-        -item[1].visitors, -item[1].events, item[0] is None, item[0] or ""))
-
-
 def _breakdown(by: str, start: int, end: int, rows: list[tuple[str | None, Row]]):
-    if by in web.VISIT_DIMENSIONS:
+    if by in VISIT_DIMENSIONS:
         return schemas.VisitBreakdown(by, start, end, [
             schemas.VisitRow(value, row.visitors, row.visits, row.events,
                              *_rates(row.visits, row.bounces, row.duration))
             for value, row in rows])
-    if by == web.PAGE:
+    if by == PAGE:
         return schemas.PageBreakdown(by, start, end, [
             schemas.PageRow(value, row.visitors, row.visits, row.events) for value, row in rows])
     return schemas.EventBreakdown(by, start, end, [

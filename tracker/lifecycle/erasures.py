@@ -26,8 +26,9 @@ import apsw
 from tracker.lifecycle import user_data
 from tracker.lifecycle.scheduler import now_ms
 from tracker.schemas import Erasure
-from tracker.storage import archives, fold
+from tracker.storage import archives
 from tracker.storage.group_commit import QueueFull
+from tracker.storage.shard_file import position
 from tracker.storage.store import Store
 from tracker.throttle import Throttled
 
@@ -92,7 +93,7 @@ def step(conn: apsw.Connection, shard: int, user_id: str, limit: int) -> Step:
     conn.execute(ADD_ERASED, (erased.movements, erased.sessions, user_id))
     if erased.done:
         conn.execute(FINISH, (now_ms(), user_id))
-    return Step(record(conn, user_id), erased.stale_files, fold.position(conn))
+    return Step(record(conn, user_id), erased.stale_files, position(conn))
 
 
 class Erasures:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from tracker.storage.group_commit import CommitStats
+from tracker.storage.group_commit import LOG_LABEL, CommitStats
 from tracker.throttle import Throttled
 
 __all__ = ["Throttled", "warn_if_slow", "warn_queue_full"]
@@ -23,8 +23,9 @@ full_queues = Throttled(logging.getLogger("tracker.writer"))
 
 def warn_if_slow(commit: CommitStats) -> None:
     if commit.seconds >= SLOW_COMMIT_SECONDS:
-        slow_commits.warning("shard %d: slow commit: %.2f s for %d rows in %d jobs",
-                             commit.shard, commit.seconds, commit.events, commit.jobs)
+        writer = "the log" if commit.writer == LOG_LABEL else f"shard {commit.writer}"
+        slow_commits.warning("%s: slow commit: %.2f s for %d rows in %d jobs",
+                             writer, commit.seconds, commit.events, commit.jobs)
 
 
 def warn_queue_full() -> None:

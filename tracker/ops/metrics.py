@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Route
 
 from tracker.ops import multiproc, shard_stats
-from tracker.storage.group_commit import CommitStats
+from tracker.storage.group_commit import LOG_LABEL, CommitStats, GroupCommit
 
 SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 QUERY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -56,7 +56,7 @@ class Metrics:
     def __init__(self, shard_count: int, routes: Iterable[BaseRoute] = ()):
         self.registry = CollectorRegistry()
         self._scrape_registry = self.registry
-        self._queues: list = []
+        self._queues: dict[str, GroupCommit] = {}
         self._define_http()
         self._start_http_at_zero(routes)
         self._define_ingest()
@@ -147,11 +147,10 @@ class Metrics:
             "tracker_queue_events",
             "Events waiting for a shard's writer, summed over live workers",
             labelnames=("shard",), multiprocess_mode="livesum", registry=self.registry)
-        shards = [str(i) for i in range(shard_count)]
-        # The log's writer is the last entry, so CommitStats' shard -1 finds it.
-        self._committed = [commits.labels(s, "committed") for s in shards + ["log"]]
-        self._failed = [commits.labels(s, "failed") for s in shards + ["log"]]
-        self._queue_depth = [queue_depth.labels(s) for s in shards + ["log"]]
+        writers = [str(i) for i in range(shard_count)] + [LOG_LABEL]
+        self._committed = {w: commits.labels(w, "committed") for w in writers}
+        self._failed = {w: commits.labels(w, "failed") for w in writers}
+        self._queue_depth = {w: queue_depth.labels(w) for w in writers}
 
     def _define_jobs_and_analytics(self) -> None:
         self._sessions_expired = self._counter(
@@ -258,11 +257,12 @@ class Metrics:
         self.queue_full.inc()
 
     def commit(self, commit: CommitStats) -> None:
-        (self._committed if commit.ok else self._failed)[commit.shard].inc()
+        (self._committed if commit.ok else self._failed)[commit.writer].inc()
         self.commit_duration.observe(commit.seconds)
         self.commit_rows.observe(commit.events)
-        if self._queues:
-            self._queue_depth[commit.shard].set(self._queues[commit.shard].queued_events)
+        writer = self._queues.get(commit.writer)
+        if writer is not None:
+            self._queue_depth[commit.writer].set(writer.queued_events)
 
     def job_ran(self, job: str, seconds: float, finished_at: float) -> None:
         self._job_duration.labels(job).observe(seconds)
@@ -298,12 +298,12 @@ class Metrics:
 
     def watch(self, writers: list, collector: Collector) -> None:
         """Follow the store's writer queues and collect its shard files at each scrape."""
-        self._queues = writers
+        self._queues = {writer.label: writer for writer in writers}
         self._scrape_registry = _scrape_registry(self.registry, collector)
 
     def exposition(self) -> bytes:
-        for depth, writer in zip(self._queue_depth, self._queues):
-            depth.set(writer.queued_events)
+        for label, writer in self._queues.items():
+            self._queue_depth[label].set(writer.queued_events)
         return generate_latest(self._scrape_registry)
 
 

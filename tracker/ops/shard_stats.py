@@ -12,7 +12,8 @@ from pathlib import Path
 
 import apsw
 
-from tracker.storage import connections, fold, log, migrations
+from tracker.storage import connections, log, migrations
+from tracker.storage.shard_file import position
 
 COUNT_MOVEMENTS = "SELECT count(*) FROM movements"
 COUNT_SESSIONS = "SELECT count(*) FROM sessions"
@@ -67,7 +68,7 @@ def backlog_line(data_dir: Path, paths: list[Path]) -> str:
     log_path = log.path_in(data_dir)
     if not log_path.exists():
         return "unfolded: 0 events"
-    positions = [connections.read_once(path, fold.position) for path in paths]
+    positions = [connections.read_once(path, position) for path in paths]
 
     def unfolded(conn: apsw.Connection) -> tuple[int, int | None]:
         counts = [log.backlog(conn, shard, at) for shard, at in enumerate(positions)]

@@ -1,20 +1,20 @@
-"""Opening a shard file: the one place that sets a connection's PRAGMAs."""
+"""Making a connection: the one place that sets a connection's PRAGMAs, and the one
+`BEGIN IMMEDIATE` transaction helper."""
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import apsw
 
-from tracker.storage import migrations
-
 T = TypeVar("T")
 
-# Writers of other worker processes hold a shard's lock for one commit at a
+# Writers of other worker processes hold a file's lock for one commit at a
 # time; waiting this long for it only happens when something is badly wrong.
 BUSY_TIMEOUT_MS = 10_000
 
@@ -27,12 +27,12 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 JOURNAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024
 CACHE_KIB = 2 * 1024
 # Connections that only look up a few pages per use (eventId probes, log tails)
-# keep a small cache: there are one per shard and thread.
+# keep a small cache: there is one per file and thread.
 SMALL_CACHE_KIB = 1024
 
 
-# What SQLite raises when a shard's file cannot be opened or read (gone, disk
-# full, damaged, locked for too long), as opposed to a mistake in a query.
+# What SQLite raises when a file cannot be opened or read (gone, disk full,
+# damaged, locked for too long), as opposed to a mistake in a query.
 UNREADABLE = (apsw.CantOpenError, apsw.IOError, apsw.FullError, apsw.CorruptError,
               apsw.NotADBError, apsw.BusyError)
 
@@ -49,29 +49,30 @@ class ShardUnreadable(Exception):
 class Role(enum.Enum):
     """What a connection is for; `connect` sets it up accordingly."""
 
-    WRITER = "writer"  # the shard writer's: autocheckpoints and truncates the WAL
-    READER = "reader"  # reads only (query_only), for as long as its owner keeps it
+    WRITER = "writer"  # writes: autocheckpoints and truncates the WAL
+    READER = "reader"  # reads only (query_only)
+    LOOKUP = "lookup"  # a reader that touches a few pages per use: a small cache
     SNAPSHOT = "snapshot"  # a reader already inside a read transaction: one moment
     CREATOR = "creator"  # makes the file if missing and switches it to WAL
 
 
-def connect(path: Path, role: Role = Role.READER, sync: str = "full",
-            cache_kib: int = CACHE_KIB) -> apsw.Connection:
+def connect(path: Path, role: Role = Role.READER, sync: str = "full") -> apsw.Connection:
     """The one place a connection is made; every PRAGMA is set here."""
     flags = apsw.SQLITE_OPEN_READWRITE
     if role is Role.CREATOR:
         flags |= apsw.SQLITE_OPEN_CREATE
     conn = apsw.Connection(str(path), flags=flags)
     try:
-        _prepare(conn, role, sync, cache_kib)
+        _prepare(conn, role, sync)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _prepare(conn: apsw.Connection, role: Role, sync: str, cache_kib: int) -> None:
+def _prepare(conn: apsw.Connection, role: Role, sync: str) -> None:
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+    cache_kib = SMALL_CACHE_KIB if role is Role.LOOKUP else CACHE_KIB
     conn.execute(f"PRAGMA cache_size=-{cache_kib}")
     if role is Role.CREATOR:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -79,11 +80,29 @@ def _prepare(conn: apsw.Connection, role: Role, sync: str, cache_kib: int) -> No
         conn.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
         conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT_BYTES}")
-    if role in (Role.READER, Role.SNAPSHOT):
+    if role in (Role.READER, Role.LOOKUP, Role.SNAPSHOT):
         conn.execute("PRAGMA query_only=1")
     if role is Role.SNAPSHOT:
         conn.execute("BEGIN")
-        conn.execute("SELECT count(*) FROM schema_migrations").fetchall()  # the snapshot starts here
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()  # the snapshot starts here
+
+
+@contextlib.contextmanager
+def transaction(conn: apsw.Connection) -> Iterator[apsw.Connection]:
+    """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back when the block raises.
+
+    IMMEDIATE takes the write lock at once: processes that write at the same
+    moment wait for each other (up to the busy timeout) instead of failing
+    when a read transaction tries to become a write one.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:
@@ -95,17 +114,9 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def create_or_upgrade(path: Path) -> list[migrations.Migration]:
-    """Create the file if missing, switch it to WAL and apply pending migrations."""
-    conn = connect(path, Role.CREATOR)
-    try:
-        return migrations.apply(conn)
-    finally:
-        conn.close()
-
-
 def read_once(path: Path, query: Callable[..., T], *args: Any) -> T:
-    """Run `query(connection, *args)` on a reader connection opened for it alone."""
+    """Run `query(connection, *args)` on a reader connection opened for it alone: for the
+    command line's tools, which look at each file once."""
     conn = connect(path, Role.READER)
     try:
         return query(conn, *args)
@@ -119,9 +130,9 @@ def integrity_problems(path: Path, quick: bool = False) -> list[str]:
     `quick` runs quick_check, which skips matching index entries to rows and
     so takes a fraction of the time on large files.
     """
-    pragma = "quick_check" if quick else "integrity_check"
+    pragma = "PRAGMA quick_check" if quick else "PRAGMA integrity_check"
     try:
-        rows = read_once(path, lambda conn: [row[0] for row in conn.execute(f"PRAGMA {pragma}")])
+        rows = read_once(path, lambda conn: [row[0] for row in conn.execute(pragma)])
     except apsw.Error as error:
         return [str(error)]
     return [] if rows == ["ok"] else rows
@@ -140,8 +151,8 @@ def write_problem(path: Path) -> str | None:
             if conn.readonly("main"):
                 return "the file cannot be opened for writing"
             conn.set_busy_timeout(100)
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
+            with transaction(conn):
+                pass
         finally:
             conn.close()
     except apsw.BusyError:

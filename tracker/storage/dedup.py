@@ -14,23 +14,17 @@ Entries below every shard's position are pruned.
 from __future__ import annotations
 
 from collections import deque
-from pathlib import Path
+from collections.abc import Callable
 
 import apsw
 
 from tracker.storage import log
-from tracker.storage.connections import (
-    SMALL_CACHE_KIB,
-    UNREADABLE,
-    ShardUnreadable,
-    connect,
-    file_identity,
-)
+from tracker.storage.connections import UNREADABLE, Role, ShardUnreadable
+from tracker.storage.shard_file import ShardFile, position
 
 Key = tuple[str, str]  # userId, eventId
 
 HAS_EVENT = "SELECT 1 FROM movements WHERE userId = ? AND eventId = ?"
-POSITION = "SELECT seq FROM fold_position"
 
 
 class UnfoldedEventIds:
@@ -102,32 +96,15 @@ class UnfoldedEventIds:
 
 
 class FoldedProbe:
-    """Reader connections to every shard, for the log writer's thread.
+    """Looks eventIds up in the shards, on the log writer's thread.
 
     A shard that cannot be read (gone, moved, damaged) raises ShardUnreadable:
     its users' events with an eventId cannot be checked, so they are refused
     with a 503 naming it while every other shard's are taken.
     """
 
-    def __init__(self, paths: list[Path]):
-        self._paths = paths
-        self._conns: dict[int, tuple[apsw.Connection, tuple[int, int] | None]] = {}
-
-    def _conn(self, shard: int) -> apsw.Connection:
-        identity = file_identity(self._paths[shard])
-        opened = self._conns.get(shard)
-        if opened is not None and opened[1] != identity:
-            self._forget(shard)
-            opened = None
-        if opened is None:
-            conn = connect(self._paths[shard], cache_kib=SMALL_CACHE_KIB)
-            opened = self._conns[shard] = (conn, identity)
-        return opened[0]
-
-    def _forget(self, shard: int) -> None:
-        opened = self._conns.pop(shard, None)
-        if opened is not None:
-            opened[0].close()
+    def __init__(self, shards: list[ShardFile]):
+        self._shards = shards
 
     def stored(self, shard: int, key: Key) -> bool:
         return self._on(shard, lambda conn: conn.execute(HAS_EVENT, key).fetchone() is not None)
@@ -137,7 +114,7 @@ class FoldedProbe:
         def look(conn: apsw.Connection) -> bool:
             conn.execute("BEGIN")
             try:
-                if conn.execute(POSITION).fetchone()[0] < seq:
+                if position(conn) < seq:
                     return True
                 return conn.execute(HAS_EVENT, key).fetchone() is not None
             finally:
@@ -145,16 +122,13 @@ class FoldedProbe:
 
         return self._on(shard, look)
 
-    def _on(self, shard: int, look) -> bool:
+    def _on(self, shard: int, look: Callable[[apsw.Connection], bool]) -> bool:
+        database = self._shards[shard]
         try:
-            return look(self._conn(shard))
+            return look(database.connection(Role.LOOKUP))
         except UNREADABLE as error:
-            self._forget(shard)
+            database.forget(Role.LOOKUP)
             raise ShardUnreadable(shard, error) from error
-
-    def close(self) -> None:
-        for shard in list(self._conns):
-            self._forget(shard)
 
 
 def is_duplicate(shard: int, key: Key, unfolded: UnfoldedEventIds, probe: FoldedProbe) -> bool:

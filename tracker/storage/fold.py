@@ -1,8 +1,8 @@
 """Folding: applying the log to a shard's tables, in large batches, exactly once.
 
 A fold runs inside a `BEGIN IMMEDIATE` transaction on the shard (the
-folder's own, or a job of the shard's writer when a read or a write job
-folds on demand), which serialises folds of a shard across processes. It
+folding process's own, or a job of the shard's writer when a read or a write
+job folds on demand), which serialises folds of a shard across processes. It
 re-reads the shard's position under that lock, reads the shard's next rows
 from the log and stores them in log order (so that a session belongs to the
 first user who used it, as it would have at ingest), while the rollups group
@@ -10,22 +10,25 @@ the batch by entity and slot, so each of their rows is written once per
 batch; and it moves the position in the same transaction: a crash at any
 moment leaves either all of it or none, and the next fold resumes exactly
 there.
+
+What storing a batch means (movements, sessions, rollups, visits) is the
+ingest layer's: it hands the store an `Apply` function.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import apsw
 
 from tracker.storage import log
-from tracker.storage.connections import SMALL_CACHE_KIB, connect
+from tracker.storage.connections import Role
+from tracker.storage.log import LogFile
 from tracker.storage.rows import MovementRow
+from tracker.storage.shard_file import move_position, position
 
 # Rows one fold transaction takes at most: large enough to write each hot
 # page once for many rows, small enough to hold the shard's lock briefly.
@@ -37,55 +40,6 @@ FOLD_ROWS = 5_000
 # is left.
 BATCH_ROWS = 2_000
 DELAY_SECONDS = 1.0
-
-POSITION = "SELECT seq FROM fold_position"
-MOVE_POSITION = "UPDATE fold_position SET seq = ?"
-
-
-@dataclass(frozen=True)
-class Folded:
-    shard: int
-    rows: int
-    movements: int
-    sessions_created: int
-    position: int
-    seconds: float
-
-
-class LogReader:
-    """Read-only connections to the log, one per thread (the shard writers' threads)."""
-
-    def __init__(self, path: Path):
-        self._path = path
-        self._local = threading.local()
-        self._opened: list[apsw.Connection] = []
-        self._lock = threading.Lock()
-
-    def connection(self) -> apsw.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect(self._path, cache_kib=SMALL_CACHE_KIB)
-            with self._lock:
-                self._opened.append(conn)
-        return conn
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._opened:
-                conn.close()
-            self._opened.clear()
-
-
-def due(head: int, position: int, shard_count: int, idle_seconds: float) -> bool:
-    """Whether a shard at `position`, last folded `idle_seconds` ago, should fold now."""
-    if position >= head:
-        return False
-    # the backlog that holds about a batch for each shard, as rows spread over shards
-    return head - position >= BATCH_ROWS * shard_count or idle_seconds >= DELAY_SECONDS
-
-
-def position(conn: apsw.Connection) -> int:
-    return conn.execute(POSITION).fetchone()[0]
 
 
 class Applied(NamedTuple):
@@ -100,35 +54,53 @@ class Applied(NamedTuple):
 Apply = Callable[[apsw.Connection, list[MovementRow], list[str | None]], Applied]
 
 
-def fold_once(conn: apsw.Connection, shard: int, reader: LogReader, upto: int, apply: Apply,
+@dataclass(frozen=True)
+class Folded:
+    shard: int
+    rows: int
+    movements: int
+    sessions_created: int
+    position: int
+    seconds: float
+
+
+def due(head: int, at: int, shard_count: int, idle_seconds: float) -> bool:
+    """Whether a shard at position `at`, last folded `idle_seconds` ago, should fold now."""
+    if at >= head:
+        return False
+    # the backlog that holds about a batch for each shard, as rows spread over shards
+    return head - at >= BATCH_ROWS * shard_count or idle_seconds >= DELAY_SECONDS
+
+
+def fold_once(conn: apsw.Connection, shard: int, log_file: LogFile, upto: int, apply: Apply,
               limit: int = FOLD_ROWS) -> Folded:
     """Fold up to `limit` of the shard's log rows at positions up to `upto`."""
     started = time.perf_counter()
     at = position(conn)
     if at >= upto:
         return Folded(shard, 0, 0, 0, at, 0.0)
-    logged = log.read_rows(reader.connection(), shard, at, upto, limit)
+    logged = log.read_rows(log_file.connection(Role.LOOKUP), shard, at, upto, limit)
     reached = logged[-1].seq if len(logged) == limit else upto
     stored = apply(conn, [row.movement for row in logged], [row.context for row in logged])
-    conn.execute(MOVE_POSITION, (reached,))
+    move_position(conn, reached)
     return Folded(shard, len(logged), stored.movements, stored.sessions_created, reached,
                   time.perf_counter() - started)
 
 
-def fold_to(conn: apsw.Connection, shard: int, reader: LogReader, upto: int,
+def fold_to(conn: apsw.Connection, shard: int, log_file: LogFile, upto: int,
             apply: Apply) -> list[Folded]:
     """Fold everything of the shard up to `upto`, in batches of FOLD_ROWS (one transaction)."""
     folds = []
     while True:
-        folded = fold_once(conn, shard, reader, upto, apply)
+        folded = fold_once(conn, shard, log_file, upto, apply)
         folds.append(folded)
         if folded.position >= upto:
             return folds
 
 
-def then(conn: apsw.Connection, shard: int, reader: LogReader, upto: int, apply: Apply,
+def then(conn: apsw.Connection, shard: int, log_file: LogFile, upto: int, apply: Apply,
          work: Callable[[apsw.Connection], Any], on_fold: Callable[[list[Folded]], None]) -> Any:
     """Fold the shard up to `upto`, then run `work` in the same transaction: it sees every
     movement acknowledged before `upto` was read."""
-    on_fold(fold_to(conn, shard, reader, upto, apply))
+    on_fold(fold_to(conn, shard, log_file, upto, apply))
     return work(conn)

@@ -1,4 +1,4 @@
-"""Group commit: one writer thread per shard turns many requests into one transaction.
+"""Group commit: one writer thread per file turns many requests into one transaction.
 
 Requests hand the writer a job (a function of the connection) and await a
 future. The thread takes every job waiting, runs them in one `BEGIN
@@ -19,40 +19,38 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import apsw
 
-from tracker.storage.connections import Role, connect, file_identity
+from tracker.storage.connections import Role, transaction
+from tracker.storage.database import Database
 from tracker.throttle import Throttled
 
 log = logging.getLogger("tracker.writer")
-# A full disk fails every transaction of every shard: one line per 10 s says so.
+# A full disk fails every transaction of every file: one line per 10 s says so.
 failed_transactions = Throttled(log)
 
 # Jobs of one transaction hold at most this many events (a job bigger than
 # this on its own still runs, alone).
 TRANSACTION_EVENTS = 10_000
 
+LOG_LABEL = "log"
+
 
 class QueueFull(Exception):
-    """The shard's writer already holds as much work as it is allowed to."""
+    """The writer already holds as much work as it is allowed to."""
 
 
 class WriterStopped(Exception):
     """The writer is shutting down and takes no new work."""
 
 
-class ShardMoved(Exception):
-    """The shard's path no longer names the file the writer has open."""
+class WriteFailed(Exception):
+    """A transaction failed (disk full, file unwritable, ...); `shard` is None for the log."""
 
-
-class ShardFailure(Exception):
-    """The shard's transaction failed (disk full, file unwritable, ...)."""
-
-    def __init__(self, shard: int, cause: BaseException):
-        super().__init__(f"shard {shard}: {cause}")
+    def __init__(self, shard: int | None, cause: BaseException):
+        super().__init__(f"{'the log' if shard is None else f'shard {shard}'}: {cause}")
         self.shard = shard
         self.cause = cause
 
@@ -70,35 +68,31 @@ class Job:
 
 @dataclass
 class CommitStats:
-    """What one commit did; handed to an observer (metrics, logs)."""
+    """What one commit did; handed to an observer (metrics, logs). `writer` is the shard's
+    number, or `log`."""
 
-    shard: int
+    writer: str
     jobs: int
     events: int
     seconds: float
     ok: bool
 
 
-class ShardWriter:
-    """One shard's writer thread: runs queued jobs together in one transaction, answers after COMMIT.
+class GroupCommit:
+    """One file's writer thread: runs queued jobs together in one transaction, answers after
+    COMMIT.
 
     `submit` is called on the event loop and returns a future; the thread
     resolves it with the job's result (or its error) once the transaction
     holding the job has committed, or at once when the queue is full.
     """
 
-    def __init__(
-        self,
-        index: int,
-        path: Path,
-        sync: str,
-        queue_limit: int,
-        loop: asyncio.AbstractEventLoop,
-        on_commit: Callable[[CommitStats], None] | None = None,
-    ):
-        self.index = index
-        self._path = path
-        self._sync = sync
+    def __init__(self, database: Database, shard: int | None, queue_limit: int,
+                 loop: asyncio.AbstractEventLoop,
+                 on_commit: Callable[[CommitStats], None] | None = None):
+        self.database = database
+        self.shard = shard
+        self.label = LOG_LABEL if shard is None else str(shard)
         self._queue_limit = queue_limit
         self._loop = loop
         self._on_commit = on_commit
@@ -106,9 +100,7 @@ class ShardWriter:
         self._queued_events = 0
         self._stopping = False
         self._wakeup = threading.Condition()
-        self._conn: apsw.Connection | None = None
-        self._identity: tuple[int, int] | None = None
-        self._thread = threading.Thread(target=self._run, name=f"shard-writer-{index}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"writer-{self.label}", daemon=True)
         self._thread.start()
 
     @property
@@ -150,8 +142,7 @@ class ShardWriter:
         while (jobs := self._take()) is not None:
             self._commit(jobs)
             self._loop.call_soon_threadsafe(_resolve, jobs)
-        if self._conn is not None:
-            self._conn.close()
+        self.database.forget(Role.WRITER)
 
     def _take(self) -> list[Job] | None:
         with self._wakeup:
@@ -171,21 +162,24 @@ class ShardWriter:
         """Run the jobs in one transaction; False when it failed as a whole."""
         started = time.perf_counter()
         try:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            for job in jobs:
-                self._run_in_savepoint(conn, job)
-            conn.execute("COMMIT")
+            with transaction(self.database.connection(Role.WRITER)) as conn:
+                for job in jobs:
+                    self._run_in_savepoint(conn, job)
             ok = True
-        except Exception as error:  # any failure here is the shard's, not a job's
-            self._abandon(error)
+        except Exception as error:  # any failure here is the file's, not a job's
+            failed_transactions.warning("%s: transaction failed: %s", self._name(), error)
+            self.database.forget(Role.WRITER)  # the next batch starts from a fresh open
             for job in jobs:
-                job.outcome, job.failed = ShardFailure(self.index, error), True
+                job.outcome, job.failed = WriteFailed(self.shard, error), True
             ok = False
         if self._on_commit is not None:
             events = sum(job.weight for job in jobs)
-            self._on_commit(CommitStats(self.index, len(jobs), events, time.perf_counter() - started, ok))
+            self._on_commit(CommitStats(self.label, len(jobs), events,
+                                        time.perf_counter() - started, ok))
         return ok
+
+    def _name(self) -> str:
+        return "the log" if self.shard is None else f"shard {self.shard}"
 
     def _run_in_savepoint(self, conn: apsw.Connection, job: Job) -> None:
         conn.execute("SAVEPOINT job")
@@ -194,35 +188,8 @@ class ShardWriter:
         except Exception as error:
             conn.execute("ROLLBACK TO job")  # raises when the transaction itself is lost
             job.failed = True
-            job.outcome = ShardFailure(self.index, error) if isinstance(error, apsw.Error) else error
+            job.outcome = WriteFailed(self.shard, error) if isinstance(error, apsw.Error) else error
         conn.execute("RELEASE job")
-
-    def _connection(self) -> apsw.Connection:
-        """The open connection, as long as the path still names its file.
-
-        A file moved, deleted or replaced under a running service would
-        otherwise take acknowledged writes into an inode nobody will open
-        again; checking costs one stat per transaction.
-        """
-        if self._conn is not None and file_identity(self._path) != self._identity:
-            raise ShardMoved(f"{self._path} is no longer the file this writer opened")
-        if self._conn is None:
-            self._conn = connect(self._path, Role.WRITER, self._sync)
-            self._identity = file_identity(self._path)
-        return self._conn
-
-    def _abandon(self, error: Exception) -> None:
-        """Roll back and drop the connection, so the next batch starts from a fresh open."""
-        failed_transactions.warning("shard %d: transaction failed: %s", self.index, error)
-        if self._conn is None:
-            return
-        try:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            self._conn.close()
-        except apsw.Error:
-            pass
-        self._conn = None
 
 
 def _resolve(jobs: list[Job]) -> None:

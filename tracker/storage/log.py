@@ -3,14 +3,15 @@
 An acknowledged movement is a row here; folding (tracker/storage/fold.py)
 later applies it to its shard's tables. The seam is four operations, so a
 distributed log could replace this file: append rows (`append_rows`, run by
-the log's group-commit writer), read a shard's rows from a position
-(`read_rows`), the newest position (`head`) and acknowledge a position a
-shard has folded past (`acknowledge`, which deletes that shard's rows up to it).
+the log's writer, tracker/storage/log_writer.py, the only one that writes
+this file), read a shard's rows from a position (`read_rows`), the newest
+position (`head`) and acknowledge a position a shard has folded past
+(`acknowledge`, which deletes that shard's rows up to it).
 
 Folded rows are kept RETAIN_MS after they were appended, so that a live feed
-(`tail`) can replay them to a client that reconnects; the folder passes
+(`tail`) can replay them to a client that reconnects; the writer passes
 `acknowledge` a position no newer than `retained_from`. A user's erasure
-deletes that user's kept rows (`forget_user`).
+deletes that user's kept rows (`forget_rows`).
 
 Positions are `seq` values. AUTOINCREMENT keeps them growing after rows are
 deleted, and `create` moves the sequence past every shard's fold position, so
@@ -25,31 +26,15 @@ from typing import NamedTuple
 
 import apsw
 
-from tracker.storage.connections import Role, connect
+from tracker.storage import migrations
+from tracker.storage.connections import Role, connect, transaction
+from tracker.storage.database import Database
 from tracker.storage.rows import MovementRow
 
 LOG_FILE = "log.sqlite"
 
 # How long folded rows stay for the live feed's reconnecting clients.
 RETAIN_MS = 10 * 60 * 1000
-
-# The (shard, seq) index is appended to at one place per shard, so it costs
-# a few page writes per commit, not one per row as a random key would.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS log (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  shard INTEGER NOT NULL,
-  loggedAt INTEGER NOT NULL,
-  userId TEXT NOT NULL,
-  sessionId TEXT NOT NULL,
-  timestamp INTEGER NOT NULL,
-  event TEXT NOT NULL,
-  data TEXT NOT NULL,
-  eventId TEXT,
-  context TEXT
-);
-CREATE INDEX IF NOT EXISTS idx_log_shard ON log(shard, seq);
-"""
 
 INSERT = """
 INSERT INTO log(shard, loggedAt, userId, sessionId, timestamp, event, data, eventId, context)
@@ -60,8 +45,10 @@ HEAD = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'log'), 0)
 
 RAISE_SEQUENCE = "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'log'"
 
-SEED_SEQUENCE = "INSERT INTO sqlite_sequence(name, seq) SELECT 'log', ? WHERE NOT EXISTS " \
-                "(SELECT 1 FROM sqlite_sequence WHERE name = 'log')"
+SEED_SEQUENCE = """
+INSERT INTO sqlite_sequence(name, seq) SELECT 'log', ?
+WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'log')
+"""
 
 SHARD_ROWS = """
 SELECT seq, userId, sessionId, timestamp, event, data, eventId, context FROM log
@@ -74,10 +61,12 @@ EVENT_IDS_AFTER = "SELECT seq, shard, userId, eventId FROM log WHERE seq > ? AND
 # passes over only the expired rows the next acknowledge deletes.
 RETAINED_FROM = "SELECT seq FROM log WHERE loggedAt >= ? ORDER BY seq LIMIT 1"
 
-TAIL = "SELECT seq, userId, sessionId, timestamp, event, data, eventId FROM log WHERE seq > ? AND seq <= ?"
-TAIL_USER = " AND userId = ?"
-TAIL_EVENT = " AND event = ?"
-TAIL_ORDER = " ORDER BY seq LIMIT ?"
+TAIL = """
+SELECT seq, userId, sessionId, timestamp, event, data, eventId FROM log
+WHERE seq > :after AND seq <= :upto
+  AND (:user IS NULL OR userId = :user) AND (:event IS NULL OR event = :event)
+ORDER BY seq LIMIT :limit
+"""
 
 BACKLOG = "SELECT count(*), min(loggedAt) FROM log WHERE shard = ? AND seq > ?"
 
@@ -87,10 +76,7 @@ DELETE_ROW = "DELETE FROM log WHERE seq = ?"
 
 DELETE_FOLDED = "DELETE FROM log WHERE shard = ? AND seq <= ?"
 
-
-# Logs made before the request context was kept get its column (NULL: unknown).
-CONTEXT_COLUMN = "SELECT 1 FROM pragma_table_info('log') WHERE name = 'context'"
-ADD_CONTEXT_COLUMN = "ALTER TABLE log ADD COLUMN context TEXT"
+HAS_CONTEXT = "SELECT 1 FROM pragma_table_info('log') WHERE name = 'context'"
 
 
 class Logged(NamedTuple):
@@ -101,29 +87,37 @@ class Logged(NamedTuple):
     context: str | None
 
 
+class LogFile(Database):
+    """`log.sqlite`: its schema, and the floor its positions start above."""
+
+    def create(self, floor: int) -> None:
+        """Create the file if missing (WAL), bring it to the latest schema, and make the next
+        position greater than `floor`."""
+        conn = connect(self.path, Role.CREATOR)
+        try:
+            with transaction(conn):
+                _adopt_unversioned(conn)
+            migrations.apply(conn, migrations=migrations.LOG_MIGRATIONS)
+            with transaction(conn):
+                conn.execute(SEED_SEQUENCE, (floor,))
+                conn.execute(RAISE_SEQUENCE, (floor,))
+        finally:
+            conn.close()
+
+
+def _adopt_unversioned(conn: apsw.Connection) -> None:
+    """Record the versions a log made before the log's schema was versioned already has:
+    the table (1), and the request context column (2) when it is there."""
+    if migrations.applied(conn) or not conn.execute(migrations.HAS_TABLE, ("log",)).fetchall():
+        return
+    conn.execute(migrations.CREATE_TABLE)
+    has_context = bool(conn.execute(HAS_CONTEXT).fetchall())
+    for migration in migrations.LOG_MIGRATIONS[:2 if has_context else 1]:
+        migrations.record(conn, migration)
+
+
 def path_in(data_dir: Path) -> Path:
     return data_dir / LOG_FILE
-
-
-def create(path: Path, floor: int) -> None:
-    """Create the log if missing (WAL), and make the next position greater than `floor`."""
-    conn = connect(path, Role.CREATOR)
-    try:
-        # IMMEDIATE: workers starting together wait for each other's lock instead of
-        # failing at once when a read transaction tries to become a write one.
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(SCHEMA)
-            if not conn.execute(CONTEXT_COLUMN).fetchall():
-                conn.execute(ADD_CONTEXT_COLUMN)
-            conn.execute(SEED_SEQUENCE, (floor,))
-            conn.execute(RAISE_SEQUENCE, (floor,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    finally:
-        conn.close()
 
 
 def head(conn: apsw.Connection) -> int:
@@ -133,8 +127,9 @@ def head(conn: apsw.Connection) -> int:
 
 
 def append_rows(conn: apsw.Connection, rows: list[tuple]) -> int:
-    """Append rows (shard, loggedAt in ms, MovementRow's columns, context) inside the writer's transaction;
-    returns the position of the last. Under the write lock positions are consecutive."""
+    """Append rows (shard, loggedAt in ms, MovementRow's columns, context) inside the writer's
+    transaction; returns the position of the last. Under the write lock positions are
+    consecutive."""
     conn.executemany(INSERT, rows)
     return conn.last_insert_rowid()
 
@@ -158,7 +153,8 @@ def acknowledge(conn: apsw.Connection, shard: int, upto: int) -> int:
 
 def backlog(conn: apsw.Connection, shard: int, folded: int) -> tuple[int, int | None]:
     """(rows of the shard not yet folded, when the oldest of them was appended, in ms)."""
-    return tuple(conn.execute(BACKLOG, (shard, folded)).fetchone())
+    count, oldest = conn.execute(BACKLOG, (shard, folded)).fetchall()[0]
+    return count, oldest
 
 
 def retained_from(conn: apsw.Connection, now_ms: int) -> int:
@@ -172,12 +168,8 @@ def tail(conn: apsw.Connection, after: int, upto: int, limit: int, user_id: str 
          event: str | None = None) -> list[tuple]:
     """Up to `limit` rows (seq, MovementRow's columns but context) of every shard with
     after < seq <= upto, in log order, of that user and event when given."""
-    sql, args = TAIL, [after, upto]
-    if user_id is not None:
-        sql, args = sql + TAIL_USER, args + [user_id]
-    if event is not None:
-        sql, args = sql + TAIL_EVENT, args + [event]
-    return conn.execute(sql + TAIL_ORDER, (*args, limit)).fetchall()
+    return conn.execute(TAIL, {"after": after, "upto": upto, "user": user_id, "event": event,
+                               "limit": limit}).fetchall()
 
 
 def user_rows(conn: apsw.Connection, user_id: str, upto: int) -> list[int]:

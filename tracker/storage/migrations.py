@@ -1,8 +1,10 @@
-"""Versioned shard schema: an ordered list of migrations recorded in `schema_migrations`.
+"""Versioned schemas: ordered lists of migrations recorded in each file's `schema_migrations`.
 
-A shard file made by any earlier version opens and is upgraded in place, one
-migration per transaction, at start-up and by `tracker migrate`. Each
-migration is a fixed SQL file in `schema/`.
+Each file kind has its list of fixed SQL files: the shards' in `schema/`,
+the ingest log's in `schema/log/`. A file made by any earlier version opens
+and is upgraded in place, one migration per transaction, at start-up and by
+`tracker migrate`. A file never changes once released: a new schema is a new
+file.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from pathlib import Path
 
 import apsw
 
-# One file per migration, `NNNN_name.sql`, applied in version order. A file
-# never changes once released: a new schema is a new file.
+from tracker.storage.connections import transaction
+
 SCHEMA_DIR = Path(__file__).with_name("schema")
+LOG_SCHEMA_DIR = SCHEMA_DIR / "log"
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,9 @@ def _load(directory: Path) -> tuple[Migration, ...]:
 
 
 MIGRATIONS = _load(SCHEMA_DIR)
-
 LATEST_VERSION = MIGRATIONS[-1].version
+
+LOG_MIGRATIONS = _load(LOG_SCHEMA_DIR)
 
 CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -47,15 +51,16 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )
 """
 
+HAS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+APPLIED = "SELECT version FROM schema_migrations ORDER BY version"
+RECORD = "INSERT INTO schema_migrations(version, name, appliedAt) VALUES (?, ?, ?)"
+
 
 def applied(conn: apsw.Connection) -> list[int]:
     """Versions applied to this file, in order (empty for a new file)."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-    ).fetchall()
-    if not exists:
+    if not conn.execute(HAS_TABLE, ("schema_migrations",)).fetchall():
         return []
-    return [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+    return [row[0] for row in conn.execute(APPLIED)]
 
 
 def current_version(conn: apsw.Connection) -> int:
@@ -63,12 +68,14 @@ def current_version(conn: apsw.Connection) -> int:
     return versions[-1] if versions else 0
 
 
-def pending(conn: apsw.Connection, upto: int = LATEST_VERSION) -> list[Migration]:
+def pending(conn: apsw.Connection, upto: int = LATEST_VERSION,
+            migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
     done = set(applied(conn))
-    return [m for m in MIGRATIONS if m.version not in done and m.version <= upto]
+    return [m for m in migrations if m.version not in done and m.version <= upto]
 
 
-def apply(conn: apsw.Connection, upto: int = LATEST_VERSION) -> list[Migration]:
+def apply(conn: apsw.Connection, upto: int = LATEST_VERSION,
+          migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
     """Apply every pending migration up to `upto`, each in its own transaction.
 
     Pending versions are re-read under the write lock, so processes starting
@@ -76,18 +83,15 @@ def apply(conn: apsw.Connection, upto: int = LATEST_VERSION) -> list[Migration]:
     """
     conn.execute(CREATE_TABLE)
     done = []
-    for migration in pending(conn, upto):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+    for migration in pending(conn, upto, migrations):
+        with transaction(conn):
             if migration.version not in applied(conn):
                 conn.execute(migration.sql)
-                conn.execute(
-                    "INSERT INTO schema_migrations(version, name, appliedAt) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, int(time.time() * 1000)),
-                )
+                record(conn, migration)
                 done.append(migration)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     return done
+
+
+def record(conn: apsw.Connection, migration: Migration) -> None:
+    """Note `migration` as applied (inside the caller's transaction)."""
+    conn.execute(RECORD, (migration.version, migration.name, int(time.time() * 1000)))

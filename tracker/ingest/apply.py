@@ -1,21 +1,22 @@
-"""Write jobs: what the group-commit writer runs inside a shard's transaction.
+"""Applying logged movements to a shard: what a fold stores, inside its transaction.
 
-Each function takes the writer's connection and plain values prepared by the
-request handler, and runs on the writer thread, never on the event loop.
+The store folds the log in batches and hands each batch here (as its
+`Apply`): the movements are inserted (anonymous ones first given their
+visitor's session), their sessions created or extended, and the rollups and
+visits that the analytics read are kept in the same transaction. Runs on a
+writer thread, never on the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
-from typing import NamedTuple
 
 import apsw
 
 from tracker.analytics import rollups, visits
 from tracker.ingest import anonymous_sessions
+from tracker.storage.fold import Applied, Apply
 from tracker.storage.rows import MovementRow
-from tracker.storage.store import Store
 
 INSERT_MOVEMENT = """
 INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId)
@@ -34,64 +35,39 @@ ON CONFLICT(sessionId) DO UPDATE SET
 WHERE userId = excluded.userId
 """
 
-SELECT_SESSION = """
-SELECT userId, sessionId, startTime, lastActivity, deviceInfo FROM sessions WHERE sessionId = ?
-"""
-
-INSERT_SESSION = """
-INSERT INTO sessions(userId, sessionId, startTime, lastActivity, deviceInfo) VALUES (?, ?, ?, ?, ?)
-"""
-
-REFRESH_SESSION = """
-UPDATE sessions SET lastActivity = max(lastActivity, ?), deviceInfo = coalesce(?, deviceInfo)
-WHERE sessionId = ?
-"""
-
 NEWEST_SESSION_ID = "SELECT coalesce(max(id), 0) FROM sessions"
 
 # AUTOINCREMENT ids only grow, so rows above the newest id before an upsert are the ones it created.
 COUNT_SESSIONS_AFTER = "SELECT count(*) FROM sessions WHERE id > ?"
 
-
-
 DEFAULT_SESSION_TTL_MS = 1_800_000
 
 
-class Stored(NamedTuple):
-    movements: int
-    sessions_created: int
+def applier(session_ttl_seconds: int) -> Apply:
+    """The store's Apply: `apply_movements` with the session TTL anonymous visits end after."""
+    return partial(apply_movements, session_ttl_ms=session_ttl_seconds * 1000)
 
 
-class SessionTaken(Exception):
-    """The session id already belongs to another user."""
-
-
-def movement_applier(session_ttl_seconds: int) -> Callable[..., Stored]:
-    """The fold's Apply: `store_movements` with the session TTL anonymous visits end after."""
-    return partial(store_movements, session_ttl_ms=session_ttl_seconds * 1000)
-
-
-def store_movements(conn: apsw.Connection, rows: list[MovementRow],
+def apply_movements(conn: apsw.Connection, rows: list[MovementRow],
                     contexts: list[str | None] | None = None,
-                    session_ttl_ms: int = DEFAULT_SESSION_TTL_MS) -> Stored:
+                    session_ttl_ms: int = DEFAULT_SESSION_TTL_MS, derived: bool = True) -> Applied:
     """Store movements (anonymous ones in their visitor's session) with their requests'
-    contexts, and count them in the rollups and visits; returns what was stored and created."""
+    contexts, and count them in the rollups and visits; returns what was stored and created.
+
+    Without `derived`, only movements and sessions are stored: the state an
+    upgrade from before rollups and visits starts from, and the baseline the
+    write-cost benchmarks compare against.
+    """
     if contexts is None:
         contexts = [None] * len(rows)
     rows = anonymous_sessions.in_sessions(conn, rows, session_ttl_ms)
     stored = _insert_all(conn, rows)
     stored_rows = [rows[i] for i in stored]
     sessions_created = _touch_sessions(conn, stored_rows)
-    rollups.record(conn, stored_rows)
-    visits.record(conn, stored_rows, [contexts[i] for i in stored])
-    return Stored(len(stored), sessions_created)
-
-
-def insert_movements(conn: apsw.Connection, rows: list[MovementRow]) -> tuple[list[MovementRow], int]:
-    """Movements and sessions alone, without rollups or visits: what upgrade tests and the
-    benchmark compare against. Returns the movements stored and the sessions created."""
-    stored = [rows[i] for i in _insert_all(conn, rows)]
-    return stored, _touch_sessions(conn, stored)
+    if derived:
+        rollups.record(conn, stored_rows)
+        visits.record(conn, stored_rows, [contexts[i] for i in stored])
+    return Applied(len(stored), sessions_created)
 
 
 def _insert_all(conn: apsw.Connection, rows: list[MovementRow]) -> list[int]:
@@ -126,24 +102,3 @@ def _touch_sessions(conn: apsw.Connection, stored: list[MovementRow]) -> int:
             span[1] = max(span[1], row.timestamp)
     conn.executemany(TOUCH_SESSION, [(u, s, first, last) for (u, s), (first, last) in spans.items()])
     return conn.execute(COUNT_SESSIONS_AFTER, (newest,)).fetchone()[0]
-
-
-def open_session(
-    conn: apsw.Connection, user_id: str, session_id: str, device_info: str | None, now: int
-) -> tuple[tuple, bool]:
-    """Create the session or refresh it; returns (session row, created)."""
-    existing = conn.execute(SELECT_SESSION, (session_id,)).fetchone()
-    if existing is None:
-        conn.execute(INSERT_SESSION, (user_id, session_id, now, now, device_info or "{}"))
-    elif existing[0] != user_id:
-        raise SessionTaken(session_id)
-    else:
-        conn.execute(REFRESH_SESSION, (now, device_info, session_id))
-    return conn.execute(SELECT_SESSION, (session_id,)).fetchone(), existing is None
-
-
-async def open_session_in(store: Store, user_id: str, session_id: str, device_info: str | None,
-                          now: int) -> tuple[tuple, bool]:
-    """Create or refresh a session in its user's shard; returns (session row, created)."""
-    work = partial(open_session, user_id=user_id, session_id=session_id, device_info=device_info, now=now)
-    return await store.submit(store.shard_of(user_id), work)

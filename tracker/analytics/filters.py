@@ -1,0 +1,63 @@
+"""The web analytics filters, and the one SQL condition that applies them.
+
+A request's `filter=DIM:VALUE` parameters become a `Filters`; every query
+that filters visits uses the fixed condition PASSES on a visit `v`, whose
+parameters (`params()`) hold each dimension's values as a JSON array, or
+NULL for a dimension without a filter. So no statement is ever put together
+from what a client sent: the values travel only as bound parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from tracker.analytics.rollups import PAGE_VIEW
+
+VISIT_DIMENSIONS = ("entryPage", "exitPage", "referrer", "source", "channel", "utmSource",
+                    "utmMedium", "utmCampaign", "utmTerm", "utmContent", "browser", "os", "device",
+                    "country", "region", "city")
+PAGE = "page"
+
+# The page filter's paths, as a set SQLite builds once per statement.
+PAGE_PATHS = "(SELECT value FROM json_each(:f_page))"
+
+# Visit `v` has a value allowed for every filtered dimension, and a page view of a filtered
+# path when pages are filtered.
+PASSES = " AND ".join(
+    [f"(:f_{d} IS NULL OR v.{d} IN (SELECT value FROM json_each(:f_{d})))" for d in VISIT_DIMENSIONS]
+    + [f"(:f_page IS NULL OR EXISTS (SELECT 1 FROM visit_pages q WHERE q.visit = v.id "
+       f"AND q.path IN {PAGE_PATHS}))"])
+
+# Visit `v`'s page views of the filtered paths.
+FILTERED_PAGEVIEWS = (f"(SELECT coalesce(sum(q.n), 0) FROM visit_pages q WHERE q.visit = v.id "
+                      f"AND q.path IN {PAGE_PATHS})")
+
+# The page views of visit `v` that count: all of them, or with a page filter those of its paths.
+COUNTED_PAGEVIEWS = f"iif(:f_page IS NULL, v.pageviews, {FILTERED_PAGEVIEWS})"
+
+# Movement `m` counts under the page filter: any movement but a page view of another path.
+COUNTED_MOVEMENT = (f"(:f_page IS NULL OR m.event <> '{PAGE_VIEW}' OR "
+                    f"(json_type(m.data, '$.path') = 'text' AND m.data ->> '$.path' IN {PAGE_PATHS}))")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Visit dimensions with the values each may have, and the page filter's paths."""
+
+    visits: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    pages: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.visits or self.pages)
+
+    def params(self) -> dict[str, str | None]:
+        """The parameters of PASSES and the page conditions."""
+        chosen = dict(self.visits)
+        found: dict[str, str | None] = {
+            f"f_{d}": json.dumps(chosen[d]) if d in chosen else None for d in VISIT_DIMENSIONS}
+        found["f_page"] = json.dumps(self.pages) if self.pages else None
+        return found
+
+    def counts_page(self, path: str | None) -> bool:
+        return not self.pages or path in self.pages

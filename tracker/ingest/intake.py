@@ -1,0 +1,107 @@
+"""Intake: turning a decoded /track request into the rows the log takes.
+
+The rules msgspec's constraints cannot express are checked here (both ids
+or neither, none of the service's own `anon:` ids, the timestamp's window,
+the size of `data` once encoded); anonymous events get their visitor's id
+and the request its context (ingest/visitors.py); the bot filter drops
+anonymous events from crawlers; and an eventId repeated within the request
+keeps its first event only. Duplicates of what is already stored are the
+log's to decide, under its write lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tracker import schemas
+from tracker.ingest.anonymous_sessions import UNASSIGNED
+from tracker.ingest.visitors import Visitors
+from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
+from tracker.storage.rows import MovementRow
+
+ANONYMOUS_PREFIX = "anon:"
+MAX_FUTURE_MS = 10 * 60 * 1000
+MAX_PAST_MS = 30 * 24 * 60 * 60 * 1000
+
+
+class Invalid(ValueError):
+    """An event breaks a rule; the message names the field and where it is."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """One request, ready for the log."""
+
+    received: int  # events in the request
+    kept: int  # of them, not dropped by the bot filter
+    rows: list[MovementRow]  # of those, the first of each repeated eventId
+    context: str | None  # rows.encode_context of the request's visitor
+
+    @property
+    def ignored(self) -> int:
+        return self.received - self.kept
+
+
+def take(movements: list[tuple[MovementIn, str]], now: int, visitors: Visitors, address: str,
+         user_agent: str | None) -> Intake:
+    """Check each (movement, its path in the body) and turn the request into rows."""
+    for movement, path in movements:
+        check_ids(movement.userId, movement.sessionId, path)
+    anonymous = any(movement.userId is None for movement, _path in movements)
+    visitor = visitors.anonymous_id(address, user_agent, now) if anonymous else None
+    rows = [to_row(movement, now, path, visitor) for movement, path in movements]
+    if anonymous and visitors.is_ignored(user_agent):
+        rows = [row for row in rows if row.userId != visitor]
+    return Intake(len(movements), len(rows), drop_repeated_event_ids(rows),
+                  visitors.context(address, user_agent))
+
+
+def check_ids(user_id: str | None, session_id: str | None, path: str) -> None:
+    """Both ids or neither (an anonymous event), and none of the service's own `anon:` ids."""
+    if (user_id is None) != (session_id is None):
+        given, missing = ("userId", "sessionId") if session_id is None else ("sessionId", "userId")
+        raise Invalid(f"`{given}` needs `{missing}`; leave both out for an anonymous event "
+                      f"- at `{path}.{missing}`")
+    for name, value in (("userId", user_id), ("sessionId", session_id)):
+        if value is not None and value.startswith(ANONYMOUS_PREFIX):
+            raise Invalid(f"ids starting with `{ANONYMOUS_PREFIX}` are the service's own - "
+                          f"at `{path}.{name}`")
+
+
+def to_row(movement: MovementIn, now: int, path: str, visitor: str | None) -> MovementRow:
+    """The row to store; an anonymous event gets the visitor's id, and its session when it is
+    folded."""
+    timestamp = now if movement.timestamp is None else movement.timestamp
+    if timestamp > now + MAX_FUTURE_MS:
+        raise Invalid(f"timestamp is more than 10 minutes in the future - at `{path}.timestamp`")
+    if timestamp < now - MAX_PAST_MS:
+        raise Invalid(f"timestamp is more than 30 days in the past - at `{path}.timestamp`")
+    data = "{}" if movement.data is None else encode_object(movement.data, f"{path}.data")
+    if movement.userId is None:
+        assert visitor is not None
+        return MovementRow(visitor, UNASSIGNED, timestamp, movement.event, data, movement.eventId)
+    assert movement.sessionId is not None
+    return MovementRow(movement.userId, movement.sessionId, timestamp, movement.event, data,
+                       movement.eventId)
+
+
+def encode_object(value: dict[str, Any], path: str) -> str:
+    encoded = schemas.encode(value)
+    if len(encoded) > MAX_OBJECT_BYTES:
+        raise Invalid(f"Object is larger than {MAX_OBJECT_BYTES} bytes once encoded - at `{path}`")
+    return encoded.decode()
+
+
+def drop_repeated_event_ids(rows: list[MovementRow]) -> list[MovementRow]:
+    """Keep the first of several events with the same (userId, eventId) in one request."""
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for row in rows:
+        if row.eventId is not None:
+            key = (row.userId, row.eventId)
+            if key in seen:
+                continue
+            seen.add(key)
+        unique.append(row)
+    return unique

@@ -1,0 +1,85 @@
+"""The only writer of the ingest log: appends requests, trims folded rows, forgets users.
+
+A request is one job, so it is appended whole or not at all, and its answer
+waits for the commit (durable per TRACKER_SYNC). Its duplicates are decided
+inside the same transaction, under the log's write lock (tracker/storage/dedup.py).
+
+Trimming deletes the rows each shard has folded (positions read back from
+the shard files) once the live feed's retention has passed them; an
+erasure deletes the user's rows still kept. Both are jobs of the same
+group-commit writer, so every write of `log.sqlite` in a process goes
+through this one thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from functools import partial
+
+import apsw
+
+from tracker.storage import dedup, log
+from tracker.storage.group_commit import CommitStats, GroupCommit, Job
+from tracker.storage.log import LogFile
+from tracker.storage.rows import MovementRow
+from tracker.storage.shard_file import ShardFile
+
+
+class LogWriter(GroupCommit):
+    def __init__(self, log_file: LogFile, shards: list[ShardFile], queue_limit: int,
+                 loop: asyncio.AbstractEventLoop,
+                 on_commit: Callable[[CommitStats], None] | None = None):
+        self.unfolded = dedup.UnfoldedEventIds()
+        self._probe = dedup.FoldedProbe(shards)
+        self._trimmed = [0] * len(shards)
+        super().__init__(log_file, None, queue_limit, loop, on_commit)
+
+    def append(self, rows: list[tuple[int, MovementRow]], context: str | None) -> asyncio.Future:
+        """Append (shard, row) pairs of one request; resolves to how many were new, after the
+        commit."""
+        return self.submit(partial(self._append, rows=rows, context=context), max(1, len(rows)))
+
+    def trim(self, folded: list[int]) -> asyncio.Future | None:
+        """Delete the rows of each shard up to its folded position, once they are past the live
+        feed's retention; None when no shard moved since the last trim."""
+        if all(at <= trimmed for at, trimmed in zip(folded, self._trimmed)):
+            return None
+        return self.submit(partial(self._trim, folded=list(folded)))
+
+    def forget_user(self, positions: list[int]) -> asyncio.Future:
+        """Delete the rows at `positions` (a user's, found outside the lock); resolves to how
+        many were still there."""
+        return self.submit(partial(log.forget_rows, positions=positions), max(1, len(positions)))
+
+    def _commit(self, jobs: list[Job]) -> bool:
+        self.unfolded.begin()
+        committed = super()._commit(jobs)
+        self.unfolded.end(committed)
+        return committed
+
+    def _append(self, conn: apsw.Connection, rows: list[tuple[int, MovementRow]],
+                context: str | None) -> int:
+        self.unfolded.catch_up(conn)
+        fresh, keys = [], []
+        now = int(time.time() * 1000)
+        for shard, row in rows:
+            key = None if row.eventId is None else (row.userId, row.eventId)
+            if key is not None and dedup.is_duplicate(shard, key, self.unfolded, self._probe):
+                continue
+            fresh.append((shard, now, *row, context))
+            keys.append((shard, key))
+        if fresh:
+            self.unfolded.stage(keys, log.append_rows(conn, fresh))
+        return len(fresh)
+
+    def _trim(self, conn: apsw.Connection, folded: list[int]) -> int:
+        expired = log.retained_from(conn, int(time.time() * 1000)) - 1
+        deleted = 0
+        for shard, at in enumerate(folded):
+            upto = min(at, expired)
+            if upto > self._trimmed[shard]:
+                deleted += log.acknowledge(conn, shard, upto)
+                self._trimmed[shard] = upto
+        return deleted
