@@ -40,6 +40,7 @@ import httpx2 as httpx
 import web_dataset
 
 from tracker.config import Config
+from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
 from tracker.lifecycle import archiving
 from tracker.storage import archives
@@ -103,7 +104,7 @@ async def write_all(config: Config, batches, job=apply.apply_movements) -> tuple
 async def open_store(config: Config) -> Store:
     """The store as the service opens it, without the background folder: nothing goes
     through the log here, the jobs run on the shard writers directly."""
-    return Store(await asyncio.to_thread(prepare, config), config, apply.apply_movements,
+    return Store(await asyncio.to_thread(prepare, config, rederive_functions()), config, apply.apply_movements,
                  fold_in_background=False)
 
 

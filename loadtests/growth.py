@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 from tracker.config import Config
+from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
 from tracker.storage.group_commit import QueueFull
 from tracker.storage.rows import MovementRow
@@ -77,7 +78,7 @@ def run_growth(movements: int, batch: int) -> int:
     with tempfile.TemporaryDirectory(prefix="tracker-growth-") as temp:
         config = Config.from_env({"TRACKER_DATA_DIR": str(Path(temp) / "data"),
                                   "TRACKER_SHARDS": "16", "TRACKER_SYNC": "full"})
-        layout = prepare(config)
+        layout = prepare(config, rederive_functions())
         print(f"ingesting {movements:,} movements in batches of {batch} for {USERS:,} random users "
               f"into {config.shards} shards ({config.data_dir}), through the store: appended to the log, "
               f"then folded")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import apsw
 
+from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
 from tracker.storage import connections, shard_file
 from tracker.storage.rows import MovementRow
@@ -47,7 +48,7 @@ def main() -> None:
     random.seed(7)
     with tempfile.TemporaryDirectory(prefix="tracker-write-cost-") as temp:
         path = Path(temp) / "shard.sqlite"
-        shard_file.create_or_upgrade(path)
+        shard_file.create_or_upgrade(path, rederive_functions())
         conn = connections.connect(path, connections.Role.WRITER, "full")
         frames: list[int] = []
         conn.set_wal_hook(lambda _c, _name, pages: (frames.append(pages), apsw.SQLITE_OK)[1])

@@ -86,6 +86,8 @@ SOURCES = {
     "hackernews": (5, "https://news.ycombinator.com/item?id=41234567", None,
                    ("/blog/privacy-without-cookies", "/")),
     "github": (5, "https://github.com/example/tracker", None, ("/docs", "/docs/install", "/")),
+    "blog": (4, "https://blog.example.org/2026/11/self-hosted-tools", None,
+             ("/blog/self-hosted-analytics", "/")),
     "newsletter": (6, "", {"source": "newsletter", "medium": "email", "campaign": "monthly-digest"},
                    ("/blog/funnels-explained", "/pricing")),
     "ads": (6, "https://www.google.com/", {"source": "google", "medium": "cpc",

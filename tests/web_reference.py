@@ -6,9 +6,11 @@ stored it: `browser`, `os`, `device`, `country`, `region`, `city` (None when
 left out). The list is in the order the service stored the movements, which
 breaks ties between equal timestamps.
 
-Referrer hosts name a search engine or social network only for the few
-networks the tests use (`NETWORK_HOSTS`, `NETWORK_NAMES`, and `Google` for any
-`google.*`): data naming other networks would be counted as plain referrals.
+Sources have a name and a GA4 category only for the few the tests use
+(`HOSTS`, `TAGS`, and `Google` for a bare `google.<tld>`): data naming other
+sources would be counted as plain referrals. The channel is GA4's default
+channel group, its rules transcribed in order from Google's help page and
+Plausible's additions (`CHANNEL_RULES`).
 
 Windows are given explicitly (`start` inclusive, `end` exclusive); buckets
 come from `analytics_reference`, the same rule as /analytics.
@@ -31,18 +33,19 @@ VISIT_DIMENSIONS = ("entryPage", "exitPage", "referrer", "source", "channel", *U
                     *CONTEXT_DIMENSIONS)
 FILTER_DIMENSIONS = (*VISIT_DIMENSIONS, "page")
 
-PAID_MEDIUMS = frozenset({"cpc", "ppc", "paid", "paidsearch", "paid_social", "paidsocial"})
-SOCIAL_PAID_MEDIUMS = frozenset({"paid_social", "paidsocial"})
-EMAIL_WORDS = frozenset({"email", "newsletter"})
-
-NETWORK_HOSTS = {
+HOSTS = {
     "t.co": ("X", "social"), "twitter.com": ("X", "social"), "x.com": ("X", "social"),
     "facebook.com": ("Facebook", "social"), "bing.com": ("Bing", "search"),
-    "duckduckgo.com": ("DuckDuckGo", "search"),
+    "duckduckgo.com": ("DuckDuckGo", "search"), "yandex.com.tr": ("Yandex", "search"),
+    "t.me": ("Telegram", "social"), "chatgpt.com": ("ChatGPT", "ai"),
+    "amazon.com": ("Amazon", "shopping"), "youtube.com": ("YouTube", "video"),
 }
-NETWORK_NAMES = {"google": ("Google", "search"), "bing": ("Bing", "search"),
-                 "facebook": ("Facebook", "social"), "x": ("X", "social")}
-"""The networks a `utm_source` value names (as campaigns write them: lowercase)."""
+"""Referrer hosts (without `www.`) the tests use that name a source, with its category."""
+TAGS = {"google": "search", "bing": "search", "facebook": "social", "fb-ads": "social",
+        "yt": "video", "x": "social"}
+"""The categories of the `utm_source` values the tests use (compared lowercased)."""
+PAID_TAGS = {"fb-ads"}
+CLICK_NETWORKS = {"gclid": "Google", "gbraid": "Google", "wbraid": "Google", "msclkid": "Bing"}
 
 
 class UnknownDimension(ValueError):
@@ -117,8 +120,10 @@ def acquisition(data: dict) -> dict[str, str | None]:
     """referrer, the utm fields, source and channel from the entry page view's data."""
     referrer = referrer_host(data.get("referrer"), data.get("host"))
     utm = utm_fields(data.get("utm"))
-    return {"referrer": referrer, **utm, "source": source(referrer, utm["utmSource"]),
-            "channel": channel(referrer, utm)}
+    clicks = data.get("clickId")
+    clicks = {key for key, value in clicks.items() if value is True} if isinstance(clicks, dict) else set()
+    named = source(referrer, utm["utmSource"], clicks)
+    return {"referrer": referrer, **utm, "source": named, "channel": channel(referrer, utm, named, clicks)}
 
 
 def referrer_host(referrer: object, page_host: object) -> str | None:
@@ -150,35 +155,83 @@ def utm_fields(utm: object) -> dict[str, str | None]:
             for name, key in UTM_KEYS.items()}
 
 
-def network_of_host(host: str | None) -> tuple[str, str] | None:
+def host_entry(host: str | None) -> tuple[str, str] | None:
     if host is None:
         return None
-    if host.startswith("google."):
+    if host.startswith("google.") and host.count(".") <= 2:
         return ("Google", "search")
-    return NETWORK_HOSTS.get(host)
+    return HOSTS.get(host)
 
 
-def source(referrer: str | None, utm_source: str | None) -> str:
+def source(referrer: str | None, utm_source: str | None, clicks: set[str]) -> str:
     if utm_source is not None:
         return utm_source
-    network = network_of_host(referrer)
-    return network[0] if network else referrer or "Direct"
+    if referrer is not None:
+        entry = host_entry(referrer)
+        return entry[0] if entry else referrer
+    networks = sorted(CLICK_NETWORKS[c] for c in clicks if c in CLICK_NETWORKS)
+    return networks[0] if networks else "Direct"
 
 
-def channel(referrer: str | None, utm: dict[str, str | None]) -> str:
-    """The first rule that holds, in the order the spec lists them."""
-    medium, utm_source = utm["utmMedium"], utm["utmSource"]
-    network = NETWORK_NAMES.get(utm_source or "") or network_of_host(referrer)
-    if referrer is None and not any(utm.values()):
+def channel(referrer: str | None, utm: dict[str, str | None], named: str, clicks: set[str]) -> str:
+    """The first of `CHANNEL_RULES` that holds."""
+    # utm_term and utm_content say nothing of where a visit came from (GA4 reads neither).
+    tagged = any(utm[key] for key in ("utmSource", "utmMedium", "utmCampaign"))
+    if referrer is None and not tagged and not clicks & CLICK_NETWORKS.keys():
         return "Direct"
-    if medium in PAID_MEDIUMS:
-        social = medium in SOCIAL_PAID_MEDIUMS or (network is not None and network[1] == "social")
-        return "Paid Social" if social else "Paid Search"
-    if medium in EMAIL_WORDS or utm_source in EMAIL_WORDS:
-        return "Email"
-    if network is not None:
-        return "Organic Social" if network[1] == "social" else "Organic Search"
-    return "Referral" if referrer is not None else "Other"
+    tag, medium, campaign = (
+        (utm[key] or "").strip().lower() for key in ("utmSource", "utmMedium", "utmCampaign"))
+    if utm["utmSource"] is not None:
+        category = TAGS.get(tag)
+    else:
+        category = (host_entry(referrer) or (None, None))[1]
+    facts = {"tag": tag, "medium": medium, "campaign": campaign, "category": category,
+             "referrer": referrer, "source": named.lower(), "clicks": clicks}
+    return next(name for name, holds in CHANNEL_RULES if holds(facts))
+
+
+def paid_medium(medium: str) -> bool:
+    return medium in ("ppc", "retargeting") or "cp" in medium or medium.startswith("paid")
+
+
+def shopping_campaign(campaign: str) -> bool:
+    return "shopping" in campaign or any(
+        campaign[i:i + 4] == "shop" and (i == 0 or not ("a" <= campaign[i - 1] <= "z") or campaign[i - 1] == "e")
+        for i in range(len(campaign)))
+
+
+def is_paid(f: dict) -> bool:
+    return paid_medium(f["medium"]) or f["tag"] in PAID_TAGS
+
+
+CHANNEL_RULES = [
+    ("Cross-network", lambda f: "cross-network" in f["campaign"]),
+    ("Paid Shopping", lambda f: (f["category"] == "shopping" or shopping_campaign(f["campaign"]))
+     and paid_medium(f["medium"])),
+    ("Paid Search", lambda f: (f["category"] == "search" and is_paid(f))
+     or (f["source"] == "google" and f["clicks"] & {"gclid", "gbraid", "wbraid"})
+     or (f["source"] == "bing" and "msclkid" in f["clicks"])),
+    ("Paid Social", lambda f: f["category"] == "social" and is_paid(f)),
+    ("Paid Video", lambda f: f["category"] == "video" and is_paid(f)),
+    ("Display", lambda f: f["medium"] in ("display", "banner", "expandable", "interstitial", "cpm")),
+    ("Paid Other", lambda f: paid_medium(f["medium"])),
+    ("Organic Shopping", lambda f: f["category"] == "shopping" or shopping_campaign(f["campaign"])),
+    ("Organic Social", lambda f: f["category"] == "social" or f["medium"] in (
+        "social", "social-network", "social-media", "sm", "social network", "social media")),
+    ("Organic Video", lambda f: f["category"] == "video" or "video" in f["medium"]),
+    ("AI Assistants", lambda f: f["category"] == "ai"),
+    ("Organic Search", lambda f: f["category"] == "search"),
+    ("Email", lambda f: any(w in f["tag"] or w in f["medium"]
+                            for w in ("email", "e-mail", "e_mail", "e mail", "newsletter"))),
+    ("Affiliates", lambda f: f["medium"] == "affiliate"),
+    ("Audio", lambda f: f["medium"] == "audio"),
+    ("SMS", lambda f: "sms" in (f["tag"], f["medium"])),
+    ("Mobile Push Notifications", lambda f: f["medium"].endswith("push") or "mobile" in f["medium"]
+     or "notification" in f["medium"] or f["tag"] == "firebase"),
+    ("Referral", lambda f: f["medium"] in ("referral", "app", "link") or f["referrer"] is not None),
+    ("Unassigned", lambda f: True),
+]
+"""GA4's default channel group, in order: (channel, whether a visit's facts meet it)."""
 
 
 def parse_filters(filters: list[str]) -> dict[str, set[str]]:

@@ -30,6 +30,7 @@ from tracker.api.auth import resolve_read_token
 from tracker.api.sse import LiveHub
 from tracker.config import Config
 from tracker.enrich.client import TrustedProxies
+from tracker.enrich.sources import rederive_functions
 from tracker.ingest.apply import applier
 from tracker.ingest.visitors import Visitors
 from tracker.lifecycle.erasures import Erasures
@@ -113,7 +114,7 @@ def _middleware(config: Config, metrics: Metrics | NoMetrics,
 @contextlib.asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     config: Config = app.state.config
-    layout = await run_in_threadpool(prepare, config)
+    layout = await run_in_threadpool(prepare, config, rederive_functions())
     service_lock = hold_shared(config.data_dir)
     app.state.read_token, token_source = resolve_read_token(config)
     log.info("data dir %s: %d shards, schema version %d; read token from %s",

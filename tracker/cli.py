@@ -13,6 +13,7 @@ import apsw
 from tracker.api.auth import resolve_read_token
 from tracker.config import Config, ConfigError
 from tracker.enrich import geo
+from tracker.enrich.sources import rederive_functions
 from tracker.lifecycle import backup
 from tracker.ops import shard_stats
 from tracker.storage import archives, connections, log, manifest, migrations, shard_file
@@ -80,7 +81,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     refuse_unreadable_geoip(config.geoip_db)
     manifest.ensure_layout(config.data_dir, config.shards)
     refuse_damaged_shards(manifest.shard_paths(config.data_dir, config.shards))
-    prepare(config)
+    prepare(config, rederive_functions())
     resolve_read_token(config)
     # Several processes (the workers and the folding process) share the metrics.
     metrics_dir, made_here = multiproc.prepare()
@@ -115,7 +116,7 @@ def refuse_damaged_shards(paths: list[Path]) -> None:
 def migrate(config: Config, args: argparse.Namespace) -> int:
     manifest.ensure_layout(config.data_dir, config.shards)
     for path in manifest.shard_paths(config.data_dir, config.shards):
-        done = shard_file.create_or_upgrade(path)
+        done = shard_file.create_or_upgrade(path, rederive_functions())
         names = ", ".join(f"{m.version} {m.name}" for m in done) or "up to date"
         print(f"{path.name}: {names}")
     print(f"schema version {migrations.LATEST_VERSION}")

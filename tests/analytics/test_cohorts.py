@@ -6,6 +6,7 @@ import re
 
 from helpers import DAY, LARGE_TABLES, connect
 from tracker.analytics import cohorts
+from tracker.enrich.sources import rederive_functions
 from tracker.storage import migrations
 
 CUTS = [10 * DAY, 11 * DAY, 12 * DAY - 1, 13 * DAY, 20 * DAY]
@@ -27,7 +28,7 @@ def test_period_of_is_the_index_of_the_period_holding_the_time(tmp_path):
 
 def test_cohorts_are_read_through_index_searches(tmp_path):
     with connect(tmp_path / "shard.sqlite") as conn:
-        migrations.apply(conn)
+        migrations.apply(conn, functions=rederive_functions())
         sql = cohorts.cohort_counts(len(CUTS))
         params = {"low": CUTS[0], "high": CUTS[-1], "event": "", **cut_params(CUTS)}
         plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))

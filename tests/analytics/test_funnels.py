@@ -11,6 +11,7 @@ from helpers import MINUTE, connect, now_ms
 from tracker.analytics import funnels
 from tracker.analytics.filters import Filters
 from tracker.analytics.funnels import Funnel, Step
+from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
 from tracker.storage import migrations
 from tracker.storage.rows import MovementRow
@@ -38,7 +39,7 @@ def random_rows(count: int, seed: int) -> list[MovementRow]:
 @pytest.fixture
 def shard(tmp_path):
     with connect(tmp_path / "shard.sqlite") as conn:
-        migrations.apply(conn)
+        migrations.apply(conn, functions=rederive_functions())
         for seed in range(3):
             with conn:
                 apply.apply_movements(conn, random_rows(100, seed))

@@ -9,6 +9,7 @@ import apsw
 
 from helpers import DAY, LARGE_TABLES, MINUTE, ROLLUP_TABLES, connect, movement, now_ms
 from tracker.analytics import activity, rollups
+from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
 from tracker.storage import migrations, queries
 from tracker.storage.rows import MovementRow
@@ -38,9 +39,9 @@ def test_upgrade_builds_the_rollups_ingest_would_have_kept(tmp_path):
         migrations.apply(old, upto=2)
         with old:
             apply.apply_movements(old, rows, derived=False)
-        migrations.apply(old)
+        migrations.apply(old, functions=rederive_functions())
 
-        migrations.apply(new)
+        migrations.apply(new, functions=rederive_functions())
         for start in range(0, len(rows), 37):  # in pieces and out of time order, as ingest sees them
             with new:
                 apply.apply_movements(new, rows[start:start + 37])

@@ -9,6 +9,7 @@ import re
 from helpers import DAY, LARGE_TABLES, MINUTE, connect, now_ms
 from tracker.analytics import visits, web
 from tracker.analytics.filters import PASSES, Filters
+from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
 from tracker.storage import migrations
 from tracker.storage.rows import MovementRow
@@ -54,8 +55,8 @@ def test_upgrade_builds_the_visits_folding_would_have_kept(tmp_path):
             migrations.apply(old, upto=7)
             with old:
                 apply.apply_movements(old, rows, derived=False)
-            migrations.apply(old)
-            migrations.apply(new)
+            migrations.apply(old, functions=rederive_functions())
+            migrations.apply(new, functions=rederive_functions())
             for start in range(0, len(rows), 23):  # in pieces and out of time order, as folds see them
                 with new:
                     apply.apply_movements(new, rows[start:start + 23])
@@ -68,7 +69,7 @@ def test_upgrade_builds_the_visits_folding_would_have_kept(tmp_path):
 def test_prev_is_the_start_of_the_users_previous_visit(tmp_path):
     rows = random_rows(400, seed=9)
     with connect(tmp_path / "shard.sqlite") as conn:
-        migrations.apply(conn)
+        migrations.apply(conn, functions=rederive_functions())
         for start in range(0, len(rows), 17):
             with conn:
                 apply.apply_movements(conn, rows[start:start + 17])
@@ -91,7 +92,7 @@ def bindings_for(sql: str) -> dict | list:
 
 def test_web_queries_read_visits_through_index_searches(tmp_path):
     with connect(tmp_path / "shard.sqlite") as conn:
-        migrations.apply(conn)
+        migrations.apply(conn, functions=rederive_functions())
         with conn:
             apply.apply_movements(conn, random_rows(50, seed=1))
         statements = [visits.SELECT_VISIT, visits.PREVIOUS, visits.NEXT, visits.SET_PREV,
@@ -118,7 +119,7 @@ def test_visits_that_lost_movements_before_the_upgrade_are_counted_from_their_mo
             gone = conn.execute("SELECT id FROM movements WHERE userId = 'a' AND sessionId = 's2' "
                                 "ORDER BY timestamp LIMIT 5").fetchall()
             conn.executemany("DELETE FROM movements WHERE id = ?", gone)
-        migrations.apply(conn)
+        migrations.apply(conn, functions=rederive_functions())
         partial = conn.execute("SELECT userId, sessionId FROM visit_events_partial "
                                "JOIN visits ON visits.id = visit").fetchall()
         assert partial == [("a", "s2")]

@@ -48,7 +48,7 @@ AGENTS = {
     "Chrome/124.0.0.0 Safari/537.36": ("Chrome", "Android", "tablet"),
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/17.4 Safari/605.1.15": ("Safari", "Mac OS X", "desktop"),
-    "TotallyUnknownAgent/1.0": (None, None, "desktop"),
+    "TotallyUnknownAgent/1.0": (None, None, None),
 }
 COUNTRIES = {"8.8.8.8": "US", "2001:4860:4860::8888": "US", "194.25.2.129": "DE",
              "212.58.244.20": "GB", "10.0.0.1": None, "127.0.0.1": None}
@@ -58,7 +58,9 @@ SESSIONS = ["s1", "s2", "s3", "s4"]
 PATHS = ["/", "/pricing", "/docs:intro", "/blog/ü", 7, None]
 REFERRERS = ["", "https://www.google.de/", "https://t.co/x", "https://blog.example.org/post",
              "https://example.com/internal", "not a url", "https://www.bing.com/search?q=a",
-             "https://www.facebook.com/", None]
+             "https://www.facebook.com/", "https://yandex.com.tr/search", "https://chatgpt.com/c/1",
+             "https://docs.google.com/d/1", "https://www.amazon.com/dp/1", "https://t.me/channel",
+             "https://www.youtube.com/watch", None]
 PROPERTY_KEYS = ["plan", "n", "ok", "obj", "path", "target", "missing"]
 EVENTS = ["page_view", "click", "signup"]
 BREAKDOWNS = [*reference.VISIT_DIMENSIONS, "page", "event"]
@@ -103,9 +105,9 @@ def visit_starts(now: int, boundaries: list[int]) -> st.SearchStrategy:
 
 
 utms = st.fixed_dictionaries({}, optional={
-    "source": st.sampled_from(["google", "newsletter", "partner", "facebook", ""]),
-    "medium": st.sampled_from(["cpc", "banner", "paid_social", "email"]),
-    "campaign": st.sampled_from(["spring:sale", "launch"]),
+    "source": st.sampled_from(["google", "newsletter", "partner", "facebook", "fb-ads", "yt", "sms", ""]),
+    "medium": st.sampled_from(["cpc", "banner", "paid_social", "email", "affiliate", "social", "referral"]),
+    "campaign": st.sampled_from(["spring:sale", "launch", "cross-network", "e-shop"]),
     "term": st.just("shoes"),
     "content": st.just("hero"),
 })
@@ -114,6 +116,7 @@ page_view_data = st.fixed_dictionaries({"path": st.sampled_from(PATHS)}, optiona
     "host": st.sampled_from(["example.com", "www.example.com"]),
     "referrer": st.sampled_from(REFERRERS),
     "utm": utms,
+    "clickId": st.sampled_from([{"gclid": True}, {"msclkid": True}, {"gclid": "Cj0K"}]),
     "plan": st.just("pro"),
 })
 

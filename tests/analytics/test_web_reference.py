@@ -53,6 +53,14 @@ def only_visit(movements: list[dict]) -> reference.Visit:
     ({"referrer": "not a url", "host": "example.com"}, (None, "Direct", "Direct")),
     ({"referrer": "ftp://files.example.net/x"}, (None, "Direct", "Direct")),
     ({"referrer": 5}, (None, "Direct", "Direct")),
+    ({"referrer": "https://yandex.com.tr/search"}, ("yandex.com.tr", "Yandex", "Organic Search")),
+    ({"referrer": "https://chatgpt.com/"}, ("chatgpt.com", "ChatGPT", "AI Assistants")),
+    ({"referrer": "https://www.amazon.com/dp/1"}, ("amazon.com", "Amazon", "Organic Shopping")),
+    ({"referrer": "https://docs.google.com/d/1"}, ("docs.google.com", "docs.google.com", "Referral")),
+    ({"clickId": {"gclid": True}}, (None, "Google", "Paid Search")),
+    ({"clickId": {"gclid": "Cj0K"}}, (None, "Direct", "Direct")),
+    ({"referrer": "https://www.bing.com/", "clickId": {"msclkid": True}}, ("bing.com", "Bing", "Paid Search")),
+    ({"referrer": "https://t.co/x", "clickId": {"gclid": True}}, ("t.co", "X", "Organic Social")),
 ])
 def test_referrer_source_and_channel(data, expected):
     found = reference.acquisition(data)
@@ -62,25 +70,34 @@ def test_referrer_source_and_channel(data, expected):
 @pytest.mark.parametrize("data, expected", [
     ({"utm": {"source": "google", "medium": "cpc"}}, ("google", "cpc", "google", "Paid Search")),
     ({"utm": {"source": "newsletter"}}, ("newsletter", None, "newsletter", "Email")),
-    ({"utm": {"source": "partner", "medium": "banner"}}, ("partner", "banner", "partner", "Other")),
+    ({"utm": {"source": "partner", "medium": "banner"}}, ("partner", "banner", "partner", "Display")),
     ({"utm": {"source": "facebook", "medium": "paid_social"}},
      ("facebook", "paid_social", "facebook", "Paid Social")),
     # A paid medium from a social network is Paid Social, whatever the medium's word.
     ({"utm": {"source": "facebook", "medium": "cpc"}},
      ("facebook", "cpc", "facebook", "Paid Social")),
     ({"utm": {"source": "google"}}, ("google", None, "google", "Organic Search")),
+    # A paid medium from no known search engine or network: GA4's Paid Other, before Email.
     ({"utm": {"source": "newsletter", "medium": "cpc"}},
-     ("newsletter", "cpc", "newsletter", "Paid Search")),
+     ("newsletter", "cpc", "newsletter", "Paid Other")),
     ({"utm": {"source": "partner"}, "referrer": "https://blog.example.org/post"},
      ("partner", None, "partner", "Referral")),
-    # utm_source names no network: the referrer's network decides.
+    # As in GA4 the utm_source is the source, even when it names nothing and the referrer does.
     ({"utm": {"source": "partner"}, "referrer": "https://t.co/x"},
-     ("partner", None, "partner", "Organic Social")),
+     ("partner", None, "partner", "Referral")),
     # utm_source names a network: it decides over the referrer's.
     ({"utm": {"source": "facebook"}, "referrer": "https://www.google.de/"},
      ("facebook", None, "facebook", "Organic Social")),
-    ({"utm": {"medium": "email"}, "referrer": "https://t.co/x"}, (None, "email", "X", "Email")),
-    ({"utm": {"source": 5, "medium": "cpc"}}, (None, "cpc", "Direct", "Paid Search")),
+    # Without a utm_source the referrer is the source; Organic Social comes before Email.
+    ({"utm": {"medium": "email"}, "referrer": "https://t.co/x"}, (None, "email", "X", "Organic Social")),
+    ({"utm": {"source": 5, "medium": "cpc"}}, (None, "cpc", "Direct", "Paid Other")),
+    ({"utm": {"source": "fb-ads"}}, ("fb-ads", None, "fb-ads", "Paid Social")),
+    ({"utm": {"source": "yt"}}, ("yt", None, "yt", "Organic Video")),
+    ({"utm": {"source": "partner", "medium": "affiliate"}}, ("partner", "affiliate", "partner", "Affiliates")),
+    ({"utm": {"source": "google", "medium": "cpc", "campaign": "pmax cross-network"}},
+     ("google", "cpc", "google", "Cross-network")),
+    ({"utm": {"source": "partner", "campaign": "e-shop"}}, ("partner", None, "partner", "Organic Shopping")),
+    ({"utm": {"source": "partner", "campaign": "workshop"}}, ("partner", None, "partner", "Unassigned")),
     ({"utm": {"source": "", "medium": "email"}}, (None, "email", "Direct", "Email")),
     ({"utm": "source=google"}, (None, None, "Direct", "Direct")),
 ])
@@ -89,11 +106,11 @@ def test_utm_source_and_channel(data, expected):
     assert (found["utmSource"], found["utmMedium"], found["source"], found["channel"]) == expected
 
 
-def test_utm_campaign_alone_is_other():
+def test_utm_campaign_alone_is_unassigned():
     found = reference.acquisition({"utm": {"campaign": "spring:sale", "term": "x", "content": "y"}})
     assert [found[name] for name in ("utmCampaign", "utmTerm", "utmContent")] == \
         ["spring:sale", "x", "y"]
-    assert (found["source"], found["channel"]) == ("Direct", "Other")
+    assert (found["source"], found["channel"]) == ("Direct", "Unassigned")
 
 
 def test_ties_go_to_storage_order_and_the_first_movement_names_the_context():

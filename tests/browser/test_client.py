@@ -103,6 +103,24 @@ def test_page_view_carries_only_the_utm_parameters_present(site, user):
         assert [m["data"] for m in site.wait_for_movements(user, 3)] == views
 
 
+@pytest.mark.parametrize("user", ["u-click", None], ids=["identified", "anonymous"])
+def test_page_view_says_which_click_ids_the_url_carried_never_their_values(site, user):
+    query = {"gclid": "Cj0KCQiA-secret", "msclkid": "", "fbclid": "IwAR0", "utm_source": "google"}
+    page = open_as(site, user, query=query, flushInterval=60000)
+    page.evaluate("history.pushState({}, '', '/plans?wbraid=abc&gbraid=def')")
+    page.evaluate("history.pushState({}, '', '/plans')")
+    assert page.evaluate("userTracker.flush()") is True
+
+    views = [e["data"] for e in site.events()]
+    assert views[0]["clickId"] == {"gclid": True}
+    assert views[1]["clickId"] == {"gbraid": True, "wbraid": True}
+    assert "clickId" not in views[2]
+    assert "Cj0KCQiA-secret" not in json.dumps(views)  # nor in the next view's referrer
+    assert views[2]["referrer"].endswith("/plans")
+    if user:
+        assert [m["data"] for m in site.wait_for_movements(user, 3)] == views
+
+
 def test_session_carries_device_info(site):
     page = site.open("module.html", "u-device")
     assert page.evaluate("userTracker.flush()") is True

@@ -51,10 +51,13 @@ def main() -> None:
     per_call("  useragent.parse, new header", useragent.parse, distinct_headers("cold"))
     per_call("  useragent.parse, cached header", useragent.parse, [HEADERS[1]] * ROUNDS)
     per_call("  bots.is_bot, new browser header", bots.is_bot, distinct_headers("fresh"))
+    per_call("  bots.is_bot, new library header", bots.is_bot, [f"okhttp/4.{i}.0" for i in range(ROUNDS)])
     per_call("  bots.is_bot, cached header", bots.is_bot, [HEADERS[1]] * ROUNDS)
     per_call("  geo.country, public IPv4", geo.country, [f"81.2.{i % 250}.{i % 200 + 1}" for i in range(ROUNDS)])
     per_call("  geo.country, IPv6", geo.country, ["2001:4860:4860::8888"] * ROUNDS)
-    per_call("  sources.visit_source", sources.visit_source, [PAGE_VIEW] * ROUNDS)
+    per_call("  sources.visit_source, same page view", sources.visit_source, [PAGE_VIEW] * ROUNDS)
+    per_call("  sources.visit_source, new referrer", sources.visit_source,
+             [{**PAGE_VIEW, "referrer": f"https://blog{i}.example/post", "utm": None} for i in range(ROUNDS)])
     salt = bytes(32)
     per_call("  visitor_ids.visitor_id", lambda ua: visitor_ids.visitor_id(salt, "203.0.113.9", ua),
              [HEADERS[0]] * ROUNDS)

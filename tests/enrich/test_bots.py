@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bot_cases
 import pytest
 
 from tracker.enrich import bots
@@ -21,6 +22,15 @@ BOTS = [
     ("go http client", "Go-http-client/1.1"),
     ("headless chrome", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
                         "HeadlessChrome/131.0.0.0 Safari/537.36"),
+    ("java", "Java/17.0.10"),
+    ("postman", "PostmanRuntime/7.43.0"),
+    ("urllib3", "python-urllib3/2.2.3"),
+    ("node's fetch", "node"),
+    ("deno", "Deno/2.1.4"),
+    ("gptbot", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)"),
+    ("perplexity fetching for a user", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; "
+                                       "Perplexity-User/1.0; +https://perplexity.ai/perplexity-user)"),
+    ("anthropic", "anthropic-ai"),
 ]
 
 PEOPLE = [
@@ -71,3 +81,21 @@ def test_cache_is_bounded_and_keys_are_cut():
     is_bot(padded + "B" * 5000)
     assert bots.cache_info().currsize == 1
     assert bots.cache_info().maxsize == bots.CACHE_SIZE
+
+
+PEER_TABLES = ["MATOMO_BOTS", "MATOMO_LIBRARIES", "MAKERS"]
+
+
+@pytest.mark.parametrize("table", PEER_TABLES)
+def test_every_bot_of_matomos_tables_and_of_the_makers_is_caught(table):
+    assert [header for header in getattr(bot_cases, table) if not is_bot(header)] == []
+
+
+def test_crawler_detects_crawlers_are_caught_at_least_as_often_as_when_measured():
+    caught = sum(map(is_bot, bot_cases.CRAWLER_DETECT))
+    assert caught >= 101, f"{caught} of {len(bot_cases.CRAWLER_DETECT)}"
+
+
+def test_browsers_of_matomos_fixtures_pass():
+    assert [header for header in bot_cases.PEOPLE if is_bot(header)] == []
+

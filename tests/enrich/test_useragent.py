@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from matomo_devices import DEVICES, DIFFERENT
 
 from tracker.enrich import useragent
 from tracker.enrich.useragent import Agent, parse
@@ -43,7 +44,33 @@ AGENTS = [
     ("a windows tablet pc is a desktop", "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.2; Trident/6.0; "
      "Touch; Tablet PC 2.0)", "IE", "Windows", "desktop"),
     ("curl", "curl/8.5.0", "curl", None, "desktop"),
-    ("unrecognised text", "nothing a parser knows", None, None, "desktop"),
+    ("unrecognised text is no device", "nothing a parser knows", None, None, None),
+    ("kindle fire hd says Mobile", "Mozilla/5.0 (Linux; U; Android 4.0.3; en-us; KFTT Build/IML74K) "
+     "AppleWebKit/535.19 (KHTML, like Gecko) Silk/3.4 Mobile Safari/535.19 Silk-Accelerated=true",
+     "Amazon Silk", "Android", "tablet"),
+    ("a galaxy tab with Mobile", "Mozilla/5.0 (Linux; Android 13; SM-T220) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/131.0.0.0 Mobile Safari/537.36", "Chrome Mobile", "Android", "tablet"),
+    ("an android app's own client is a phone", "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/AP2A.240805.005)",
+     "Android", "Android", "mobile"),
+    ("a samsung tv", "Mozilla/5.0 (SMART-TV; LINUX; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "76.0.3809.146/6.0 TV Safari/537.36", "Safari", "Tizen", "desktop"),
+    ("an lg tv", "Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/79.0.3945.79 "
+     "Safari/537.36 WebAppManager", "Chrome", "Web0S", "desktop"),
+    ("an android tv", "Mozilla/5.0 (Linux; Android 12; BRAVIA 4K VH2 Build/STT1.211025.001.Z4) AppleWebKit/537.36 "
+     "(KHTML, like Gecko) Chrome/114.0.5735.196 Mobile Safari/537.36", "Chrome Mobile", "Android", "desktop"),
+    ("a fire tv stick", "Mozilla/5.0 (Linux; Android 9; AFTKA Build/PS7633.3445N; wv) AppleWebKit/537.36 "
+     "(KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.102 Mobile Safari/537.36", "Chrome Mobile WebView",
+     "Android", "desktop"),
+    ("a playstation", "Mozilla/5.0 (PlayStation; PlayStation 5/2.26) AppleWebKit/605.1.15 (KHTML, like Gecko)",
+     "Apple Mail", None, "desktop"),
+    ("an xbox", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; Xbox; Xbox One) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/131.0.0.0 Safari/537.36 Edge/44.18363.8131", "Edge", "Windows", "desktop"),
+    ("a nintendo switch", "Mozilla/5.0 (Nintendo Switch; WifiWebAuthApplet) AppleWebKit/606.4 (KHTML, like Gecko) "
+     "NF/6.0.1.15.4 NintendoBrowser/5.1.0.20393", None, None, "desktop"),
+    ("a tesla", "Mozilla/5.0 (X11; GNU/Linux) AppleWebKit/537.36 (KHTML, like Gecko) Chromium/79.0.3945.130 "
+     "Chrome/79.0.3945.130 Safari/537.36 Tesla/2024.20.9-bfc3b2a7ac", "Chromium", "Linux", "desktop"),
+    ("an apple watch", "atc/1.0 watchOS/6.0 model/Watch4,1 hwp/t8006 build/17R5556d (6; dt:190)",
+     "Apple Watch App", "WatchOS", "mobile"),
 ]
 
 
@@ -55,6 +82,13 @@ def test_parse_gives_family_names_and_device_class(name, header, browser, os, de
 @pytest.mark.parametrize("header", [None, "", "   "])
 def test_missing_or_blank_header_is_all_unknown(header):
     assert parse(header) == Agent(browser=None, os=None, device=None)
+
+
+@pytest.mark.parametrize("header, device", DEVICES, ids=[f"{i}" for i in range(len(DEVICES))])
+def test_device_class_as_matomo_gives_it(header, device):
+    if header in DIFFERENT:
+        pytest.skip("only Matomo's device list knows this model")
+    assert parse(header).device == device
 
 
 def test_each_distinct_header_is_parsed_once():

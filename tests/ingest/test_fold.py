@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import HOUR, ROLLUP_TABLES
+from tracker.enrich.sources import rederive_functions
 from tracker.ingest.apply import apply_movements
 from tracker.storage import fold, log, migrations
 from tracker.storage.log import LogFile
@@ -30,7 +31,7 @@ movements = st.lists(st.tuples(
 
 def new_shard(path) -> apsw.Connection:
     conn = apsw.Connection(str(path))
-    migrations.apply(conn)
+    migrations.apply(conn, functions=rederive_functions())
     return conn
 
 
@@ -68,7 +69,7 @@ def _brute_force_into(conn: apsw.Connection, kept: list[MovementRow]) -> dict[st
             span[1], span[2] = min(span[1], row.timestamp), max(span[2], row.timestamp)
     conn.executemany("INSERT INTO sessions(userId, sessionId, startTime, lastActivity) "
                      "VALUES (?, ?, ?, ?)", [(u, s, a, b) for s, (u, a, b) in spans.items()])
-    migrations.apply(conn)
+    migrations.apply(conn, functions=rederive_functions())
     return tables(conn)
 
 

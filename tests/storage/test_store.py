@@ -9,6 +9,7 @@ import pytest
 
 from helpers import connect, fold_all, movement, service_env
 from tracker.config import Config
+from tracker.enrich.sources import rederive_functions
 from tracker.storage import manifest, migrations, shard_file
 from tracker.storage.manifest import LayoutError
 from tracker.storage.store import prepare
@@ -47,7 +48,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
                          "VALUES (?, ?, ?, ?, ?, ?)", rows)
         assert migrations.current_version(conn) == 1
 
-    assert [m.version for m in shard_file.create_or_upgrade(path)] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert [m.version for m in shard_file.create_or_upgrade(path, rederive_functions())] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
 
     with connect(path) as conn:
         assert migrations.current_version(conn) == migrations.LATEST_VERSION
@@ -55,20 +56,20 @@ def test_first_schema_version_is_upgraded(tmp_path):
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"idx_movements_user_time", "idx_movements_event_id"} <= indexes
         assert "idx_movements_sessionId" not in indexes
-    assert shard_file.create_or_upgrade(path) == []
+    assert shard_file.create_or_upgrade(path, rederive_functions()) == []
 
 
 def test_prepare_refuses_another_shard_count(data_dir):
-    prepare(Config.from_env(service_env(data_dir, TRACKER_SHARDS="4")))
+    prepare(Config.from_env(service_env(data_dir, TRACKER_SHARDS="4")), rederive_functions())
     with pytest.raises(LayoutError, match="created with 4 shards but TRACKER_SHARDS is 8"):
-        prepare(Config.from_env(service_env(data_dir, TRACKER_SHARDS="8")))
+        prepare(Config.from_env(service_env(data_dir, TRACKER_SHARDS="8")), rederive_functions())
 
 
 def test_prepare_refuses_shard_files_without_manifest(data_dir):
-    prepare(Config.from_env(service_env(data_dir)))
+    prepare(Config.from_env(service_env(data_dir)), rederive_functions())
     (data_dir / manifest.MANIFEST_NAME).unlink()
     with pytest.raises(LayoutError, match="no manifest.json"):
-        prepare(Config.from_env(service_env(data_dir)))
+        prepare(Config.from_env(service_env(data_dir)), rederive_functions())
 
 
 def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:

@@ -1,11 +1,21 @@
 """Whether a `User-Agent` header belongs to a crawler, a script or a headless browser.
 
 `is_bot(user_agent)` is True for a missing or blank header and for one that
-matches the crawler-user-agents list (search and SEO crawlers, link
-previewers, monitoring, HTTP libraries such as curl, wget and
-python-requests, and headless browsers that say so, such as
-`HeadlessChrome`). The list's patterns are matched case-sensitively, as its
-maintainers test them; they are compiled once, on first use.
+either of two maintained lists names:
+
+- Matomo's, as the `device-detector` package carries them: its bot list
+  (search, SEO and AI crawlers such as GPTBot, ClaudeBot or
+  Perplexity-User, monitoring, link previewers, and generic names such as a
+  bare `node`) and its list of HTTP libraries and API tools (`Java/...`,
+  `PostmanRuntime`, `python-urllib3`, `node-fetch`, `undici`, Deno, Bun,
+  Insomnia, ...), which Matomo reports as clients of type library;
+- crawler-user-agents (monperrus/crawler-user-agents: crawlers, curl, wget,
+  python-requests, headless browsers that say so, such as `HeadlessChrome`),
+  its patterns matched case-sensitively, as its maintainers test them.
+
+Matomo's lists are asked first: they prefilter their patterns by literal
+substrings and answer in microseconds, while crawler-user-agents tries its
+patterns one after another. Both are loaded once, on first use.
 
 A headless browser that sends an ordinary browser header (Playwright's
 Firefox, a scraper copying Chrome's header) cannot be told from a person by
@@ -21,6 +31,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import crawleruseragents
+from device_detector.parser import Bot, Library
 
 CACHE_SIZE = 10_000
 MAX_LENGTH = 1024
@@ -35,7 +46,8 @@ def is_bot(user_agent: str | None) -> bool:
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _listed(user_agent: str) -> bool:
-    return crawleruseragents.is_crawler(user_agent)
+    return (Bot(user_agent, None).parse().is_bot() or bool(Library(user_agent, None).parse().ua_data)
+            or crawleruseragents.is_crawler(user_agent))
 
 
 cache_info = _listed.cache_info

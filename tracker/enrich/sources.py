@@ -17,67 +17,46 @@ utmSource ... utmContent
     missing, blank or non-string value is None.
 
 source
-    1. `utmSource` when set;
-    2. else the name of the search engine or social network the referrer
-       host belongs to: `Google` for any `google.<tld>` (`google.com`,
-       `google.co.uk`, `google.com.au`, ...), else the vendored list
-       (`data/referrers.json`) for the host or, failing that, for its
-       nearest listed parent domain (`cn.bing.com` is `Bing`); a host the list
-       names as something else (webmail, an ad server) stops the search;
-    3. else the referrer host; 4. else `Direct`.
+    1. `utmSource` when set, as sent;
+    2. else the name of the referrer host's source (`Google`, `Yandex`,
+       `Facebook`, `ChatGPT`, `Wikipedia`, ...; see `source_names.py`);
+    3. else the referrer host;
+    4. else, when the page URL carried a click id (`data.clickId`, below),
+       the ad network that adds it: `Google` for `gclid`, `gbraid`, `wbraid`,
+       `Bing` for `msclkid` (GA4 attributes auto-tagged clicks so);
+    5. else `Direct`.
 
-channel (first rule that holds; UTM values compared ignoring case and spaces)
-    1. `Direct`: no referrer and no UTM field.
-    2. utmMedium paid (`cpc`, `ppc`, `paid`, `paidsearch`, `paid_social`,
-       `paidsocial`): `Paid Social` when the medium says social or the network
-       is a social network, else `Paid Search`.
-    3. `Email`: utmMedium or utmSource is `email` or `newsletter`.
-    4. `Organic Social` / `Organic Search`: the network is one. The network is
-       the one utmSource names (`facebook`, `fb`, `x`, `google`,
-       `l.facebook.com`, ...) or, when it names none, the referrer's.
-    5. `Referral`: any other referrer.
-    6. `Other`: UTM fields that fit none of the above.
+channel
+    GA4's default channel group, by the rules in `channels.py`.
 
-    Examples: utm_source=google&utm_medium=cpc, no referrer: Paid Search;
-    utm_source=facebook&utm_medium=paid_social: Paid Social;
-    utm_source=foo&utm_medium=cpc: Paid Search; a Google referrer, no UTM:
-    Organic Search; utm_source=newsletter: Email; utm_source=foo only: Other;
-    utm_source=foo with a referrer from a blog: Referral.
+clickId
+    `data.clickId` is an object whose keys name the click ids the page URL
+    carried (`{"gclid": true}`): the client sends only their presence,
+    never their values. Keys other than `gclid`, `gbraid`, `wbraid` and
+    `msclkid`, and values other than `true`, are ignored.
 
 Privacy: only host names of referring pages are kept (in the visit); paths
-and queries of referrers are dropped. The list is loaded once per process.
+and queries of referrers are dropped. The lists are loaded once per process,
+and each distinct (referrer, utm_source, utm_medium, utm_campaign, click ids)
+is worked out once while it stays among the last `CACHE_SIZE`.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
-from pathlib import Path
-from typing import NamedTuple
+from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import msgspec
 
-REFERRERS_FILE = Path(__file__).parent / "data" / "referrers.json"
-PAID_MEDIUMS = frozenset({"cpc", "ppc", "paid", "paidsearch", "paid_social", "paidsocial"})
-SOCIAL_PAID_MEDIUMS = frozenset({"paid_social", "paidsocial"})
-EMAIL_WORDS = frozenset({"email", "newsletter"})
+from tracker.enrich.channels import channel
+from tracker.enrich.source_names import name_of_host
+
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
-GOOGLE_HOST = re.compile(r"google\.(?:com?\.)?[a-z]{2,3}")
 PLAIN_HOST = re.compile(r"[a-z0-9._:-]{1,253}")
-
-RENAMED = {"Twitter": "X", "Youtube": "YouTube"}
-"""The list's names replaced by the ones the spec and the networks use today."""
-
-ADDED = {"tiktok.com": ("TikTok", "social"), "threads.net": ("Threads", "social"),
-         "threads.com": ("Threads", "social"), "startpage.com": ("Startpage", "search"),
-         "kagi.com": ("Kagi", "search")}
-"""Networks the vendored list lacks."""
-
-ALIASES = {"fb": "facebook", "meta": "facebook", "ig": "instagram", "yt": "youtube", "tw": "twitter",
-           "li": "linkedin"}
-"""Short utm_source values campaigns commonly use for a network."""
+CLICK_NETWORKS = {"gclid": "Google", "gbraid": "Google", "wbraid": "Google", "msclkid": "Bing"}
+CACHE_SIZE = 10_000
 
 
 class Source(msgspec.Struct, frozen=True):
@@ -93,22 +72,36 @@ class Source(msgspec.Struct, frozen=True):
     channel: str
 
 
-class Network(NamedTuple):
-    name: str
-    kind: str  # "search" or "social"
-
-
-GOOGLE = Network("Google", "search")
-
-
 def visit_source(page_view_data: object) -> Source:
     """Referrer, UTM fields, source and channel of a visit from its first page view's data."""
     data = page_view_data if isinstance(page_view_data, dict) else {}
     referrer = referrer_host(data.get("referrer"), data.get("host"))
     utm = utm_fields(data.get("utm"))
-    network = network_named(utm[0]) or network_of_host(referrer)
-    return Source(referrer, *utm, source=_source(referrer, utm[0]),
-                  channel=channel(referrer is not None, utm, network))
+    source, channel_name = acquisition(referrer, *utm[:3], click_ids(data.get("clickId")))
+    return Source(referrer, *utm, source=source, channel=channel_name)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def acquisition(referrer: str | None, utm_source: str | None, utm_medium: str | None,
+                utm_campaign: str | None, clicks: frozenset[str] = frozenset()) -> tuple[str, str]:
+    """(source, channel) of a visit from its referrer host, UTM source, medium and campaign
+    (term and content decide neither) and the click ids of its page URL."""
+    utm = (utm_source, utm_medium, utm_campaign)
+    networks = sorted({CLICK_NETWORKS[click] for click in clicks})
+    source = _source(referrer, utm_source, networks[0] if networks else None)
+    return source, channel(referrer, utm, source, clicks)
+
+
+def rederive_functions() -> dict[str, Callable[..., str]]:
+    """SQL functions re-deriving a stored visit's source and channel from its columns
+    (referrer, utmSource, utmMedium, utmCampaign): for the migration that brings stored
+    visits to these rules. Stored visits kept no click ids."""
+    return {"visit_source": lambda *columns: acquisition(*_texts(columns))[0],
+            "visit_channel": lambda *columns: acquisition(*_texts(columns))[1]}
+
+
+def _texts(columns: tuple) -> tuple[str | None, ...]:
+    return tuple(value if isinstance(value, str) and value.strip() else None for value in columns)
 
 
 def referrer_host(referrer: object, page_host: object) -> str | None:
@@ -151,82 +144,18 @@ def utm_fields(utm: object) -> tuple[str | None, ...]:
     return tuple(value if isinstance(value, str) and value.strip() else None for value in values)
 
 
-def _source(referrer: str | None, utm_source: str | None) -> str:
+def click_ids(click_id: object) -> frozenset[str]:
+    """The known click ids `data.clickId` says the page URL carried."""
+    if not isinstance(click_id, dict):
+        return frozenset()
+    return frozenset(key for key, present in click_id.items()
+                     if key in CLICK_NETWORKS and present is True)
+
+
+def _source(referrer: str | None, utm_source: str | None, click_network: str | None) -> str:
     if utm_source is not None:
         return utm_source
-    network = network_of_host(referrer)
-    return network.name if network else referrer or "Direct"
-
-
-def channel(has_referrer: bool, utm: tuple[str | None, ...], network: Network | None) -> str:
-    """The channel by the rules in this module's docstring."""
-    source, medium = (_word(value) for value in utm[:2])
-    if not has_referrer and not any(utm):
-        return "Direct"
-    if medium in PAID_MEDIUMS:
-        social = medium in SOCIAL_PAID_MEDIUMS or (network is not None and network.kind == "social")
-        return "Paid Social" if social else "Paid Search"
-    if medium in EMAIL_WORDS or source in EMAIL_WORDS:
-        return "Email"
-    if network is not None:
-        return "Organic Social" if network.kind == "social" else "Organic Search"
-    return "Referral" if has_referrer else "Other"
-
-
-def _word(value: str | None) -> str:
-    return value.strip().lower() if value else ""
-
-
-def network_of_host(host: str | None) -> Network | None:
-    """The search engine or social network of a normalised host (or its nearest listed parent)."""
-    if host is None:
-        return None
-    if GOOGLE_HOST.fullmatch(host):
-        return GOOGLE
-    hosts = _networks_by_host()
-    candidate = host
-    while "." in candidate:
-        if candidate in hosts:
-            return hosts[candidate]
-        candidate = candidate.split(".", 1)[1]
-    return None
-
-
-def network_named(utm_source: str | None) -> Network | None:
-    """The network a utm_source names: by host (`l.facebook.com`), name or alias (`fb`)."""
-    word = _word(utm_source)
-    if "." in word:
-        return network_of_host(normalise_host(word))
-    return _networks_by_name().get(ALIASES.get(word, word))
-
-
-@cache
-def _networks_by_host() -> dict[str, Network | None]:
-    """Host (without `www.`) to its network; None for listed hosts that are neither kind."""
-    listed = json.loads(REFERRERS_FILE.read_text(encoding="utf-8"))
-    hosts: dict[str, Network | None] = {}
-    for key, entry in listed.items():
-        if "/" not in key:  # entries with a path narrow a host already listed
-            hosts[_normalised(key) or key] = _network(entry.get("source"), entry.get("medium"))
-    hosts.update((host, Network(*named)) for host, named in ADDED.items())
-    return hosts
-
-
-def _network(name: object, medium: object) -> Network | None:
-    if medium not in ("search", "social") or not isinstance(name, str):
-        return None
-    return Network(RENAMED.get(name, name), medium)
-
-
-@cache
-def _networks_by_name() -> dict[str, Network]:
-    """Lowercased network names (also the list's former names, and without punctuation)."""
-    renamed_from = {new: old for old, new in RENAMED.items()}
-    networks = [GOOGLE, *filter(None, _networks_by_host().values())]
-    names: dict[str, Network] = {}
-    for network in networks:
-        for name in (network.name, renamed_from.get(network.name, network.name)):
-            names.setdefault(name.lower(), network)
-    for network in networks:
-        names.setdefault(re.sub(r"[^a-z0-9]", "", network.name.lower()), network)
-    return names
+    if referrer is not None:
+        named = name_of_host(referrer)
+        return named.name if named else referrer
+    return click_network or "Direct"

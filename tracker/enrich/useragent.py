@@ -2,18 +2,29 @@
 
 `parse(user_agent)` gives an `Agent` with the family names of ua-parser
 (`Chrome`, `Firefox`, `Mobile Safari`, ...; `Windows`, `iOS`, `Android`,
-...), None when unknown, and a device class:
+...), None when unknown, and a device class, the first that holds:
 
-- `tablet`: an iPad, a Kindle, ua-parser's `Generic Tablet`, a `Tablet`
-  token (Firefox on Android tablets), or Android without `Mobile` (Chrome and
-  most Android browsers leave `Mobile` out on tablets);
-- `mobile`: a `Mobi` token (the test MDN recommends) or a phone family or
-  operating system;
-- `desktop`: anything else, including bots;
-- None when the header is missing or blank.
+- None when the header is missing or blank, or ua-parser recognises nothing
+  in it (no browser, system or device);
+- `desktop` for televisions, game consoles and cars, as Plausible counts
+  them: their markers (`SmartTV`, `HbbTV`, `Web0S`, `BRAVIA`, Fire TV's
+  `AFT...`, `PlayStation`, `Xbox`, `Nintendo`, Tesla's, ...) or, outside
+  Windows, macOS and iOS, Matomo's television, console and car lists (the
+  `device-detector` package);
+- `tablet`: an iPad, ua-parser's tablet families, a device model that
+  names a tablet even when the header says `Mobile` (`...Pad`, `...Tab`,
+  Kindle Fire's `KF...`, Galaxy Tab's `SM-T...`, Nexus 7, ...), a `Tablet`
+  token (Firefox on Android tablets), or an Android browser without
+  `Mobile` (Chrome and most Android browsers leave it out on tablets);
+- `mobile`: a `Mobi` token (the test MDN recommends), a phone or watch
+  family, or a phone or watch system (an Android app's own HTTP client,
+  which sends no `Mobile`, is a phone);
+- `desktop`: anything else, including bots.
 
 An iPad in desktop mode (Safari's default since iPadOS 13) sends a Mac
-User-Agent and counts as `desktop`: the header cannot tell them apart.
+User-Agent and counts as `desktop`: the header cannot tell them apart. Nor
+can it tell Android TV boxes, car head units and handheld consoles whose
+model only Matomo's full device list knows (too slow to ask per header).
 
 Privacy and memory: nothing is written. Each process keeps in memory the
 results for the last `CACHE_SIZE` distinct headers (each cut to
@@ -23,19 +34,35 @@ results for the last `CACHE_SIZE` distinct headers (each cut to
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 
 import msgspec
 import ua_parser
+from device_detector.parser import CarBrowser, Console, HbbTv, ShellTv
 from ua_parser import Domain, Result
 
 CACHE_SIZE = 10_000
 MAX_LENGTH = 1024
 
-TABLET_FAMILIES = frozenset({"iPad", "Kindle", "Kindle Fire", "Generic Tablet"})
-PHONE_FAMILIES = frozenset({"iPhone", "iPod", "Generic Smartphone", "Generic Feature Phone"})
+TABLET_FAMILIES = frozenset({"iPad", "Generic Tablet", "Generic_Android_Tablet"})
+TABLET_MODEL = re.compile(r"(?:Pad|Tab|TAB|Tablet)(?:\b|_)|^KF[A-Z]{2,5}\b|^Nexus (?:7|9|10)\b|^SM-[TPX]\d"
+                          r"|^GT-P\d|MediaPad|MatePad|Xoom")
+"""Device models ua-parser reports that are tablets whatever their header says (`Mobile`)."""
+PHONE_FAMILIES = frozenset({"iPhone", "iPod", "Generic Smartphone", "Generic Feature Phone",
+                            "Apple Watch"})
 PHONE_SYSTEMS = frozenset({"iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS",
-                           "Firefox OS", "Symbian OS", "Tizen"})
+                           "Firefox OS", "Symbian OS", "Tizen", "WatchOS"})
+BIG_SCREEN = re.compile(
+    r"SmartTV|SMART-TV|Smart-TV|HbbTV|Tizen[^;)]* TV\b|Web0S|webOS\.TV|NetCast|BRAVIA|\bAFT[A-Z]"
+    r"|CrKey|Google ?TV|Android ?TV|AppleTV|tvOS|Roku|\bDTV\b|VIDAA|Opera TV|OMI/|Viera|PhilipsTV"
+    r"|Large Screen| TV$|PlayStation|PLAYSTATION|Xbox|Nintendo|OUYA|QtCarBrowser|Tesla/|CarBrowser"
+    r"|Android Automotive")
+"""Markers of televisions, game consoles and cars in a header (after Matomo's generic rules)."""
+BIG_SCREEN_FAMILIES = ("PlayStation", "Xbox", "Nintendo", "HbbTV", "Roku", "AppleTV", "Chromecast")
+BROWSER = re.compile(r"Safari/|Firefox/")
+MATOMO_BIG_SCREENS = (HbbTv, ShellTv, Console, CarBrowser)
+"""Matomo's own television, console and car parsers (its full device list is too slow per call)."""
 
 
 class Agent(msgspec.Struct, frozen=True):
@@ -81,20 +108,35 @@ def _family(part: object) -> str | None:
     return None if family in (None, "", "Other") else family
 
 
-def device_class(user_agent: str, result: Result) -> str:
-    """`tablet`, `mobile` or `desktop` for a header and its ua-parser result."""
-    device = _family(result.device)
-    system = _family(result.os)
-    if _is_tablet(user_agent, device, system):
+def device_class(user_agent: str, result: Result) -> str | None:
+    """`desktop`, `tablet`, `mobile` or None for a header and its ua-parser result."""
+    device, system = _family(result.device), _family(result.os)
+    if device is None and system is None and _family(result.user_agent) is None:
+        return None
+    if _is_big_screen(user_agent, device, system):
+        return "desktop"
+    if _is_tablet(user_agent, device, getattr(result.device, "model", None) or "", system):
         return "tablet"
     if "Mobi" in user_agent or device in PHONE_FAMILIES or system in PHONE_SYSTEMS:
         return "mobile"
     return "desktop"
 
 
-def _is_tablet(user_agent: str, device: str | None, system: str | None) -> bool:
-    if device in TABLET_FAMILIES:
+def _is_big_screen(user_agent: str, device: str | None, system: str | None) -> bool:
+    """A television, game console or car: by its markers, or by Matomo's lists of them
+    (not asked for Windows, macOS and iOS, most headers, which those devices do not run)."""
+    if BIG_SCREEN.search(user_agent) or (device or "").startswith(BIG_SCREEN_FAMILIES):
+        return True
+    if system in ("Windows", "Mac OS X", "iOS"):
+        return False
+    return any(parser(user_agent, None).parse().ua_data for parser in MATOMO_BIG_SCREENS)
+
+
+def _is_tablet(user_agent: str, device: str | None, model: str, system: str | None) -> bool:
+    if device in TABLET_FAMILIES or (device or "").startswith("Kindle") or TABLET_MODEL.search(model):
         return True
     if "Tablet" in user_agent and "Tablet PC" not in user_agent:
         return True
-    return system == "Android" and "Mobile" not in user_agent
+    # Chrome and most Android browsers leave `Mobile` out on tablets; apps' own clients
+    # (Dalvik, okhttp) leave it out on phones too, so only a browser's header says so.
+    return system == "Android" and "Mobile" not in user_agent and BROWSER.search(user_agent) is not None

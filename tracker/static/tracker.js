@@ -9,6 +9,7 @@
   const BATCH_BYTES = 512e3; // well under the service's 1 MiB body limit
   const BEACON_BYTES = 6e4; // beacons in flight share a 64 KiB budget
   const UTM = ["source", "medium", "campaign", "term", "content"];
+  const CLICK_IDS = ["gclid", "gbraid", "wbraid", "msclkid"]; // ad clicks: only their presence is sent
   const DEFAULTS = {
     sessionTimeout: 1800, // seconds, like TRACKER_SESSION_TTL_SECONDS
     batchSize: 20,
@@ -171,6 +172,20 @@
     return tags.length ? Object.fromEntries(tags) : null;
   }
 
+  function withoutClickIds(href) {
+    // the next view's referrer: a click id's value is never sent
+    const url = new URL(href);
+    if (!CLICK_IDS.some((key) => url.searchParams.has(key))) return href;
+    CLICK_IDS.forEach((key) => url.searchParams.delete(key));
+    return url.href;
+  }
+
+  function clickIds() {
+    const query = new URLSearchParams(location.search);
+    const present = CLICK_IDS.filter((key) => query.get(key));
+    return present.length ? Object.fromEntries(present.map((key) => [key, true])) : null;
+  }
+
   function trackPageView(path) {
     const data = {
       path: path || location.pathname,
@@ -180,7 +195,9 @@
     };
     const tags = utm();
     if (tags) data.utm = tags;
-    if (cfg) [viewed, lastUrl] = [address(), location.href];
+    const clicks = clickIds();
+    if (clicks) data.clickId = clicks;
+    if (cfg) [viewed, lastUrl] = [address(), withoutClickIds(location.href)];
     track("page_view", data);
   }
 

@@ -4,12 +4,15 @@ Each file kind has its list of fixed SQL files: the shards' in `schema/`,
 the ingest log's in `schema/log/`. A file made by any earlier version opens
 and is upgraded in place, one migration per transaction, at start-up and by
 `tracker migrate`. A file never changes once released: a new schema is a new
-file.
+file. A migration that re-derives stored values by rules of a higher layer
+(0011: visits' source and channel) calls SQL functions that the caller
+registers through `functions`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,13 +77,21 @@ def pending(conn: apsw.Connection, upto: int = LATEST_VERSION,
     return [m for m in migrations if m.version not in done and m.version <= upto]
 
 
+Functions = Mapping[str, Callable[..., object]]
+
+
 def apply(conn: apsw.Connection, upto: int = LATEST_VERSION,
-          migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
+          migrations: tuple[Migration, ...] = MIGRATIONS,
+          functions: Functions | None = None) -> list[Migration]:
     """Apply every pending migration up to `upto`, each in its own transaction.
 
+    `functions` are SQL functions (name to a deterministic Python callable)
+    registered on the connection first, for the migrations that call them.
     Pending versions are re-read under the write lock, so processes starting
     at the same moment apply each migration once.
     """
+    for name, function in (functions or {}).items():
+        conn.create_scalar_function(name, function, deterministic=True)
     conn.execute(CREATE_TABLE)
     done = []
     for migration in pending(conn, upto, migrations):

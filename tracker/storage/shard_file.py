@@ -21,19 +21,21 @@ class ShardFile(Database):
         super().__init__(path, sync)
         self.index = index
 
-    def create_or_upgrade(self) -> list[migrations.Migration]:
-        """Create the file if missing, switch it to WAL and apply pending migrations."""
-        return create_or_upgrade(self.path)
+    def create_or_upgrade(self, functions: migrations.Functions | None = None) -> list[migrations.Migration]:
+        """Create the file if missing, switch it to WAL and apply pending migrations (with
+        `functions` registered for them, see `migrations.apply`)."""
+        return create_or_upgrade(self.path, functions)
 
     def position(self) -> int:
         """The log position this shard has folded up to, read on this thread's reader."""
         return position(self.connection(Role.LOOKUP))
 
 
-def create_or_upgrade(path: Path) -> list[migrations.Migration]:
+def create_or_upgrade(path: Path, functions: migrations.Functions | None = None
+                      ) -> list[migrations.Migration]:
     conn = connect(path, Role.CREATOR)
     try:
-        return migrations.apply(conn)
+        return migrations.apply(conn, functions=functions)
     finally:
         conn.close()
 

@@ -54,16 +54,16 @@ class Layout:
         return LogFile(self.log_path, sync)
 
 
-def prepare(config: Config) -> Layout:
+def prepare(config: Config, functions: migrations.Functions | None = None) -> Layout:
     """Check or create the data directory and bring every shard file and the log to the
-    latest schema."""
+    latest schema (`functions`: the SQL functions migrations call, see `migrations.apply`)."""
     manifest.ensure_layout(config.data_dir, config.shards)
     paths = manifest.shard_paths(config.data_dir, config.shards)
     layout = Layout(config.data_dir, config.shards, migrations.LATEST_VERSION, paths,
                     log.path_in(config.data_dir))
     shards = layout.shard_files()
     for shard in shards:
-        shard.create_or_upgrade()
+        shard.create_or_upgrade(functions)
     floor = max(shard.position() for shard in shards)
     for shard in shards:
         shard.close()
