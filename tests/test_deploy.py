@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from helpers import free_port, movement
+from helpers import TLS, free_port, movement
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 NGINX_CONF = DEPLOY / "nginx" / "tracker.conf"
@@ -91,7 +91,7 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
         if process.poll() is not None:
             raise RuntimeError(f"the proxy exited {process.returncode}: {log.read_text()}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/healthz", timeout=1, verify=TLS).status_code == 200:
                 return
         except httpx.TransportError:
             pass
