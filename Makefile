@@ -57,6 +57,7 @@ test-fast: $(TEST_STAMP)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check tracker tests loadtests scripts docs
+	$(BIN)/mypy
 
 # The theme's end-of-life notice (pyproject.toml, docs extra) would open every build.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs

@@ -14,14 +14,20 @@ A tracker rate counts only what the aggregates can see: each tracker run ends
 with GET /analytics (which folds whatever the log still holds), and the time
 that call takes is added to the run's time.
 
-`enrich` runs the batch scenario (50 events a request) with browsers' headers
-(wrk/track.lua with WEB=1: a few hundred User-Agents, a few thousand public
-addresses in X-Forwarded-For, page views with referrers and UTM tags) against
-this tree, which derives each request's context and folds visits, and against
-an older tree given by --baseline (a worktree of the commit before web
-analytics, run with this interpreter and PYTHONPATH set to it), in rounds of
-the same length whose order alternates (ABBA), so that drift on a shared
-machine falls on both. It prints every run and the ratio of the mean rates.
+`compare` runs one scenario against this tree and against another source
+tree given by --baseline (a checkout of an earlier commit, run with this
+interpreter and PYTHONPATH set to it), in rounds of the same length whose
+order alternates (ABBA), so that drift on a shared machine falls on both. It
+prints every run and the ratio of the mean rates:
+
+    git archive main | tar -x -C /tmp/baseline
+    python loadtests/bench.py compare --baseline /tmp/baseline --events 1 --rounds 6
+
+`enrich` is that comparison for the batch scenario (50 events a request) with
+browsers' headers (wrk/track.lua with WEB=1: a few hundred User-Agents, a few
+thousand public addresses in X-Forwarded-For, page views with referrers and
+UTM tags), against a tree from before web analytics, which derives no
+context and folds no visits.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,6 +80,7 @@ class Outcome:
     non_2xx: int
     socket_errors: int
     analytics_wait_ms: float | None
+    cpu_us_per_request: float  # the service's processes (workers, folding process), wrk's run only
     peak_rss_mb_per_worker: list[float]
     acknowledged: int
     stored: int | None
@@ -183,6 +191,20 @@ def _is_python(pid: int) -> bool:
     return b"python" in command and b"resource_tracker" not in command
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system time of the process and all its descendants so far. Unlike a rate, it
+    barely moves when other work shares the machine."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
+    except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
+        pass
+    return total
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -216,10 +238,12 @@ def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
         data_dir = Path(temp) / "data"
         process = start_server(scenario, port, data_dir)
         try:
-            if scenario.tree is not None or scenario.web:
+            if scenario.web:
                 check_code(scenario, port)
             warm = run_wrk(wrk, port, scenario.events, warmup, connections, scenario.web)
+            cpu_before = cpu_seconds(process.pid)
             measured = run_wrk(wrk, port, scenario.events, seconds, connections, scenario.web)
+            cpu = cpu_seconds(process.pid) - cpu_before
             wait = analytics_seconds(port) if scenario.target == "tracker" else 0.0
             measured["seconds"] += wait
             rss = [round(peak_rss_mb(pid), 1) for pid in worker_pids(process)]
@@ -235,6 +259,7 @@ def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
         p50_ms=round(measured["p50_ms"], 2), p99_ms=round(measured["p99_ms"], 2),
         non_2xx=measured["non2xx"], socket_errors=measured["socket_errors"],
         analytics_wait_ms=round(wait * 1000, 1) if scenario.target == "tracker" else None,
+        cpu_us_per_request=round(cpu / max(measured["requests"], 1) * 1e6, 1),
         peak_rss_mb_per_worker=rss, acknowledged=acknowledged, stored=stored)
 
 
@@ -321,47 +346,65 @@ def imported_from(tree: Path) -> Path:
 
 
 def enrichment(args: argparse.Namespace) -> int:
-    """Batches with browsers' headers: this tree (context, visits) against the baseline tree,
-    in rounds of the same length, the order alternating (ABBA)."""
+    """Batches with browsers' headers: this tree (context, visits) against a baseline tree from
+    before web analytics."""
+    args.events, args.web = 50, True
+    return compare_trees(args, this_side="enriched")
+
+
+def compare_trees(args: argparse.Namespace, this_side: str = "this tree") -> int:
+    """One scenario, this tree against the baseline tree, in rounds of the same length, the
+    order alternating (ABBA)."""
     wrk = ensure_wrk()
     baseline = args.baseline.resolve()
     if not imported_from(baseline).is_relative_to(baseline):
         raise SystemExit(f"with PYTHONPATH={baseline} tracker is imported from "
                          f"{imported_from(baseline)}: is {baseline} a source tree?")
     commit = subprocess.run(["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip() or "?"
+                            capture_output=True, text=True).stdout.strip() or baseline.name
+    label = f"{'batch' + str(args.events) if args.events > 1 else 'single'}{' web' if args.web else ''}"
     sides = {
-        "enriched": Scenario("tracker batch50 web", "tracker", 50, args.workers, args.sync, web=True),
-        "baseline": Scenario(f"baseline {commit} batch50 web", "tracker", 50, args.workers, args.sync,
-                             tree=baseline, web=True),
+        this_side: Scenario(f"tracker {label}", "tracker", args.events, args.workers, args.sync,
+                            web=args.web),
+        "baseline": Scenario(f"baseline {commit} {label}", "tracker", args.events, args.workers,
+                             args.sync, tree=baseline, web=args.web),
     }
     runs: list[tuple[int, str, Outcome]] = []
     for round_ in range(1, args.rounds + 1):
-        order = ["enriched", "baseline"] if round_ % 2 else ["baseline", "enriched"]
+        order = [this_side, "baseline"] if round_ % 2 else ["baseline", this_side]
         for side in order:
             print(f"round {round_}: {side} ({sides[side].name}, {args.workers} worker(s), "
                   f"sync {args.sync}, {args.seconds:.0f} s)...", file=sys.stderr, flush=True)
             runs.append((round_, side, run_scenario(wrk, sides[side], args.seconds, args.warmup,
                                                     args.connections)))
-    print(f"batches of 50 with browsers' headers; {args.workers} worker(s), sync {args.sync}, "
+    print(f"{label}, {args.events} event(s) a request; {args.workers} worker(s), sync {args.sync}, "
           f"{args.connections} connections, {args.seconds:.0f} s a run; baseline {baseline} ({commit})\n")
-    print("| round | side | events/s | req/s | p50 ms | p99 ms | non-2xx | fold wait ms | acked | stored |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| round | side | events/s | req/s | CPU µs/req | p50 ms | p99 ms | non-2xx | fold wait ms | acked | stored |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for round_, side, o in runs:
-        print(f"| {round_} | {side} | {o.events_per_s:,.0f} | {o.requests_per_s:,.0f} | {o.p50_ms:.1f} | "
-              f"{o.p99_ms:.1f} | {o.non_2xx} | {o.analytics_wait_ms:.0f} | {o.acknowledged} | {o.stored} |")
-    means = {side: sum(o.events_per_s for _r, s, o in runs if s == side) / args.rounds for side in sides}
-    print(f"\nmean events/s: enriched {means['enriched']:,.0f}, baseline {means['baseline']:,.0f}; "
-          f"ratio enriched/baseline {means['enriched'] / means['baseline']:.2f}")
-    per_round = [next(o for r, s, o in runs if r == round_ and s == "enriched").events_per_s
-                 / next(o for r, s, o in runs if r == round_ and s == "baseline").events_per_s
-                 for round_ in range(1, args.rounds + 1)]
-    print("ratio per round: " + ", ".join(f"{ratio:.2f}" for ratio in per_round))
+        print(f"| {round_} | {side} | {o.events_per_s:,.0f} | {o.requests_per_s:,.0f} | "
+              f"{o.cpu_us_per_request:,.0f} | {o.p50_ms:.2f} | {o.p99_ms:.2f} | {o.non_2xx} | "
+              f"{o.analytics_wait_ms:.0f} | {o.acknowledged} | {o.stored} |")
+    for figure, unit in (("events_per_s", "events/s"), ("cpu_us_per_request", "CPU µs/request")):
+        means = {side: statistics.mean(getattr(o, figure) for _r, s, o in runs if s == side)
+                 for side in sides}
+        per_round = [getattr(side_of(runs, round_, this_side), figure)
+                     / getattr(side_of(runs, round_, "baseline"), figure)
+                     for round_ in range(1, args.rounds + 1)]
+        print(f"\nmean {unit}: {this_side} {means[this_side]:,.1f}, baseline "
+              f"{means['baseline']:,.1f}; ratio {this_side}/baseline "
+              f"{means[this_side] / means['baseline']:.3f}, median of the rounds' ratios "
+              f"{statistics.median(per_round):.3f}")
+        print("ratio per round: " + ", ".join(f"{ratio:.3f}" for ratio in per_round))
     lost = [(r, s) for r, s, o in runs if o.stored is not None and o.stored < o.acknowledged]
     if lost:
         print(f"ACKNOWLEDGED EVENTS MISSING in: {lost}")
         return 1
     return 0
+
+
+def side_of(runs: list[tuple[int, str, Outcome]], round_: int, side: str) -> Outcome:
+    return next(o for r, s, o in runs if r == round_ and s == side)
 
 
 def main() -> int:
@@ -376,18 +419,25 @@ def main() -> int:
     growth_parser.add_argument("--batch", type=int, default=50)
     enrich_parser = sub.add_parser("enrich", help="batches with browsers' headers, this tree against "
                                                   "a baseline tree, alternating rounds")
-    enrich_parser.add_argument("--baseline", type=Path, required=True,
-                               help="source tree to compare with, e.g. `git worktree add "
-                                    "/work/wt/baseline ebfdb0c --detach`")
-    enrich_parser.add_argument("--rounds", type=int, default=4)
-    enrich_parser.add_argument("--workers", type=int, default=1)
-    enrich_parser.add_argument("--sync", choices=("full", "normal"), default="full")
+    compare_parser = sub.add_parser("compare", help="one scenario, this tree against a baseline "
+                                                    "tree, alternating rounds")
+    compare_parser.add_argument("--events", type=int, default=1, help="events a request")
+    compare_parser.add_argument("--web", action="store_true", help="browsers' headers (WEB=1)")
+    for tree_parser in (enrich_parser, compare_parser):
+        tree_parser.add_argument("--baseline", type=Path, required=True,
+                                 help="source tree to compare with, e.g. made by `git archive "
+                                      "main | tar -x -C /tmp/baseline`")
+        tree_parser.add_argument("--rounds", type=int, default=4)
+        tree_parser.add_argument("--workers", type=int, default=1)
+        tree_parser.add_argument("--sync", choices=("full", "normal"), default="full")
     args = parser.parse_args()
     if args.mode == "growth":
         from growth import run_growth
         return run_growth(args.movements, args.batch)
     if args.mode == "enrich":
         return enrichment(args)
+    if args.mode == "compare":
+        return compare_trees(args)
     return ingest_matrix(args)
 
 

@@ -158,8 +158,9 @@ def serving(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
     """A factory of services on `data_dir`, each stopped when the block ends."""
     servers: list[LiveServer] = []
 
-    def start(workers: int = 1, **overrides: str) -> LiveServer:
-        server = LiveServer(data_dir, service_env(data_dir, **overrides), workers)
+    def start(workers: int = 1, port: int | None = None, **overrides: str) -> LiveServer:
+        server = LiveServer(data_dir, service_env(data_dir, **overrides), workers,
+                            **({"port": port} if port else {}))
         servers.append(server)
         return server.start()
 
@@ -175,7 +176,8 @@ def serving(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
 
 @pytest.fixture
 def tracker_server(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Factory: `tracker_server(workers=2, TRACKER_X="..")` starts the service; stopped at test end."""
+    """Factory: `tracker_server(workers=2, TRACKER_X="..")` starts the service (on a free port
+    unless `port` is given); stopped at test end."""
     with serving(data_dir) as start:
         yield start
 

@@ -131,7 +131,9 @@ def healthz_seconds(server) -> float:
 
 def test_the_defaults_are_the_contract():
     assert Limits.of(Config.from_env({})) == Limits(max_connections=4096, head_timeout=10,
-                                                    idle_timeout=5, reader_timeout=60)
+                                                    idle_timeout=5, reader_timeout=60,
+                                                    max_connections_per_client=64,
+                                                    trusted_proxies=())
 
 
 def test_silent_connections_get_408_json_and_are_closed_after_the_head_timeout(tracker_server,
@@ -244,7 +246,8 @@ def test_endless_heads_are_cut_off_and_memory_stays_bounded(tracker_server, conn
 
 
 def test_many_silent_connections_keep_descriptors_and_memory_bounded(tracker_server, connect):
-    server = tracker_server(TRACKER_HEAD_TIMEOUT_SECONDS="3")
+    server = tracker_server(TRACKER_HEAD_TIMEOUT_SECONDS="3",
+                            TRACKER_MAX_CONNECTIONS_PER_CLIENT="2000")
     assert server.process is not None
     pid = server.process.pid
     sockets_before, rss_before = open_sockets(pid), rss_bytes(pid)
@@ -364,3 +367,148 @@ def test_a_client_hanging_up_mid_body_is_counted_apart_and_not_logged(tracker_se
     output = server.output()
     assert "unexpected error" not in output and "Exception in ASGI" not in output, output
     assert "Traceback" not in output, output
+
+
+# Every connection is under a deadline at every moment, whatever the client sends.
+
+def test_an_answer_before_the_body_closes_the_connection_when_the_body_follows(tracker_server,
+                                                                              connect):
+    server = tracker_server()
+    sock = connect(server)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\n")
+    answer = read_one_answer(sock)  # answered before its declared body
+    assert answer.status == 200 and answer.headers["connection"] == "close"
+    started = time.monotonic()
+    sock.sendall(b"x")  # the body: uvicorn's keep-alive timer was cancelled by it
+    reply = read_until_closed(sock, started)
+    assert reply.closed and reply.seconds < 10
+
+
+def test_a_body_in_several_reads_before_the_answer_keeps_the_connection(tracker_server, connect):
+    server = tracker_server()
+    sock = connect(server)
+    body = json.dumps(movement(user="in-pieces")).encode()
+    for _ in range(3):
+        sock.sendall(b"POST /track HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body))
+        time.sleep(0.2)
+        sock.sendall(body[:10])
+        time.sleep(0.2)
+        sock.sendall(body[10:])
+        answer = read_one_answer(sock)
+        assert answer.status == 200 and "connection" not in answer.headers
+
+
+def test_a_401_before_the_body_closes_the_connection_however_the_body_trickles(tracker_server,
+                                                                              connect):
+    server = tracker_server()
+    sock = connect(server)
+    sock.sendall(b"GET /stats HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n")
+    assert read_one_answer(sock).status == 401
+    started = time.monotonic()
+    send_slowly(sock, b"x" * 100, 0.5, started)  # a body trickling on: 10 s before, at 20 bytes
+    reply = read_until_closed(sock, started)
+    assert reply.closed and reply.seconds < 5
+
+
+def test_an_endless_chunked_body_after_a_413_is_cut_off(tracker_server, connect):
+    server = tracker_server()
+    sock = connect(server)
+    sock.sendall(b"POST /track HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 b"Transfer-Encoding: chunked\r\n\r\n")
+    chunk = b"%x\r\n%s\r\n" % (65536, b"x" * 65536)
+    started, sent, answered = time.monotonic(), 0, b""
+    sock.settimeout(0.05)
+    while time.monotonic() - started < 15:  # the 413 comes after 1 MiB; the client streams on
+        try:
+            sock.sendall(chunk)
+            sent += len(chunk)
+        except TimeoutError:  # the server stopped reading
+            pass
+        except OSError:  # it closed the connection: what should happen
+            break
+        try:
+            answered += sock.recv(65536)
+        except TimeoutError:
+            pass
+        except OSError:
+            break
+    assert answered.startswith(b"HTTP/1.1 413")
+    assert time.monotonic() - started < 10
+    assert sent < 256 * 1024 * 1024
+
+
+def test_a_body_sent_fast_then_stalled_is_closed_long_before_its_size_at_1_kib_per_second(
+        tracker_server, connect):
+    server = tracker_server(TRACKER_HEAD_TIMEOUT_SECONDS="2")
+    sock = connect(server)
+    size = 1024 * 1024
+    sock.sendall(b"POST /track HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n" % size)
+    started = time.monotonic()
+    sock.sendall(b" " * (size - 1))  # all but the last byte at once: 1,024 s at 1 KiB/s
+    reply = read_until_closed(sock, started)
+    assert reply.closed and reply.seconds < 10
+    assert reply.status == 408 and reply.json()["error"] == "request_timeout"
+
+
+def test_bytes_that_start_no_request_do_not_hold_an_idle_connection(tracker_server, connect):
+    server = tracker_server(TRACKER_IDLE_TIMEOUT_SECONDS="2")
+    sock = connect(server)
+    sock.sendall(GET_HEALTHZ)
+    assert read_one_answer(sock).status == 200
+    started = time.monotonic()
+    send_slowly(sock, b"\r\n" * 30, 0.5, started)  # empty lines are allowed between requests
+    reply = read_until_closed(sock, started)
+    assert reply.closed and reply.seconds < 10
+
+
+# One client address holds at most TRACKER_MAX_CONNECTIONS_PER_CLIENT connections.
+
+def dial_from(server, address: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port), source_address=(address, 0))
+    sock.settimeout(LATE)
+    return sock
+
+
+def test_one_address_cannot_take_every_connection_from_the_others(tracker_server, connect):
+    server = tracker_server(TRACKER_MAX_CONNECTIONS="100", TRACKER_MAX_CONNECTIONS_PER_CLIENT="20",
+                            TRACKER_HEAD_TIMEOUT_SECONDS="60")
+    hog = [connect(server) for _ in range(150)]  # silent, from 127.0.0.1
+    turned_away = []
+    for sock in hog[20:23]:
+        sock.sendall(GET_HEALTHZ)
+        turned_away.append(read_until_closed(sock))
+    assert {reply.status for reply in turned_away} == {429}
+    assert turned_away[0].json()["error"] == "too_many_connections"
+    assert int(turned_away[0].headers["retry-after"]) >= 1
+    assert all(reply.closed and reply.seconds < 5 for reply in turned_away)
+    statuses = []
+    for _ in range(30):  # another address is served while the first holds its share
+        sock = dial_from(server, "127.0.0.2")
+        sock.sendall(GET_HEALTHZ)
+        statuses.append(read_one_answer(sock).status)
+        sock.close()
+    assert statuses == [200] * 30
+    for sock in hog[:20]:  # the first 20 were kept and are served
+        sock.sendall(GET_HEALTHZ)
+        assert read_one_answer(sock).status == 200
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_what_is_counted(tracker_server,
+                                                                         connect):
+    server = tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1",
+                            TRACKER_MAX_CONNECTIONS_PER_CLIENT="3")
+
+    def ask(sock: socket.socket, client: str) -> Reply:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: %s\r\n\r\n"
+                     % client.encode())
+        return read_one_answer(sock)
+
+    proxied = [connect(server) for _ in range(6)]  # one proxy holds many connections
+    assert [ask(sock, "203.0.113.7").status for sock in proxied[:3]] == [200] * 3
+    refused = ask(proxied[3], "203.0.113.7")
+    assert refused.status == 429 and refused.json()["error"] == "too_many_connections"
+    assert ask(proxied[4], "203.0.113.8").status == 200
+    assert ask(proxied[0], "203.0.113.9").status == 200  # that connection now counts for .9
+    assert ask(proxied[5], "203.0.113.7").status == 200  # so .7 holds two

@@ -18,7 +18,7 @@ LAYERS = [
     {"lifecycle"},
     {"api"},
     {"middleware"},
-    {"app", "cli", "server", "http_guard", "__main__"},
+    {"app", "cli", "server", "http_guard", "client_slots", "__main__"},
 ]
 
 

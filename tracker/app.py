@@ -34,12 +34,14 @@ from tracker.enrich.sources import rederive_functions
 from tracker.ingest.apply import applier
 from tracker.ingest.visitors import Visitors
 from tracker.lifecycle.erasures import Erasures
+from tracker.lifecycle.export_slots import ExportSlots
 from tracker.lifecycle.jobs import lifecycle_jobs
 from tracker.lifecycle.scheduler import Scheduler
 from tracker.middleware.cors import Cors, CorsPolicy
 from tracker.middleware.observe import ObserveRequests
 from tracker.middleware.ratelimit import RateLimit, TokenBuckets
-from tracker.ops import logs
+from tracker.ops import logs, multiproc, parent_death
+from tracker.ops.free_space import FreeSpace
 from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
 from tracker.storage import folding_process
 from tracker.storage.group_commit import CommitStats
@@ -90,6 +92,8 @@ def create_app(config: Config | None = None) -> Starlette:
     app.state.rate_buckets = buckets
     app.state.openapi = openapi.document()
     app.state.trusted_proxies = TrustedProxies(config.trusted_proxies)
+    app.state.export_slots = ExportSlots(config.data_dir, config.max_exports)
+    app.state.free_space = FreeSpace(config.data_dir, config.min_free_mb)
     return app
 
 
@@ -114,6 +118,10 @@ def _middleware(config: Config, metrics: Metrics | NoMetrics,
 @contextlib.asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     config: Config = app.state.config
+    supervisor = parent_death.supervisor()
+    if supervisor is not None:  # a worker of `tracker serve`: it goes when the supervisor does
+        parent_death.stop_with_parent(supervisor)
+    metrics_lock = multiproc.use()
     layout = await run_in_threadpool(prepare, config, rederive_functions())
     service_lock = hold_shared(config.data_dir)
     app.state.read_token, token_source = resolve_read_token(config)
@@ -144,6 +152,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.visitors.close()
         release(service_lock)
         log.info("shards committed and closed")
+        multiproc.leave(metrics_lock, parent_death.orphaned(supervisor))
 
 
 def _metrics_state(config: Config) -> str:

@@ -15,7 +15,7 @@ from tracker.config import Config, ConfigError
 from tracker.enrich import geo
 from tracker.enrich.sources import rederive_functions
 from tracker.lifecycle import backup
-from tracker.ops import shard_stats
+from tracker.ops import free_space, shard_stats
 from tracker.storage import archives, connections, log, manifest, migrations, shard_file
 from tracker.storage.lock import DataDirInUse
 from tracker.storage.manifest import LayoutError
@@ -107,6 +107,9 @@ def refuse_damaged_shards(paths: list[Path]) -> None:
     """Stop start-up on a shard that fails SQLite's quick check: never repair silently."""
     for path in paths:
         if path.exists() and (problems := connections.integrity_problems(path, quick=True)):
+            if free_space.is_full(path.parent):
+                raise StartupError(f"the disk of {path.parent} is full, so {path.name} cannot be "
+                                   f"opened ({problems[0]}); free some space and start again")
             raise StartupError(
                 f"{path} fails SQLite's integrity check ({problems[0]}); run `tracker check` "
                 "to list damaged shards and `tracker restore BACKUP` to restore them"
@@ -124,21 +127,39 @@ def migrate(config: Config, args: argparse.Namespace) -> int:
 
 
 def check(config: Config, args: argparse.Namespace) -> int:
-    """Exit 1 and name every damaged file; 0 when every shard and its archive files are intact."""
-    bad = 0
-    for path in _existing_shards(config.data_dir, config.shards):
-        problems = connections.integrity_problems(path) or connections.read_once(path, archives.problems)
-        if problems:
-            bad += 1
-            print(f"{path}: DAMAGED: {'; '.join(problems[:5])}")
-        else:
-            print(f"{path}: ok")
+    """Name every damaged file, and every file a full disk kept from being checked. Exit 1 when
+    one is damaged, else 3 when one could not be checked, else 0 (every shard, its archive
+    files and the log are intact)."""
+    verdicts = [_check_file(path, config.data_dir, with_archives=True)
+                for path in _existing_shards(config.data_dir, config.shards)]
     log_path = log.path_in(config.data_dir)
     if log_path.exists():
-        problems = connections.integrity_problems(log_path)
-        print(f"{log_path}: DAMAGED: {'; '.join(problems[:5])}" if problems else f"{log_path}: ok")
-        bad += bool(problems)
-    return 1 if bad else 0
+        verdicts.append(_check_file(log_path, config.data_dir, with_archives=False))
+    return 1 if DAMAGED in verdicts else 3 if NO_SPACE in verdicts else 0
+
+
+OK, DAMAGED, NO_SPACE = "ok", "DAMAGED", "NO SPACE"
+
+
+def _check_file(path: Path, data_dir: Path, with_archives: bool) -> str:
+    """Check one file and print its verdict. SQLite reports a disk too full to open a file
+    with (a shared-memory index to create, a journal to replay) as an I/O error, which is
+    not damage: restoring a backup then would lose what the file holds since."""
+    try:
+        problems = connections.integrity_problems(path)
+        if not problems and with_archives:
+            problems = connections.read_once(path, archives.problems)
+    except apsw.Error as error:
+        problems = [str(error)]
+    if problems and free_space.is_full(data_dir):
+        print(f"{path}: NO SPACE: cannot be checked while the disk is full ({problems[0]}); "
+              "free some space and run `tracker check` again")
+        return NO_SPACE
+    if problems:
+        print(f"{path}: DAMAGED: {'; '.join(problems[:5])}")
+        return DAMAGED
+    print(f"{path}: ok")
+    return OK
 
 
 def list_archives(config: Config, args: argparse.Namespace) -> int:

@@ -133,6 +133,10 @@ SETTINGS: tuple[Setting, ...] = (
             "let user ids and query strings into the logs, for debugging"),
     Setting("max_connections", "TRACKER_MAX_CONNECTIONS", "4096", _int_at_least(1),
             "open connections one worker holds; past it a new connection gets 503 at once"),
+    Setting("max_connections_per_client", "TRACKER_MAX_CONNECTIONS_PER_CLIENT", "64",
+            _int_at_least(1),
+            "open connections one client address holds in one worker (for trusted proxies, the "
+            "address they forward); past it its new connections get 429 at once"),
     Setting("head_timeout_seconds", "TRACKER_HEAD_TIMEOUT_SECONDS", "10", _int_at_least(1),
             "a connection's request head must arrive within this; also the body's grace"),
     Setting("idle_timeout_seconds", "TRACKER_IDLE_TIMEOUT_SECONDS", "5", _int_at_least(1),
@@ -146,6 +150,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("geoip_db", "TRACKER_GEOIP_DB", "", _optional_path,
             "path of a MaxMind-format .mmdb city database; adds region and city (country works "
             "without it)"),
+    Setting("min_free_mb", "TRACKER_MIN_FREE_MB", "256", _int_at_least(0),
+            "megabytes kept free on the data directory's disk: under it ingest answers 503 and "
+            "/readyz names the disk; 0 refuses only once the disk is full"),
+    Setting("max_exports", "TRACKER_MAX_EXPORTS", "4", _int_at_least(1),
+            "user exports being sent at once, over all workers; past it GET "
+            "/users/{userId}/export answers 503"),
     Setting("erase_chunk", "TRACKER_ERASE_CHUNK", "2000", _int_at_least(1),
             "stored movements one erasure job removes at most (each holds the shard's write lock)"),
 )
@@ -177,12 +187,15 @@ class Config:
     read_origins: tuple[str, ...]
     log_user_ids: bool
     max_connections: int
+    max_connections_per_client: int
     head_timeout_seconds: int
     idle_timeout_seconds: int
     reader_timeout_seconds: int
     erasure_wait_seconds: int
     bot_filter: bool
     geoip_db: Path | None
+    min_free_mb: int
+    max_exports: int
     erase_chunk: int
 
     @classmethod

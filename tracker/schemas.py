@@ -16,9 +16,17 @@ import msgspec
 NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*(?![\s\S])"
 Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_CONTROL)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROL)]
-Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+# The latest instant a client may name: 9999-12-01T00:00:00Z. Windows are read
+# on a zone's clock and widened by up to ten days (a period's end, a bucket's
+# start) in `datetime`, which ends with the year 9999.
+LATEST_MS = 253_399_622_400_000
+Millis = Annotated[int, msgspec.Meta(ge=0, le=LATEST_MS)]
 
 MAX_EVENTS = 500
+
+Bucket = Literal["1m", "1h", "1d"]
+Period = Literal["day", "week"]
+FunnelEntity = Literal["user", "visit"]
 MAX_OBJECT_BYTES = 16 * 1024
 
 
@@ -187,7 +195,7 @@ class Analytics(msgspec.Struct):
     userId: str | None
     from_: int = msgspec.field(name="from")
     to: int
-    bucket: Literal["1m", "1h", "1d"]
+    bucket: Bucket
     totals: Totals
     events: list[EventCount]
     topPages: list[PageCount]
@@ -218,7 +226,7 @@ class StatsPoint(msgspec.Struct):
 class Stats(msgspec.Struct):
     from_: int = msgspec.field(name="from")
     to: int
-    bucket: Literal["1m", "1h", "1d"]
+    bucket: Bucket
     totals: WebTotals
     previous: PreviousPeriod | None
     series: list[StatsPoint]
@@ -283,7 +291,7 @@ class Cohort(msgspec.Struct):
 
 
 class Retention(msgspec.Struct):
-    period: Literal["day", "week"]
+    period: Period
     from_: int = msgspec.field(name="from")
     to: int
     cohorts: list[Cohort]
@@ -298,7 +306,7 @@ class FunnelStep(msgspec.Struct):
 
 
 class Funnel(msgspec.Struct):
-    by: Literal["user", "visit"]
+    by: FunnelEntity
     from_: int = msgspec.field(name="from")
     to: int
     steps: list[FunnelStep]

@@ -12,7 +12,7 @@ import uvicorn
 from tracker.config import Config
 from tracker.http_guard import GuardedConfig, Limits
 from tracker.ingest.apply import applier
-from tracker.ops import multiproc
+from tracker.ops import multiproc, parent_death
 from tracker.ops.metrics import Metrics, NoMetrics
 from tracker.storage import folding_process, log, manifest
 from tracker.storage.lock import hold_shared, release
@@ -59,6 +59,8 @@ def run(config: Config) -> None:
     """Serve until stopped, with the folding process beside the workers."""
     folding = FoldingProcess(config)
     os.environ[folding_process.ENV] = "1"  # the workers inherit it: they leave folding to that process
+    if config.workers > 1:  # they stop with this process, however it ends
+        os.environ[parent_death.SUPERVISOR_ENV] = str(os.getpid())
     try:
         serve(config)
     finally:
@@ -108,7 +110,8 @@ class FoldingProcess:
     def _keep_alive(self) -> None:
         while not self._stopping.wait(1.0):
             if not self._process.is_alive():
-                multiproc.forget_worker(self._process.pid)
+                if self._process.pid is not None:  # always, once started
+                    multiproc.forget_worker(self._process.pid)
                 self._process = self._start()
 
     def stop(self) -> None:
@@ -122,11 +125,28 @@ class FoldingProcess:
             self._process.join()
 
 
+class StopFlag:
+    """Raised by a signal handler. A plain attribute, no lock: a handler that takes one
+    (threading.Event.set does) deadlocks when another signal interrupts it there, and a
+    parent's death sends SIGTERM once for each of the parent's threads that exits."""
+
+    def __init__(self) -> None:
+        self.raised = False
+
+    def raise_(self, signum: int, frame: object) -> None:
+        self.raised = True
+
+    def is_raised(self) -> bool:
+        return self.raised
+
+
 def fold_forever(config: Config, server_pid: int) -> None:
     """The folding process: fold due shards until SIGTERM or until the server is gone."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    stop = StopFlag()
+    signal.signal(signal.SIGTERM, stop.raise_)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
+    parent_death.stop_with_parent(server_pid)
+    metrics_lock = multiproc.use()
     service_lock = hold_shared(config.data_dir)
     metrics = Metrics(config.shards) if multiproc.directory() is not None else NoMetrics()
     paths = manifest.shard_paths(config.data_dir, config.shards)
@@ -134,7 +154,8 @@ def fold_forever(config: Config, server_pid: int) -> None:
     worker = folding_process.Folder(shards, LogFile(log.path_in(config.data_dir), config.sync),
                                     applier(config.session_ttl_seconds), on_fold=metrics.folded)
     try:
-        folding_process.run_until_stopped(worker, stop, server_pid)
+        folding_process.run_until_stopped(worker, stop.is_raised, server_pid)
     finally:
         worker.close()
         release(service_lock)
+        multiproc.leave(metrics_lock, parent_death.orphaned(server_pid))

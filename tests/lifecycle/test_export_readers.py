@@ -198,3 +198,28 @@ def test_a_slow_reader_that_keeps_taking_bytes_is_served_to_the_end(tracker_serv
     rest, reset = read_all(sock)
     assert not reset
     assert dechunk(raw + rest) == whole
+
+
+def test_exports_in_flight_are_bounded_and_a_place_comes_back_when_a_reader_goes(
+        tracker_server, data_dir, request_export):
+    server = tracker_server(workers=2, TRACKER_MAX_EXPORTS="2",
+                            TRACKER_READER_TIMEOUT_SECONDS="600")
+    with server.client() as client:
+        post_padded(client, ["big"], 8_000, 1000)  # about 8.5 MB, past every socket buffer
+    stalled = [request_export(server, "big") for _ in range(2)]
+    for sock in stalled:
+        read_head(sock)
+    with server.client() as client:
+        for _ in range(4):  # new connections: either worker may take each, both refuse
+            refused = client.get("/users/big/export", headers={"Connection": "close"})
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["error"] == "too_many_exports"
+            assert int(refused.headers["Retry-After"]) >= 1
+        assert client.get("/movements", params={"userId": "big", "limit": 1}).status_code == 200
+    stalled[0].close()
+
+    def served() -> bool:
+        with server.client() as client:
+            return client.get("/users/big/export").status_code == 200
+
+    wait_for(served)

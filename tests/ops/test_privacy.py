@@ -22,6 +22,25 @@ def test_paths_lose_query_strings_and_user_ids(path, logged):
     assert loggable_path(path, log_user_ids=True) == path
 
 
+@pytest.mark.parametrize("log_user_ids", [False, True])
+def test_control_characters_in_paths_are_logged_escaped(log_user_ids):
+    assert loggable_path("/dashboard/a\x00b\x1b[2J\x7f", log_user_ids) == \
+        "/dashboard/a\\x00b\\x1b[2J\\x7f"
+
+
+def test_a_nul_byte_in_a_path_is_a_404_and_never_reaches_the_log_raw(tracker_server):
+    server = tracker_server(TRACKER_ACCESS_LOG="true", TRACKER_LOG_USER_IDS="true")
+    with server.client() as http:
+        for path in ("/dashboard/%00", "/dashboard/js/%00main.js", "/users/%00/export"):
+            answer = http.get(path)
+            assert answer.status_code in (404, 422) and answer.json()["error"], path
+        assert http.get("/dashboard/%00").status_code == 404
+    assert server.stop() == 0
+    output = server.output()
+    assert "\x00" not in output and "unexpected error" not in output
+    assert '"route":"/dashboard/{path:path}","status":404' in output
+
+
 def exercise(server) -> None:
     """Every kind of request that carries something private, good and bad."""
     event = movement(user=USER, session=SESSION, data={"secret": "PRIVATE-DATA"}, eventId="PRIVATE-EVENT-ID")

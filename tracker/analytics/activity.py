@@ -31,6 +31,7 @@ from tracker.analytics.rollups import (
     USERS,
     page_path,
 )
+from tracker.schemas import Bucket
 from tracker.storage import archives
 
 TOP_PAGES = 10
@@ -110,7 +111,7 @@ class Window:
     user_id: str | None
     start: int
     end: int
-    bucket: str
+    bucket: Bucket
     starts: tuple[int, ...]  # bucket starts; the first holds `start`
     event: str | None
 

@@ -47,8 +47,8 @@ def _advance_one(walk: Walk, starts: list[int | None], at: int,
     for i in matched:
         if i == 0:
             starts[0] = at
-        elif walk.allows(starts[i - 1], at):
-            starts[i] = _later(starts[i], starts[i - 1])
+        elif (previous := starts[i - 1]) is not None and walk.allows(previous, at):
+            starts[i] = _later(starts[i], previous)
 
 
 def _advance_tied(walk: Walk, starts: list[int | None], at: int,
@@ -59,7 +59,7 @@ def _advance_tied(walk: Walk, starts: list[int | None], at: int,
     before = list(starts)
     for j in range(-1, len(starts) - 1):
         start = at if j < 0 else before[j]
-        if not walk.allows(start, at):
+        if start is None or not walk.allows(start, at):
             continue
         for k in range(j + 1, _reach(slots, j + 1, len(starts))):
             starts[k] = _later(starts[k], start)

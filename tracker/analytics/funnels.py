@@ -178,7 +178,7 @@ def _stored(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
                                               "any": step == Step(PAGE_VIEW)})
                 for step in _read_steps(funnel)]
     for *row, _id in heapq.merge(*per_step, key=lambda row: (row[0], row[1], row[2], row[5])):
-        yield tuple(row)  # type: ignore[misc]
+        yield tuple(row)
 
 
 def _read_steps(funnel: Funnel) -> list[Step]:

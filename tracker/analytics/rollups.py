@@ -113,7 +113,7 @@ DROP_EMPTY_ENTITY_COUNT = "DELETE FROM activity_counts WHERE kind = ? AND event 
 Entity = tuple[int, str, str, str]  # kind, event, userId, sessionId
 
 
-def page_path(event: str, data: str) -> str | None:
+def page_path(event: str, data: str | bytes) -> str | None:
     """The path a page view counts for: `data.path` when it is a string."""
     if event != PAGE_VIEW:
         return None

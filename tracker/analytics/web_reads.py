@@ -44,7 +44,8 @@ async def top_pages(store: Store, span: Span, limit: int) -> BreakdownShare:
     """The top paths without filters, from the rollups: page views for every path, then
     visitors and visits for paths in order of page views, until the next path's page views
     (which bound its visitors) fall below the visitors of the `limit`-th row found so far."""
-    views = reduce(Counter.__add__, await store.read_each(web.page_views_by_path, span), Counter())
+    views: Counter[str] = reduce(Counter.__add__, await store.read_each(web.page_views_by_path, span),
+                                 Counter())
     order = sorted(views, key=lambda path: (-views[path], path))
     found = BreakdownShare()
     batch = max(limit, PAGE_BATCH)
@@ -58,7 +59,7 @@ async def top_pages(store: Store, span: Span, limit: int) -> BreakdownShare:
                 and views[order[following]] < ranked_visitors[limit - 1]):
             break
     for path, row in found.rows.items():
-        row.events = views[path]
+        row.events = views[path] if path is not None else 0
     return found
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from tracker.analytics.rollups import DAY, HOUR, MINUTE
+from tracker.schemas import Bucket
 
 BUCKETS = {"1m": MINUTE, "1h": HOUR, "1d": DAY}
 
@@ -100,7 +101,7 @@ def bucket_starts(bucket: str, zone: ZoneInfo | None, start: int, end: int) -> l
     return found[bisect.bisect_right(found, start) - 1:]
 
 
-def bucket_for_window(zone: ZoneInfo | None, start: int, end: int, most: int) -> str:
+def bucket_for_window(zone: ZoneInfo | None, start: int, end: int, most: int) -> Bucket:
     """The smallest bucket giving at most `most` buckets over [start, end), else `1d`."""
     for bucket in ("1m", "1h"):
         # A skipped hour or day makes fewer buckets than the length suggests, never more than DAY's worth.

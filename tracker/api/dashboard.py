@@ -35,7 +35,10 @@ async def index(request: Request) -> Response:
 
 
 async def asset(request: Request) -> Response:
-    path = (DASHBOARD / request.path_params["path"]).resolve()
+    name = request.path_params["path"]
+    if "\0" in name:  # no file is named so (and the system refuses to look)
+        raise ApiError(404, "not_found", "no such dashboard file")
+    path = (DASHBOARD / name).resolve()
     if not path.is_relative_to(DASHBOARD) or path.suffix not in MEDIA_TYPES or not path.is_file():
         raise ApiError(404, "not_found", "no such dashboard file")
     return _file(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -44,7 +45,8 @@ def invalid(detail: str) -> ApiError:
     return ApiError(422, "invalid_field", detail)
 
 
-def error_response(status: int, code: str, detail: Any = None, headers: dict | None = None) -> Response:
+def error_response(status: int, code: str, detail: Any = None,
+                   headers: Mapping[str, str] | None = None) -> Response:
     return Response(encode(Error(code, detail)), status, headers, media_type="application/json")
 
 

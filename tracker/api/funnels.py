@@ -14,21 +14,29 @@ from tracker.api import params
 from tracker.api.auth import require_read_token
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
+from tracker.schemas import FunnelEntity
 from tracker.storage.store import Store
 
 MIN_STEPS, MAX_STEPS = 2, 8
 MAX_EVENT_LENGTH = 64
 MAX_WITHIN_MS = 400 * DAY
-BY = ("user", "visit")
+
+
+ENTITIES: dict[str, FunnelEntity] = {"user": "user", "visit": "visit"}
+
+
+def parse_entity(request: Request) -> FunnelEntity:
+    named = ENTITIES.get(request.query_params.get("by", "user"))
+    if named is not None:
+        return named
+    raise invalid("query parameter `by` must be `user` or `visit`")
 
 
 async def funnels(request: Request) -> Response:
     require_read_token(request)
     texts = parse_steps(request)
     within = parse_within(request)
-    by = request.query_params.get("by", "user")
-    if by not in BY:
-        raise invalid("query parameter `by` must be `user` or `visit`")
+    by = parse_entity(request)
     start, end, _bucket = params.parse_span(request, params.parse_zone(request))
     filters = params.parse_filters(request)
     funnel = Funnel(tuple(map(Step.parse, texts)), within, by == "visit")

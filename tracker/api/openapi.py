@@ -195,6 +195,7 @@ def _types(operations: tuple[Operation, ...]) -> list[Any]:
 
 
 def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
+    answer: dict[str, Any]
     if isinstance(op.answer, str):
         answer = {op.answer: {"schema": {"type": "string"}}}
     elif isinstance(op.answer, tuple):

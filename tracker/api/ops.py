@@ -21,6 +21,9 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    shortage = request.app.state.free_space.shortage(max_age=0)
+    if shortage is not None:
+        return JSONResponse({"status": "unavailable", "error": "no_space", "detail": shortage}, 503)
     layout = request.app.state.store.layout
     paths = layout.paths
     problems = await run_in_threadpool(_shard_problems, [*paths, layout.log_path])

@@ -15,25 +15,32 @@ from tracker.analytics.filters import Filters
 from tracker.analytics.rollups import DAY, HOUR
 from tracker.api.common import now_ms
 from tracker.api.errors import invalid
+from tracker.schemas import LATEST_MS, Bucket
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-RANGES = {"1h": (HOUR, "1m"), "24h": (DAY, "1h"), "7d": (7 * DAY, "1d"), "30d": (30 * DAY, "1d")}
+RANGES: dict[str, tuple[int, Bucket]] = {
+    "1h": (HOUR, "1m"), "24h": (DAY, "1h"), "7d": (7 * DAY, "1d"), "30d": (30 * DAY, "1d")}
 DEFAULT_RANGE = "24h"
 MAX_WINDOW_MS = 400 * DAY
 MAX_BUCKETS = 400
-MAX_MS = 2**53
+MAX_MS = LATEST_MS
 MAX_FILTERS = 20
 MAX_VALUE_LENGTH = 1024
 FILTER_DIMENSIONS = (*filters.VISIT_DIMENSIONS, filters.PAGE)
 
 
-def text(request: Request, name: str, max_length: int, required: bool = False) -> str | None:
+def text(request: Request, name: str, max_length: int) -> str | None:
     value = request.query_params.get(name)
     if value is None:
-        if required:
-            raise invalid(f"query parameter `{name}` is required")
         return None
     return _checked(value, f"query parameter `{name}`", max_length)
+
+
+def required_text(request: Request, name: str, max_length: int) -> str:
+    value = text(request, name, max_length)
+    if value is None:
+        raise invalid(f"query parameter `{name}` is required")
+    return value
 
 
 def path_text(request: Request, name: str, max_length: int) -> str:
@@ -76,7 +83,7 @@ def parse_zone(request: Request) -> zones.ZoneInfo | None:
     return zone
 
 
-def parse_span(request: Request, zone: zones.ZoneInfo | None) -> tuple[int, int, str]:
+def parse_span(request: Request, zone: zones.ZoneInfo | None) -> tuple[int, int, Bucket]:
     """(from, to, bucket) of the window the parameters ask for."""
     query = request.query_params
     explicit = [name for name in ("from", "to") if name in query]
@@ -97,7 +104,7 @@ def parse_span(request: Request, zone: zones.ZoneInfo | None) -> tuple[int, int,
     return start, end, zones.bucket_for_window(zone, start, end, MAX_BUCKETS)
 
 
-def parse_range(name: str) -> tuple[int, str]:
+def parse_range(name: str) -> tuple[int, Bucket]:
     if name not in RANGES:
         raise invalid(f"query parameter `timeRange` must be one of {', '.join(RANGES)}")
     return RANGES[name]

@@ -15,7 +15,7 @@ from tracker.storage import queries
 
 async def get_session(request: Request) -> Response:
     require_read_token(request)
-    session_id = params.text(request, "sessionId", 128, required=True)
+    session_id = params.required_text(request, "sessionId", 128)
     user_id = params.text(request, "userId", 128)
     store = request.app.state.store
     live_since = now_ms() - request.app.state.config.session_ttl_seconds * 1000
@@ -33,7 +33,7 @@ async def get_session(request: Request) -> Response:
 
 async def list_movements(request: Request) -> Response:
     require_read_token(request)
-    user_id = params.text(request, "userId", 128, required=True)
+    user_id = params.required_text(request, "userId", 128)
     assert user_id is not None
     cursor = request.query_params.get("cursor")
     try:

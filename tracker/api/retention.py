@@ -15,6 +15,7 @@ from tracker.api import params
 from tracker.api.auth import require_read_token
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
+from tracker.schemas import Period
 from tracker.storage.store import Store
 
 
@@ -36,8 +37,11 @@ async def retention(request: Request) -> Response:
         for t, users, returned in zip(cuts, merged.users, merged.returned)]))
 
 
-def parse_period(request: Request) -> str:
-    period = params.text(request, "period", 8, required=True)
-    if period not in cohorts.PERIODS:
-        raise invalid(f"query parameter `period` must be one of {', '.join(cohorts.PERIODS)}")
-    return period
+PERIODS: dict[str, Period] = {"day": "day", "week": "week"}
+
+
+def parse_period(request: Request) -> Period:
+    named = PERIODS.get(params.required_text(request, "period", 8))
+    if named is not None:
+        return named
+    raise invalid(f"query parameter `period` must be one of {', '.join(cohorts.PERIODS)}")

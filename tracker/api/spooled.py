@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO
 
 from starlette.concurrency import run_in_threadpool
@@ -15,12 +15,14 @@ CHUNK_BYTES = 64 * 1024
 class SpooledResponse(StreamingResponse):
     """Streams `file` from its current position, a chunk at a time read on a thread.
 
-    The file is closed when the answer is sent, when the client goes away
-    or is cut off, and when sending fails.
+    The file is closed, and `on_close` called, when the answer is sent, when
+    the client goes away or is cut off, and when sending fails.
     """
 
-    def __init__(self, file: BinaryIO, media_type: str):
+    def __init__(self, file: BinaryIO, media_type: str,
+                 on_close: Callable[[], None] = lambda: None):
         self.file = file
+        self.on_close = on_close
         super().__init__(self._chunks(), media_type=media_type)
 
     async def _chunks(self) -> AsyncIterator[bytes]:
@@ -32,3 +34,4 @@ class SpooledResponse(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             self.file.close()
+            self.on_close()

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from tracker import schemas
 from tracker.api.body import decode_object, read_body
 from tracker.api.common import json_response, now_ms
-from tracker.api.errors import invalid
+from tracker.api.errors import ApiError, invalid
 from tracker.enrich.client import client_address
 from tracker.ingest import intake
 from tracker.ingest.sessions import open_session_in
@@ -20,9 +20,11 @@ from tracker.storage.queries import session_from_row
 
 # Paths whose POST is ingest (browsers, no token): rate limited, CORS for the allowed origins.
 INGEST_PATHS = frozenset({"/track", "/session"})
+NO_SPACE_RETRY_SECONDS = 10
 
 
 async def track(request: Request) -> Response:
+    refuse_when_disk_low(request)
     body = await read_body(request)
     movements = decode_object(schemas.track_decoder, body, schemas.TrackIn.movements)
     address = client_address(request.scope, request.app.state.trusted_proxies)
@@ -39,8 +41,9 @@ async def track(request: Request) -> Response:
 
 
 async def open_session(request: Request) -> Response:
+    refuse_when_disk_low(request)
     body = await read_body(request)
-    session = decode_object(schemas.session_decoder, body)
+    session: schemas.SessionIn = decode_object(schemas.session_decoder, body)
     try:
         intake.check_ids(session.userId, session.sessionId, "$")
         device_info = None
@@ -52,3 +55,10 @@ async def open_session(request: Request) -> Response:
         request.app.state.store, session.userId, session.sessionId, device_info, now_ms())
     request.app.state.metrics.session_opened(created)
     return json_response(schemas.SessionOpened(session_from_row(row), created))
+
+
+def refuse_when_disk_low(request: Request) -> None:
+    """503 before the body is read while the data's disk holds less than the reserve."""
+    shortage = request.app.state.free_space.shortage()
+    if shortage is not None:
+        raise ApiError(503, "no_space", shortage, {"Retry-After": str(NO_SPACE_RETRY_SECONDS)})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,9 +15,12 @@ from tracker.api.common import json_response
 from tracker.api.errors import ApiError
 from tracker.api.spooled import SpooledResponse
 from tracker.lifecycle import export
+from tracker.lifecycle.export_slots import ExportSlots
 from tracker.storage.store import Store
 
 NDJSON = "application/x-ndjson"
+# An export takes seconds to spool and as long as its client takes to read.
+EXPORT_RETRY_SECONDS = 5
 
 
 async def export_user(request: Request) -> Response:
@@ -26,20 +31,36 @@ async def export_user(request: Request) -> Response:
     archiver during the export neither repeats nor drops a movement. It is
     read into a file before the answer starts, so the snapshot is held only
     while reading, never while the client takes its time (tracker/lifecycle/export.py).
+    At most TRACKER_MAX_EXPORTS are in flight, so stalled clients cannot fill
+    the disk with spooled answers.
     """
     require_read_token(request)
     user_id = params.path_text(request, "userId", 128)
-    store: Store = request.app.state.store
+    slots: ExportSlots = request.app.state.export_slots
+    place = slots.take()
+    if place is None:
+        raise ApiError(503, "too_many_exports",
+                       f"{slots.limit} exports are being sent already; retry later",
+                       {"Retry-After": str(EXPORT_RETRY_SECONDS)})
+    try:
+        spooled = await _spool(request.app.state.store, user_id)
+    except BaseException:
+        slots.give_back(place)
+        raise
+    if spooled is None:
+        slots.give_back(place)
+        raise ApiError(404, "not_found", "nothing is stored for this userId")
+    return SpooledResponse(spooled, media_type=NDJSON, on_close=lambda: slots.give_back(place))
+
+
+async def _spool(store: Store, user_id: str) -> BinaryIO | None:
     index = store.shard_of(user_id)
     await store.caught_up([index])
     try:
-        spooled = await run_in_threadpool(export.spool_export, store, index, user_id)
+        return await run_in_threadpool(export.spool_export, store, index, user_id)
     except export.SpoolUnwritable:
         raise ApiError(503, "export_unavailable", "the export could not be written to disk",
                        {"Retry-After": "60"}) from None
-    if spooled is None:
-        raise ApiError(404, "not_found", "nothing is stored for this userId")
-    return SpooledResponse(spooled, media_type=NDJSON)
 
 
 async def erase_user(request: Request) -> Response:

@@ -64,7 +64,7 @@ async def breakdown(request: Request) -> Response:
 
 
 def parse_by(request: Request) -> str:
-    by = params.text(request, "by", len(web.PROPERTY) + MAX_KEY_LENGTH, required=True)
+    by = params.required_text(request, "by", len(web.PROPERTY) + MAX_KEY_LENGTH)
     if by in params.FILTER_DIMENSIONS or by == web.EVENT:
         return by
     if by.startswith(web.PROPERTY) and len(by) > len(web.PROPERTY):
@@ -95,7 +95,7 @@ def _breakdown(by: str, start: int, end: int, rows: list[tuple[str | None, Row]]
                              *_rates(row.visits, row.bounces, row.duration))
             for value, row in rows])
     if by == PAGE:
-        return schemas.PageBreakdown(by, start, end, [
+        return schemas.PageBreakdown("page", start, end, [
             schemas.PageRow(value, row.visitors, row.visits, row.events) for value, row in rows])
     return schemas.EventBreakdown(by, start, end, [
         schemas.EventRow(value, row.visitors, row.visits, row.events) for value, row in rows])

@@ -78,7 +78,7 @@ def visit_source(page_view_data: object) -> Source:
     referrer = referrer_host(data.get("referrer"), data.get("host"))
     utm = utm_fields(data.get("utm"))
     source, channel_name = acquisition(referrer, *utm[:3], click_ids(data.get("clickId")))
-    return Source(referrer, *utm, source=source, channel=channel_name)
+    return Source(referrer, utm[0], utm[1], utm[2], utm[3], utm[4], source, channel_name)
 
 
 @lru_cache(maxsize=CACHE_SIZE)

@@ -82,8 +82,8 @@ class Salts:
                 del self._by_day[day]
         removed = 0
         for path in self._files():
-            day = _day_of(path.name)
-            if day is not None and day < oldest_kept:
+            named_day = _day_of(path.name)
+            if named_day is not None and named_day < oldest_kept:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -99,7 +99,8 @@ def erase_from_one(conn: apsw.Connection, shard: int, user_id: str) -> UserErasu
     archive_id, path, members, size = found
     table = json.loads(members)
     prefix = archives.line_prefix(user_id)
-    kept, erased = [], []
+    kept: list[ExportedMovement] = []
+    erased: list[ExportedMovement] = []
     for line in archives.read_members(archives.data_dir_of(conn) / path, table, size, range(len(table))):
         (erased if line.startswith(prefix) else kept).append(archives.LINE.decode(line))
     rollups.forget_counts(conn, [_counted(movement) for movement in erased])

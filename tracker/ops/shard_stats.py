@@ -72,7 +72,7 @@ def backlog_line(data_dir: Path, paths: list[Path]) -> str:
 
     def unfolded(conn: apsw.Connection) -> tuple[int, int | None]:
         counts = [log.backlog(conn, shard, at) for shard, at in enumerate(positions)]
-        oldest = [when for count, when in counts if count]
+        oldest = [when for count, when in counts if count and when is not None]
         return sum(count for count, _ in counts), min(oldest) if oldest else None
 
     events, oldest = connections.read_once(log_path, unfolded)

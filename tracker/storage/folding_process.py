@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 
@@ -87,10 +86,10 @@ class Folder:
         self._log.forget(Role.LOOKUP)
 
 
-def run_until_stopped(folder: Folder, stop: threading.Event, parent: int) -> None:
-    """Fold until `stop` is set or the process `parent` that started this one is gone (even
+def run_until_stopped(folder: Folder, stopped: Callable[[], bool], parent: int) -> None:
+    """Fold until `stopped()` or the process `parent` that started this one is gone (even
     before this one got here)."""
-    fold_until(folder, lambda: not stop.is_set() and os.getppid() == parent)
+    fold_until(folder, lambda: not stopped() and os.getppid() == parent)
 
 
 def fold_until(folder: Folder, keep_going: Callable[[], bool]) -> None:

@@ -150,7 +150,8 @@ class GroupCommit:
                 if self._stopping:
                     return None
                 self._wakeup.wait()
-            jobs, events = [], 0
+            jobs: list[Job] = []
+            events = 0
             while self._jobs and (not jobs or events + self._jobs[0].weight <= TRANSACTION_EVENTS):
                 job = self._jobs.popleft()
                 jobs.append(job)
