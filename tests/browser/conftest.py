@@ -195,10 +195,33 @@ class Site:
         return self.movements(user)
 
 
+def origin_of(pages: ThreadingHTTPServer) -> str:
+    return f"http://127.0.0.1:{pages.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[ThreadingHTTPServer]:
+    with serve_pages() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_service(module_tracker_server, pages: ThreadingHTTPServer):
+    """One service for the module's tests: each tracks users of its own."""
+    service = module_tracker_server(TRACKER_READ_ORIGINS=origin_of(pages))
+    pages.service_url = service.url
+    return service
+
+
 @pytest.fixture
-def site(tracker_server, context) -> Iterator[Site]:
-    with serve_pages() as pages:
-        origin = f"http://127.0.0.1:{pages.server_address[1]}"
-        service = tracker_server(TRACKER_READ_ORIGINS=origin)
-        pages.service_url = service.url
-        yield Site(service, origin, context)
+def site(module_service, pages: ThreadingHTTPServer, context: BrowserContext) -> Site:
+    return Site(module_service, origin_of(pages), context)
+
+
+@pytest.fixture
+def own_site(tracker_server, context: BrowserContext) -> Iterator[Site]:
+    """A service of the test's own, for a test that stops and starts it."""
+    with serve_pages() as own_pages:
+        service = tracker_server(TRACKER_READ_ORIGINS=origin_of(own_pages))
+        own_pages.service_url = service.url
+        yield Site(service, origin_of(own_pages), context)

@@ -37,6 +37,23 @@ export function query(parameters) {
   return search.toString();
 }
 
+// A view's requests, one show at a time: starting the next aborts the one it
+// supersedes, so that a slow earlier answer is never drawn over a newer one.
+export class Superseding {
+  #controller = null;
+
+  next() {
+    this.#controller?.abort();
+    this.#controller = new AbortController();
+    return this.#controller.signal;
+  }
+
+  cancel() {
+    this.#controller?.abort();
+    this.#controller = null;
+  }
+}
+
 export async function request(path, { token = storedToken(), method = "GET", parameters = {}, signal, headers = {} } = {}) {
   const search = query(parameters);
   const response = await fetch(search ? `${path}?${search}` : path, {

@@ -1,7 +1,7 @@
 // The overview: /stats totals with their change against the previous
 // period, the time series, and the breakdown cards, all asked at once.
 
-import { getJson } from "./api.js";
+import { Superseding, getJson } from "./api.js";
 import { $, count, duration, share } from "./dom.js";
 import { SeriesChart } from "./chart.js";
 import { CARDS, buildCards, fillCard } from "./panels.js";
@@ -14,13 +14,11 @@ const LOWER_IS_BETTER = new Set(["bounceRate"]);
 const section = $('[data-view="overview"]');
 const cards = $("[data-cards]", section);
 let chart = null;
-let controller = null;
+const requests = new Superseding();
 let shown = null;
 
 export async function show(page) {
-  controller?.abort();
-  controller = new AbortController();
-  const { signal } = controller;
+  const signal = requests.next();
   const window = windowParameters(page.state);
   chart ??= new SeriesChart($("[data-chart]", section));
   if (!cards.children.length) {
@@ -34,7 +32,7 @@ export async function show(page) {
 }
 
 export function hide() {
-  controller?.abort();
+  requests.cancel();
 }
 
 function drawStats(answer, zone) {
