@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import now_ms
+from rule_table import check_rule, get
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "tracker" / "static" / "dashboard"
 # The vendored uPlot 1.6.32 files, unchanged from the npm package (vendor/README.md).
@@ -66,6 +67,18 @@ def test_scripts_never_write_markup():
     for module in (DASHBOARD / "js").glob("*.js"):
         text = module.read_text()
         assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", text), module.name
+
+
+CASES = [
+    # name, request, status, error code
+    ("dashboard path holding a NUL byte", get("/dashboard/%00"), 404, "not_found"),
+    ("dashboard file name holding a NUL byte", get("/dashboard/js/main.js%00.js"), 404, "not_found"),
+]
+
+
+@pytest.mark.parametrize("name, request_, status, code", CASES, ids=[c[0] for c in CASES])
+def test_rule(table_client, name, request_, status, code):
+    check_rule(table_client, request_, status, code)
 
 
 def share_token(client, **terms) -> tuple[str, str]:

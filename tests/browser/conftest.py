@@ -63,15 +63,28 @@ def watched(browser: Browser) -> Iterator[Watched]:
 SHOP = "shop.example"
 
 
-@pytest.fixture
-def two_sites(tracker_server):
-    """The service with two sites of different traffic: `default` and SHOP."""
-    server = tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
+def serve_two_sites(start):
+    """A service with two sites of different traffic: `default` and SHOP."""
+    server = start(TRACKER_TRUSTED_PROXIES="127.0.0.1")
     seed(server)  # while `default` is the only site, every event is its
     with server.client() as client:
         client.post("/sites", json={"id": SHOP, "domains": [SHOP]}).raise_for_status()
     seed(server, users=9, seed=3, site=SHOP)
     return server
+
+
+@pytest.fixture(scope="module")
+def two_sites(module_tracker_server):
+    """Two sites for the module's tests, which leave the sites as they are (their own keys and
+    share links aside)."""
+    return serve_two_sites(module_tracker_server)
+
+
+@pytest.fixture
+def own_two_sites(tracker_server):
+    """Two sites of the test's own, for a test that adds, changes or deletes sites, or counts
+    keys or share links."""
+    return serve_two_sites(tracker_server)
 
 
 class PageHandler(BaseHTTPRequestHandler):
@@ -221,10 +234,33 @@ class Site:
         return self.movements(user, site)
 
 
+def origin_of(pages: ThreadingHTTPServer) -> str:
+    return f"http://127.0.0.1:{pages.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[ThreadingHTTPServer]:
+    with serve_pages() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_service(module_tracker_server, pages: ThreadingHTTPServer):
+    """One service for the module's tests: each tracks users of its own."""
+    service = module_tracker_server(TRACKER_READ_ORIGINS=origin_of(pages))
+    pages.service_url = service.url
+    return service
+
+
 @pytest.fixture
-def site(tracker_server, context) -> Iterator[Site]:
-    with serve_pages() as pages:
-        origin = f"http://127.0.0.1:{pages.server_address[1]}"
-        service = tracker_server(TRACKER_READ_ORIGINS=origin)
-        pages.service_url = service.url
-        yield Site(service, origin, context)
+def site(module_service, pages: ThreadingHTTPServer, context: BrowserContext) -> Site:
+    return Site(module_service, origin_of(pages), context)
+
+
+@pytest.fixture
+def own_site(tracker_server, context: BrowserContext) -> Iterator[Site]:
+    """A service of the test's own, for a test that stops and starts it."""
+    with serve_pages() as own_pages:
+        service = tracker_server(TRACKER_READ_ORIGINS=origin_of(own_pages))
+        own_pages.service_url = service.url
+        yield Site(service, origin_of(own_pages), context)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, Route, expect
 
 from browser.dashboard_helpers import (
     HOSTILE_EVENT,
@@ -21,12 +26,22 @@ from browser.dashboard_helpers import (
     stats,
     wait_ready,
 )
+from helpers import now_ms
 
 VIEWS = ("overview", "funnels", "retention", "live", "user", "settings")
 
 
+@pytest.fixture(scope="module")
+def service(module_tracker_server):
+    """The seeded service the module's tests read."""
+    server = module_tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
+    seed(server)
+    return server
+
+
 @pytest.fixture
-def service(tracker_server):
+def own_service(tracker_server):
+    """A seeded service of the test's own, for a test that changes what is stored."""
     server = tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
     seed(server)
     return server
@@ -210,7 +225,8 @@ def test_range_buttons_work_from_the_keyboard(service, watched):
     assert shown_totals(page) == pytest.approx({name: stats(service)[name] for name in METRICS})
 
 
-def test_live_visitors_and_the_live_feed(service, watched):
+def test_live_visitors_and_the_live_feed(own_service, watched):
+    service = own_service
     page = watched.page
     sign_in(page, service)
     with service.client() as client:
@@ -245,7 +261,8 @@ def test_funnel_and_retention_views_equal_their_endpoints(service, watched):
     assert table == [cohort["returned"] for cohort in cohorts["cohorts"]]
 
 
-def test_a_users_page_pages_movements_and_erases_after_confirming(service, watched):
+def test_a_users_page_pages_movements_and_erases_after_confirming(own_service, watched):
+    service = own_service
     page = watched.page
     sign_in(page, service, query="?view=user&range=7d&tz=UTC&user=user-3")
     with service.client() as client:
@@ -290,3 +307,113 @@ def test_custom_dates_and_zone_ask_for_that_local_window(service, watched):
         answer = client.get("/stats", params={"from": stamp, "to": end, "tz": "Asia/Tokyo"})
     expected = answer.json()["totals"]
     assert shown_totals(page) == pytest.approx({name: expected[name] for name in METRICS})
+
+
+
+class HeldBack:
+    """Holds the first request for `path` back, as a slow answer would be, until `release`;
+    lets every later one through."""
+
+    def __init__(self, page: Page, path: str):
+        self.urls: list[str] = []
+        self.failures: list[str] = []
+        self._held: list[Route] = []
+        page.route(lambda url: urlsplit(url).path == path, self._handle)
+        page.on("requestfailed", lambda request: self._held and request == self._held[0].request
+                and self.failures.append(request.failure or ""))
+
+    def _handle(self, route: Route) -> None:
+        self.urls.append(route.request.url)
+        if self._held:
+            route.continue_()
+        else:
+            self._held.append(route)
+
+    def release(self, body: str, content_type: str) -> None:
+        """Answers the held request now, late, with `body`."""
+        with contextlib.suppress(PlaywrightError):  # the page gave up on it: nobody to answer
+            self._held[0].fulfill(status=200, body=body, content_type=content_type)
+
+
+def answer_to(service, url: str) -> str:
+    """What the service answers to the dashboard's request `url`."""
+    parts = urlsplit(url)
+    with service.client() as client:
+        answer = client.get(f"{parts.path}?{parts.query}")
+    answer.raise_for_status()
+    return answer.text
+
+
+def stale_movement(url: str) -> str:
+    """A live feed whose only movement comes from the superseded stream."""
+    movement = {"userId": "stale-user", "sessionId": "s", "event": "page_view", "timestamp": now_ms(),
+                "data": {"path": "/stale"}, "eventId": "stale"}
+    return f"id: 1\nevent: movement\ndata: {json.dumps(movement)}\n\n"
+
+
+def submit_user(user: str) -> Callable[[Page], None]:
+    def submit(page: Page) -> None:
+        page.fill("[data-user-form] input[name=userId]", user)
+        page.click("[data-user-form] button[type=submit]")
+    return submit
+
+
+def click(selector: str) -> Callable[[Page], None]:
+    return lambda page: page.click(selector)
+
+
+def shown_rows(selector: str) -> Callable[[Page], list[str]]:
+    return lambda page: [row.evaluate("row => row.outerHTML") for row in page.locator(selector).all()]
+
+
+@dataclass
+class Superseded:
+    """A view, how to change what it asks twice in a row, and what it shows of an answer."""
+
+    query: str
+    path: str
+    first: Callable[[Page], None]
+    second: Callable[[Page], None]
+    shown: Callable[[Page], object]
+    stale: Callable[[object, str], str] = answer_to
+    content_type: str = "application/json"
+
+
+SUPERSEDED = {
+    "overview": Superseded("?range=7d&tz=UTC", "/stats", click('[data-range="1h"]'),
+                           click('[data-range="7d"]'), shown_totals),
+    "funnels": Superseded("?view=funnels&range=7d&tz=UTC&step=page:/&step=signup", "/funnels",
+                          click('[data-range="1h"]'), click('[data-range="7d"]'),
+                          shown_rows("[data-funnel] [data-step]")),
+    "retention": Superseded("?view=retention&range=7d&tz=UTC", "/retention", click('[data-range="1h"]'),
+                            click('[data-range="7d"]'), shown_rows("[data-retention] tr")),
+    "live": Superseded("?view=live&range=7d&tz=UTC", "/live", click('[data-view-link="live"]'),
+                       click('[data-view-link="live"]'), shown_rows("[data-feed] li"),
+                       stale=lambda service, url: stale_movement(url), content_type="text/event-stream"),
+    "user": Superseded("?view=user&range=7d&tz=UTC&user=user-1", "/movements", submit_user("user-2"),
+                       submit_user("user-1"), shown_rows("[data-movements] tr")),
+}
+
+
+@pytest.mark.parametrize("view", SUPERSEDED)
+def test_a_slow_superseded_answer_is_never_drawn(service, watched, view):
+    """The view asks, the user changes something before the answer came, the view asks again:
+    the first answer, arriving last, must not replace the second's."""
+    case = SUPERSEDED[view]
+    page = watched.page
+    sign_in(page, service, query=case.query)
+    held = HeldBack(page, case.path)
+    case.first(page)
+    page.wait_for_function("() => document.body.dataset.state === 'loading'")
+    case.second(page)
+    wait_ready(page)
+    newer = case.shown(page)
+    assert len(held.urls) == 2
+    stale = case.stale(service, held.urls[0])
+    if view != "live":
+        assert stale != answer_to(service, held.urls[1]), "the two answers must differ to tell them apart"
+    held.release(stale, case.content_type)
+    page.wait_for_timeout(500)
+    assert case.shown(page) == newer
+    assert held.failures == ["net::ERR_ABORTED"]
+    assert watched.errors == []

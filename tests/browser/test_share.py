@@ -149,7 +149,8 @@ def test_too_many_wrong_passwords_say_to_wait(two_sites, stranger):
 
 
 @pytest.mark.parametrize("shown", ["dashboard", "password", "gone"])
-def test_a_phone_screen_needs_no_horizontal_scroll_on_a_share_link(two_sites, browser: Browser, shown):
+def test_a_phone_screen_needs_no_horizontal_scroll_on_a_share_link(own_two_sites, browser: Browser, shown):
+    two_sites = own_two_sites
     with two_sites.client() as client:
         client.patch(f"/sites/{SHOP}", json={"name": "A rather long site name that goes on " * 2})
     share = make_share(two_sites, **({"password": PASSWORD} if shown == "password" else {}))

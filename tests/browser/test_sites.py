@@ -136,7 +136,8 @@ def test_a_site_key_manages_nothing(two_sites):
     assert api(two_sites, "/movements", token=key, userId="user-1").status_code == 200
 
 
-def test_the_admin_adds_edits_and_deletes_a_site(two_sites, watched):
+def test_the_admin_adds_edits_and_deletes_a_site(own_two_sites, watched):
+    two_sites = own_two_sites
     page = watched.page
     open_settings(page, two_sites)
     form = page.locator("[data-new-site]")
@@ -182,7 +183,8 @@ def test_the_admin_adds_edits_and_deletes_a_site(two_sites, watched):
     assert watched.errors == []
 
 
-def test_a_new_key_is_shown_once_copied_and_revoked(two_sites, browser: Browser):
+def test_a_new_key_is_shown_once_copied_and_revoked(own_two_sites, browser: Browser):
+    two_sites = own_two_sites
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     try:
         page = context.new_page()
@@ -223,7 +225,8 @@ def test_without_the_clipboard_copy_selects_the_text(two_sites, watched):
     assert selected == key
 
 
-def test_a_new_share_link_takes_a_password_and_an_expiry(two_sites, watched, browser: Browser):
+def test_a_new_share_link_takes_a_password_and_an_expiry(own_two_sites, watched, browser: Browser):
+    two_sites = own_two_sites
     page = watched.page
     open_settings(page, two_sites)
     local, expires = page.evaluate("""() => {
@@ -259,7 +262,8 @@ def test_a_new_share_link_takes_a_password_and_an_expiry(two_sites, watched, bro
         stranger.close()
 
 
-def test_the_forms_say_why_the_service_refused(two_sites, watched):
+def test_the_forms_say_why_the_service_refused(own_two_sites, watched):
+    two_sites = own_two_sites
     page = watched.page
     open_settings(page, two_sites)
     add = page.locator("[data-new-site]")
@@ -293,7 +297,8 @@ def test_the_forms_say_why_the_service_refused(two_sites, watched):
     assert site_of(two_sites, "default")["status"] == "live"
 
 
-def test_an_empty_site_shows_how_to_add_the_script(two_sites, watched):
+def test_an_empty_site_shows_how_to_add_the_script(own_two_sites, watched):
+    two_sites = own_two_sites
     api(two_sites, "/sites", method="POST", body={"id": "new.example"}).raise_for_status()
     page = watched.page
     sign_in(page, two_sites, query="?site=new.example&range=7d&tz=UTC")
@@ -318,7 +323,8 @@ def test_an_empty_site_shows_how_to_add_the_script(two_sites, watched):
     assert float(page.get_attribute('[data-metric="visitors"]', "data-raw")) > 0
 
 
-def test_site_names_are_shown_as_text(two_sites, watched):
+def test_site_names_are_shown_as_text(own_two_sites, watched):
+    two_sites = own_two_sites
     api(two_sites, f"/sites/{SHOP}", method="PATCH", body={"name": HOSTILE_NAME}).raise_for_status()
     page = watched.page
     open_settings(page, two_sites)
@@ -332,7 +338,8 @@ def test_site_names_are_shown_as_text(two_sites, watched):
 
 
 @pytest.mark.parametrize("shown", ["settings", "empty site"])
-def test_a_phone_screen_needs_no_horizontal_scroll_in_the_site_views(two_sites, browser: Browser, shown):
+def test_a_phone_screen_needs_no_horizontal_scroll_in_the_site_views(own_two_sites, browser: Browser, shown):
+    two_sites = own_two_sites
     api(two_sites, f"/sites/{SHOP}", method="PATCH",
         body={"name": "A rather long site name that goes on " * 2,
               "domains": [SHOP, "a-very-long-subdomain-name-for-testing.shop.example"]}).raise_for_status()

@@ -52,6 +52,23 @@ export function query(parameters) {
   return search.toString();
 }
 
+// A view's requests, one show at a time: starting the next aborts the one it
+// supersedes, so that a slow earlier answer is never drawn over a newer one.
+export class Superseding {
+  #controller = null;
+
+  next() {
+    this.#controller?.abort();
+    this.#controller = new AbortController();
+    return this.#controller.signal;
+  }
+
+  cancel() {
+    this.#controller?.abort();
+    this.#controller = null;
+  }
+}
+
 // A read of the site shown (the share link's, under a share link).
 export function read(path, { parameters = {}, ...options } = {}) {
   const scoped = { site: reading.site, ...parameters };

@@ -2,7 +2,7 @@
 // period, the time series, and the breakdown cards, all asked at once; for a
 // site without events, how to add the script.
 
-import { getJson } from "./api.js";
+import { Superseding, getJson } from "./api.js";
 import { $, count, duration, share } from "./dom.js";
 import { SeriesChart } from "./chart.js";
 import { CARDS, buildCards, fillCard } from "./panels.js";
@@ -17,13 +17,11 @@ const section = $('[data-view="overview"]');
 const cards = $("[data-cards]", section);
 const setup = $("[data-setup]", section);
 let chart = null;
-let controller = null;
+const requests = new Superseding();
 let shown = null;
 
 export async function show(page) {
-  controller?.abort();
-  controller = new AbortController();
-  const { signal } = controller;
+  const signal = requests.next();
   const window = windowParameters(page.state);
   chart ??= new SeriesChart($("[data-chart]", section));
   if (!cards.children.length) {
@@ -40,7 +38,7 @@ export async function show(page) {
 }
 
 export function hide() {
-  controller?.abort();
+  requests.cancel();
 }
 
 function drawStats(answer, zone) {

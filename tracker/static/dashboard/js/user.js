@@ -2,7 +2,7 @@
 // movements (paged, newest first), an export download, and erasure behind a
 // confirmation that asks for the user id again.
 
-import { getJson, read } from "./api.js";
+import { Superseding, getJson, read } from "./api.js";
 import { $, clear, count, dateTime, el } from "./dom.js";
 import { confirmTyped } from "./confirm.js";
 import { windowParameters } from "./state.js";
@@ -13,6 +13,7 @@ const ERASURE_POLL_MS = 2000;
 const section = $('[data-view="user"]');
 const form = $("[data-user-form]", section);
 const box = $("[data-user]", section);
+const requests = new Superseding();
 let page = null;
 
 form.addEventListener("submit", (event) => {
@@ -22,6 +23,7 @@ form.addEventListener("submit", (event) => {
 
 export async function show(current) {
   page = current;
+  const signal = requests.next();
   const userId = page.state.user;
   form.userId.value = userId;
   if (!userId) {
@@ -29,8 +31,8 @@ export async function show(current) {
     return;
   }
   const [analytics, movements] = await Promise.all([
-    getJson("/analytics", { ...windowParameters(page.state), userId }),
-    getJson("/movements", { userId, limit: PAGE_SIZE }),
+    getJson("/analytics", { ...windowParameters(page.state), userId }, signal),
+    getJson("/movements", { userId, limit: PAGE_SIZE }, signal),
   ]);
   const sessions = el("tbody");
   const list = el("tbody");
@@ -63,6 +65,10 @@ export async function show(current) {
     };
   };
   append(movements);
+}
+
+export function hide() {
+  requests.cancel();
 }
 
 function summary(analytics) {
