@@ -140,6 +140,8 @@ def test_the_admin_adds_edits_and_deletes_a_site(own_two_sites, watched):
     two_sites = own_two_sites
     page = watched.page
     open_settings(page, two_sites)
+    # The site without domains is named, since a second site changes where its events go.
+    expect(page.locator("[data-domains-first]")).to_contain_text("No domains yet: default.")
     form = page.locator("[data-new-site]")
     form.locator("input[name=siteId]").fill("blog.example")
     form.locator("input[name=siteName]").fill(HOSTILE_NAME)

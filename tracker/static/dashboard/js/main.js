@@ -145,6 +145,7 @@ async function refreshLiveVisitors() {
 async function render() {
   const mine = ++generation;
   if (!OPEN_TO[reader.kind].includes(state.view)) state = { ...state, view: "overview" };
+  if (shared) state = { ...state, site: reader.sites[0].id }; // a link reads its own site alone
   useSite(state.site);
   if (state.site !== liveSite) refreshLiveVisitors();
   const view = VIEWS[state.view];

@@ -34,8 +34,8 @@ function draw() {
   clear(list, ...page.reader.sites.map(item));
   const bare = page.reader.sites.filter((site) => isLive(site) && !site.domains.length);
   $("[data-domains-first]", panel).textContent = bare.length
-    ? `Before adding a site, give ${bare.map((site) => site.id).join(", ")} its domains (or put data-site on its pages' script tag): `
-      + "while the service holds one site every event goes there, but with two an event is placed by its site or host."
+    ? `No domains yet: ${bare.map((site) => site.id).join(", ")}. While the service holds one site every event goes there; `
+      + "with more, an event is placed by its site (data-site on the script tag) or its page's host, so give each site its domains or tag its pages."
     : "";
   // A deletion goes on in the background: look again until the site is gone.
   if (!page.reader.sites.every(isLive)) poll = setTimeout(refresh, DELETING_POLL_MS);
