@@ -148,6 +148,28 @@ def test_too_many_wrong_passwords_say_to_wait(two_sites, stranger):
     assert state(page) == "password"
 
 
+def unavailable(route) -> None:
+    route.fulfill(status=503, content_type="application/json",
+                  body='{"error": "overloaded", "detail": "try again later"}')
+
+
+def test_a_link_the_service_does_not_answer_says_so(two_sites, stranger):
+    share = make_share(two_sites, password=PASSWORD)
+    page = stranger.new_page()
+    page.goto(share["url"])
+    expect(page.locator("body")).to_have_attribute("data-state", "password")
+    page.route(f"{share['url']}/auth", unavailable)
+    page.fill("[data-share-password] input[name=password]", PASSWORD)
+    page.click("[data-share-password] button[type=submit]")
+    expect(page.locator("[data-share-error]")).to_have_text("The service did not answer: try again later")
+
+    page.route(f"{share['url']}/site", unavailable)
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-state", "error")
+    expect(page.locator("[data-gone-title]")).to_have_text("The dashboard could not be opened")
+    expect(page.locator("[data-gone-text]")).to_contain_text("try again later")
+
+
 @pytest.mark.parametrize("shown", ["dashboard", "password", "gone"])
 def test_a_phone_screen_needs_no_horizontal_scroll_on_a_share_link(own_two_sites, browser: Browser, shown):
     two_sites = own_two_sites

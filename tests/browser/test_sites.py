@@ -361,3 +361,27 @@ def test_a_phone_screen_needs_no_horizontal_scroll_in_the_site_views(own_two_sit
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     finally:
         context.close()
+
+
+def unavailable(route) -> None:
+    route.fulfill(status=503, content_type="application/json",
+                  body='{"error": "overloaded", "detail": "try again later"}')
+
+
+def test_a_service_that_does_not_answer_the_sign_in_is_said_so(two_sites, watched):
+    page = watched.page
+    page.route(f"{two_sites.url}/sites", unavailable)
+    page.goto(f"{two_sites.url}/?range=7d&tz=UTC")
+    page.fill("input[name=token]", two_sites.token)
+    page.click("form[data-signin] button[type=submit]")
+    expect(page.locator("[data-signin-error]")).to_contain_text("did not answer: try again later")
+    assert page.evaluate("() => sessionStorage.length + localStorage.length") == 0
+
+    # A kept token is kept: the page asks again, and a reload tries again.
+    page.evaluate(f"() => sessionStorage.setItem('tracker.readToken', '{two_sites.token}')")
+    page.reload()
+    expect(page.locator("[data-signin-error]")).to_contain_text("Reload the page to try again")
+    assert page.evaluate("() => sessionStorage.getItem('tracker.readToken')") == two_sites.token
+    page.unroute(f"{two_sites.url}/sites")
+    page.reload()
+    wait_ready(page)

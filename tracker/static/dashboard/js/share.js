@@ -32,7 +32,7 @@ export function open(token, shown) {
 // What a failed read means for the link: its password is needed, or it is gone.
 export function failed(error) {
   if (error.status === 401) askPassword("");
-  else if (GONE[error.status]) showGone(error.status);
+  else if (GONE[error.status]) showClosed(error.status);
   else return false;
   return true;
 }
@@ -43,7 +43,7 @@ async function enter() {
   try {
     site = await getJson("/site");
   } catch (error) {
-    if (!(error instanceof ApiError && failed(error))) showGone(0, error.message);
+    if (!(error instanceof ApiError && failed(error))) showClosed(0, error.message);
     return;
   }
   passwordPanel.hidden = true;
@@ -78,10 +78,11 @@ function tooMany(seconds) {
   return `Too many wrong passwords. Wait ${minutes} minute${minutes === 1 ? "" : "s"}, then try again.`;
 }
 
-function showGone(status, detail = "") {
+// The link's page closed: gone for good (404, 410), or not answered (`detail` says why).
+function showClosed(status, detail = "") {
   frame.close();
   passwordPanel.hidden = true;
-  document.body.dataset.state = "gone";
+  document.body.dataset.state = GONE[status] ? "gone" : "error";
   const [title, text] = GONE[status] ?? ["The dashboard could not be opened", `The service did not answer: ${detail}`];
   $("[data-gone-title]", gonePanel).textContent = title;
   $("[data-gone-text]", gonePanel).textContent = text;
