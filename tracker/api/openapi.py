@@ -114,7 +114,9 @@ SITE_OPERATIONS = (
 SHARE_ERRORS = (401, 404, 410, 422, 503)
 
 SHARE_OPERATIONS = (
-    Operation("get", "/share/{token}", "A share link's dashboard, read-only", "text/html",
+    Operation("get", "/share/{token}",
+              "A share link's dashboard, read-only; a browser (Accept: text/html) gets the page "
+              "with the 404 or 410 too, and the page says why", "text/html",
               (404, 410), params=(SHARE_PATH,)),
     Operation("get", "/share/{token}/site", "The shared site", schemas.SiteOut, (401, 404, 410),
               params=(SHARE_PATH,)),

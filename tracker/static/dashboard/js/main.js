@@ -1,8 +1,8 @@
 // The dashboard's frame: who reads (the admin token, a site key or a share
 // link), the site picker, the range, zone and filter controls shared by every
-// view, and switching views. body[data-state] says where it is: "signin",
-// "password" or "gone" (a share link's), "loading", then "ready" once every
-// panel of the view has its answer (scripts and tests wait for it).
+// view, and switching views. body[data-state] says where it is: "signin"
+// (or a share link's "password", "gone" or "error"), "loading", then "ready"
+// once every panel of the view has its answer (scripts and tests wait for it).
 
 import { ApiError, getJson, useSite } from "./api.js";
 import { $, $$, clear, el } from "./dom.js";

@@ -48,7 +48,7 @@ export function onPick(pick) {
   picker.addEventListener("change", () => pick(picker.value));
 }
 
-export function label(site) {
+function label(site) {
   const name = site.name === site.id ? site.id : `${site.name} (${site.id})`;
   return isLive(site) ? name : `${name}: deleting`;
 }
