@@ -1,19 +1,24 @@
 """Sustained ingest: wrk posts batches of 50 for a minute while the folder keeps up.
 
     python loadtests/sustained.py --seconds 60 --workers 1
+    python loadtests/sustained.py --seconds 60 --baseline /tmp/speed-base   # both trees, in turn
 
 During the load, once a second, it times a global GET /analytics?timeRange=24h
 and reads the unfolded backlog from /metrics. It prints the acknowledged
-rate (time of the final /analytics included), the largest backlog in events
-and seconds, p50 of /analytics, peak RSS per worker, and checks that every
-acknowledged event is stored once the service has stopped.
+rate (time of the final /analytics included), the share of batch requests
+refused (503), the service's CPU time per acknowledged event (which moves
+little when other work shares the machine), the largest backlog in events and seconds, p50 and p99 of
+/analytics, peak RSS per worker, and checks that every acknowledged event is
+stored once the service has stopped. With --baseline it runs the same load
+against that source tree too (this interpreter, PYTHONPATH set to it), in
+alternating order over --rounds rounds, so both share whatever else the
+machine is doing.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
-import statistics
 import sys
 import tempfile
 import threading
@@ -23,6 +28,7 @@ from pathlib import Path
 from bench import (
     Scenario,
     analytics_seconds,
+    cpu_seconds,
     ensure_wrk,
     free_port,
     peak_rss_mb,
@@ -54,28 +60,51 @@ def watch(port: int, stop: threading.Event, samples: dict) -> None:
         samples["age"].append(age)
 
 
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of `values` (nan when there are none)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--sync", default="full")
+    parser.add_argument("--baseline", type=Path, help="also run this source tree, in turn")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds with --baseline (ABBA)")
     args = parser.parse_args()
     wrk = ensure_wrk()
+    if args.baseline is None:
+        return run(wrk, args, None, "this tree")
+    failed = 0
+    for round_ in range(1, args.rounds + 1):
+        order = [None, args.baseline.resolve()] if round_ % 2 else [args.baseline.resolve(), None]
+        for tree in order:
+            failed |= run(wrk, args, tree, f"round {round_}, {'baseline' if tree else 'this tree'}")
+    return failed
+
+
+def run(wrk: str, args: argparse.Namespace, tree: Path | None, label: str) -> int:
     port = free_port()
     samples: dict[str, list[float]] = {"analytics": [], "events": [], "age": []}
     with tempfile.TemporaryDirectory(prefix="tracker-sustained-") as temp:
         data_dir = Path(temp) / "data"
-        process = start_server(Scenario("tracker batch50", "tracker", 50, args.workers, args.sync),
-                               port, data_dir)
+        process = start_server(Scenario("tracker batch50", "tracker", 50, args.workers, args.sync,
+                                        tree=tree), port, data_dir)
         stop = threading.Event()
         watcher = threading.Thread(target=watch, args=(port, stop, samples))
         try:
             watcher.start()
+            cpu = cpu_seconds(process.pid)
             measured = run_wrk(wrk, port, 50, args.seconds, args.connections)
             stop.set()
             watcher.join()
             wait = analytics_seconds(port)
+            cpu = cpu_seconds(process.pid) - cpu
             rss = [round(peak_rss_mb(pid), 1) for pid in worker_pids(process)]
         finally:
             stop.set()
@@ -83,13 +112,18 @@ def main() -> int:
             process.wait(120)
         stored = stored_movements(data_dir)
     rate = measured["acknowledged"] / (measured["seconds"] + wait)
-    p50 = statistics.median(samples["analytics"]) * 1000 if samples["analytics"] else float("nan")
-    print(f"sustained {args.seconds:.0f} s, batches of 50, {args.workers} worker(s), sync {args.sync}: "
-          f"{rate:,.0f} events/s (final /analytics {wait * 1000:.0f} ms), "
+    p50 = percentile(samples["analytics"], 0.5) * 1000
+    p99 = percentile(samples["analytics"], 0.99) * 1000
+    refused = measured["non2xx"] / max(measured["requests"], 1)
+    print(f"{label}: sustained {args.seconds:.0f} s, batches of 50, {args.workers} worker(s), "
+          f"sync {args.sync}: {rate:,.0f} events/s (final /analytics {wait * 1000:.0f} ms), "
+          f"{refused:.0%} of requests refused, "
+          f"{cpu / max(measured['acknowledged'], 1) * 1e6:.0f} µs CPU per event acknowledged "
+          f"(the service's processes, reads and final fold included), "
           f"largest backlog {max(samples['events'], default=0):,.0f} events / "
-          f"{max(samples['age'], default=0):.1f} s, /analytics 24h p50 {p50:.0f} ms "
+          f"{max(samples['age'], default=0):.1f} s, /analytics 24h p50 {p50:.0f} ms p99 {p99:.0f} ms "
           f"({len(samples['analytics'])} samples), RSS MB/worker {rss}, "
-          f"acknowledged {measured['acknowledged']}, stored {stored}")
+          f"acknowledged {measured['acknowledged']}, stored {stored}", flush=True)
     return 0 if stored >= measured["acknowledged"] else 1
 
 
