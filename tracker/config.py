@@ -7,6 +7,7 @@ flag into the environment before the application (and its workers) read it.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,19 @@ def _int_at_least(minimum: int) -> Callable[[str], int]:
             value = minimum - 1
         if value < minimum:
             raise ValueError(f"must be an integer >= {minimum}")
+        return value
+
+    return parse
+
+
+def _float_at_least(minimum: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not value >= minimum:  # nan too
+            raise ValueError(f"must be a number >= {minimum:g}")
         return value
 
     return parse
@@ -117,6 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
             "events waiting for one shard's writer before ingest answers 503"),
     Setting("max_backlog", "TRACKER_MAX_BACKLOG", "50000", _int_at_least(0),
             "events appended and not yet folded before ingest answers 503; 0 sets no bound"),
+    Setting("max_backlog_seconds", "TRACKER_MAX_BACKLOG_SECONDS", "0.25", _float_at_least(0),
+            "seconds of folding the unfolded backlog may need (at the rate folds were measured "
+            "at) before ingest answers 503, so that a read waits no longer for it; 0 sets no bound"),
     Setting("host", "TRACKER_HOST", "127.0.0.1", _text,
             "address `tracker serve` listens on"),
     Setting("port", "TRACKER_PORT", "8000", _int_at_least(0),
@@ -179,6 +196,7 @@ class Config:
     metrics_token: str
     queue_limit: int
     max_backlog: int
+    max_backlog_seconds: float
     host: str
     port: int
     workers: int

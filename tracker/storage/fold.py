@@ -36,7 +36,8 @@ FOLD_ROWS = 5_000
 
 # A shard file is due for a fold once its unfolded rows are enough to fold
 # efficiently (each B-tree page written once for many rows), or its oldest
-# unfolded row has waited DELAY_SECONDS; reads fold on demand whatever is left.
+# unfolded row has waited DELAY_SECONDS (and sooner under load: the folding
+# process's Folder); reads fold on demand whatever is left.
 BATCH_ROWS = 2_000
 DELAY_SECONDS = 1.0
 

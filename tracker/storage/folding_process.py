@@ -35,6 +35,9 @@ ENV = "TRACKER_FOLDING_PROCESS"
 
 IDLE_SLEEP_SECONDS = 0.1
 RETRY_SECONDS = 1.0
+# Past this many unfolded rows in all, every file with rows is due (well under
+# the smallest bound in seconds of folding, fold_budget.FLOOR_ROWS).
+PRESSING_ROWS = 1_000
 # A quiet file is moved up to the log's head once it is this far behind (well inside the
 # backlog bound, TRACKER_MAX_BACKLOG, which counts positions).
 ADVANCE_ROWS = 10_000
@@ -44,10 +47,15 @@ class Folder:
     """Folds due shard files, one at a time, until told to stop.
 
     A file is due once it has BATCH_ROWS unfolded rows or its oldest has waited
-    DELAY_SECONDS. A file without rows is moved up to the head only once the
-    log has grown `advance_rows` past it, so that the files of a quiet site
-    cost no write for each one of a busy site's, and still never look
-    backlogged.
+    DELAY_SECONDS, and every file with rows is once the whole backlog reaches
+    PRESSING_ROWS: the backlog is bounded in seconds of folding
+    (fold_budget.py), and a file saving its rows for a larger batch would hold
+    ingest back. Under load a file's rows gather while the others fold, so
+    batches still grow with the load, while a quiet service folds each file at
+    most once per DELAY_SECONDS. A file without rows is moved up to the head
+    only once the log has grown `advance_rows` past it, so that the files of
+    a quiet site cost no write for each one of a busy site's, and still never
+    look backlogged.
     """
 
     def __init__(self, files: Callable[[], list[ShardFile]], log_file: LogFile, apply: fold.Apply,
@@ -72,25 +80,34 @@ class Folder:
         """
         log_conn = self._log.connection(Role.LOOKUP)
         head = log.head(log_conn)
-        rows = 0
+        behind = []
         for shard in self._files():
             try:
                 at = position(shard.connection(Role.WRITER))
-                if self._due(log_conn, shard, at, head):
+                if at < head:
+                    behind.append((shard, at, *log.unfolded(log_conn, shard.key, at, head,
+                                                            fold.BATCH_ROWS)))
+            except apsw.Error as error:
+                self._failed(shard, error)
+        pressing = sum(count for _shard, _at, count, _oldest in behind) >= PRESSING_ROWS
+        rows = 0
+        for shard, at, count, oldest in behind:
+            try:
+                if self._due(at, head, count, oldest, pressing):
                     rows += self._fold_one(shard, head).rows
             except apsw.Error as error:
-                shard.forget(Role.WRITER)
-                failures.warning("shard %d: folding failed, trying again: %s", shard.index, error)
+                self._failed(shard, error)
         return rows
 
-    def _due(self, log_conn: apsw.Connection, shard: ShardFile, at: int, head: int) -> bool:
-        if at >= head:
-            return False
-        count, oldest = log.unfolded(log_conn, shard.key, at, head, fold.BATCH_ROWS)
+    def _failed(self, shard: ShardFile, error: apsw.Error) -> None:
+        shard.forget(Role.WRITER)
+        failures.warning("shard %d: folding failed, trying again: %s", shard.index, error)
+
+    def _due(self, at: int, head: int, count: int, oldest: int | None, pressing: bool) -> bool:
         if not count:
             return head - at >= self._advance_rows
         waited = time.time() - (oldest or 0) / 1000
-        return count >= fold.BATCH_ROWS or waited >= fold.DELAY_SECONDS
+        return pressing or count >= fold.BATCH_ROWS or waited >= fold.DELAY_SECONDS
 
     def _fold_one(self, shard: ShardFile, head: int) -> fold.Folded:
         with shard.transaction() as conn:

@@ -7,7 +7,9 @@ to fold, which one index probe of the log tells. Folding in the background is
 the folding process's (or, for an app on its own, a thread's); this side
 learns the positions it reached, so that a read of a file already caught up
 costs no fold, lets the eventId set forget what the files now hold, trims the
-log, and bounds the backlog.
+log, and bounds the backlog: per file in events (a file that cannot fold
+refuses only its users) and as a whole in seconds of folding
+(`fold_budget.py`), which is what a read waits for.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TypeVar
 import apsw
 
 from tracker.storage import fold, folding_process
+from tracker.storage.fold_budget import FoldBudget
 from tracker.storage.group_commit import QueueFull
 from tracker.storage.ingest_log import IngestLog
 from tracker.storage.shard_file import ShardFile
@@ -38,25 +41,32 @@ unread_positions = Throttled(logger)
 FOLLOW_INTERVAL_SECONDS = 0.1
 # How often it deletes from the log what the shards have folded.
 TRIM_INTERVAL_SECONDS = 1.0
+# Files a read folds at once (each on its own writer thread).
+READ_FOLDS_AT_ONCE = 4
+# How long an append waits for room under the backlog's bound in seconds before it is refused.
+ADMIT_SECONDS = 0.5
 
 
 class Follower:
     def __init__(self, shards: Shards, ingest_log: IngestLog, live_files: Callable[[], list[ShardFile]],
                  apply: fold.Apply, max_backlog: int,
                  on_fold: Callable[[fold.Folded], None] | None = None,
-                 on_read_wait: Callable[[float], None] | None = None):
+                 on_read_wait: Callable[[float], None] | None = None,
+                 max_backlog_seconds: float = 0.0):
         self._shards = shards
         self._log = ingest_log
         self._live_files = live_files
         self._apply = apply
         self._max_backlog = max_backlog
         self._on_fold = on_fold or (lambda folded: None)
+        self.budget = FoldBudget(max_backlog_seconds)
         self._on_read_wait = on_read_wait or (lambda seconds: None)
         # Each file's position in the log (by its key), as far as this process knows: read
         # from the file when first needed, then moved by folds.
         self.folded: dict[int, int] = {}
         self._following = False
         self._task: asyncio.Task | None = None
+        self._recounted = asyncio.Event()  # set and replaced at each count of the backlog
         self._folder_stop = threading.Event()
         self._folder_thread: threading.Thread | None = None
 
@@ -97,7 +107,12 @@ class Follower:
         for folded in folds:
             self.folded[folded.shard] = max(self.folded.get(folded.shard, 0), folded.position)
             if folded.rows:
-                self._on_fold(folded)
+                self._folded_here(folded)
+
+    def _folded_here(self, folded: fold.Folded) -> None:
+        """A fold this process made (a read's, a write job's, the background thread's)."""
+        self.budget.measured(folded.rows, folded.seconds)
+        self._on_fold(folded)
 
     async def caught_up(self, files: Iterable[ShardFile]) -> None:
         """Return once the files hold every row appended before the call (by any process)."""
@@ -107,13 +122,25 @@ class Follower:
             return
         with_rows = await self._shards.pool.run(self._with_rows, behind, head)
         started = time.perf_counter()
-        rows = 0
-        for file in with_rows:  # one at a time: a fold's batch is the memory it needs
-            folds = await self._shards.submit(file, partial(
-                fold.fold_to, shard=file.key, log_file=self._log.file, upto=head, apply=self._apply))
+        # A few at a time, each on its file's writer: one after another, every fold would wait
+        # for a turn of an event loop that ingest keeps busy; all at once, their batches (the
+        # memory a fold needs) would add up.
+        at_once = asyncio.Semaphore(READ_FOLDS_AT_ONCE)
+
+        async def fold_file(file: ShardFile) -> int:
+            async with at_once:
+                folds = await self._shards.submit(file, partial(
+                    fold.fold_to, shard=file.key, log_file=self._log.file, upto=head,
+                    apply=self._apply))
             self._folds_done(folds)
-            rows += sum(f.rows for f in folds)
-        if rows:
+            return sum(f.rows for f in folds)
+
+        results = await asyncio.gather(*(fold_file(file) for file in with_rows),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        if sum(result for result in results if isinstance(result, int)):
             self._on_read_wait(time.perf_counter() - started)
 
     def _with_rows(self, files: list[ShardFile], head: int) -> list[ShardFile]:
@@ -135,6 +162,27 @@ class Follower:
                                      for f in files):
             raise QueueFull()
 
+    async def admit(self, files: Iterable[ShardFile], rows: int) -> None:
+        """Let `rows` for `files` in once the backlog has room for them, counted as pending
+        until `appended`; raise QueueFull past a file's bound at once, or when no room came
+        within ADMIT_SECONDS."""
+        self.refuse_when_backlogged(files)
+        if self.budget.exceeded(self._log.seen, rows):
+            deadline = time.monotonic() + ADMIT_SECONDS
+            while self.budget.exceeded(self._log.seen, rows):
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._following:
+                    raise QueueFull()
+                try:
+                    await asyncio.wait_for(self._recounted.wait(), left)
+                except TimeoutError:
+                    raise QueueFull() from None
+        self.budget.pending += rows
+
+    def appended(self, rows: int) -> None:
+        """Rows `admit` let in are in the log (or were refused): no longer pending."""
+        self.budget.pending -= rows
+
     def backlog(self) -> dict[int, tuple[int, float]]:
         """Per shard file behind the log (by key), (events unfolded, seconds since the oldest
         was appended), from the files (a read thread)."""
@@ -147,10 +195,12 @@ class Follower:
         while self._following:
             await asyncio.sleep(FOLLOW_INTERVAL_SECONDS)
             try:
-                positions = await self._shards.pool.run(self._positions)
+                positions = await self._shards.pool.run(self._count_backlog)
             except Exception as error:  # a shard that cannot be read now; reads will say so
                 unread_positions.warning("reading fold positions failed: %s", error)
                 continue
+            self._recounted.set()
+            self._recounted = asyncio.Event()
             for key, reached in positions.items():
                 self.folded[key] = max(self.folded.get(key, 0), reached)
             self._log.writer.unfolded.prune_below(self.folded)
@@ -166,9 +216,18 @@ class Follower:
     def _positions(self) -> dict[int, int]:
         return {file.key: file.position() for file in self._live_files()}
 
+    def _count_backlog(self) -> dict[int, int]:
+        """The files' positions; and the rows behind them, for the seconds' bound."""
+        seen = self._log.seen  # first: rows appended meanwhile are counted twice, never missed
+        positions = self._positions()
+        if self.budget.seconds:
+            self.budget.counted(self._log.backlog(positions), seen)
+        return positions
+
     def _fold_in_background(self) -> None:
         folder = folding_process.Folder(self._live_files, self._log.file, self._apply,
-                                        self._on_fold, folding_process.advance_rows(self._max_backlog))
+                                        self._folded_here,
+                                        folding_process.advance_rows(self._max_backlog))
         try:
             folding_process.fold_until(folder, lambda: not self._folder_stop.is_set())
         finally:

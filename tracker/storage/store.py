@@ -117,7 +117,7 @@ class Store:
         self.log = IngestLog(layout.log_file(config.sync), self.shards.by_key, self.pool,
                              config.queue_limit, loop, on_commit)
         self.follower = Follower(self.shards, self.log, self.live_files, apply, config.max_backlog,
-                                 on_fold, on_read_wait)
+                                 on_fold, on_read_wait, config.max_backlog_seconds)
         self.follower.start(fold_in_background)
 
     def live_sites(self) -> list[int]:
@@ -146,12 +146,16 @@ class Store:
         """Append one request's (site, movement) pairs and context to the log, whole or not at
         all; returns how many were new.
 
-        Answers only after the commit is durable. Past the backlog bound it
-        refuses (QueueFull) rather than let reads wait ever longer for folds.
+        Answers only after the commit is durable. At the backlog's bound it
+        waits a moment for folds to make room, then refuses (QueueFull) rather
+        than let reads wait ever longer for folds.
         """
         by_file = [(self.file_of(site, row.userId), row) for site, row in rows]
-        self.follower.refuse_when_backlogged({file for file, _row in by_file})
-        return await self.log.append([(file.key, row) for file, row in by_file], context)
+        await self.follower.admit({file for file, _row in by_file}, len(by_file))
+        try:
+            return await self.log.append([(file.key, row) for file, row in by_file], context)
+        finally:
+            self.follower.appended(len(by_file))
 
     def submit(self, file: ShardFile, work: Callable[[apsw.Connection], T],
                weight: int = 1) -> asyncio.Future:
