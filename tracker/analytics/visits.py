@@ -45,10 +45,15 @@ SELECT id, first, last, entryTime, exitTime FROM visits WHERE userId = ? AND ses
 
 NEXT_ID = "SELECT coalesce(max(id), 0) + 1 FROM visits"
 
+# A new visit is written whole, its prev, entry and exit included: each later
+# UPDATE by id would look the row up again and write it again (and prev's
+# index entry).
 INSERT_VISIT = f"""
-INSERT INTO visits(id, userId, sessionId, first, last, movements, pageviews,
+INSERT INTO visits(id, userId, sessionId, first, last, movements, pageviews, prev,
+  entryTime, entryPage, exitTime, exitPage,
   {", ".join(CONTEXT_COLUMNS)}, {", ".join(SOURCE_COLUMNS)})
-VALUES (?, ?, ?, ?, ?, ?, ?, {", ".join("?" * (len(CONTEXT_COLUMNS) + len(SOURCE_COLUMNS)))})
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+  {", ".join("?" * (len(CONTEXT_COLUMNS) + len(SOURCE_COLUMNS)))})
 """
 
 GROW_VISIT = "UPDATE visits SET last = max(last, ?), movements = movements + ?, " \
@@ -142,7 +147,6 @@ def record(conn: apsw.Connection, rows: list[MovementRow], contexts: list[str | 
         found = conn.execute(SELECT_VISIT, (user_id, session_id)).fetchone()
         if found is None:
             visit = _insert(conn, user_id, session_id, batch)
-            entry_time = exit_time = None
         else:
             visit, first, _last, entry_time, exit_time = found
             conn.execute(GROW_VISIT, (batch.last, batch.movements, batch.pageviews, visit))
@@ -150,13 +154,19 @@ def record(conn: apsw.Connection, rows: list[MovementRow], contexts: list[str | 
                 _unlink(conn, user_id, visit, first)
                 conn.execute(MOVE_FIRST, (batch.first, *batch.context, visit))
                 _link(conn, user_id, visit, batch.first)
-        if batch.entry is not None and (entry_time is None or batch.entry[0] < entry_time):
-            conn.execute(SET_ENTRY, (batch.entry[0], page_of(batch.entry[1]),
-                                     *_source_values(visit_source(batch.entry[1])), visit))
-        if batch.exit is not None and (exit_time is None or batch.exit[0] >= exit_time):
-            conn.execute(SET_EXIT, (batch.exit[0], page_of(batch.exit[1]), visit))
+            _move_ends(conn, visit, batch, entry_time, exit_time)
         conn.executemany(ADD_PAGE, [(visit, path, *span) for path, span in batch.pages.items()])
         conn.executemany(ADD_EVENT, [(visit, event, n) for event, n in batch.events.items()])
+
+
+def _move_ends(conn: apsw.Connection, visit: int, batch: Batch, entry_time: int | None,
+               exit_time: int | None) -> None:
+    """A stored visit's entry and exit, where the batch brings an earlier or a later page view."""
+    if batch.entry is not None and (entry_time is None or batch.entry[0] < entry_time):
+        conn.execute(SET_ENTRY, (batch.entry[0], page_of(batch.entry[1]),
+                                 *_source_values(visit_source(batch.entry[1])), visit))
+    if batch.exit is not None and (exit_time is None or batch.exit[0] >= exit_time):
+        conn.execute(SET_EXIT, (batch.exit[0], page_of(batch.exit[1]), visit))
 
 
 def forget(conn: apsw.Connection, user_id: str) -> None:
@@ -187,11 +197,22 @@ def _batches(rows: list[MovementRow], contexts: list[str | None]) -> dict[tuple[
 
 
 def _insert(conn: apsw.Connection, user_id: str, session_id: str, batch: Batch) -> int:
+    """A new visit, whole, in its user's order."""
     visit = conn.execute(NEXT_ID).fetchone()[0]
+    before = conn.execute(PREVIOUS, (user_id, batch.first, visit)).fetchone()
+    entry: tuple = (None, None)
+    source = NO_PAGE_VIEW_SOURCE
+    if batch.entry is not None:
+        entry = (batch.entry[0], page_of(batch.entry[1]))
+        source = _source_values(visit_source(batch.entry[1]))
+    exit_ = (None, None) if batch.exit is None else (batch.exit[0], page_of(batch.exit[1]))
     conn.execute(INSERT_VISIT, (visit, user_id, session_id, batch.first, batch.last,
-                                batch.movements, batch.pageviews, *batch.context,
-                                *NO_PAGE_VIEW_SOURCE))
-    _link(conn, user_id, visit, batch.first)
+                                batch.movements, batch.pageviews,
+                                None if before is None else before[0], *entry, *exit_,
+                                *batch.context, *source))
+    after = conn.execute(NEXT, (user_id, batch.first, visit)).fetchone()
+    if after is not None:
+        conn.execute(SET_PREV, (batch.first, after[0]))
     return visit
 
 
