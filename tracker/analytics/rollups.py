@@ -76,9 +76,11 @@ MOVE_FIRST = """
 UPDATE activity_spans SET first = ? WHERE kind = ? AND event = ? AND userId = ? AND sessionId = ?
 """
 
-COUNT_ENTITY = """
-INSERT INTO activity_counts(kind, event, n) VALUES (?, ?, 1)
-ON CONFLICT DO UPDATE SET n = n + 1
+# Entities new in a fold are counted once per (kind, event) for the whole batch:
+# one statement for every new session would rewrite the same row each time.
+COUNT_ENTITIES = """
+INSERT INTO activity_counts(kind, event, n) VALUES (?, ?, ?)
+ON CONFLICT DO UPDATE SET n = n + excluded.n
 """
 
 ADD_GAP = """
@@ -129,8 +131,11 @@ def record(conn: apsw.Connection, rows: list[MovementRow]) -> None:
     for row, path in zip(rows, paths):
         for entity in _entities(row.userId, row.sessionId, row.event, path):
             times[entity].append(row.timestamp)
+    new: Counter = Counter()
     for entity, stamps in times.items():
-        _extend(conn, entity, sorted(set(stamps)))
+        if _extend(conn, entity, sorted(set(stamps))):
+            new[entity[:2]] += 1
+    conn.executemany(COUNT_ENTITIES, [(*key, n) for key, n in new.items()])
 
 
 def _add_counts(conn: apsw.Connection, rows: list[MovementRow], paths: list[str | None]) -> None:
@@ -186,11 +191,11 @@ def _entities(user_id: str, session_id: str, event: str, path: str | None) -> tu
     return (*found, (PAGE_USERS, path, user_id, ""), (PAGE_SESSIONS, path, user_id, session_id))
 
 
-def _extend(conn: apsw.Connection, entity: Entity, stamps: list[int]) -> None:
-    """Add movement times (ascending, distinct) to an entity's span and long gaps."""
+def _extend(conn: apsw.Connection, entity: Entity, stamps: list[int]) -> bool:
+    """Add movement times (ascending, distinct) to an entity's span and long gaps; returns
+    whether the entity is new (the caller counts it)."""
     span = conn.execute(SELECT_SPAN, entity).fetchone()
     if span is None:
-        conn.execute(COUNT_ENTITY, entity[:2])
         first = last = stamps[0]
     else:
         first, last = span
@@ -205,11 +210,12 @@ def _extend(conn: apsw.Connection, entity: Entity, stamps: list[int]) -> None:
             _split_gap(conn, entity, stamp)
     if span is None:
         conn.execute(INSERT_SPAN, (*entity, first, last))
-        return
+        return True
     if first != span[0]:
         conn.execute(MOVE_FIRST, (first, *entity))
     if last != span[1]:
         conn.execute(MOVE_LAST, (last, *entity))
+    return False
 
 
 def _add_gap(conn: apsw.Connection, entity: Entity, prev: int, next_: int) -> None:
