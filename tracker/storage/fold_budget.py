@@ -4,11 +4,13 @@ A read folds its shard files up to the log's head before it answers, so it
 waits for the fold of whatever is unfolded then. A bound in events
 (TRACKER_MAX_BACKLOG) lets that wait be seconds long under sustained load;
 this bound keeps the whole unfolded backlog within TRACKER_MAX_BACKLOG_SECONDS
-of folding, at the rate this process's folds were measured at. A request
+of folding, at the rate this process's reads were measured to fold at (the
+rows a read folded over the time it waited for them: what the bound is for),
+or for an app without a folding process, its folding thread's folds. A request
 that finds no room waits for the folds to make some (up to half a second,
 then 503): refused clients come back only after `Retry-After`, and the folder
 would idle meanwhile, since the backlog it may hold is a fraction of that.
-The rate is a moving average over folds of at least MEASURED_ROWS rows
+The rate is a moving average over measurements of at least MEASURED_ROWS rows
 (smaller ones are mostly fixed costs), starting from a guess; the bound never
 falls below FLOOR_ROWS, so a slow measurement cannot stop ingest.
 

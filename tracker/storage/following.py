@@ -107,10 +107,10 @@ class Follower:
         for folded in folds:
             self.folded[folded.shard] = max(self.folded.get(folded.shard, 0), folded.position)
             if folded.rows:
-                self._folded_here(folded)
+                self._on_fold(folded)
 
-    def _folded_here(self, folded: fold.Folded) -> None:
-        """A fold this process made (a read's, a write job's, the background thread's)."""
+    def _folded_in_background(self, folded: fold.Folded) -> None:
+        """A fold of this process's folding thread (an app without a folding process)."""
         self.budget.measured(folded.rows, folded.seconds)
         self._on_fold(folded)
 
@@ -140,8 +140,11 @@ class Follower:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        if sum(result for result in results if isinstance(result, int)):
-            self._on_read_wait(time.perf_counter() - started)
+        rows = sum(result for result in results if isinstance(result, int))
+        if rows:
+            waited = time.perf_counter() - started
+            self.budget.measured(rows, waited)  # what the bound is for: a read's wait per row
+            self._on_read_wait(waited)
 
     def _with_rows(self, files: list[ShardFile], head: int) -> list[ShardFile]:
         """Of `files`, those with log rows past their position up to `head`; the others are
@@ -226,7 +229,7 @@ class Follower:
 
     def _fold_in_background(self) -> None:
         folder = folding_process.Folder(self._live_files, self._log.file, self._apply,
-                                        self._folded_here,
+                                        self._folded_in_background,
                                         folding_process.advance_rows(self._max_backlog))
         try:
             folding_process.fold_until(folder, lambda: not self._folder_stop.is_set())
