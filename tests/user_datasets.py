@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import time
 from pathlib import Path
 
 from helpers import DAY, HOUR, MINUTE, ROLLUP_TABLES, connect, movement
@@ -14,8 +15,15 @@ ERASED = "cy"
 
 
 def post_all(client, events: list[dict], batch: int = 500) -> None:
+    """Post every event, a batch at a time; a batch refused as overloaded (its events stored
+    none) is sent again, as the JavaScript client does, for up to a minute."""
     for start in range(0, len(events), batch):
-        answer = client.post("/track", json={"events": events[start:start + batch]})
+        deadline = time.monotonic() + 60
+        while True:
+            answer = client.post("/track", json={"events": events[start:start + batch]})
+            if answer.status_code != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert answer.status_code == 200, answer.text
 
 

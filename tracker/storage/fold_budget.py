@@ -32,8 +32,9 @@ GUESS_ROWS_PER_SECOND = 10_000.0
 MEASURED_ROWS = 200
 # Weight of the newest measured fold in the moving average.
 WEIGHT = 0.2
-# The bound never goes below this many rows.
-FLOOR_ROWS = 2_000
+# The bound never goes below this many rows: ten requests of 500, a
+# few tenths of a second of a read's folding on an idle machine.
+FLOOR_ROWS = 5_000
 STUCK_SECONDS = 10.0
 
 
