@@ -458,6 +458,24 @@ class UmamiOut(msgspec.Struct):
 
     cache: str
 
+
+# Lines of tracker's own export (GET /users/{userId}/export), as `tracker import` reads them.
+
+
+class ImportedSessionLine(msgspec.Struct, tag_field="type", tag="session"):
+    """A session line: its sessions are made again from its movements."""
+
+
+class ImportedMovementLine(msgspec.Struct, tag_field="type", tag="movement"):
+    """A movement line, with the limits /track sets (but any age)."""
+
+    userId: Identifier
+    sessionId: Identifier
+    timestamp: Millis
+    event: Name
+    data: dict[str, Any] = {}
+    eventId: Name | None = None
+
 class Error(msgspec.Struct):
     error: str
     detail: Any = None
@@ -471,4 +489,5 @@ share_auth_decoder = msgspec.json.Decoder(ShareAuth)
 session_decoder = msgspec.json.Decoder(SessionIn)
 plausible_decoder = msgspec.json.Decoder(PlausibleEventIn)
 umami_decoder = msgspec.json.Decoder(UmamiIn)
+export_line_decoder = msgspec.json.Decoder(ImportedSessionLine | ImportedMovementLine)
 encode = msgspec.json.Encoder().encode
