@@ -63,8 +63,10 @@ def open_text(path: Path) -> TextIO:
         raw = path.open("rb")
     except OSError as error:
         raise Unreadable(f"{path}: {error.strerror}") from None
-    binary = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == GZIP_MAGIC else raw
-    return io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
+    if raw.peek(2)[:2] != GZIP_MAGIC:
+        return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+    raw.close()
+    return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
 
 
 def millis(text: str, field: str) -> int:
