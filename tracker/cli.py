@@ -1,5 +1,4 @@
-"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares,
-import."""
+"""`tracker`: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares, import."""
 
 from __future__ import annotations
 

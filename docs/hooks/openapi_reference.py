@@ -81,7 +81,7 @@ def response_row(status: str, answer: dict[str, Any]) -> str:
     if "headers" in answer:
         meaning += ", with " + ", ".join(f"`{h}`" for h in answer["headers"])
     bodies = [f"{media}: {type_text(content['schema'])}" if media != "application/json"
-              else type_text(content["schema"]) for media, content in answer["content"].items()]
+              else type_text(content["schema"]) for media, content in answer.get("content", {}).items()]
     return f"| {status} | {cell(meaning)} | {cell(', '.join(bodies))} |"
 
 

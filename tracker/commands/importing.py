@@ -129,8 +129,12 @@ class Progress:
 
 
 def summary(site: str, tally: Tally, files: int, seconds: float) -> str:
-    return (f"imported into {site}: {tally.read:,} rows from {files} file{'s' * (files != 1)} "
+    return (f"imported into {site}: {counted(tally.read, 'row')} from {counted(files, 'file')} "
             f"in {seconds:.1f} s ({tally.read / max(seconds, 1e-9):,.0f} rows/s)\n"
             f"  stored: {tally.stored:,}\n"
             f"  skipped as duplicates: {tally.duplicates:,}\n"
             f"  refused: {tally.refused:,}")
+
+
+def counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'s' * (count != 1)}"
