@@ -28,7 +28,7 @@ def import_file(data_dir: Path, site: str, kind: str, *names: str) -> subprocess
 
 
 def summary(done: subprocess.CompletedProcess) -> dict[str, int]:
-    """The summary's counts: stored, skipped as duplicates, refused."""
+    """The summary's counts: stored, skipped as duplicates, rejected."""
     lines = [line.strip() for line in done.stdout.splitlines() if line.startswith("  ")]
     return {key: int(value.replace(",", "")) for key, value in (line.split(": ") for line in lines)}
 
@@ -48,8 +48,8 @@ def values(server, by: str, measure: str, **params) -> dict:
 def test_goatcounter_into_a_stopped_service_then_read(data_dir, tracker_server):
     assert tracker(data_dir, "sites", "add", "shop", "--domain", "shop.example").returncode == 0
     done = import_file(data_dir, "shop", "goatcounter", "goatcounter-export.csv")
-    assert done.returncode == 1, done.stderr  # some rows refused
-    assert summary(done) == {"stored": 9, "skipped as duplicates": 0, "refused": 3}
+    assert done.returncode == 1, done.stderr  # some rows rejected
+    assert summary(done) == {"stored": 9, "skipped as duplicates": 0, "rejected": 3}
     path = DATA / "goatcounter-export.csv"
     assert done.stderr.splitlines() == [f"{path}:11: a bot's hit (Bot 3)",
                                         f"{path}:12: `Date` is not an ISO 8601 time: 'yesterday'",
@@ -77,7 +77,7 @@ def test_importing_twice_stores_once(data_dir, tracker_server):
     before = read(server, "/stats", site="shop", **MARCH_2024)
     again = import_file(data_dir, "shop", "goatcounter", "goatcounter-export.csv")  # while it runs
     assert summary(first)["stored"] == 9
-    assert summary(again) == {"stored": 0, "skipped as duplicates": 9, "refused": 3}
+    assert summary(again) == {"stored": 0, "skipped as duplicates": 9, "rejected": 3}
     assert read(server, "/stats", site="shop", **MARCH_2024) == before
 
 
@@ -86,7 +86,7 @@ def test_umami_into_a_running_service(data_dir, tracker_server):
     with server.client() as http:
         assert http.post("/sites", json={"id": "shop", "domains": ["shop.example"]}).status_code == 201
     done = import_file(data_dir, "shop", "umami", "umami-website_event.csv")
-    assert summary(done) == {"stored": 5, "skipped as duplicates": 0, "refused": 2}
+    assert summary(done) == {"stored": 5, "skipped as duplicates": 0, "rejected": 2}
     window = {"site": "shop", **MARCH_2024}
     totals = read(server, "/stats", **window)["totals"]
     assert (totals["visitors"], totals["visits"], totals["pageviews"]) == (2, 3, 4)
@@ -121,7 +121,7 @@ def test_trackers_own_export_round_trips(data_dir, tracker_server):
     export = data_dir.parent / "u1.ndjson"
     export.write_bytes(exported.content)
     done = tracker(data_dir, "import", "--site", "copy", "--format", "ndjson", str(export))
-    assert summary(done) == {"stored": 12, "skipped as duplicates": 0, "refused": 0}
+    assert summary(done) == {"stored": 12, "skipped as duplicates": 0, "rejected": 0}
     original = read(server, "/movements", site="default", userId="u1", limit=100)["movements"]
     copied = read(server, "/movements", site="copy", userId="u1", limit=100)["movements"]
     assert [{**m, "eventId": None} for m in copied] == [{**m, "eventId": None} for m in original]
@@ -131,13 +131,13 @@ def test_trackers_own_export_round_trips(data_dir, tracker_server):
     assert read(server, "/analytics", site="copy", **window)["totals"] == \
         read(server, "/analytics", site="default", **window)["totals"]
     assert summary(tracker(data_dir, "import", "--site", "copy", "--format", "ndjson", str(export))) == {
-        "stored": 0, "skipped as duplicates": 12, "refused": 0}
+        "stored": 0, "skipped as duplicates": 12, "rejected": 0}
 
 
 def test_the_sample_export_with_a_bad_line(data_dir, tracker_server):
     assert tracker(data_dir, "sites", "add", "shop").returncode == 0
     done = import_file(data_dir, "shop", "ndjson", "tracker-export.ndjson")
-    assert summary(done) == {"stored": 5, "skipped as duplicates": 0, "refused": 2}
+    assert summary(done) == {"stored": 5, "skipped as duplicates": 0, "rejected": 2}
     assert [line.split(":")[1] for line in done.stderr.splitlines()] == ["6", "7"]
     server = tracker_server()
     assert len(read(server, "/movements", site="shop", userId="u-42")["movements"]) == 4
@@ -177,4 +177,4 @@ def test_a_terminal_sees_a_counter(data_dir):
     finally:
         os.close(leader)
     assert done.returncode == 1
-    assert b"\r7 rows read, 5 stored, 0 duplicates, 2 refused" in shown
+    assert b"\r7 rows read, 5 stored, 0 duplicates, 2 rejected" in shown

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 
 from tracker.ingest import import_goatcounter, import_ndjson, import_umami
-from tracker.ingest.import_rows import Imported, Refused, RowIds, Unreadable, open_text
+from tracker.ingest.import_rows import Imported, Rejected, RowIds, Unreadable, open_text
 from tracker.storage.rows import decode_context
 
 DATA = Path(__file__).parents[1] / "data"
 
 
-def read_file(reader, name: str, site: str = "shop") -> list[tuple[int, Imported | Refused]]:
+def read_file(reader, name: str, site: str = "shop") -> list[tuple[int, Imported | Rejected]]:
     with open_text(DATA / name) as text:
         return list(reader(text, site))
 
 
-def read_text(reader, text: str, site: str = "shop") -> list[tuple[int, Imported | Refused]]:
+def read_text(reader, text: str, site: str = "shop") -> list[tuple[int, Imported | Rejected]]:
     return list(reader(io.StringIO(text, newline=""), site))
 
 
@@ -31,8 +31,8 @@ def movements(read) -> list[tuple]:
             for line, row in read if isinstance(row, Imported)]
 
 
-def refused(read) -> list[tuple[int, str]]:
-    return [(line, str(row)) for line, row in read if isinstance(row, Refused)]
+def rejected(read) -> list[tuple[int, str]]:
+    return [(line, str(row)) for line, row in read if isinstance(row, Rejected)]
 
 
 def test_goatcounter_hits():
@@ -48,7 +48,7 @@ def test_goatcounter_hits():
     assert by_line[8]["utm"] == {"source": "spring-sale"}  # a campaign
     assert by_line[9]["utm"] == {"source": "Email"}  # a name GoatCounter gave
     assert by_line[10]["referrer"] == "android-app://com.slack"  # an app: no source
-    assert refused(read) == [(11, "a bot's hit (Bot 3)"), (12, "`Date` is not an ISO 8601 time: 'yesterday'"),
+    assert rejected(read) == [(11, "a bot's hit (Bot 3)"), (12, "`Date` is not an ISO 8601 time: 'yesterday'"),
                              (13, "has 3 fields; GoatCounter's CSV has 14")]
 
 
@@ -79,7 +79,7 @@ def test_ids_are_stable_and_keyed_with_the_site():
     assert users.isdisjoint(r.row.userId for _l, r in elsewhere if isinstance(r, Imported))
 
 
-def test_goatcounter_refuses_another_version_and_reads_gzip(tmp_path):
+def test_goatcounter_rejects_another_version_and_reads_gzip(tmp_path):
     with pytest.raises(Unreadable, match="version 2"):
         read_text(import_goatcounter.read, "1Path,Title,Event\n/,Home,false\n")
     with pytest.raises(Unreadable):
@@ -107,7 +107,7 @@ def test_umami_events():
     rows = dict(read)
     assert rows[2].row.eventId == "0a3c5e2f-1b4d-4c6e-8f01-23456789ab01"
     assert rows[2].row.userId == rows[6].row.userId and rows[2].row.sessionId != rows[6].row.sessionId
-    assert refused(read) == [
+    assert rejected(read) == [
         (7, "event_type 5 is not a page view (1) or an event (2)"),
         (8, "website_id 99999999-4a59-4e8d-9c7b-1a2b3c4d5e6f is not the first row's "
             "(6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f): import one website's rows at a time")]
@@ -125,7 +125,7 @@ def test_umami_before_visit_ids_and_utm_columns():
     ("event_id,session_id\n", "no created_at, url_path, event_type"),
     ("", "no event_id"),
 ])
-def test_umami_refuses_a_file_without_the_needed_columns(text, why):
+def test_umami_rejects_a_file_without_the_needed_columns(text, why):
     with pytest.raises(Unreadable, match=why):
         read_text(import_umami.read, text)
 
@@ -140,7 +140,7 @@ def test_umami_refuses_a_file_without_the_needed_columns(text, why):
 ])
 def test_umami_bad_rows(row, why):
     [(line, found)] = read_text(import_umami.read, f"event_id,session_id,created_at,url_path,event_type,event_name\n{row}\n")
-    assert line == 2 and isinstance(found, Refused) and str(found).startswith(why)
+    assert line == 2 and isinstance(found, Rejected) and str(found).startswith(why)
 
 
 def test_tracker_exports():
@@ -151,7 +151,7 @@ def test_tracker_exports():
     assert (rows[9].row.userId, rows[9].row.sessionId) == ("anon:0123456789abcdef",
                                                             "anon:0123456789abcdef0123456789abcdef")
     assert 1 not in rows  # a session line: sessions are made from the movements
-    assert [line for line, _why in refused(read)] == [6, 7]
+    assert [line for line, _why in rejected(read)] == [6, 7]
 
 
 def test_a_quoted_field_over_several_lines_is_numbered_from_its_first_line():

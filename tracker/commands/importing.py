@@ -4,10 +4,10 @@ It works on the data directory whether the service runs on it or not: the
 rows go through the log like live ingest (lifecycle/importing.py). With the
 service running, the service's folding process folds them; without it, this
 command starts the same folding process for the time it runs, and folds the
-rest before it ends. On a terminal it shows a counter on stderr; refused
+rest before it ends. On a terminal it shows a counter on stderr; rejected
 rows are listed on stderr as `FILE:LINE: why` as they are met, and the summary
 goes to stdout. Exit status: 0 when every row was stored or a duplicate, 1
-when rows were refused, 2 when the import could not be done.
+when rows were rejected, 2 when the import could not be done.
 """
 
 from __future__ import annotations
@@ -70,14 +70,14 @@ def run_import(config: Config, args: argparse.Namespace) -> int:
             folding.stop()
         release(lock)
     print(summary(site.id, tally, len(args.files), time.monotonic() - started))
-    return 1 if tally.refused else 0
+    return 1 if tally.rejected else 0
 
 
 async def _import(layout: Layout, config: Config, number: int, site_id: str, kind: str,
                   files: list[Path]) -> Tally:
     store = Store(layout, config, applier(config.session_ttl_seconds), fold_in_background=False)
     progress = Progress(sys.stderr)
-    importer = Importer(store, number, progress.refused)
+    importer = Importer(store, number, progress.rejected)
     try:
         for path in files:
             with _opened(path) as text:
@@ -101,14 +101,14 @@ def _opened(path: Path) -> TextIO:
 
 
 class Progress:
-    """A counter on stderr while it is a terminal; refused rows listed as they come."""
+    """A counter on stderr while it is a terminal; rejected rows listed as they come."""
 
     def __init__(self, stream: TextIO):
         self._stream = stream
         self._terminal = stream.isatty()
         self._started = self._shown = time.monotonic()
 
-    def refused(self, name: str, line: int, why: str) -> None:
+    def rejected(self, name: str, line: int, why: str) -> None:
         self._clear()
         print(f"{name}:{line}: {why}", file=self._stream)
 
@@ -119,7 +119,7 @@ class Progress:
         self._shown = now
         rate = tally.read / max(now - self._started, 1e-9)
         self._stream.write(f"\r{tally.read:,} rows read, {tally.stored:,} stored, "
-                           f"{tally.duplicates:,} duplicates, {tally.refused:,} refused "
+                           f"{tally.duplicates:,} duplicates, {tally.rejected:,} rejected "
                            f"({rate:,.0f} rows/s)" + ("\n" if final else ""))
         self._stream.flush()
 
@@ -133,7 +133,7 @@ def summary(site: str, tally: Tally, files: int, seconds: float) -> str:
             f"in {seconds:.1f} s ({tally.read / max(seconds, 1e-9):,.0f} rows/s)\n"
             f"  stored: {tally.stored:,}\n"
             f"  skipped as duplicates: {tally.duplicates:,}\n"
-            f"  refused: {tally.refused:,}")
+            f"  rejected: {tally.rejected:,}")
 
 
 def counted(count: int, noun: str) -> str:

@@ -17,7 +17,7 @@ FirstVisit, Date` (the file may be gzipped, as GoatCounter hands it out).
   exports), as for live traffic; else from `Browser` and `System` without
   their versions, and the device from the screen width (as Plausible sorts
   widths). `Location` gives the country.
-- A row marked as a bot's (`Bot` other than 0) is refused; `FirstVisit` is
+- A row marked as a bot's (`Bot` other than 0) is rejected; `FirstVisit` is
   not needed (visits are counted from the hits).
 """
 
@@ -32,7 +32,7 @@ from tracker.enrich.page_url import as_location_path
 from tracker.ingest.import_rows import (
     Imported,
     Read,
-    Refused,
+    Rejected,
     RowIds,
     Unreadable,
     encoded_data,
@@ -54,7 +54,7 @@ MOBILE_WIDTH, TABLET_WIDTH = 576, 992
 
 
 def read(text: TextIO, site: str) -> Read:
-    """Each hit's movement, or why it is refused; Unreadable when the file is not this format."""
+    """Each hit's movement, or why it is rejected; Unreadable when the file is not this format."""
     rows = csv.reader(text)
     header = next(rows, None)
     if header != HEADER:
@@ -68,18 +68,18 @@ def read(text: TextIO, site: str) -> Read:
         if row:
             try:
                 yield start, _hit(row, site, ids)
-            except Refused as error:
+            except Rejected as error:
                 yield start, error
 
 
 def _hit(row: list[str], site: str, ids: RowIds) -> Imported:
     if len(row) != len(HEADER):
-        raise Refused(f"has {len(row)} fields; GoatCounter's CSV has {len(HEADER)}")
+        raise Rejected(f"has {len(row)} fields; GoatCounter's CSV has {len(HEADER)}")
     path, title, event, agent, browser, system, session, bot, ref, scheme, size, location, _, date = row
     if bot.strip() not in ("", "0"):
-        raise Refused(f"a bot's hit (Bot {bot})")
+        raise Rejected(f"a bot's hit (Bot {bot})")
     if not session.strip():
-        raise Refused("no Session")
+        raise Rejected("no Session")
     timestamp = millis(date, "Date")
     if event.strip().lower() in TRUE:
         name, data = event_name(path, "Path"), ({"title": title} if title else {})
@@ -93,7 +93,7 @@ def _hit(row: list[str], site: str, ids: RowIds) -> Imported:
 
 def _page_view(path: str, title: str, ref: str, scheme: str) -> dict[str, Any]:
     if not path:
-        raise Refused("no Path")
+        raise Rejected("no Path")
     data: dict[str, Any] = {"path": as_location_path(path), "title": title}
     if ref and scheme in ("c", "g"):
         data["utm"] = {"source": ref}

@@ -15,13 +15,13 @@ from typing import TextIO
 import msgspec
 
 from tracker import schemas
-from tracker.ingest.import_rows import Imported, Read, Refused, RowIds, encoded_data
+from tracker.ingest.import_rows import Imported, Read, Rejected, RowIds, encoded_data
 from tracker.schemas import ImportedMovementLine
 from tracker.storage.rows import MovementRow
 
 
 def read(text: TextIO, site: str) -> Read:
-    """Each line's movement, or why it is refused; session lines and blank lines yield nothing.
+    """Each line's movement, or why it is rejected; session lines and blank lines yield nothing.
     (`site` is not needed: the export's ids are the site's own.)"""
     ids = RowIds("ndjson")
     for number, line in enumerate(text, start=1):
@@ -30,18 +30,18 @@ def read(text: TextIO, site: str) -> Read:
         try:
             decoded = schemas.export_line_decoder.decode(line)
         except msgspec.DecodeError as error:
-            yield number, Refused(f"not a line of tracker's export: {error}")
+            yield number, Rejected(f"not a line of tracker's export: {error}")
             continue
         if isinstance(decoded, ImportedMovementLine):
             yield number, _movement(decoded, ids)
 
 
-def _movement(line: ImportedMovementLine, ids: RowIds) -> Imported | Refused:
+def _movement(line: ImportedMovementLine, ids: RowIds) -> Imported | Rejected:
     if line.userId.startswith("anon:") != line.sessionId.startswith("anon:"):
-        return Refused("`userId` and `sessionId` must both be the service's own (`anon:`) or neither")
+        return Rejected("`userId` and `sessionId` must both be the service's own (`anon:`) or neither")
     try:
         data = encoded_data(line.data)
-    except Refused as error:
+    except Rejected as error:
         return error
     event_id = line.eventId or ids.of(line.userId, line.sessionId, str(line.timestamp), line.event, data)
     return Imported(MovementRow(line.userId, line.sessionId, line.timestamp, line.event, data, event_id))

@@ -1,9 +1,9 @@
-"""What every importer shares: a movement read from a file, why a row is refused, stable ids.
+"""What every importer shares: a movement read from a file, why a row is rejected, stable ids.
 
 `tracker import` reads other tools' files (import_ndjson.py,
 import_goatcounter.py, import_umami.py); each yields, per row, its line
 number and either an `Imported` movement (with the context, browser to city,
-the row tells) or a `Refused` reason, and never stops at a bad row. The rows
+the row tells) or a `Rejected` reason, and never stops at a bad row. The rows
 are the log's (storage/rows.py), so imports go through the same log, eventId
 de-duplication and folding as live ingest.
 
@@ -35,7 +35,7 @@ MAX_NAME = 64
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-class Refused(ValueError):
+class Rejected(ValueError):
     """A row that cannot be imported; the message says why."""
 
 
@@ -51,8 +51,8 @@ class Imported:
     context: str | None = None
 
 
-# Per row of a file: its line number, and the movement it holds or why it is refused.
-Read = Iterator[tuple[int, Imported | Refused]]
+# Per row of a file: its line number, and the movement it holds or why it is rejected.
+Read = Iterator[tuple[int, Imported | Rejected]]
 
 
 def open_text(path: Path) -> TextIO:
@@ -74,7 +74,7 @@ def millis(text: str, field: str) -> int:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise Refused(f"`{field}` is not an ISO 8601 time: {text!r}") from None
+        raise Rejected(f"`{field}` is not an ISO 8601 time: {text!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return checked_time(int(moment.timestamp() * 1000), field)
@@ -83,14 +83,14 @@ def millis(text: str, field: str) -> int:
 def checked_time(ms: int, field: str) -> int:
     """Any age is taken; not after the latest instant the API names."""
     if not 0 <= ms <= LATEST_MS:
-        raise Refused(f"`{field}` is out of range: {ms}")
+        raise Rejected(f"`{field}` is out of range: {ms}")
     return ms
 
 
 def event_name(name: str, field: str) -> str:
     """An event name as /track takes it: 1 to 64 characters, no control characters."""
     if not name or len(name) > MAX_NAME or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in name):
-        raise Refused(f"`{field}` is not an event name (1 to {MAX_NAME} characters, no control "
+        raise Rejected(f"`{field}` is not an event name (1 to {MAX_NAME} characters, no control "
                       f"characters): {name[:80]!r}")
     return name
 
@@ -98,7 +98,7 @@ def event_name(name: str, field: str) -> str:
 def encoded_data(data: dict[str, Any]) -> str:
     encoded = schemas.encode(data)
     if len(encoded) > MAX_OBJECT_BYTES:
-        raise Refused(f"its data is larger than {MAX_OBJECT_BYTES} bytes once encoded")
+        raise Rejected(f"its data is larger than {MAX_OBJECT_BYTES} bytes once encoded")
     return encoded.decode()
 
 

@@ -10,14 +10,14 @@ or `\\N` is null (PostgreSQL's and MySQL's exports).
   `referrer_query`; its UTM fields and click ids come from the `utm_*`,
   `gclid` and `msclkid` columns, or from `url_query` in versions without
   them. `event_type` 2 is the event `event_name`, with its page.
-- Link, pixel and performance rows (`event_type` 3, 4 and 5) are refused:
+- Link, pixel and performance rows (`event_type` 3, 4 and 5) are rejected:
   they are not page views or events of a website.
 - `session_id` (Umami's visitor of a month) is the visitor and `visit_id` the
   visit; without `visit_id` (older versions) visits are made as for
   anonymous traffic, a new one after the session timeout.
 - `event_id` is the eventId, so a file imported twice is stored once.
 - The file holds one website: a row of another `website_id` than the first
-  row's is refused.
+  row's is rejected.
 - Umami keeps browser, OS, device and country in its `session` table, and
   event properties in `event_data`: neither is in this file.
 """
@@ -32,7 +32,7 @@ from tracker.ingest.anonymous_sessions import UNASSIGNED
 from tracker.ingest.import_rows import (
     Imported,
     Read,
-    Refused,
+    Rejected,
     Unreadable,
     encoded_data,
     event_name,
@@ -65,7 +65,7 @@ class Columns:
 
 
 def read(text: TextIO, site: str) -> Read:
-    """Each row's movement, or why it is refused; Unreadable when the header lacks a needed
+    """Each row's movement, or why it is rejected; Unreadable when the header lacks a needed
     column."""
     rows = csv.reader(text)
     columns = Columns(next(rows, []))
@@ -79,24 +79,24 @@ def read(text: TextIO, site: str) -> Read:
         if row:
             try:
                 yield start, _event(row, columns, site, website)
-            except Refused as error:
+            except Rejected as error:
                 yield start, error
 
 
 def _event(row: list[str], columns: Columns, site: str, website: list[str | None]) -> Imported:
     if len(row) != columns.width:
-        raise Refused(f"has {len(row)} fields; the header has {columns.width}")
+        raise Rejected(f"has {len(row)} fields; the header has {columns.width}")
     _check_website(columns.get(row, "website_id"), website)
     event_id, visitor = columns.get(row, "event_id"), columns.get(row, "session_id")
     if event_id is None or visitor is None:
-        raise Refused("no event_id or session_id")
+        raise Rejected("no event_id or session_id")
     kind = columns.get(row, "event_type")
     if kind == PAGE_VIEW:
         name, data = "page_view", _page_view(row, columns)
     elif kind == CUSTOM_EVENT:
         name, data = event_name(columns.get(row, "event_name") or "", "event_name"), _page(row, columns)
     else:
-        raise Refused(f"event_type {kind} is not a page view (1) or an event (2)")
+        raise Rejected(f"event_type {kind} is not a page view (1) or an event (2)")
     visit = columns.get(row, "visit_id")
     movement = MovementRow(visitor_id(site, "umami", visitor),
                            UNASSIGNED if visit is None else session_id(site, "umami", visit),
@@ -109,7 +109,7 @@ def _check_website(website_id: str | None, first: list[str | None]) -> None:
     if not first:
         first.append(website_id)
     elif website_id != first[0]:
-        raise Refused(f"website_id {website_id} is not the first row's ({first[0]}): import one "
+        raise Rejected(f"website_id {website_id} is not the first row's ({first[0]}): import one "
                       "website's rows at a time")
 
 

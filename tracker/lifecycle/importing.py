@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tracker.ingest.import_rows import Imported, Refused
+from tracker.ingest.import_rows import Imported, Rejected
 from tracker.storage.group_commit import QueueFull
 from tracker.storage.rows import MovementRow
 from tracker.storage.store import Store
@@ -34,33 +34,33 @@ BACKLOG_WAIT_SECONDS = 0.05
 class Tally:
     """What an import did so far."""
 
-    read: int = 0  # rows read, refused ones included
+    read: int = 0  # rows read, rejected ones included
     stored: int = 0
     duplicates: int = 0
-    refused: int = 0
+    rejected: int = 0
 
 
 class Importer:
     """Appends one site's imported rows to the log, in batches, counting what happens."""
 
-    def __init__(self, store: Store, site: int, on_refused: Callable[[str, int, str], None],
+    def __init__(self, store: Store, site: int, on_rejected: Callable[[str, int, str], None],
                  batch_rows: int = BATCH_ROWS):
         self.tally = Tally()
         self._store = store
         self._site = site
-        self._on_refused = on_refused
+        self._on_rejected = on_rejected
         self._batch_rows = batch_rows
         self._batch: list[Imported] = []
         self._in_flight: set[asyncio.Task] = set()
 
-    async def add_file(self, name: str, rows: Iterable[tuple[int, Imported | Refused]],
+    async def add_file(self, name: str, rows: Iterable[tuple[int, Imported | Rejected]],
                        on_progress: Callable[[Tally], None] = lambda tally: None) -> None:
-        """Every row of one file; a refused row is reported (`on_refused(name, line, why)`)."""
+        """Every row of one file; a rejected row is reported (`on_rejected(name, line, why)`)."""
         for line, row in rows:
             self.tally.read += 1
-            if isinstance(row, Refused):
-                self.tally.refused += 1
-                self._on_refused(name, line, str(row))
+            if isinstance(row, Rejected):
+                self.tally.rejected += 1
+                self._on_rejected(name, line, str(row))
                 continue
             self._batch.append(row)
             if len(self._batch) >= self._batch_rows:
