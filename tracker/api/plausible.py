@@ -33,8 +33,8 @@ async def event(request: Request) -> Response:
             await take_and_append(request, movements, address)
     except plausible.Rejected as error:
         return rejected(error.errors)
-    except intake.Invalid as error:  # only `data` can break a rule here: its encoded size
-        return rejected({"props": [str(error)]})
+    except intake.Invalid as error:  # a rule the intake checks: the size of `data`, say
+        return rejected({plausible.field_of(str(error)): [str(error)]})
     return PlainTextResponse("ok", 202)
 
 

@@ -105,17 +105,22 @@ def site_for(domain: str, sites: Sites) -> Site | None:
 
 
 def _movement(event: PlausibleEvent, site: str) -> MovementIn:
-    """The movement /track would take, validated by the same constraints."""
+    """The movement /track would take, validated by the same constraints. Its revenue goes
+    along where movements carry one (unknown fields are ignored); a revenue that breaks their
+    rules is dropped, as Plausible drops it, and the event kept."""
     fields: dict[str, Any] = {"event": event.event, "site": site}
     if event.data:
         fields["data"] = event.data
     try:
-        return msgspec.convert(fields, MovementIn)
+        return msgspec.convert({**fields, "revenue": event.revenue} if event.revenue else fields,
+                               MovementIn)
     except msgspec.ValidationError as error:
-        raise Rejected({_field_of(str(error)): [str(error)]}) from None
+        if event.revenue and field_of(str(error)) == "revenue":
+            return _movement(PlausibleEvent(event.event, event.domains, event.data, None), site)
+        raise Rejected({field_of(str(error)): [str(error)]}) from None
 
 
-def _field_of(message: str) -> str:
+def field_of(message: str) -> str:
     """Plausible's name of the field a msgspec message is about (``at `$.event` ``)."""
     path = message.rpartition("`$.")[2].split("`")[0].split(".")[0].split("[")[0]
     return FIELD_OF_PATH.get(path, path or "request")
@@ -197,8 +202,7 @@ def properties(value: Any) -> dict[str, Any]:
 
 def revenue_of(value: Any) -> dict[str, Any] | None:
     """`$` as a movement's `revenue`, `{"amount", "currency"}` (from an object or the JSON text
-    of one), or None when it is not one. Movements do not carry revenue yet: the goals work
-    adds `MovementIn.revenue`, and this is what goes into it."""
+    of one; a number amount as its decimal text), or None when it is not one."""
     if isinstance(value, str):
         try:
             value = msgspec.json.decode(value)
@@ -206,7 +210,10 @@ def revenue_of(value: Any) -> dict[str, Any] | None:
             return None
     if not isinstance(value, dict) or "amount" not in value or "currency" not in value:
         return None
-    return {"amount": value["amount"], "currency": value["currency"]}
+    amount = value["amount"]
+    if isinstance(amount, int | float) and not isinstance(amount, bool):
+        amount = repr(amount)  # the decimal the number was written as: 19.9, not 19.899999...
+    return {"amount": amount, "currency": value["currency"]}
 
 
 def decode(body: bytes) -> PlausibleEventIn:
