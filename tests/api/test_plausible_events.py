@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import connect, fold_all, metric_samples
+from helpers import connect, fold_all, metric_samples, saturated_writer
 from tracker.enrich.visitor_ids import visitor_id
 
 DESKTOP = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -206,3 +206,12 @@ def test_cors_headers_on_every_answer_errors_included(make_client):
         assert answer.headers["access-control-allow-origin"] == "https://shop.example"
     refused = post(client, {"n": "pageview", "u": PAGE}, Origin="https://evil.example")
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_an_overloaded_log_is_503_as_on_track_and_stores_nothing(make_client, data_dir):
+    client = make_client(TRACKER_QUEUE_LIMIT="5", TRACKER_SHARDS="1")
+    with saturated_writer(client):
+        answer = post(client, {"n": "pageview", "u": PAGE})
+        assert (answer.status_code, answer.json()["error"], answer.headers["Retry-After"]) == (503, "overloaded", "1")
+    fold_all(client)
+    assert stored(data_dir) == []

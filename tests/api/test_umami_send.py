@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import connect, fold_all, metric_samples
+from helpers import connect, fold_all, metric_samples, saturated_writer
 
 DESKTOP = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
            "Chrome/124.0.0.0 Safari/537.36")
@@ -131,3 +131,13 @@ def test_rate_limited_as_track(make_client, shop):
     answers = [client.post("/api/send", json={"type": "identify", "payload": {"website": shop}}).status_code
                for _ in range(2)]
     assert answers == [200, 429]
+
+
+def test_an_overloaded_log_is_503_and_stores_nothing(make_client, data_dir):
+    client = make_client(TRACKER_QUEUE_LIMIT="5", TRACKER_SHARDS="1")
+    website = client.get("/sites").json()["sites"][0]["umamiId"]
+    with saturated_writer(client):
+        answer = send(client, {"website": website, "url": "/"})
+        assert (answer.status_code, answer.json()["error"], answer.headers["Retry-After"]) == (503, "overloaded", "1")
+    fold_all(client)
+    assert stored(data_dir) == []
