@@ -22,7 +22,7 @@ MARKER = "<!-- openapi-reference -->"
 PUBLISHED_AS = "openapi.json"
 SCHEMA_PREFIX = "#/components/schemas/"
 PATTERN_MEANINGS = {NO_CONTROL: "no control characters"}
-SCHEMES = {"readToken": "the read token", "metricsToken": "the metrics token"}
+SCHEMES = {"readToken": "the admin token or a site key", "metricsToken": "the metrics token"}
 
 
 def on_files(files, config):
