@@ -166,3 +166,33 @@ def test_row_ids_tell_identical_rows_apart_in_order():
     assert first != second and second == first + ".1" and other != first
     again = RowIds("test")
     assert [again.of("a", "b"), again.of("a", "b")] == [first, second]
+
+
+HUGE = "x" * 200_000  # over the csv module's field limit
+
+
+@pytest.mark.parametrize("reader, header, good", [
+    (import_umami.read, "event_id,session_id,created_at,url_path,event_type",
+     "e{n},s1,2024-01-01 00:00:0{n},/p{n},1"),
+    (import_goatcounter.read, ",".join(import_goatcounter.HEADER),
+     "/p{n},T,false,,Chrome,Linux,s1,0,,,,NL,false,2024-03-01T00:00:0{n}Z"),
+])
+def test_a_record_the_csv_module_refuses_costs_its_own_line_only(reader, header, good):
+    text = f"{header}\n{good.format(n=1)}\n\"{HUGE}\",a,b\n{good.format(n=2)}\n"
+    read = read_text(reader, text)
+    assert [(line, data["path"]) for line, _event, data, _time in movements(read)] == [(2, "/p1"), (4, "/p2")]
+    assert rejected(read) == [(3, "not a CSV record: field larger than field limit (131072)")]
+
+
+@pytest.mark.parametrize("reader", [import_umami.read, import_goatcounter.read])
+def test_a_header_the_csv_module_refuses_makes_the_file_unreadable(reader):
+    with pytest.raises(Unreadable, match="its header is not a CSV record"):
+        read_text(reader, f'"{HUGE}"\n')
+
+
+def test_an_export_line_nested_deeper_than_the_stack_is_rejected():
+    start = '{"type":"movement","userId":"u","sessionId":"s","timestamp":1,"event":"e","data":'
+    line, good = start + '{"a":' + "[" * 100_000 + "}\n", start + "{}}\n"
+    read = read_text(import_ndjson.read, line + good)
+    assert rejected(read) == [(1, "not a line of tracker's export: nested too deeply")]
+    assert [line for line, *_ in movements(read)] == [2]

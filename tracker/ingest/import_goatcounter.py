@@ -35,6 +35,8 @@ from tracker.ingest.import_rows import (
     Rejected,
     RowIds,
     Unreadable,
+    csv_header,
+    csv_rows,
     encoded_data,
     event_name,
     millis,
@@ -56,20 +58,20 @@ MOBILE_WIDTH, TABLET_WIDTH = 576, 992
 def read(text: TextIO, site: str) -> Read:
     """Each hit's movement, or why it is rejected; Unreadable when the file is not this format."""
     rows = csv.reader(text)
-    header = next(rows, None)
+    header = csv_header(rows)
     if header != HEADER:
         first = (header or [""])[0]
         raise Unreadable(f"not GoatCounter's CSV export of version 2 (its header starts {first!r}, "
                          "not '2Path')")
     ids = RowIds("goatcounter")
-    line = rows.line_num
-    for row in rows:
-        start, line = line + 1, rows.line_num
-        if row:
-            try:
-                yield start, _hit(row, site, ids)
-            except Rejected as error:
-                yield start, error
+    for start, row in csv_rows(rows):
+        if isinstance(row, Rejected):
+            yield start, row
+            continue
+        try:
+            yield start, _hit(row, site, ids)
+        except Rejected as error:
+            yield start, error
 
 
 def _hit(row: list[str], site: str, ids: RowIds) -> Imported:

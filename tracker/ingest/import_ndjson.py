@@ -32,6 +32,9 @@ def read(text: TextIO, site: str) -> Read:
         except msgspec.DecodeError as error:
             yield number, Rejected(f"not a line of tracker's export: {error}")
             continue
+        except RecursionError:  # msgspec's answer to JSON nested deeper than the stack
+            yield number, Rejected("not a line of tracker's export: nested too deeply")
+            continue
         if isinstance(decoded, ImportedMovementLine):
             yield number, _movement(decoded, ids)
 

@@ -17,6 +17,7 @@ anonymous ids, and start with `anon:` like them.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
@@ -67,6 +68,33 @@ def open_text(path: Path) -> TextIO:
         return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
     raw.close()
     return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+
+
+def csv_header(rows: Iterator[list[str]]) -> list[str] | None:
+    """A CSV file's first record (None for an empty file); Unreadable when it is none."""
+    try:
+        return next(rows, None)
+    except csv.Error as error:
+        raise Unreadable(f"its header is not a CSV record: {error}") from None
+
+
+def csv_rows(rows: Iterator[list[str]]) -> Iterator[tuple[int, list[str] | Rejected]]:
+    """Each non-blank record of a csv.reader with the line it starts on, or why it is not one
+    (a field over the csv module's limit, say): a broken record costs its own lines, not the
+    rest of the file, since the reader goes on at the next line."""
+    line = getattr(rows, "line_num", 0)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            start, line = line + 1, getattr(rows, "line_num", line + 1)
+            yield start, Rejected(f"not a CSV record: {error}")
+            continue
+        start, line = line + 1, getattr(rows, "line_num", line + 1)
+        if row:
+            yield start, row
 
 
 def millis(text: str, field: str) -> int:

@@ -34,6 +34,8 @@ from tracker.ingest.import_rows import (
     Read,
     Rejected,
     Unreadable,
+    csv_header,
+    csv_rows,
     encoded_data,
     event_name,
     millis,
@@ -68,19 +70,19 @@ def read(text: TextIO, site: str) -> Read:
     """Each row's movement, or why it is rejected; Unreadable when the header lacks a needed
     column."""
     rows = csv.reader(text)
-    columns = Columns(next(rows, []))
+    columns = Columns(csv_header(rows) or [])
     missing = [name for name in NEEDED if not columns.has(name)]
     if missing:
         raise Unreadable(f"not Umami's website_event table with its header: no {', '.join(missing)}")
     website: list[str | None] = []
-    line = rows.line_num
-    for row in rows:
-        start, line = line + 1, rows.line_num
-        if row:
-            try:
-                yield start, _event(row, columns, site, website)
-            except Rejected as error:
-                yield start, error
+    for start, row in csv_rows(rows):
+        if isinstance(row, Rejected):
+            yield start, row
+            continue
+        try:
+            yield start, _event(row, columns, site, website)
+        except Rejected as error:
+            yield start, error
 
 
 def _event(row: list[str], columns: Columns, site: str, website: list[str | None]) -> Imported:
