@@ -157,16 +157,16 @@ def test_what_cannot_be_imported_says_why(data_dir, args, message):
     assert message in done.stderr
 
 
-def test_a_terminal_sees_a_counter(data_dir):
+def on_a_terminal(data_dir: Path, *args: str) -> tuple[int, str]:
+    """The exit status and what stderr showed, run with stderr on a pseudo-terminal."""
     leader, follower = pty.openpty()
     try:
-        done = subprocess.run([sys.executable, "-m", "tracker", "import", "--site", "default", "--format",
-                               "umami", str(DATA / "umami-website_event.csv")],
-                              env={**os.environ, **service_env(data_dir)}, stdout=subprocess.PIPE,
-                              stderr=follower, timeout=120)
+        child = subprocess.Popen([sys.executable, "-m", "tracker", "import", *args],
+                                 env={**os.environ, **service_env(data_dir)}, stdout=subprocess.DEVNULL,
+                                 stderr=follower)
         os.close(follower)
         shown = b""
-        while True:
+        while True:  # read as it runs, so that a full terminal buffer never blocks it
             try:
                 chunk = os.read(leader, 4096)
             except OSError:  # the terminal's other end closed
@@ -174,7 +174,33 @@ def test_a_terminal_sees_a_counter(data_dir):
             if not chunk:
                 break
             shown += chunk
+        status = child.wait(timeout=120)
     finally:
         os.close(leader)
-    assert done.returncode == 1
-    assert b"\r7 rows read, 5 stored, 0 duplicates, 2 rejected" in shown
+    return status, shown.decode()
+
+
+def test_a_terminal_sees_a_progress_bar_and_the_rejected_rows_between(data_dir, tmp_path):
+    big = tmp_path / "website_event.csv"
+    header = "event_id,session_id,created_at,url_path,event_type"
+    rows = [f"e{n},s{n % 300},2024-03-01 09:{n // 600 % 60:02}:{n % 60:02},/p{n % 40},1" for n in range(24_000)]
+    rows[7_000] = "e-bad,s1,not a time,/,1"
+    big.write_text("\n".join([header, *rows]) + "\n")
+    status, shown = on_a_terminal(data_dir, "--site", "default", "--format", "umami", str(big))
+    assert status == 1
+    frames = [frame.removeprefix("\x1b[K") for line in shown.splitlines() for frame in line.split("\r")
+              if frame.strip("\x1b[K")]
+    assert f"{big}:7002: `created_at` is not an ISO 8601 time: 'not a time'" in frames
+    bars = [frame for frame in frames if frame.startswith("[")]
+    shares = [int(frame[frame.index("]") + 1:].split("%")[0]) for frame in bars]
+    assert 0 < shares[0] < 100 and shares == sorted(shares)  # the first batch's share of the file
+    assert bars[-1] == (f"[{'#' * 24}] 100% 24,000 rows read, 23,999 stored, 0 duplicates, 1 rejected "
+                        + bars[-1][bars[-1].index("("):])
+    assert shown.endswith("rows/s)\r\n")  # the last bar stays, on a line of its own
+
+
+def test_the_summary_counts_in_words(data_dir):
+    done = import_file(data_dir, "default", "ndjson", "tracker-export.ndjson")
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("imported into default: 7 rows from 1 file in ")
+    assert done.stderr.count("\n") == 2 and "\r" not in done.stderr  # no bar where stderr is no terminal

@@ -4,7 +4,8 @@ It works on the data directory whether the service runs on it or not: the
 rows go through the log like live ingest (lifecycle/importing.py). With the
 service running, the service's folding process folds them; without it, this
 command starts the same folding process for the time it runs, and folds the
-rest before it ends. On a terminal it shows a counter on stderr; rejected
+rest before it ends. On a terminal it shows a progress bar on stderr (the
+share of the files' bytes read, with the rows' counts and rate); rejected
 rows are listed on stderr as `FILE:LINE: why` as they are met, and the summary
 goes to stdout. Exit status: 0 when every row was stored or a duplicate, 1
 when rows were rejected, 2 when the import could not be done.
@@ -76,11 +77,12 @@ def run_import(config: Config, args: argparse.Namespace) -> int:
 async def _import(layout: Layout, config: Config, number: int, site_id: str, kind: str,
                   files: list[Path]) -> Tally:
     store = Store(layout, config, applier(config.session_ttl_seconds), fold_in_background=False)
-    progress = Progress(sys.stderr)
+    progress = Progress(sys.stderr, [_size(path) for path in files])
     importer = Importer(store, number, progress.rejected)
     try:
         for path in files:
             with _opened(path) as text:
+                progress.reading(text)
                 try:
                     await importer.add_file(str(path), READERS[kind](text, site_id), progress.show)
                 except (Unreadable, OSError, EOFError) as error:
@@ -100,13 +102,43 @@ def _opened(path: Path) -> TextIO:
         raise CannotImport(str(error)) from None
 
 
-class Progress:
-    """A counter on stderr while it is a terminal; rejected rows listed as they come."""
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # opening it says why
+        return 0
 
-    def __init__(self, stream: TextIO):
+
+def _bytes_read(text: TextIO) -> int:
+    """How far into its file `text` has read, in the file's bytes (a gzipped file's
+    compressed ones); 0 when that cannot be told."""
+    buffer = getattr(text, "buffer", None)
+    underlying = getattr(buffer, "fileobj", buffer)  # a GzipFile reads from its fileobj
+    try:
+        return int(underlying.tell()) if underlying is not None else 0
+    except (OSError, ValueError):
+        return 0
+
+
+class Progress:
+    """While stderr is a terminal, a bar of the files' bytes read, with the counts and rate,
+    redrawn on one line; rejected rows listed as they come, whether a terminal or not."""
+
+    BAR = 24
+
+    def __init__(self, stream: TextIO, sizes: list[int]):
         self._stream = stream
         self._terminal = stream.isatty()
-        self._started = self._shown = time.monotonic()
+        self._sizes = sizes
+        self._file = -1
+        self._text: TextIO | None = None
+        self._started = time.monotonic()
+        self._shown = self._started - PROGRESS_SECONDS  # the first batch shows at once
+
+    def reading(self, text: TextIO) -> None:
+        """The next file's text is being read."""
+        self._file += 1
+        self._text = text
 
     def rejected(self, name: str, line: int, why: str) -> None:
         self._clear()
@@ -117,11 +149,22 @@ class Progress:
         if not self._terminal or (now - self._shown < PROGRESS_SECONDS and not final):
             return
         self._shown = now
+        share = 1.0 if final else self._share()
+        filled = int(share * self.BAR)
         rate = tally.read / max(now - self._started, 1e-9)
-        self._stream.write(f"\r{tally.read:,} rows read, {tally.stored:,} stored, "
+        self._stream.write(f"\r[{'#' * filled}{'.' * (self.BAR - filled)}] {share:4.0%} "
+                           f"{tally.read:,} rows read, {tally.stored:,} stored, "
                            f"{tally.duplicates:,} duplicates, {tally.rejected:,} rejected "
                            f"({rate:,.0f} rows/s)" + ("\n" if final else ""))
         self._stream.flush()
+
+    def _share(self) -> float:
+        """The share of all the files' bytes read so far, short of the end."""
+        total = sum(self._sizes)
+        done = sum(self._sizes[:max(self._file, 0)])
+        if self._text is not None and 0 <= self._file < len(self._sizes):
+            done += min(_bytes_read(self._text), self._sizes[self._file])
+        return min(done / total, 0.99) if total else 0.0
 
     def _clear(self) -> None:
         if self._terminal:
