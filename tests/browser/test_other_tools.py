@@ -1,10 +1,13 @@
 """Plausible's and Umami's own scripts, unchanged from npm, pointed at tracker in Chromium.
 
 A page on its own origin loads each script with its documented option for
-the address it posts to (`endpoint`, `apiHost`, `data-host-url`); its page
-view, a custom event with properties (and revenue, where the script sends
-it) and an outbound link click land in tracker, and the dashboard shows them
-as it shows any other. The scripts are installed by scripts/test-deps.
+the address it posts to (`endpoint`, `apiHost`, `data-host-url`) and names
+the site as that script does (Plausible's `domain`, Umami's website id); the
+service holds two sites, so the site must come from what the script sends.
+Its page view, a custom event with properties (and revenue, where the script
+sends it) and an outbound link click land in that site and no other, and the
+dashboard, on that site, shows its page, source, channel and events as it
+shows any other. The scripts are installed by scripts/test-deps.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ QUERY = "?utm_source=newsletter&utm_medium=email"
 REFERRER = "https://news.example/item"
 PARTNER = "https://elsewhere.example/partner"
 OUTBOUND = "Outbound Link: Click"
+SHOP = "shop.example"  # the domain the test pages give Plausible's scripts
 WINDOW = {"timeRange": "24h", "tz": "UTC"}
 
 
@@ -98,17 +102,24 @@ def visitor(browser: Browser) -> Iterator[BrowserContext]:
 
 @pytest.fixture
 def service(tracker_server):
-    return tracker_server()
+    """Two sites with domains: `default` (example.com) and SHOP, which the pages name."""
+    server = tracker_server()
+    with server.client() as http:
+        http.patch("/sites/default", json={"domains": ["example.com"]}).raise_for_status()
+        http.post("/sites", json={"id": SHOP, "domains": [SHOP, f"www.{SHOP}"]}).raise_for_status()
+    return server
 
 
-def default_site(service) -> dict:
+def shop(service) -> dict:
     with service.client() as http:
-        return http.get("/sites").json()["sites"][0]
+        answer = http.get(f"/sites/{SHOP}")
+    answer.raise_for_status()
+    return answer.json()
 
 
-def breakdown(service, by: str, **parameters) -> dict:
+def breakdown(service, by: str, site: str = SHOP, **parameters) -> dict:
     with service.client() as http:
-        answer = http.get("/breakdown", params={**WINDOW, "by": by, **parameters})
+        answer = http.get("/breakdown", params={**WINDOW, "site": site, "by": by, **parameters})
     answer.raise_for_status()
     return {row["value"]: row for row in answer.json()["results"]}
 
@@ -143,33 +154,41 @@ def visit(context: BrowserContext, origin: str, page_name: str) -> Page:
     return page
 
 
-def assert_dashboard_shows(page: Page, service) -> None:
-    """The dashboard's page and event panels equal /breakdown, which equal what was sent."""
-    page.goto(f"{service.url}/?range=24h&tz=UTC")
+def assert_dashboard_shows(page: Page, service, page_name: str, events: set[str]) -> None:
+    """The dashboard on SHOP: its page, source, channel and event panels show what was sent,
+    and equal /breakdown."""
+    page.goto(f"{service.url}/?site={SHOP}&range=24h&tz=UTC")
     page.fill("input[name=token]", service.token)
     page.click("form[data-signin] button[type=submit]")
     page.wait_for_selector("body[data-state=ready]")
-    for dimension in ("page", "event"):
+    expect(page.locator("[data-site]")).to_have_value(SHOP)
+    expected = {"page": {f"/{page_name}"}, "source": {"newsletter"}, "channel": {"Email"},
+                "event": {"page_view", *events}}
+    for dimension, values in expected.items():
+        if dimension != "page":  # the first tab of its card
+            page.locator(f'[data-tab="{dimension}"]').click()
         panel = page.locator(f'[data-breakdown="{dimension}"]')
-        if dimension == "event":
-            page.locator('[data-tab="event"]').click()
-        expect(panel.locator("[data-row]").first).to_be_visible()
+        expect(panel).not_to_have_attribute("aria-busy", "true")
+        expect(panel.locator("[data-row]")).to_have_count(len(values))
         shown = {row.get_attribute("data-value"): int(row.get_attribute("data-visitors"))
                  for row in panel.locator("[data-row]").all()}
+        assert set(shown) == values, dimension
         assert shown == {value: row["visitors"] for value, row in breakdown(service, dimension).items()}
 
 
 def assert_page_view_landed(service, page_name: str) -> None:
+    """In SHOP, and nothing in the other site."""
     assert {path: row["pageviews"] for path, row in breakdown(service, "page").items()} == {f"/{page_name}": 1}
     assert list(breakdown(service, "utmSource")) == ["newsletter"]
     assert list(breakdown(service, "referrer")) == ["news.example"]
     assert list(breakdown(service, "browser")) == ["Chrome"]
+    assert breakdown(service, "event", site="default") == {}
 
 
 @pytest.mark.parametrize("page_name", ["plausible-npm.html", "plausible-tracker.html"])
 def test_plausibles_scripts(service, visitor, page_name):
     sent = posts(visitor, "/api/event")
-    with pages_for(service.url, default_site(service)["umamiId"]) as origin:
+    with pages_for(service.url, shop(service)["umamiId"]) as origin:
         page = visit(visitor, origin, page_name)
         assert wait_for_events(service, {"page_view": 1}) == {"page_view": 1}
         page.click("#buy")
@@ -183,12 +202,13 @@ def test_plausibles_scripts(service, visitor, page_name):
     assert list(breakdown(service, "prop:url", event=OUTBOUND)) == [PARTNER]
     if page_name == "plausible-npm.html":  # revenue is taken; movements do not carry it yet
         assert {"amount": "19.90", "currency": "EUR"} in [body.get("$") for body in sent()]
-    assert_dashboard_shows(visitor.new_page(), service)
+    assert {body.get("d", body.get("domain")) for body in sent()} == {SHOP}
+    assert_dashboard_shows(visitor.new_page(), service, page_name, {"Purchase", OUTBOUND})
 
 
 def test_umamis_script(service, visitor):
     sent = posts(visitor, "/api/send")
-    with pages_for(service.url, default_site(service)["umamiId"]) as origin:
+    with pages_for(service.url, shop(service)["umamiId"]) as origin:
         page = visit(visitor, origin, "umami.html")
         assert wait_for_events(service, {"page_view": 1}) == {"page_view": 1}
         page.click("#buy")
@@ -200,4 +220,4 @@ def test_umamis_script(service, visitor):
     assert_page_view_landed(service, "umami.html")
     assert list(breakdown(service, "prop:plan", event="Purchase")) == ["pro"]
     assert [body["type"] for body in sent()] == ["event", "event", "identify"]
-    assert_dashboard_shows(visitor.new_page(), service)
+    assert_dashboard_shows(visitor.new_page(), service, "umami.html", {"Purchase"})
