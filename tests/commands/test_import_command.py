@@ -153,6 +153,7 @@ def test_the_sample_export_round_trips_but_for_its_bad_lines(data_dir, tracker_s
 
 @pytest.mark.parametrize("args, message", [
     (["--site", "nowhere", "--format", "umami", str(DATA / "umami-website_event.csv")], "no site `nowhere`"),
+    (["--format", "umami", str(DATA / "umami-website_event.csv")], "the following arguments are required: --site"),
     (["--site", "default", "--format", "umami", "/no/such/file.csv"], "/no/such/file.csv: No such file"),
     (["--site", "default", "--format", "goatcounter", str(DATA / "umami-website_event.csv")],
      "not GoatCounter's CSV export of version 2"),
