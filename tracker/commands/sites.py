@@ -38,6 +38,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     actions.add_parser("list", help="every site, its domains, zone and status")
     remove = actions.add_parser("remove", help="delete a site and all of its data")
     remove.add_argument("id")
+    for action in actions.choices.values():
+        # After the action too (`tracker sites list --data-dir D`); SUPPRESS keeps the
+        # nested parser from overwriting a value given before the action.
+        action.add_argument("--data-dir", default=argparse.SUPPRESS,
+                            help="data directory (TRACKER_DATA_DIR, default ./shards)")
     keys = commands.add_parser("keys", help="make a key that reads one site")
     keys.add_argument("action", choices=["add"])
     keys.add_argument("site")
