@@ -3,11 +3,15 @@
 Three sites of one real service each get the same three visitors, one site
 through each ingest path; every /stats total and series, and every
 /breakdown, must be equal across the three. Plausible's and Umami's scripts
-send no time, so each movement takes the server's clock on arrival: visit
-durations (a fraction of a second here) are compared to within a second.
+send no time (nor does /track here), so each movement takes the server's
+clock on arrival: a visit's duration is at most the time the sending took,
+and durations are compared to within that (a fraction of a second on an idle
+machine, more under load).
 """
 
 from __future__ import annotations
+
+import time
 
 from helpers import HOUR, MINUTE, now_ms
 
@@ -72,19 +76,21 @@ def test_every_read_is_the_same_through_every_path(tracker_server):
             made = http.post("/sites", json={"id": host.split(".")[0], "domains": [host]})
             assert made.status_code == 201
             sites[host] = made.json()
+        started = time.monotonic()
         for address, agent, steps in VISITS:
             headers = {"User-Agent": agent, "X-Forwarded-For": address}
             for kind, what, extra in steps:
                 for host, send in PATHS.items():
                     site = sites[host]["umamiId"] if send is through_umami else sites[host]["id"]
                     send(http, site, host, kind, what, extra, headers)
+        sending = time.monotonic() - started
         now = now_ms()
         answers = {host: reads(http, sites[host]["id"], now) for host in PATHS}
     expected = answers["track.example"]
     for read, answer in expected.items():
         assert answer.get("results", True), f"{read}: nothing to compare"
         for host in ("plausible.example", "umami.example"):
-            assert_same(answers[host][read], answer, f"{host} {read}")
+            assert_same(answers[host][read], answer, sending, f"{host} {read}")
     assert expected["stats"]["totals"]["visitors"] == 3 and expected["stats"]["totals"]["pageviews"] == 4
     assert {row["value"]: row["pageviews"] for row in expected["page"]["results"]} == {
         "/pricing": 1, "/docs": 1, "/": 1, "/blog/caf%C3%A9": 1}
@@ -103,18 +109,18 @@ def reads(http, site: str, now: int) -> dict:
     return found
 
 
-def assert_same(found, expected, where: str = "$") -> None:
-    """Equal answers, but for visit durations within a second of each other."""
+def assert_same(found, expected, within: float, where: str = "$") -> None:
+    """Equal answers, but for visit durations (seconds) within `within` of each other."""
     if isinstance(expected, dict):
         assert isinstance(found, dict) and found.keys() == expected.keys(), where
         for key in expected:
             if key == "visitDuration":
-                assert abs(found[key] - expected[key]) < 1, f"{where}.{key}"
+                assert abs(found[key] - expected[key]) <= within, f"{where}.{key}"
             else:
-                assert_same(found[key], expected[key], f"{where}.{key}")
+                assert_same(found[key], expected[key], within, f"{where}.{key}")
     elif isinstance(expected, list):
         assert isinstance(found, list) and len(found) == len(expected), where
         for index, (item, wanted) in enumerate(zip(found, expected)):
-            assert_same(item, wanted, f"{where}[{index}]")
+            assert_same(item, wanted, within, f"{where}[{index}]")
     else:
         assert found == expected, f"{where}: {found!r} != {expected!r}"
