@@ -20,11 +20,13 @@ from tracker.api import (
     live,
     openapi,
     ops,
+    plausible,
     reads,
     retention,
     shares,
     sites,
     track,
+    umami,
     users,
     web,
 )
@@ -56,6 +58,8 @@ log = logging.getLogger("tracker")
 ROUTES = [
     Route("/track", track.track, methods=["POST"]),
     Route("/session", track.open_session, methods=["POST"]),
+    Route("/api/event", plausible.event, methods=["POST"]),
+    Route("/api/send", umami.send, methods=["POST"]),
     Route("/session", reads.get_session, methods=["GET"]),
     Route("/movements", reads.list_movements, methods=["GET"]),
     Route("/analytics", analytics.analytics, methods=["GET"]),
@@ -123,7 +127,8 @@ def _middleware(config: Config, metrics: Metrics | NoMetrics,
     """Observation outermost, then CORS, so that its headers reach every answer, 429 included."""
     middleware = [Middleware(
         Cors,
-        ingest=CorsPolicy.of(config.allowed_origins, ["POST"], ["Content-Type"]),
+        # Umami's script sends back what its last answer gave it, in x-umami-cache.
+        ingest=CorsPolicy.of(config.allowed_origins, ["POST"], ["Content-Type", "X-Umami-Cache"]),
         reads=CorsPolicy.of(config.read_origins, ["GET", "DELETE"], ["Authorization", "Content-Type"]),
     )]
     if config.metrics or config.access_log:

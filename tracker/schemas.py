@@ -394,6 +394,88 @@ class ShareAuth(msgspec.Struct):
     password: Password
 
 
+
+# What other tools' scripts send (POST /api/event, POST /api/send).
+
+
+class PlausibleEventIn(msgspec.Struct):
+    """A body of Plausible's Events API: the short names its scripts send or the long ones its
+    documentation uses. Any JSON is taken for each, as Plausible takes it; what it must be is
+    checked as Plausible checks it (tracker/ingest/plausible.py)."""
+
+    n: Any = None
+    name: Any = None
+    u: Any = None
+    url: Any = None
+    d: Any = None
+    domain: Any = None
+    r: Any = None
+    referrer: Any = None
+    p: Any = None
+    props: Any = None
+    m: Any = None
+    meta: Any = None
+    dollar: Any = msgspec.field(default=None, name="$")
+    revenue: Any = None
+    h: Any = None
+    hashMode: Any = None
+    i: Any = None
+    v: Any = None
+    w: Any = None
+
+
+class PlausibleErrors(msgspec.Struct):
+    """Plausible's 400 answer: each field's messages."""
+
+    errors: dict[str, list[str]]
+
+
+class UmamiPayload(msgspec.Struct):
+    """What Umami's script sends about a page view (no `name`) or an event."""
+
+    website: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    hostname: Annotated[str, msgspec.Meta(max_length=253)] | None = None
+    url: str | None = None
+    referrer: str | None = None
+    title: str | None = None
+    name: Name | None = None
+    data: dict[str, Any] | None = None
+    screen: str | None = None
+    language: str | None = None
+
+
+class UmamiIn(msgspec.Struct):
+    """A body Umami's script posts: `event` (a page view or an event), `identify` (session data,
+    not kept) or `performance` (web vitals, not kept)."""
+
+    type: Literal["event", "identify", "performance"]
+    payload: UmamiPayload
+
+
+class UmamiOut(msgspec.Struct):
+    """What Umami's script reads of the answer: `cache`, which it sends back in `x-umami-cache`
+    (tracker keeps no state there, so it is empty)."""
+
+    cache: str
+
+
+# Lines of tracker's own export (GET /users/{userId}/export), as `tracker import` reads them.
+
+
+class ImportedSessionLine(msgspec.Struct, tag_field="type", tag="session"):
+    """A session line: its sessions are made again from its movements."""
+
+
+class ImportedMovementLine(msgspec.Struct, tag_field="type", tag="movement"):
+    """A movement line, with the limits /track sets (but any age)."""
+
+    userId: Identifier
+    sessionId: Identifier
+    timestamp: Millis
+    event: Name
+    data: dict[str, Any] = {}
+    eventId: Name | None = None
+
 class Error(msgspec.Struct):
     error: str
     detail: Any = None
@@ -405,4 +487,7 @@ site_patch_decoder = msgspec.json.Decoder(SitePatch)
 share_decoder = msgspec.json.Decoder(ShareIn)
 share_auth_decoder = msgspec.json.Decoder(ShareAuth)
 session_decoder = msgspec.json.Decoder(SessionIn)
+plausible_decoder = msgspec.json.Decoder(PlausibleEventIn)
+umami_decoder = msgspec.json.Decoder(UmamiIn)
+export_line_decoder = msgspec.json.Decoder(ImportedSessionLine | ImportedMovementLine)
 encode = msgspec.json.Encoder().encode

@@ -7,7 +7,7 @@ the code; the operations table below says which endpoint uses which.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -47,6 +47,7 @@ class Operation:
     token_optional: bool = False
     accepted: Any = None  # the type answered with 202, for work that goes on in the background
     status: int = 200  # of a success: 201 for a creation, 202 for work in the background, 204
+    error_answers: dict[int, Any] = field(default_factory=dict)  # errors not answered as Error
 
 
 ERROR_MEANINGS = {
@@ -65,6 +66,9 @@ ERROR_MEANINGS = {
 }
 STATUS_MEANINGS = {200: "OK", 201: "created", 202: "accepted: goes on in the background",
                    204: "done, nothing to answer"}
+# What a status means where the operation answers it in its own words.
+OWN_MEANINGS = {(202, "/api/event"): "accepted (stored, or dropped as Plausible drops it)",
+                (400, "/api/event"): "a body Plausible would refuse: each field with its messages"}
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
 INGEST_ERRORS = (400, 413, 415, 422, 429, 503)
@@ -144,6 +148,15 @@ OPERATIONS = (
               INGEST_ERRORS, body=(schemas.MovementIn, schemas.BatchIn)),
     Operation("post", "/session", "Create a session or refresh it", schemas.SessionOpened,
               (*INGEST_ERRORS, 409), body=(schemas.SessionIn,)),
+    Operation("post", "/api/event",
+              "Plausible's Events API, as Plausible's scripts send it: answers `ok`, or 400 with "
+              "Plausible's `errors` (an event for a domain of no site is dropped, as Plausible "
+              "drops it)", "text/plain", (400, 413, 415, 429, 503),
+              body=(schemas.PlausibleEventIn,), status=202,
+              error_answers={400: schemas.PlausibleErrors}),
+    Operation("post", "/api/send",
+              "Umami's tracker payload (`website` is the site's umamiId); without `name` a page "
+              "view", schemas.UmamiOut, INGEST_ERRORS, body=(schemas.UmamiIn,)),
     Operation("get", "/session", "A live session", schemas.SessionOut, READ_ERRORS,
               params=(SITE, Param("sessionId", Identifier, True), Param("userId", Identifier)),
               security="readToken"),
@@ -261,7 +274,7 @@ def document() -> bytes:
 def _types(operations: tuple[Operation, ...]) -> list[Any]:
     found: list[Any] = [Error]
     for op in operations:
-        candidates = [*op.body, *(p.type for p in op.params)]
+        candidates = [*op.body, *(p.type for p in op.params), *op.error_answers.values()]
         if isinstance(op.answer, tuple):
             candidates.extend(op.answer)
         elif op.answer is not None and not isinstance(op.answer, str):
@@ -280,7 +293,7 @@ def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
         answer = {"application/json": {"schema": {"anyOf": [schema_of[t] for t in op.answer]}}}
     elif op.answer is not None:
         answer = {"application/json": {"schema": schema_of[op.answer]}}
-    responses: dict[str, Any] = {str(op.status): {"description": STATUS_MEANINGS[op.status]}}
+    responses: dict[str, Any] = {str(op.status): {"description": _meaning(op.status, op.path)}}
     if op.answer is not None:
         responses[str(op.status)]["content"] = answer
     if op.accepted is not None:
@@ -290,7 +303,10 @@ def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
     # A read for a site may name an unknown one (404), or another than its key's (403).
     site_errors = (403, 404, 422) if SITE in op.params else ()
     for status in sorted({*op.errors, *site_errors}):
-        responses[str(status)] = {"description": ERROR_MEANINGS[status], "content": error}
+        content = error
+        if status in op.error_answers:
+            content = {"application/json": {"schema": schema_of[op.error_answers[status]]}}
+        responses[str(status)] = {"description": _meaning(status, op.path), "content": content}
         if status in (429, 503):
             responses[str(status)]["headers"] = RETRY_AFTER
     described: dict[str, Any] = {"summary": op.summary, "responses": responses}
@@ -305,6 +321,10 @@ def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
     if op.security:
         described["security"] = [{op.security: []}] + ([{}] if op.token_optional else [])
     return described
+
+
+def _meaning(status: int, path: str) -> str:
+    return OWN_MEANINGS.get((status, path)) or {**STATUS_MEANINGS, **ERROR_MEANINGS}[status]
 
 
 def _parameter(param: Param, schema_of: dict[Any, Any]) -> dict[str, Any]:
