@@ -1,12 +1,11 @@
-"""Applying logged movements to a shard (tracker/ingest/apply.py) and the sessions of
-anonymous visitors it assigns on the way (tracker/ingest/anonymous_sessions.py).
+"""Applying logged movements to a shard (tracker/ingest/apply.py).
 
 `apply_movements` stores each movement once (a (userId, eventId) the shard holds is skipped,
 and only what was stored counts), creates or extends the sessions of what it stored, a
 session staying with the user who first used its id, and keeps the rollups and visits in the
-same transaction unless told not to; it returns what it stored and created. An anonymous
-movement joins its visitor's latest session when that session's last movement is less than
-the TTL before it, else starts a new one.
+same transaction unless told not to; it returns what it stored and created. Anonymous
+movements are put in sessions first (tests/ingest/test_anonymous_sessions.py has the rule):
+here, that the sessions they make are stored and found again by the next batch.
 """
 
 from __future__ import annotations
@@ -126,14 +125,6 @@ def anonymous(at: int, visitor: str = "anon:v1") -> MovementRow:
     return movement(visitor, UNASSIGNED, at)
 
 
-def test_an_anonymous_visitors_movements_within_the_ttl_share_a_session(shard):
-    applied(shard, [anonymous(T), anonymous(T + TTL - 1), anonymous(T + 2 * TTL - 2)],
-            session_ttl_ms=TTL)
-    assert len({row[1] for row in movements(shard)}) == 1
-    (session,) = sessions(shard)
-    assert session[1] != UNASSIGNED and (session[2], session[3]) == (T, T + 2 * TTL - 2)
-
-
 def test_a_gap_of_the_ttl_starts_a_new_session_even_across_batches(shard):
     applied(shard, [anonymous(T)], session_ttl_ms=TTL)
     result = applied(shard, [anonymous(T + TTL), anonymous(T + TTL + 5)], session_ttl_ms=TTL)
@@ -145,13 +136,6 @@ def test_a_later_batch_joins_the_visitors_latest_session(shard):
     applied(shard, [anonymous(T)], session_ttl_ms=TTL)
     assert applied(shard, [anonymous(T + TTL - 1)], session_ttl_ms=TTL).sessions_created == 0
     assert len(sessions(shard)) == 1
-
-
-def test_each_anonymous_visitor_has_sessions_of_their_own(shard):
-    applied(shard, [anonymous(T, "anon:a"), anonymous(T + 1, "anon:b"), movement(at=T + 2)],
-            session_ttl_ms=TTL)
-    assert [user for user, *_ in sessions(shard)] == ["anon:a", "anon:b", "u1"]
-    assert len({session for _u, session, *_ in sessions(shard)}) == 3
 
 
 def test_an_expired_session_is_not_joined(shard):
