@@ -183,6 +183,26 @@ def test_a_transaction_that_fails_fails_every_job_in_it(tmp_path):
     assert sum(s.jobs for s in stats) == 2
 
 
+def test_a_job_that_loses_the_transaction_fails_every_job_in_it(database):
+    def end_the_transaction(conn):
+        conn.execute("ROLLBACK")  # the earlier jobs' writes go with it
+
+    async def scenario(writer, stats):
+        gate = Gate()
+        writer.submit(database, gate)
+        await gate.wait_entered()
+        futures = [writer.submit(database, insert("a")), writer.submit(database, end_the_transaction),
+                   writer.submit(database, insert("b"))]
+        gate.opened.set()
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        assert all(isinstance(r, WriteFailed) for r in results)  # none acknowledged, none stored
+        assert await writer.submit(database, insert("c")) == "c"
+
+    stats = run(scenario)
+    assert stored(database) == ["c"]
+    assert [s.ok for s in stats] == [True, False, True]
+
+
 def test_the_log_writers_failure_names_the_log(tmp_path):
     gone = Database(tmp_path / "missing.sqlite")
 

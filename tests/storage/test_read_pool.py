@@ -60,6 +60,7 @@ def test_no_more_reads_run_at_once_than_the_pool_has_threads():
         reads = [asyncio.ensure_future(pool.run(read)) for _ in range(5)]
         while most[0] < 2:
             await asyncio.sleep(0.001)
+        await asyncio.sleep(0.005)  # time for a third thread, were there one, to start
         release.set()
         await asyncio.gather(*reads)
         assert most[0] == 2
