@@ -201,6 +201,7 @@ class Flood:
         self.acknowledged: list[tuple[str, str]] = []
         self.refused: list[tuple[str, str]] = []  # events of batches answered 503
         self.refusal_seconds: list[float] = []  # how long each 503 took to come back
+        self.acceptance_seconds: list[float] = []  # and each 200
         self.statuses: dict[int, int] = {}
         self.missing_retry_after = 0
 
@@ -232,6 +233,7 @@ class Flood:
             keys = [(e["userId"], e["eventId"]) for e in events]
             if status == 200:
                 self.acknowledged += keys
+                self.acceptance_seconds.append(loop.time() - sent)
             elif status == 503:
                 self.refused += keys
                 self.refusal_seconds.append(loop.time() - sent)
