@@ -1,4 +1,4 @@
-"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares."""
+"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares, goals."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import apsw
 
 from tracker.api.auth import resolve_read_token
+from tracker.commands import goals as goal_commands
 from tracker.commands import sites as site_commands
 from tracker.config import Config, ConfigError
 from tracker.enrich import geo
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     archive_command.add_argument("action", choices=["list"],
                                  help="list: every archive file, its time range and movements")
     site_commands.add_parsers(commands)
+    goal_commands.add_parsers(commands)
     for sub in commands.choices.values():
         sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
     return parser
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         config = Config.from_env()
         sys.exit(COMMANDS[args.command](config, args))
     except (ConfigError, LayoutError, StartupError, backup.BackupError, DataDirInUse,
-            site_commands.CommandError) as error:
+            site_commands.CommandError, goal_commands.GoalCommandError) as error:
         print(f"tracker: {error}", file=sys.stderr)
         sys.exit(2)
 
@@ -235,4 +237,5 @@ COMMANDS = {
     "sites": site_commands.run_sites,
     "keys": site_commands.run_keys,
     "shares": site_commands.run_shares,
+    "goals": goal_commands.run_goals,
 }

@@ -394,6 +394,29 @@ class ShareAuth(msgspec.Struct):
     password: Password
 
 
+PagePattern = Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=NO_CONTROL)]
+
+
+class GoalIn(msgspec.Struct):
+    """A goal: an event name or a page pattern (`*` matches any run of characters)."""
+
+    event: Name | None = None
+    page: PagePattern | None = None
+    name: Label | None = None
+
+
+class GoalOut(msgspec.Struct):
+    id: int
+    name: str
+    event: str | None
+    page: str | None
+    created: int
+
+
+class GoalsOut(msgspec.Struct):
+    goals: list[GoalOut]
+
+
 class Error(msgspec.Struct):
     error: str
     detail: Any = None
@@ -403,6 +426,7 @@ track_decoder = msgspec.json.Decoder(TrackIn)
 site_decoder = msgspec.json.Decoder(SiteIn)
 site_patch_decoder = msgspec.json.Decoder(SitePatch)
 share_decoder = msgspec.json.Decoder(ShareIn)
+goal_decoder = msgspec.json.Decoder(GoalIn)
 share_auth_decoder = msgspec.json.Decoder(ShareAuth)
 session_decoder = msgspec.json.Decoder(SessionIn)
 encode = msgspec.json.Encoder().encode

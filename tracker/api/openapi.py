@@ -54,7 +54,8 @@ ERROR_MEANINGS = {
     401: "missing or wrong bearer token (or, for a share link, its password not given yet)",
     403: "a site key used for another site, or for management",
     404: "no such thing (an unknown site, key, share or user)",
-    409: "a duplicate: a site id or domain already taken, a session id of another user",
+    409: "a duplicate: a site id, domain, goal or subscription already there, a session id of "
+         "another user",
     410: "an expired share link",
     413: "body over 1 MiB",
     415: "content type other than application/json or text/plain",
@@ -109,6 +110,16 @@ SITE_OPERATIONS = (
     Operation("delete", "/sites/{id}/shares/{shareId}", "Revoke a share link", None,
               SITE_ERRORS, params=(SITE_PATH, Param("shareId", str, True, "path")),
               security="readToken", status=204),
+    Operation("get", "/sites/{id}/goals", "The site's goals", schemas.GoalsOut, SITE_ERRORS,
+              params=(SITE_PATH,), security="readToken"),
+    Operation("post", "/sites/{id}/goals",
+              "Add a goal: an event name or a page pattern (`*` matches any run of characters), "
+              "with an optional display name; it counts past data at once",
+              schemas.GoalOut, (400, *SITE_ERRORS, 409, 413, 415), params=(SITE_PATH,),
+              body=(schemas.GoalIn,), security="readToken", status=201),
+    Operation("delete", "/sites/{id}/goals/{goalId}", "Remove a goal", None, SITE_ERRORS,
+              params=(SITE_PATH, Param("goalId", int, True, "path")), security="readToken",
+              status=204),
 )
 
 SHARE_ERRORS = (401, 404, 410, 422, 503)
