@@ -1,4 +1,4 @@
-"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares, goals."""
+"""`tracker`: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares, goals, reports."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ once, here. Unknown fields are ignored so that newer clients keep working.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -33,6 +34,22 @@ FunnelEntity = Literal["user", "visit"]
 MAX_OBJECT_BYTES = 16 * 1024
 
 
+class RevenueIn(msgspec.Struct):
+    """Revenue a movement brings: a decimal number or string, and an ISO 4217 code in capitals.
+    The amount is rounded half-even to the currency's minor units when stored."""
+
+    amount: Decimal
+    currency: Annotated[str, msgspec.Meta(min_length=3, max_length=3)]
+
+
+class Revenue(msgspec.Struct):
+    """Revenue as stored and answered: the amount as exact decimal text in the currency's minor
+    units (`"19.90"`)."""
+
+    amount: str
+    currency: str
+
+
 class MovementIn(msgspec.Struct):
     """A movement as a client sends it: without userId and sessionId it is anonymous."""
 
@@ -43,6 +60,7 @@ class MovementIn(msgspec.Struct):
     data: dict[str, Any] | None = None
     eventId: Name | None = None
     site: SiteId | None = None
+    revenue: RevenueIn | None = None
 
 
 class BatchIn(msgspec.Struct):
@@ -64,6 +82,7 @@ class TrackIn(msgspec.Struct):
     data: dict[str, Any] | None = None
     eventId: Name | None = None
     site: SiteId | None = None
+    revenue: RevenueIn | None = None
 
     def movements(self) -> list[tuple[MovementIn, str]]:
         """Each movement with its path in the body, for error details; a single movement
@@ -73,7 +92,7 @@ class TrackIn(msgspec.Struct):
         if self.event is None:
             raise msgspec.ValidationError("Object missing required field `event`")
         return [(MovementIn(self.event, self.userId, self.sessionId, self.timestamp, self.data,
-                            self.eventId, self.site), "$")]
+                            self.eventId, self.site, self.revenue), "$")]
 
 
 class SessionIn(msgspec.Struct):
@@ -106,13 +125,16 @@ class SessionOpened(msgspec.Struct):
     created: bool
 
 
-class Movement(msgspec.Struct):
+class Movement(msgspec.Struct, omit_defaults=True):
+    """A stored movement; `revenue` is left out of the JSON when it has none."""
+
     userId: str
     sessionId: str
     timestamp: int
     event: str
     data: msgspec.Raw
     eventId: str | None
+    revenue: Revenue | None = None
 
 
 class LiveMovement(msgspec.Struct):

@@ -19,8 +19,8 @@ from tracker.storage.fold import Applied, Apply
 from tracker.storage.rows import MovementRow
 
 INSERT_MOVEMENT = """
-INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId, revenue, currency)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING
 """
 
