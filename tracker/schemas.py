@@ -230,12 +230,27 @@ class Analytics(msgspec.Struct):
     series: list[SeriesPoint]
 
 
-class WebTotals(msgspec.Struct):
+class RevenueFigures(msgspec.Struct):
+    """Revenue of conversion events in one currency, as exact decimal text in its minor units:
+    the total, and the average over the conversion events that carry it."""
+
+    total: str
+    average: str
+
+
+class WebTotals(msgspec.Struct, omit_defaults=True):
+    """The window's totals; under a goal filter also its conversions (unique), events (total
+    completions), conversion rate and revenue per currency."""
+
     visitors: int
     visits: int
     pageviews: int
     bounceRate: float
     visitDuration: float
+    conversions: int | None = None
+    events: int | None = None
+    conversionRate: float | None = None
+    revenue: dict[str, RevenueFigures] | None = None
 
 
 class PreviousPeriod(msgspec.Struct):
@@ -260,8 +275,10 @@ class Stats(msgspec.Struct):
     series: list[StatsPoint]
 
 
-class VisitRow(msgspec.Struct):
-    """A breakdown row over visits (by a visit dimension)."""
+class VisitRow(msgspec.Struct, omit_defaults=True):
+    """A breakdown row over visits (by a visit dimension); under a goal filter also the
+    row's conversions, events, conversion rate (against the row's visitors without the goal
+    filter) and revenue."""
 
     value: str | None
     visitors: int
@@ -269,6 +286,10 @@ class VisitRow(msgspec.Struct):
     pageviews: int
     bounceRate: float
     visitDuration: float
+    conversions: int | None = None
+    events: int | None = None
+    conversionRate: float | None = None
+    revenue: dict[str, RevenueFigures] | None = None
 
 
 class PageRow(msgspec.Struct):
@@ -287,6 +308,24 @@ class EventRow(msgspec.Struct):
     visitors: int
     visits: int
     events: int
+
+
+class GoalRow(msgspec.Struct):
+    """A goal's row (by=goal): visitors who completed it (unique conversions), its completions
+    (total conversions), visitors / all visitors of the window, and revenue per currency."""
+
+    value: str
+    visitors: int
+    events: int
+    conversionRate: float
+    revenue: dict[str, RevenueFigures]
+
+
+class GoalBreakdown(msgspec.Struct):
+    by: Literal["goal"]
+    from_: int = msgspec.field(name="from")
+    to: int
+    results: list[GoalRow]
 
 
 class VisitBreakdown(msgspec.Struct):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from lifecycle.test_archiving import aging, archived_lines, run_archiving
 
 from helpers import DAY, movement, now_ms
-from lifecycle.test_archiving import aging, archived_lines, run_archiving
 
 
 def track(client, **fields):

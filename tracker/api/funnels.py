@@ -14,6 +14,7 @@ from tracker.api import params
 from tracker.api.access import read_site
 from tracker.api.common import json_response
 from tracker.api.errors import invalid
+from tracker.lifecycle import goals
 from tracker.schemas import FunnelEntity
 from tracker.storage.store import Store
 
@@ -38,7 +39,7 @@ async def funnels(request: Request) -> Response:
     within = parse_within(request)
     by = parse_entity(request)
     start, end, _bucket = params.parse_span(request, params.parse_zone(request, site.timezone))
-    filters = params.parse_filters(request)
+    filters = params.parse_filters(request, goals.of_site(request.app.state.store.registry, site))
     funnel = Funnel(tuple(map(Step.parse, texts)), within, by == "visit")
     began = time.perf_counter()
     store: Store = request.app.state.store

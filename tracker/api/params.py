@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from tracker.analytics import filters, zones
 from tracker.analytics.filters import Filters
+from tracker.analytics.goals import Goal
 from tracker.analytics.rollups import DAY, HOUR
 from tracker.api.common import now_ms
 from tracker.api.errors import invalid
@@ -26,7 +27,7 @@ MAX_BUCKETS = 400
 MAX_MS = LATEST_MS
 MAX_FILTERS = 20
 MAX_VALUE_LENGTH = 1024
-FILTER_DIMENSIONS = (*filters.VISIT_DIMENSIONS, filters.PAGE)
+FILTER_DIMENSIONS = (*filters.VISIT_DIMENSIONS, filters.PAGE, filters.GOAL)
 
 
 def text(request: Request, name: str, max_length: int) -> str | None:
@@ -111,8 +112,9 @@ def parse_range(name: str) -> tuple[int, Bucket]:
     return RANGES[name]
 
 
-def parse_filters(request: Request) -> Filters:
-    """`filter=DIM:VALUE` parameters: values of one dimension are alternatives."""
+def parse_filters(request: Request, goals: list[Goal] | None = None) -> Filters:
+    """`filter=DIM:VALUE` parameters: values of one dimension are alternatives. `goal:NAME`
+    names one of `goals` (the site's); an unknown one is a 422."""
     given = request.query_params.getlist("filter")
     if len(given) > MAX_FILTERS:
         raise invalid(f"at most {MAX_FILTERS} `filter` parameters")
@@ -131,4 +133,15 @@ def parse_filters(request: Request) -> Filters:
         if value not in values:
             values.append(value)
     pages = tuple(chosen.pop(filters.PAGE, ()))
-    return Filters(tuple((dimension, tuple(values)) for dimension, values in chosen.items()), pages)
+    named = goals_named(chosen.pop(filters.GOAL, []), goals or [])
+    return Filters(tuple((dimension, tuple(values)) for dimension, values in chosen.items()), pages,
+                   named)
+
+
+def goals_named(names: list[str], goals: list[Goal]) -> tuple[Goal, ...]:
+    by_name = {goal.name: goal for goal in goals}
+    for name in names:
+        if name not in by_name:
+            raise invalid(f"unknown goal `{name}` in `filter`: the site's goals are "
+                          f"{', '.join(f'`{g}`' for g in by_name) or 'none yet'}")
+    return tuple(by_name[name] for name in names)
