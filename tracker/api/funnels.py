@@ -10,9 +10,8 @@ from starlette.responses import Response
 from tracker import schemas
 from tracker.analytics.funnels import PAGE_STEP, Funnel, Step, funnel_share
 from tracker.analytics.rollups import DAY
-from tracker.api import params
+from tracker.api import csv_out, params
 from tracker.api.access import read_site
-from tracker.api.common import json_response
 from tracker.api.errors import invalid
 from tracker.lifecycle import goals
 from tracker.schemas import FunnelEntity
@@ -47,7 +46,7 @@ async def funnels(request: Request) -> Response:
     counts = [sum(column) for column in zip(*shares)]
     request.app.state.metrics.web_query("funnels", params.named_range(request),
                                         time.perf_counter() - began)
-    return json_response(schemas.Funnel(by, start, end, _steps(texts, counts)))
+    return csv_out.respond(request, "funnels", schemas.Funnel(by, start, end, _steps(texts, counts)))
 
 
 def parse_steps(request: Request) -> list[str]:

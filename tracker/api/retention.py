@@ -11,9 +11,8 @@ from starlette.responses import Response
 from tracker import schemas
 from tracker.analytics import cohorts
 from tracker.analytics.cohorts import Cohorts
-from tracker.api import params
+from tracker.api import csv_out, params
 from tracker.api.access import read_site
-from tracker.api.common import json_response
 from tracker.api.errors import invalid
 from tracker.schemas import Period
 from tracker.storage.store import Store
@@ -32,7 +31,7 @@ async def retention(request: Request) -> Response:
     merged = reduce(Cohorts.add, shares, cohorts.empty_cohorts(len(cuts) - 1))
     request.app.state.metrics.web_query("retention", params.named_range(request),
                                         time.perf_counter() - began)
-    return json_response(schemas.Retention(period, start, end, [
+    return csv_out.respond(request, "retention", schemas.Retention(period, start, end, [
         schemas.Cohort(t, users, returned)
         for t, users, returned in zip(cuts, merged.users, merged.returned)]))
 

@@ -14,9 +14,8 @@ from tracker.analytics import web, web_reads, zones
 from tracker.analytics.conversions import Conversions
 from tracker.analytics.filters import GOAL, PAGE, VISIT_DIMENSIONS
 from tracker.analytics.web import Row, Span, StatsShare
-from tracker.api import params
+from tracker.api import csv_out, params
 from tracker.api.access import read_site
-from tracker.api.common import json_response
 from tracker.api.errors import invalid
 from tracker.enrich import currencies
 from tracker.lifecycle import goals as site_goals
@@ -46,7 +45,8 @@ async def stats(request: Request) -> Response:
     request.app.state.metrics.web_query("stats", params.named_range(request), time.perf_counter() - began)
     series = [schemas.StatsPoint(t, visitors, visits, pageviews)
               for t, (visitors, visits, _b, _d, pageviews) in zip(starts, share.series)]
-    return json_response(schemas.Stats(start, end, bucket, _totals(share), previous, series))
+    return csv_out.respond(request, "stats",
+                           schemas.Stats(start, end, bucket, _totals(share), previous, series))
 
 
 async def breakdown(request: Request) -> Response:
@@ -66,7 +66,7 @@ async def breakdown(request: Request) -> Response:
                                      filters, event, limit, tuple(goals))
     request.app.state.metrics.web_query("breakdown", params.named_range(request),
                                         time.perf_counter() - began)
-    return json_response(_breakdown(by, start, end, rows))
+    return csv_out.respond(request, "breakdown", breakdown_answer(by, start, end, rows))
 
 
 def parse_by(request: Request) -> str:
@@ -116,7 +116,8 @@ def _rates(visits: int, bounces: int, duration_ms: int) -> tuple[float, float]:
     return bounces / visits, duration_ms / visits / 1000
 
 
-def _breakdown(by: str, start: int, end: int, rows: list[tuple[str | None, Row]]):
+def breakdown_answer(by: str, start: int, end: int, rows: list[tuple[str | None, Row]]):
+    """Rows put in the shape of their kind of breakdown."""
     if by in VISIT_DIMENSIONS:
         return schemas.VisitBreakdown(by, start, end, [_visit_row(value, row) for value, row in rows])
     if by == GOAL:
