@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.test-installed
 DOCS_STAMP := $(VENV)/.docs-installed
 DOCS_PORT ?= 8001
 
-.PHONY: serve demo screenshot test lint docs docs-build install clean bench bench-growth load
+.PHONY: serve demo screenshot test test-fast lint docs docs-build install clean bench bench-growth load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,22 @@ demo: $(STAMP)
 screenshot: $(TEST_STAMP)
 	$(BIN)/python scripts/screenshot.py
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), more than the cores: many tests
+# wait on sleeps, timeouts and subprocesses. --dist loadfile keeps each module on one worker,
+# so a module's shared service is started once and a module's timing-sensitive tests never
+# overlap each other.
+TEST_WORKERS ?= 4
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: $(TEST_STAMP) lint docs-build
 	scripts/test-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
+
+# The inner loop: the tests that run the app in-process; not the slow fault and load tests, the
+# browser tests, nor those that start the service in a subprocess (marked `service`). None of
+# them shares a service or measures time, so workers take them a test at a time.
+test-fast: $(TEST_STAMP)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -q -m 'not slow and not service' --ignore=tests/browser
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check tracker tests loadtests scripts docs

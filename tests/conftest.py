@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import compileall
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +17,36 @@ import httpx2 as httpx
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import TOKEN, free_port, now_ms, service_env
+import tracker
+from helpers import PEER, PROXY, TOKEN, free_port, http_client, now_ms, service_env
 from tracker.app import create_app
 from tracker.config import Config
+
+# The fixtures that start `tracker serve` in a subprocess.
+SERVICE_FIXTURES = {"tracker_server", "module_tracker_server", "demo_service"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile tracker's modules once, in the controlling process.
+
+    Every test that starts the service starts two interpreters (the server and
+    its folding process) that import tracker. Where PYTHONDONTWRITEBYTECODE is
+    set, nothing would ever write their bytecode, and each would compile
+    every module from source again.
+    """
+    if not hasattr(config, "workerinput"):  # not a pytest-xdist worker
+        compileall.compile_dir(Path(tracker.__file__).parent, quiet=1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the tests that start the service in a subprocess `service` (make test-fast leaves
+    them out). Modules holding slow tests run first: under `make test`'s workers, which take a
+    module at a time, the longest modules then start at once instead of being the last to finish."""
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.service)
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
 
 
 @pytest.fixture
@@ -54,6 +83,15 @@ def client(make_client) -> TestClient:
     return make_client()
 
 
+@pytest.fixture(scope="module")
+def table_client(tmp_path_factory) -> Iterator[TestClient]:
+    """One service for a module's table of rules (tests/rule_table.py): no row depends on what
+    another stored."""
+    config = Config.from_env(service_env(tmp_path_factory.mktemp("table") / "data"))
+    with TestClient(create_app(config), headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        yield client
+
+
 @dataclass
 class LiveServer:
     """The real service in a subprocess on 127.0.0.1."""
@@ -81,23 +119,24 @@ class LiveServer:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"service exited {self.process.returncode}: {self.output()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
+        with http_client(base_url=self.url, timeout=1) as client:
+            while time.monotonic() < deadline:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"service exited {self.process.returncode}: {self.output()}")
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
         raise RuntimeError(f"service did not start: {self.output()}")
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"},
+        return http_client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"},
                             timeout=30, **kwargs)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
@@ -114,10 +153,9 @@ class LiveServer:
         self.stop(signal.SIGKILL)
 
 
-@pytest.fixture
-def tracker_server(data_dir: Path) -> Iterator:
-    """Factory: `tracker_server(workers=2, TRACKER_X="..")` starts the service (on a free port
-    unless `port` is given); stopped at test end."""
+@contextlib.contextmanager
+def serving(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
+    """A factory of services on `data_dir`, each stopped when the block ends."""
     servers: list[LiveServer] = []
 
     def start(workers: int = 1, port: int | None = None, **overrides: str) -> LiveServer:
@@ -126,10 +164,33 @@ def tracker_server(data_dir: Path) -> Iterator:
         servers.append(server)
         return server.start()
 
-    yield start
-    for server in servers:
-        try:
-            server.stop(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    try:
+        yield start
+    finally:
+        for server in servers:
+            try:
+                server.stop(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
+
+@pytest.fixture
+def tracker_server(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Factory: `tracker_server(workers=2, TRACKER_X="..")` starts the service (on a free port
+    unless `port` is given); stopped at test end."""
+    with serving(data_dir) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def module_tracker_server(tmp_path_factory) -> Iterator[Callable[..., LiveServer]]:
+    """Like `tracker_server`, but the services last for the whole module: for tests that only
+    read what the module stored, or write only data of their own (users no other test reads)."""
+    with serving(tmp_path_factory.mktemp("module") / "data") as start:
+        yield start
+
+
+@pytest.fixture
+def web_client(make_client) -> TestClient:
+    """The in-process app, its client's address a trusted proxy (X-Forwarded-For names visitors)."""
+    return make_client(peer=PEER, **PROXY)

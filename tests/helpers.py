@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import apsw
@@ -22,10 +25,23 @@ ROLLUP_TABLES = ("rollup_events", "rollup_pages", "activity_spans", "activity_ga
                  "activity_counts")
 LARGE_TABLES = {"movements", "sessions", "visits", "visit_pages", "visit_events", *ROLLUP_TABLES}
 TOKEN = "test-read-token"
+# A test client's address, and settings that trust it as a proxy naming other clients.
+PEER = "127.0.0.1"
+PROXY = {"TRACKER_TRUSTED_PROXIES": PEER, "TRACKER_RATE_LIMIT": "0"}
 # Lengths of time in milliseconds, the unit of every timestamp the service takes and answers.
 MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
+
+
+# The one TLS context of the tests' HTTP clients. The service is plain HTTP on 127.0.0.1, but
+# httpx loads the CA bundle (about 30 ms of CPU) into every client made without one, and the
+# tests make thousands: a wait for a starting service polls with a new one every 50 ms.
+TLS = ssl.create_default_context()
+
+
+def http_client(**options) -> httpx.Client:
+    return httpx.Client(verify=TLS, **options)
 
 
 def now_ms() -> int:
@@ -124,7 +140,7 @@ class Writers:
             thread.join(30)
 
     def _post(self, n: int) -> None:
-        with httpx.Client(base_url=self.url, timeout=10) as client:
+        with http_client(base_url=self.url, timeout=10) as client:
             for i in range(100_000):
                 if self._stop.is_set():
                     return
@@ -271,3 +287,32 @@ async def _offer(writer, work) -> bool:
 def start_and_fail(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "tracker", "serve", "--port", "1"],
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+
+
+@contextlib.contextmanager
+def logged(name: str) -> Iterator[list[str]]:
+    """The messages logged to one logger while the block runs."""
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+
+
+def add_site(client, site_id: str, *domains: str, **fields) -> dict:
+    """Add a site through `POST /sites` (the admin token); its answer."""
+    response = client.post("/sites", json={"id": site_id, "domains": list(domains), **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def wait_until(condition, seconds: float = 30, every: float = 0.05) -> None:
+    """Until `condition()` is true; fails the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not true within {seconds} s: {condition}"
+        time.sleep(every)

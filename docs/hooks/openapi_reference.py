@@ -22,7 +22,7 @@ MARKER = "<!-- openapi-reference -->"
 PUBLISHED_AS = "openapi.json"
 SCHEMA_PREFIX = "#/components/schemas/"
 PATTERN_MEANINGS = {NO_CONTROL: "no control characters"}
-SCHEMES = {"readToken": "the read token", "metricsToken": "the metrics token"}
+SCHEMES = {"readToken": "the admin token or a site key", "metricsToken": "the metrics token"}
 
 
 def on_files(files, config):
@@ -81,7 +81,7 @@ def response_row(status: str, answer: dict[str, Any]) -> str:
     if "headers" in answer:
         meaning += ", with " + ", ".join(f"`{h}`" for h in answer["headers"])
     bodies = [f"{media}: {type_text(content['schema'])}" if media != "application/json"
-              else type_text(content["schema"]) for media, content in answer["content"].items()]
+              else type_text(content["schema"]) for media, content in answer.get("content", {}).items()]
     return f"| {status} | {cell(meaning)} | {cell(', '.join(bodies))} |"
 
 

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
@@ -153,31 +152,3 @@ def test_a_week_starts_on_monday_in_the_zone(client, now):
     starts = [datetime.fromtimestamp(c["t"] / 1000, kolkata) for c in answer["cohorts"]]
     assert starts and all(t.weekday() == 0 and t.hour == t.minute == 0 for t in starts)
     assert [len(c["returned"]) for c in answer["cohorts"]] == list(range(len(starts), 0, -1))
-
-
-BAD_QUERIES = [
-    ("month", {"period": "month"}),
-    ("no period", {}),
-    ("unknown zone", {"period": "day", "tz": "Mars/Olympus"}),
-    ("from without to", {"period": "day", "from": 0}),
-    ("both window forms", {"period": "day", "timeRange": "7d", "from": 0, "to": DAY}),
-    ("unknown range", {"period": "day", "timeRange": "2d"}),
-    ("window too long", {"period": "day", "from": 0, "to": 401 * DAY}),
-    ("empty event", {"period": "day", "event": ""}),
-]
-
-
-@pytest.mark.parametrize("params", [p for _name, p in BAD_QUERIES],
-                         ids=[name for name, _p in BAD_QUERIES])
-def test_a_bad_parameter_is_a_422_naming_it(client, params):
-    response = client.get("/retention", params=params)
-    assert response.status_code == 422
-    assert response.json()["error"] == "invalid_field"
-    assert response.json()["detail"]
-
-
-def test_retention_needs_the_read_token(client):
-    response = client.get("/retention", params={"period": "day"},
-                          headers={"Authorization": "Bearer no"})
-    assert response.status_code == 401
-    assert response.json()["error"]

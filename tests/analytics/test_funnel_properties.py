@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from urllib.parse import urlencode
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_web_properties import PEER, PROXY, ask, batches, difference, fresh_client, post, stored_of
+from test_web import ask, batches, difference, fresh_client, post, stored_of
 
 import funnel_reference as reference
 from helpers import HOUR, MINUTE
@@ -92,10 +90,6 @@ def test_funnels_equal_an_exhaustive_search(now):
 
 # Worked examples and errors.
 
-@pytest.fixture
-def web_client(make_client):
-    return make_client(peer=PEER, **PROXY)
-
 
 def test_a_step_repeated_needs_two_movements(web_client, now):
     at = now - HOUR
@@ -108,31 +102,3 @@ def test_a_step_repeated_needs_two_movements(web_client, now):
     answer = ask(web_client, "/funnels", params)
     assert [(s["count"], s["conversion"], s["dropOff"]) for s in answer["steps"]] == [
         (2, 1.0, 0), (2, 1.0, 0), (0, 0.0, 2)]
-
-
-BAD_PARAMETERS = [
-    {"step": ["signup"]},
-    {"step": [f"e{i}" for i in range(9)]},
-    {"step": ["a", "b"], "within": "0"},
-    {"step": ["a", "b"], "within": "abc"},
-    {"step": ["a", "b"], "within": str(400 * 24 * HOUR + 1)},
-    {"step": ["a", "b"], "by": "foo"},
-    {"step": ["a", "b"], "filter": "planet:Mars"},
-    {"step": ["a", "page:"]},
-    {"step": ["a", "b"], "timeRange": "2y"},
-]
-
-
-@pytest.mark.parametrize("params", BAD_PARAMETERS,
-                         ids=[urlencode(p, doseq=True) for p in BAD_PARAMETERS])
-def test_bad_parameters_are_422_with_an_error_and_a_detail(web_client, params):
-    response = web_client.get("/funnels", params=params)
-    assert response.status_code == 422, response.text
-    body = response.json()
-    assert isinstance(body["error"], str) and body["error"]
-    assert isinstance(body["detail"], str) and body["detail"]
-
-
-def test_funnels_need_the_read_token(web_client):
-    response = web_client.get("/funnels?step=a&step=b", headers={"Authorization": "Bearer wrong"})
-    assert response.status_code == 401 and response.json()["error"] == "unauthorized"

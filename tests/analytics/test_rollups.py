@@ -80,13 +80,15 @@ def test_every_select_is_an_index_search(make_client, data_dir):
 
     # Migrations run once per file at upgrade; building rollups from every movement is their job.
     upgrades = " ".join(" ".join(m.sql.split()) for m in migrations.MIGRATIONS)
-    with connect(data_dir / "shard-0000.sqlite") as conn, connect(data_dir / "log.sqlite") as log_conn:
+    with connect(data_dir / "shard-0000.sqlite") as conn, connect(data_dir / "log.sqlite") as log_conn, \
+            connect(data_dir / "sites.sqlite") as sites_conn:
         for sql, bindings in statements.items():
             if " ".join(sql.split()) in upgrades:
                 continue
             on_log = re.search(r"\bFROM (log|sqlite_sequence)\b", sql)
-            plan = " | ".join(row[3] for row in (log_conn if on_log else conn).execute(
-                f"EXPLAIN QUERY PLAN {sql}", bindings))
+            on_registry = re.search(r"\bFROM (sites|site_domains|site_keys|shares|share_failures)\b", sql)
+            target = log_conn if on_log else sites_conn if on_registry else conn
+            plan = " | ".join(row[3] for row in target.execute(f"EXPLAIN QUERY PLAN {sql}", bindings))
             scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
             assert not scanned, f"{sql.strip()}\n  plan: {plan}"
 

@@ -1,43 +1,14 @@
-"""GET /session, GET /movements and the read token."""
+"""GET /session and GET /movements."""
 
 from __future__ import annotations
 
 import base64
-import os
-import stat
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.testclient import TestClient
 
-from helpers import movement, now_ms, service_env
-from tracker.app import create_app
-from tracker.config import Config
-
-
-@pytest.mark.parametrize("path", ["/session?sessionId=s1", "/movements?userId=u1"])
-@pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic dGVzdA==", "Bearer", "test-read-token"])
-def test_reads_without_the_right_token_are_401(client, path, header):
-    headers = {"Authorization": header} if header else {}
-    client.headers.pop("Authorization")
-    response = client.get(path, headers=headers)
-    assert response.status_code == 401
-    assert response.json() == {"error": "unauthorized", "detail": "a valid bearer token is required"}
-    assert response.headers["WWW-Authenticate"] == "Bearer"
-
-
-def test_generated_token_is_stored_with_mode_0600_and_reused(data_dir):
-    config = Config.from_env(service_env(data_dir, TRACKER_READ_TOKEN=""))
-    with TestClient(create_app(config)) as first:
-        token_file = data_dir / "read-token"
-        token = token_file.read_text().strip()
-        assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
-        assert len(token) >= 32
-        ok = first.get("/movements?userId=u", headers={"Authorization": f"Bearer {token}"})
-        assert ok.status_code == 200
-    with TestClient(create_app(config)) as second:
-        assert second.app.state.read_token == token
+from helpers import movement, now_ms
 
 
 def test_get_session_with_and_without_user(client):

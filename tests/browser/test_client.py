@@ -174,7 +174,7 @@ HIDE = {
 
 @pytest.mark.parametrize("leave", ["close", "hidden", "pagehide"])
 def test_queued_events_are_beaconed_when_the_page_goes_away(site, leave):
-    page = site.open("module.html", "u-leave", flushInterval=60000)
+    page = site.open("module.html", f"u-leave-{leave}", flushInterval=60000)
     assert page.evaluate("userTracker.flush()") is True
     page.evaluate("userTracker.track('a'); userTracker.track('b', {n: 2})")
     assert len(stored_queue(page)) == 2
@@ -183,7 +183,7 @@ def test_queued_events_are_beaconed_when_the_page_goes_away(site, leave):
     else:
         page.evaluate(HIDE[leave])
 
-    movements = site.wait_for_movements("u-leave", 3)
+    movements = site.wait_for_movements(f"u-leave-{leave}", 3)
     assert names(movements) == ["view /module.html", "a", "b"]
     assert_once(movements)
     if leave != "close":
@@ -218,7 +218,8 @@ def test_offline_events_wait_in_local_storage_and_arrive_once_after_reload(site)
     assert stored_queue(page) == []
 
 
-def test_stored_queue_is_bounded_and_sent_by_the_next_page(site):
+def test_stored_queue_is_bounded_and_sent_by_the_next_page(own_site):
+    site = own_site
     options = {"maxQueue": 5, "pageViews": False, "retryDelay": 50}
     page = site.open("module.html", "u-bounded", **options)
     site.service.stop()
@@ -258,11 +259,11 @@ def test_retryable_failure_is_retried_then_delivered(site, failure):
             route.fulfill(**cors_error(int(failure), retry_after="1"))
 
     site.route("/track", fail_once)
-    page = site.open("module.html", "u-retry", pageViews=False, retryDelay=50)
+    page = site.open("module.html", f"u-retry-{failure}", pageViews=False, retryDelay=50)
     page.evaluate("userTracker.track('a')")
     assert page.evaluate("userTracker.flush()") is False
 
-    assert names(site.wait_for_movements("u-retry", 1)) == ["a"]
+    assert names(site.wait_for_movements(f"u-retry-{failure}", 1)) == ["a"]
     assert len(attempts) == 2
     if failure != "network":
         assert attempts[1] - attempts[0] >= 0.9, "Retry-After was not honoured"
@@ -356,14 +357,15 @@ def test_privacy_signals_are_respected_when_asked(site, signal, respect):
     value = '"1"' if signal == "doNotTrack" else "true"
     site.context.add_init_script(
         f"Object.defineProperty(Navigator.prototype, '{signal}', {{get: () => {value}}})")
-    page = site.open("module.html", "u-private", respectDnt=respect)
+    user = f"u-private-{signal}-{respect}"
+    page = site.open("module.html", user, respectDnt=respect)
     page.evaluate("userTracker.track('a')")
     page.evaluate("userTracker.flush()")
     page.wait_for_timeout(300)
 
     tracked = bool(site.requests("/track") or site.requests("/session"))
     assert tracked is not respect
-    assert len(site.movements("u-private")) == (0 if respect else 2)
+    assert len(site.movements(user)) == (0 if respect else 2)
 
 
 def test_get_analytics_reads_with_the_token(site):
@@ -396,3 +398,76 @@ def test_track_carries_revenue_as_given_and_ignores_a_bad_one(site):
     assert names(movements) == ["view /module.html", "purchase", "purchase", "after"]
     assert [m.get("revenue") for m in movements] == [
         None, {"amount": "19.90", "currency": "EUR"}, {"amount": "1500", "currency": "JPY"}, None]
+
+
+def add_site(site, site_id: str) -> None:
+    """A second site, so that an event naming no site and no known host is refused (422); on
+    a service of the test's own, since it changes where other tests' events go."""
+    with site.service.client() as client:
+        client.post("/sites", json={"id": site_id}).raise_for_status()
+
+
+def test_data_site_sends_every_event_and_the_session_to_that_site(own_site):
+    site = own_site
+    add_site(site, "2024")  # all digits: the attribute must stay text
+    page = site.open("site-tag.html", "u-tagged")
+    page.evaluate("history.pushState({}, '', '/next'); userTracker.track('signup')")
+    assert page.evaluate("userTracker.flush()") is True
+
+    movements = site.wait_for_movements("u-tagged", 3, site="2024")
+    assert names(movements) == ["view /site-tag.html", "view /next", "signup"]
+    assert {e["site"] for e in site.events()} == {"2024"}
+    [announced] = site.requests("/session")
+    assert json.loads(announced.body)["site"] == "2024"
+    assert site.movements("u-tagged", site="default") == []
+    with site.service.client() as client:
+        session = client.get("/session", params={"sessionId": movements[0]["sessionId"],
+                                                 "site": "2024"})
+    assert session.status_code == 200 and session.json()["session"]["deviceInfo"]
+
+
+@pytest.mark.parametrize("user", ["u-option", None], ids=["identified", "anonymous"])
+def test_initialize_takes_the_site_as_an_option(own_site, user):
+    site = own_site
+    add_site(site, "shop.example")
+    if user is None:
+        site.accept()
+    query = {"anonymous": ""} if user is None else None
+    page = site.open("module.html", user, query=query, site="shop.example", flushInterval=60000)
+    page.evaluate("userTracker.track('buy', {sku: 'A'})")
+    assert page.evaluate("userTracker.flush()") is True
+
+    assert [(e["event"], e["site"]) for e in site.events()] == [("page_view", "shop.example"),
+                                                               ("buy", "shop.example")]
+    if user:
+        assert names(site.wait_for_movements(user, 2, site="shop.example")) \
+            == ["view /module.html", "buy"]
+
+
+def test_a_malformed_site_is_refused_at_initialize(site):
+    page = site.open("module.html")
+    thrown = page.evaluate(f"""() => {{
+        try {{
+            userTracker.initialize('u-bad', {{endpoint: '{site.service.url}', site: 'Not A Site'}});
+        }} catch (error) {{
+            return error.name + ': ' + error.message;
+        }}
+    }}""")
+    assert thrown.startswith("TypeError") and "site" in thrown
+    assert page.evaluate("userTracker.flush()") is True
+    assert site.requests("/track") == []
+
+
+def test_get_analytics_reads_the_initialized_site(own_site):
+    site = own_site
+    add_site(site, "shop.example")
+    page = site.open("module.html", "u-site-stats", site="shop.example")
+    assert page.evaluate("userTracker.flush()") is True
+    site.wait_for_movements("u-site-stats", 1, site="shop.example")
+
+    stats = page.evaluate("token => userTracker.getAnalytics('1h', {token, userId: 'u-site-stats'})",
+                          site.service.token)
+    assert stats["totals"]["movements"] == 1
+    other = page.evaluate("token => userTracker.getAnalytics('1h', {token, site: 'default',"
+                          " userId: 'u-site-stats'})", site.service.token)
+    assert other["totals"]["movements"] == 0

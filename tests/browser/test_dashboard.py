@@ -2,118 +2,49 @@
 
 from __future__ import annotations
 
-import random
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, Route, expect
 
-from helpers import DAY, MINUTE, now_ms
+from browser.dashboard_helpers import (
+    HOSTILE_EVENT,
+    HOSTILE_PATH,
+    METRICS,
+    WINDOW,
+    breakdown,
+    rows,
+    seed,
+    shown_totals,
+    sign_in,
+    stats,
+    wait_ready,
+)
+from helpers import now_ms
 
-CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Chrome/124.0.0.0 Safari/537.36")
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
-HOSTILE_PATH = '/<img src=x onerror="document.title=\'owned\'">'
-HOSTILE_EVENT = "<b>bold</b>"
-PATHS = ["/", "/pricing", "/docs", HOSTILE_PATH]
-REFERRERS = ["", "https://www.google.com/search", "https://news.ycombinator.com/item", "https://github.com/a"]
-ADDRESSES = ["8.8.8.8", "81.2.69.142", "2.16.0.1"]  # resolve to different countries
-WINDOW = {"timeRange": "7d", "tz": "UTC"}
-READY = "body[data-state=ready]"
-METRICS = ("visitors", "visits", "pageviews", "bounceRate", "visitDuration")
-VIEWS = ("overview", "funnels", "retention", "live", "user")
-
-
-def seed(server, users: int = 24, seed: int = 7) -> None:
-    """Visits over the last six days: paths, referrers, two browsers, three addresses, signups."""
-    rng = random.Random(seed)
-    now = now_ms()
-    with server.client() as client:
-        for user in range(users):
-            events = []
-            for visit in range(rng.randint(1, 3)):
-                start = now - rng.randint(10 * MINUTE, 6 * DAY)
-                for step, path in enumerate(rng.sample(PATHS, rng.randint(1, 3))):
-                    events.append({"userId": f"user-{user}", "sessionId": f"s-{user}-{visit}",
-                                   "event": "page_view", "timestamp": start + step * MINUTE,
-                                   "data": {"path": path, "host": "example.com",
-                                            "referrer": rng.choice(REFERRERS) if step == 0 else ""}})
-                if rng.random() < 0.5:
-                    events.append({"userId": f"user-{user}", "sessionId": f"s-{user}-{visit}",
-                                   "event": rng.choice(["signup", HOSTILE_EVENT]),
-                                   "timestamp": start + 5 * MINUTE, "data": {"plan": rng.choice(["free", "pro"])}})
-            headers = {"User-Agent": rng.choice([CHROME, IPHONE]),
-                       "X-Forwarded-For": rng.choice(ADDRESSES)}
-            client.post("/track", json={"events": events}, headers=headers).raise_for_status()
-        # Two visitors active now, for the live count.
-        for user in ("live-1", "live-2"):
-            client.post("/track", json={"userId": user, "sessionId": f"s-{user}", "event": "page_view",
-                                        "data": {"path": "/"}}).raise_for_status()
+VIEWS = ("overview", "funnels", "retention", "live", "user", "settings")
 
 
-@pytest.fixture
-def service(tracker_server):
-    server = tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
+@pytest.fixture(scope="module")
+def service(module_tracker_server):
+    """The seeded service the module's tests read."""
+    server = module_tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
     seed(server)
     return server
 
 
-class Watched:
-    """A page with every request, console error and page error it caused recorded."""
-
-    def __init__(self, page: Page):
-        self.page = page
-        self.requests: list = []
-        self.errors: list[str] = []
-        page.on("request", lambda request: self.requests.append(request))
-        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-
 @pytest.fixture
-def watched(browser: Browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield Watched(context.new_page())
-    context.close()
-
-
-def sign_in(page: Page, service, query: str = "?range=7d&tz=UTC", remember: bool = False) -> None:
-    page.goto(f"{service.url}/{query}")
-    page.fill("input[name=token]", service.token)
-    if remember:
-        page.check("input[name=remember]")
-    page.click("form[data-signin] button[type=submit]")
-    page.wait_for_selector(READY)
-
-
-def wait_ready(page: Page) -> None:
-    page.wait_for_selector(READY)
-
-
-def rows(page: Page, dimension: str) -> list[tuple[str | None, int]]:
-    panel = page.locator(f'[data-breakdown="{dimension}"]')
-    return [(row.get_attribute("data-value"), int(row.get_attribute("data-visitors")))
-            for row in panel.locator("[data-row]").all()]
-
-
-def breakdown(service, by: str, **parameters) -> list[tuple[str | None, int]]:
-    with service.client() as client:
-        answer = client.get("/breakdown", params={**WINDOW, "by": by, "limit": 10, **parameters})
-    answer.raise_for_status()
-    return [(row["value"], row["visitors"]) for row in answer.json()["results"]]
-
-
-def stats(service, **parameters) -> dict:
-    with service.client() as client:
-        answer = client.get("/stats", params={**WINDOW, **parameters})
-    answer.raise_for_status()
-    return answer.json()["totals"]
-
-
-def shown_totals(page: Page) -> dict:
-    return {name: float(page.get_attribute(f'[data-metric="{name}"]', "data-raw")) for name in METRICS}
+def own_service(tracker_server):
+    """A seeded service of the test's own, for a test that changes what is stored."""
+    server = tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
+    seed(server)
+    return server
 
 
 def test_sign_in_keeps_the_token_for_the_tab_only(service, watched):
@@ -294,7 +225,8 @@ def test_range_buttons_work_from_the_keyboard(service, watched):
     assert shown_totals(page) == pytest.approx({name: stats(service)[name] for name in METRICS})
 
 
-def test_live_visitors_and_the_live_feed(service, watched):
+def test_live_visitors_and_the_live_feed(own_service, watched):
+    service = own_service
     page = watched.page
     sign_in(page, service)
     with service.client() as client:
@@ -329,7 +261,8 @@ def test_funnel_and_retention_views_equal_their_endpoints(service, watched):
     assert table == [cohort["returned"] for cohort in cohorts["cohorts"]]
 
 
-def test_a_users_page_pages_movements_and_erases_after_confirming(service, watched):
+def test_a_users_page_pages_movements_and_erases_after_confirming(own_service, watched):
+    service = own_service
     page = watched.page
     sign_in(page, service, query="?view=user&range=7d&tz=UTC&user=user-3")
     with service.client() as client:
@@ -374,3 +307,113 @@ def test_custom_dates_and_zone_ask_for_that_local_window(service, watched):
         answer = client.get("/stats", params={"from": stamp, "to": end, "tz": "Asia/Tokyo"})
     expected = answer.json()["totals"]
     assert shown_totals(page) == pytest.approx({name: expected[name] for name in METRICS})
+
+
+
+class HeldBack:
+    """Holds the first request for `path` back, as a slow answer would be, until `release`;
+    lets every later one through."""
+
+    def __init__(self, page: Page, path: str):
+        self.urls: list[str] = []
+        self.failures: list[str] = []
+        self._held: list[Route] = []
+        page.route(lambda url: urlsplit(url).path == path, self._handle)
+        page.on("requestfailed", lambda request: self._held and request == self._held[0].request
+                and self.failures.append(request.failure or ""))
+
+    def _handle(self, route: Route) -> None:
+        self.urls.append(route.request.url)
+        if self._held:
+            route.continue_()
+        else:
+            self._held.append(route)
+
+    def release(self, body: str, content_type: str) -> None:
+        """Answers the held request now, late, with `body`."""
+        with contextlib.suppress(PlaywrightError):  # the page gave up on it: nobody to answer
+            self._held[0].fulfill(status=200, body=body, content_type=content_type)
+
+
+def answer_to(service, url: str) -> str:
+    """What the service answers to the dashboard's request `url`."""
+    parts = urlsplit(url)
+    with service.client() as client:
+        answer = client.get(f"{parts.path}?{parts.query}")
+    answer.raise_for_status()
+    return answer.text
+
+
+def stale_movement(url: str) -> str:
+    """A live feed whose only movement comes from the superseded stream."""
+    movement = {"userId": "stale-user", "sessionId": "s", "event": "page_view", "timestamp": now_ms(),
+                "data": {"path": "/stale"}, "eventId": "stale"}
+    return f"id: 1\nevent: movement\ndata: {json.dumps(movement)}\n\n"
+
+
+def submit_user(user: str) -> Callable[[Page], None]:
+    def submit(page: Page) -> None:
+        page.fill("[data-user-form] input[name=userId]", user)
+        page.click("[data-user-form] button[type=submit]")
+    return submit
+
+
+def click(selector: str) -> Callable[[Page], None]:
+    return lambda page: page.click(selector)
+
+
+def shown_rows(selector: str) -> Callable[[Page], list[str]]:
+    return lambda page: [row.evaluate("row => row.outerHTML") for row in page.locator(selector).all()]
+
+
+@dataclass
+class Superseded:
+    """A view, how to change what it asks twice in a row, and what it shows of an answer."""
+
+    query: str
+    path: str
+    first: Callable[[Page], None]
+    second: Callable[[Page], None]
+    shown: Callable[[Page], object]
+    stale: Callable[[object, str], str] = answer_to
+    content_type: str = "application/json"
+
+
+SUPERSEDED = {
+    "overview": Superseded("?range=7d&tz=UTC", "/stats", click('[data-range="1h"]'),
+                           click('[data-range="7d"]'), shown_totals),
+    "funnels": Superseded("?view=funnels&range=7d&tz=UTC&step=page:/&step=signup", "/funnels",
+                          click('[data-range="1h"]'), click('[data-range="7d"]'),
+                          shown_rows("[data-funnel] [data-step]")),
+    "retention": Superseded("?view=retention&range=7d&tz=UTC", "/retention", click('[data-range="1h"]'),
+                            click('[data-range="7d"]'), shown_rows("[data-retention] tr")),
+    "live": Superseded("?view=live&range=7d&tz=UTC", "/live", click('[data-view-link="live"]'),
+                       click('[data-view-link="live"]'), shown_rows("[data-feed] li"),
+                       stale=lambda service, url: stale_movement(url), content_type="text/event-stream"),
+    "user": Superseded("?view=user&range=7d&tz=UTC&user=user-1", "/movements", submit_user("user-2"),
+                       submit_user("user-1"), shown_rows("[data-movements] tr")),
+}
+
+
+@pytest.mark.parametrize("view", SUPERSEDED)
+def test_a_slow_superseded_answer_is_never_drawn(service, watched, view):
+    """The view asks, the user changes something before the answer came, the view asks again:
+    the first answer, arriving last, must not replace the second's."""
+    case = SUPERSEDED[view]
+    page = watched.page
+    sign_in(page, service, query=case.query)
+    held = HeldBack(page, case.path)
+    case.first(page)
+    page.wait_for_function("() => document.body.dataset.state === 'loading'")
+    case.second(page)
+    wait_ready(page)
+    newer = case.shown(page)
+    assert len(held.urls) == 2
+    stale = case.stale(service, held.urls[0])
+    if view != "live":
+        assert stale != answer_to(service, held.urls[1]), "the two answers must differ to tell them apart"
+    held.release(stale, case.content_type)
+    page.wait_for_timeout(500)
+    assert case.shown(page) == newer
+    assert held.failures == ["net::ERR_ABORTED"]
+    assert watched.errors == []

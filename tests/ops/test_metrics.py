@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import re
 import shutil
 import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from helpers import HOUR, fold_all, metric_samples, movement, now_ms
-from tracker.ops import logs
-from tracker.storage.group_commit import CommitStats
 
 ROOT = Path(__file__).resolve().parents[2]
 METRICS_PAGE = (ROOT / "docs" / "metrics.md").read_text()
@@ -207,50 +202,6 @@ def test_metrics_off_answers_404_and_ingest_still_works(make_client):
     assert client.post("/track", json=movement()).json() == {"accepted": 1, "duplicates": 0, "ignored": 0}
     response = client.get("/metrics")
     assert response.status_code == 404 and response.json()["error"] == "not_found"
-
-
-@contextlib.contextmanager
-def logged(name: str) -> Iterator[list[str]]:
-    """The messages logged to one logger while the block runs."""
-    lines: list[str] = []
-    handler = logging.Handler()
-    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
-    logger = logging.getLogger(name)
-    logger.addHandler(handler)
-    try:
-        yield lines
-    finally:
-        logger.removeHandler(handler)
-
-
-def test_access_log_is_one_json_line_without_user_data(make_client):
-    client = make_client(TRACKER_ACCESS_LOG="true", TRACKER_METRICS="false")
-    with logged("tracker.access") as lines:
-        client.post("/track", json=movement(user="secret-user", data={"card": "4111"}))
-        client.get("/session", params={"sessionId": "s1", "userId": "secret-user"})
-    assert [json.loads(line)["route"] for line in lines] == ["/track", "/session"]
-    assert json.loads(lines[0])["status"] == 200 and json.loads(lines[0])["method"] == "POST"
-    assert not any("secret-user" in line or "4111" in line or "Bearer" in line for line in lines)
-
-
-def test_throttled_warning_logs_once_per_interval_then_says_how_many():
-    throttled = logs.Throttled(logging.getLogger("tracker.test"), interval=0.2)
-    with logged("tracker.test") as lines:
-        for _ in range(50):
-            throttled.warning("queue full on shard %d", 3)
-        time.sleep(0.25)
-        throttled.warning("queue full on shard %d", 3)
-    assert lines == [
-        "queue full on shard 3", "queue full on shard 3 (and 49 more since the last such warning)"]
-
-
-def test_slow_commit_warns_and_fast_commit_does_not(monkeypatch):
-    monkeypatch.setattr(logs, "slow_commits", logs.Throttled(logging.getLogger("tracker.writer")))
-    with logged("tracker.writer") as lines:
-        logs.warn_if_slow(CommitStats(writer="2", jobs=3, events=40, seconds=0.01, ok=True))
-        logs.warn_if_slow(CommitStats(writer="2", jobs=3, events=40, seconds=2.5, ok=True))
-    assert lines == [
-        "shard 2: slow commit: 2.50 s for 40 rows in 3 jobs"]
 
 
 def registered_families(client) -> list:

@@ -1,7 +1,7 @@
 // Funnels: steps (event names or page:/path) defined in a form and kept in
 // the URL; the answer as bars with conversion and drop-off.
 
-import { getJson } from "./api.js";
+import { Superseding, getJson } from "./api.js";
 import { $, $$, clear, count, el, share } from "./dom.js";
 import { windowParameters } from "./state.js";
 
@@ -13,6 +13,7 @@ const section = $('[data-view="funnels"]');
 const form = $("[data-funnel-form]", section);
 const stepList = $("[data-steps]", section);
 const result = $("[data-funnel]", section);
+const requests = new Superseding();
 let page = null;
 
 form.addEventListener("submit", (event) => {
@@ -41,6 +42,7 @@ function stepField(value) {
 
 export async function show(current) {
   page = current;
+  const signal = requests.next();
   const { by, within } = page.state;
   const steps = page.state.steps.length ? page.state.steps : EXAMPLE;
   clear(stepList, ...steps.map(stepField));
@@ -48,6 +50,7 @@ export async function show(current) {
   form.by.value = by;
   form.within.value = within ? String(Number(within) / 60000) : "";
   if (steps.length < MIN_STEPS) {
+    result.removeAttribute("aria-busy");
     clear(result, el("p", { class: "muted" }, "Define at least two steps and press Show funnel."));
     return;
   }
@@ -55,11 +58,15 @@ export async function show(current) {
   try {
     const answer = await getJson("/funnels", {
       ...windowParameters(page.state), step: steps, by, within, filter: page.state.filters,
-    });
+    }, signal);
     draw(answer);
   } finally {
-    result.removeAttribute("aria-busy");
+    if (!signal.aborted) result.removeAttribute("aria-busy");
   }
+}
+
+export function hide() {
+  requests.cancel();
 }
 
 function draw(answer) {

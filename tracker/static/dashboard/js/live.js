@@ -1,7 +1,7 @@
 // The live feed: GET /live read as a stream while the view is open, newest
 // movement first. A dropped stream reconnects from the last id it saw.
 
-import { readEvents } from "./api.js";
+import { Superseding, readEvents } from "./api.js";
 import { $, clear, dateTime, el } from "./dom.js";
 
 const KEEP = 200;
@@ -10,22 +10,20 @@ const RETRY_MS = 3000;
 const section = $('[data-view="live"]');
 const feed = $("[data-feed]", section);
 const status = $("[data-live-status]", section);
-let controller = null;
+const requests = new Superseding();
 let lastId = null;
 
 export function show(page) {
-  hide();
-  controller = new AbortController();
+  const signal = requests.next();
   clear(feed);
   lastId = null;
   return new Promise((resolve) => {
-    follow(page, controller.signal, resolve);
+    follow(page, signal, resolve);
   });
 }
 
 export function hide() {
-  controller?.abort();
-  controller = null;
+  requests.cancel();
 }
 
 async function follow(page, signal, opened) {

@@ -1,12 +1,13 @@
 // Retention: the cohort table, each cell shaded by its share of the cohort.
 
-import { getJson } from "./api.js";
+import { Superseding, getJson } from "./api.js";
 import { $, clear, count, day, el, share } from "./dom.js";
 import { windowParameters } from "./state.js";
 
 const section = $('[data-view="retention"]');
 const form = $("[data-retention-form]", section);
 const table = $("[data-retention]", section);
+const requests = new Superseding();
 let page = null;
 
 form.addEventListener("submit", (event) => {
@@ -16,16 +17,21 @@ form.addEventListener("submit", (event) => {
 
 export async function show(current) {
   page = current;
+  const signal = requests.next();
   const { period, event, tz } = page.state;
   form.period.value = period;
   form.event.value = event;
   table.setAttribute("aria-busy", "true");
   try {
-    const answer = await getJson("/retention", { ...windowParameters(page.state), period, event });
+    const answer = await getJson("/retention", { ...windowParameters(page.state), period, event }, signal);
     draw(answer, tz);
   } finally {
-    table.removeAttribute("aria-busy");
+    if (!signal.aborted) table.removeAttribute("aria-busy");
   }
+}
+
+export function hide() {
+  requests.cancel();
 }
 
 function draw(answer, zone) {

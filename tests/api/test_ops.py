@@ -1,4 +1,4 @@
-"""Readiness when a shard cannot be written, and `tracker stats` reading the files of a running service."""
+"""GET /readyz when a shard or the log cannot be written."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import subprocess
 
 import pytest
 
-from helpers import fold_all, movement
-from tracker import cli
-from tracker.storage import migrations
+from helpers import movement
 
 
 def test_readyz_names_a_shard_replaced_by_a_directory_and_recovers(client):
@@ -60,40 +58,3 @@ def test_readyz_names_an_immutable_shard_and_recovers(client):
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
     assert client.get("/readyz").status_code == 200
-
-
-def run_stats(data_dir, capsys, monkeypatch) -> tuple[int, list[str], str]:
-    # The command writes its flags into the environment: keep them out of later tests' services.
-    monkeypatch.setenv("TRACKER_DATA_DIR", str(data_dir))
-    with pytest.raises(SystemExit) as exit_:
-        cli.main(["stats", "--data-dir", str(data_dir)])
-    out, err = capsys.readouterr()
-    return exit_.value.code, out.splitlines(), err
-
-
-def test_stats_counts_every_shard_while_the_service_runs(client, data_dir, capsys, monkeypatch):
-    client.post("/track", json={"events": [movement(user=f"u{i}", session=f"s{i}", eventId="e")
-                                           for i in range(20)]})
-    client.post("/track", json=movement(user="u0", session="s0"))
-    fold_all(client)
-    code, lines, _ = run_stats(data_dir, capsys, monkeypatch)
-    assert code == 0
-    assert lines[0].split() == ["shard", "movements", "sessions", "file", "bytes", "wal",
-                                "bytes", "schema"]
-    shards = [line.split() for line in lines[1:5]]
-    assert [row[0] for row in shards] == [f"shard-{i:04d}.sqlite" for i in range(4)]
-    assert {row[5] for row in shards} == {str(migrations.LATEST_VERSION)}
-    total = lines[5].split()
-    assert total[:3] == ["total", "21", "20"]
-    assert sum(int(row[1]) for row in shards) == 21
-    assert int(total[3]) == sum(p.stat().st_size for p in [f.path for f in client.app.state.store.files(0)])
-
-
-def test_stats_names_a_shard_it_cannot_read_and_exits_1(client, data_dir, capsys, monkeypatch):
-    path = [f.path for f in client.app.state.store.files(0)][3]
-    os.rename(path, path.with_name("aside"))
-    path.write_bytes(b"not a database at all" * 100)
-    code, lines, err = run_stats(data_dir, capsys, monkeypatch)
-    assert code == 1
-    assert path.name in err
-    assert len(lines) == 5  # header, three readable shards, total

@@ -16,7 +16,6 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,12 +24,10 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 import web_reference as reference
-from helpers import DAY, HOUR, MINUTE, TOKEN, service_env
+from helpers import DAY, HOUR, MINUTE, PEER, PROXY, TOKEN, service_env
 from tracker.app import create_app
 from tracker.config import Config
 
-PEER = "127.0.0.1"
-PROXY = {"TRACKER_TRUSTED_PROXIES": PEER, "TRACKER_RATE_LIMIT": "0"}
 ZONES = [None, "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe"]
 
 IPAD = ("Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -320,11 +317,6 @@ def test_stats_and_breakdowns_equal_a_brute_force_count(now):
 FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
 
 
-@pytest.fixture
-def web_client(make_client) -> TestClient:
-    return make_client(peer=PEER, **PROXY)
-
-
 def visit(user: str, at: int, *steps: tuple[int, str, dict]) -> list[dict]:
     return [{"userId": user, "sessionId": f"{user}-s", "event": event, "timestamp": at + offset,
              "data": data} for offset, event, data in steps]
@@ -387,33 +379,3 @@ def test_a_property_key_is_matched_exactly_whatever_it_holds(web_client, now, ke
         {"value": "yes", "visitors": 1, "visits": 1, "events": 1},
         {"value": None, "visitors": 1, "visits": 1, "events": 1}]
 
-
-BAD_PARAMETERS = [
-    ("/stats", {"filter": "planet:Mars"}),
-    ("/breakdown", {"by": "source", "filter": "planet:Mars"}),
-    ("/stats", {"filter": "country"}),
-    ("/breakdown", {"by": "planet"}),
-    ("/breakdown", {}),
-    ("/breakdown", {"by": "prop:plan"}),
-    ("/breakdown", {"by": "source", "limit": "0"}),
-    ("/breakdown", {"by": "source", "limit": "1001"}),
-    ("/breakdown", {"by": "source", "limit": "ten"}),
-    ("/stats", {"tz": "Mars/Olympus"}),
-    ("/stats", {"timeRange": "1h", "from": "1", "to": "2"}),
-]
-
-
-@pytest.mark.parametrize("path, params", BAD_PARAMETERS,
-                         ids=[f"{path}?{urlencode(params)}" for path, params in BAD_PARAMETERS])
-def test_bad_parameters_are_422_with_an_error_and_a_detail(web_client, path, params):
-    response = web_client.get(path, params=params)
-    assert response.status_code == 422, response.text
-    body = response.json()
-    assert isinstance(body["error"], str) and body["error"]
-    assert isinstance(body["detail"], str) and body["detail"]
-
-
-@pytest.mark.parametrize("path", ["/stats", "/breakdown?by=source"])
-def test_web_analytics_need_the_read_token(web_client, path):
-    response = web_client.get(path, headers={"Authorization": "Bearer wrong"})
-    assert response.status_code == 401 and response.json()["error"] == "unauthorized"

@@ -1,0 +1,13 @@
+"""The `tracker` command."""
+
+from __future__ import annotations
+
+import re
+
+from tracker import cli
+from tracker.cli import COMMANDS
+
+
+def test_the_cli_docstring_names_every_command():
+    first_line = cli.__doc__.splitlines()[0]
+    assert set(COMMANDS) <= set(re.findall(r"\w+", first_line))
