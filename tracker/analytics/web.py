@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import apsw
 
@@ -167,6 +168,29 @@ class StatsShare:
         self.visitors += other.visitors
         self.goal = merged(self.goal, other.goal)
         return self
+
+    def totals(self) -> Totals:
+        """The window's totals, as /stats answers them."""
+        visits = sum(point[1] for point in self.series)
+        bounces = sum(point[2] for point in self.series)
+        duration = sum(point[3] for point in self.series)
+        pageviews = sum(point[4] for point in self.series)
+        return Totals(self.visitors, visits, pageviews, *rates(visits, bounces, duration))
+
+
+class Totals(NamedTuple):
+    visitors: int
+    visits: int
+    pageviews: int
+    bounceRate: float
+    visitDuration: float  # seconds
+
+
+def rates(visits: int, bounces: int, duration_ms: int) -> tuple[float, float]:
+    """(bounce rate, mean duration in seconds), 0 for no visits."""
+    if not visits:
+        return 0.0, 0.0
+    return bounces / visits, duration_ms / visits / 1000
 
 
 def empty_stats(span: Span) -> StatsShare:

@@ -13,7 +13,7 @@ from tracker import schemas
 from tracker.analytics import web, web_reads, zones
 from tracker.analytics.conversions import Conversions
 from tracker.analytics.filters import GOAL, PAGE, VISIT_DIMENSIONS
-from tracker.analytics.web import Row, Span, StatsShare
+from tracker.analytics.web import Row, Span, StatsShare, rates
 from tracker.api import csv_out, params
 from tracker.api.access import read_site
 from tracker.api.errors import invalid
@@ -80,11 +80,7 @@ def parse_by(request: Request) -> str:
 
 
 def _totals(share: StatsShare) -> schemas.WebTotals:
-    visits = sum(point[1] for point in share.series)
-    bounces = sum(point[2] for point in share.series)
-    duration = sum(point[3] for point in share.series)
-    pageviews = sum(point[4] for point in share.series)
-    totals = schemas.WebTotals(share.visitors, visits, pageviews, *_rates(visits, bounces, duration))
+    totals = schemas.WebTotals(*share.totals())
     if share.goal is not None:
         _add_goal(totals, share.goal)
     return totals
@@ -109,13 +105,6 @@ def revenue_figures(found: Conversions) -> dict[str, schemas.RevenueFigures]:
         for currency, (total, count) in sorted(found.revenue.items())}
 
 
-def _rates(visits: int, bounces: int, duration_ms: int) -> tuple[float, float]:
-    """(bounce rate, mean duration in seconds), 0 for no visits."""
-    if not visits:
-        return 0.0, 0.0
-    return bounces / visits, duration_ms / visits / 1000
-
-
 def breakdown_answer(by: str, start: int, end: int, rows: list[tuple[str | None, Row]]):
     """Rows put in the shape of their kind of breakdown."""
     if by in VISIT_DIMENSIONS:
@@ -133,7 +122,7 @@ def breakdown_answer(by: str, start: int, end: int, rows: list[tuple[str | None,
 
 def _visit_row(value: str | None, row: Row) -> schemas.VisitRow:
     shown = schemas.VisitRow(value, row.visitors, row.visits, row.events,
-                             *_rates(row.visits, row.bounces, row.duration))
+                             *rates(row.visits, row.bounces, row.duration))
     if row.goal is not None:
         _add_goal(shown, row.goal)
     return shown
