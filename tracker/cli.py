@@ -12,6 +12,7 @@ import apsw
 
 from tracker.api.auth import resolve_read_token
 from tracker.commands import goals as goal_commands
+from tracker.commands import reports as report_commands
 from tracker.commands import sites as site_commands
 from tracker.config import Config, ConfigError
 from tracker.enrich import geo
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="list: every archive file, its time range and movements")
     site_commands.add_parsers(commands)
     goal_commands.add_parsers(commands)
+    report_commands.add_parsers(commands)
     for sub in commands.choices.values():
         sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
     return parser
@@ -70,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
         config = Config.from_env()
         sys.exit(COMMANDS[args.command](config, args))
     except (ConfigError, LayoutError, StartupError, backup.BackupError, DataDirInUse,
-            site_commands.CommandError, goal_commands.GoalCommandError) as error:
+            site_commands.CommandError, goal_commands.GoalCommandError,
+            report_commands.ReportCommandError) as error:
         print(f"tracker: {error}", file=sys.stderr)
         sys.exit(2)
 
@@ -238,4 +241,5 @@ COMMANDS = {
     "keys": site_commands.run_keys,
     "shares": site_commands.run_shares,
     "goals": goal_commands.run_goals,
+    "reports": report_commands.run_reports,
 }

@@ -478,6 +478,42 @@ class GoalsOut(msgspec.Struct):
     goals: list[GoalOut]
 
 
+# One address, no display name: what an envelope's RCPT TO takes (RFC 5321 caps it at 254).
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254,
+                                    pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")]
+
+
+class ReportIn(msgspec.Struct):
+    """A subscription to a site's email report."""
+
+    email: Email
+    every: Literal["week", "month"]
+
+
+class ReportSend(msgspec.Struct):
+    """The latest report of a subscription: the period it covers (its start, ms) and how far
+    its send got: sending, data (being handed over), sent, failed (tried again at `retryAt`)
+    or unknown (the connection broke while the server had it: never sent twice)."""
+
+    period: int
+    status: str
+    attempts: int
+    retryAt: int | None
+    error: str | None
+
+
+class ReportOut(msgspec.Struct):
+    id: int
+    email: str
+    every: str
+    created: int
+    lastSend: ReportSend | None = None
+
+
+class ReportsOut(msgspec.Struct):
+    reports: list[ReportOut]
+
+
 class Error(msgspec.Struct):
     error: str
     detail: Any = None
@@ -488,6 +524,7 @@ site_decoder = msgspec.json.Decoder(SiteIn)
 site_patch_decoder = msgspec.json.Decoder(SitePatch)
 share_decoder = msgspec.json.Decoder(ShareIn)
 goal_decoder = msgspec.json.Decoder(GoalIn)
+report_decoder = msgspec.json.Decoder(ReportIn)
 share_auth_decoder = msgspec.json.Decoder(ShareAuth)
 session_decoder = msgspec.json.Decoder(SessionIn)
 encode = msgspec.json.Encoder().encode

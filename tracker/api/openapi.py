@@ -122,6 +122,30 @@ SITE_OPERATIONS = (
     Operation("delete", "/sites/{id}/goals/{goalId}", "Remove a goal", None, SITE_ERRORS,
               params=(SITE_PATH, Param("goalId", int, True, "path")), security="readToken",
               status=204),
+    Operation("get", "/sites/{id}/export",
+              "A zip of complete CSV reports of the site over the window: visitors per day, "
+              "sources, channels, UTM fields, pages, entry and exit pages, countries, regions, "
+              "cities, devices, browsers, operating systems, events and goals (no top-N cut), "
+              "streamed", "application/zip", READ_ERRORS, params=(SITE_PATH, *WINDOW_PARAMS),
+              security="readToken"),
+    Operation("get", "/sites/{id}/reports",
+              "The site's email report subscriptions, each with how its latest send went",
+              schemas.ReportsOut, SITE_ERRORS, params=(SITE_PATH,), security="readToken"),
+    Operation("post", "/sites/{id}/reports",
+              "Subscribe an address to the site's weekly or monthly email report (sent through "
+              "TRACKER_SMTP_URL; the latest due report goes out at the next run of the job)",
+              schemas.ReportOut, (400, *SITE_ERRORS, 409, 413, 415), params=(SITE_PATH,),
+              body=(schemas.ReportIn,), security="readToken", status=201),
+    Operation("delete", "/sites/{id}/reports/{reportId}", "Cancel a subscription", None,
+              SITE_ERRORS, params=(SITE_PATH, Param("reportId", int, True, "path")),
+              security="readToken", status=204),
+    Operation("get", "/reports/unsubscribe/{token}",
+              "The page an email report's unsubscribe link opens: one button, no sign-in",
+              "text/html", (422,), params=(Param("token", str, True, "path"),)),
+    Operation("post", "/reports/unsubscribe/{token}",
+              "Cancel the subscription whose report carried this link (the page's button, or a "
+              "mail client's RFC 8058 one-click request); 404 when there is none",
+              "text/html", (404, 422), params=(Param("token", str, True, "path"),)),
 )
 
 SHARE_ERRORS = (401, 404, 410, 422, 503)
