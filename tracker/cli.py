@@ -91,12 +91,12 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     refuse_damaged_shards([path for _key, path in manifest.shards_on_disk(config.data_dir,
                                                                           config.shards)])
     prepare(config, rederive_functions())
-    resolve_read_token(config)
+    _token, token_source = resolve_read_token(config)
     # Several processes (the workers and the folding process) share the metrics.
     metrics_dir, made_here = multiproc.prepare()
     print(f"INFO:     tracker: worker metrics in {metrics_dir}", file=sys.stderr)
     try:
-        server.run(config)
+        server.run(config, token_source)
     finally:
         if made_here:
             multiproc.remove(metrics_dir)
