@@ -19,6 +19,11 @@ REF_TEMPLATE = "#/components/schemas/{name}"
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 TimeRange = Literal["1h", "24h", "7d", "30d"]
+# `from` and `to`: ms since the epoch, or ISO 8601 (tracker/api/params.py `instant`).
+Instant = Millis | Annotated[str, msgspec.Meta(
+    description="an ISO 8601 date (2026-12-01) or date-time (2026-12-01T08:00:00Z); without an "
+                "offset, on the clock of the read's zone (`tz`, else the site's; UTC for "
+                "/movements)")]
 WithinMs = Annotated[int, msgspec.Meta(ge=1, le=400 * 86_400_000)]
 
 
@@ -69,7 +74,7 @@ STATUS_MEANINGS = {200: "OK", 201: "created", 202: "accepted: goes on in the bac
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
 INGEST_ERRORS = (400, 413, 415, 422, 429, 503)
-WINDOW_PARAMS = (Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
+WINDOW_PARAMS = (Param("timeRange", TimeRange), Param("from", Instant), Param("to", Instant),
                  Param("tz", str))
 USER_PATH = Param("userId", Identifier, True, "path")
 SITE = Param("site", schemas.SiteId)
@@ -184,12 +189,12 @@ OPERATIONS = (
               security="readToken"),
     Operation("get", "/movements", "A user's movements, newest first", schemas.MovementsPage,
               READ_ERRORS,
-              params=(SITE, Param("userId", Identifier, True), Param("from", Millis), Param("to", Millis),
+              params=(SITE, Param("userId", Identifier, True), Param("from", Instant), Param("to", Instant),
                       Param("event", Name), Param("limit", Limit), Param("cursor", str)),
               security="readToken"),
     Operation("get", "/analytics", "Aggregates over a time window", schemas.Analytics,
               READ_ERRORS,
-              params=(SITE, Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
+              params=(SITE, Param("timeRange", TimeRange), Param("from", Instant), Param("to", Instant),
                       Param("userId", Identifier), Param("event", Name), Param("tz", str)),
               security="readToken"),
     Operation("get", "/stats",

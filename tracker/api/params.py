@@ -7,6 +7,7 @@ shared by every read endpoint, so they are parsed here once.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 
@@ -67,6 +68,29 @@ def integer(request: Request, name: str, default: int, low: int, high: int) -> i
     return value
 
 
+def instant(request: Request, name: str, default: int, zone: zones.ZoneInfo | None = None) -> int:
+    """`name` as ms since the epoch: an integer, or an ISO 8601 date or date-time; one without
+    an offset is read on `zone`'s clock (UTC when None), so `from=2026-12-01` is that local
+    midnight."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if re.fullmatch(r"-?[0-9]+", raw):
+        return integer(request, name, default, 0, MAX_MS)
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise invalid(f"query parameter `{name}` must be milliseconds since the epoch or an ISO "
+                      "8601 date or date-time such as 2026-12-01 or 2026-12-01T08:00:00Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone or UTC)
+    value = int(moment.timestamp() * 1000)
+    if not 0 <= value <= MAX_MS:
+        raise invalid(f"query parameter `{name}` must be between 1970-01-01 and "
+                      f"{datetime.fromtimestamp(MAX_MS / 1000, UTC).date()}")
+    return value
+
+
 def named_range(request: Request) -> str | None:
     """The `timeRange` a valid request asked for, or None for an explicit from/to window."""
     if "from" in request.query_params:
@@ -97,8 +121,8 @@ def parse_span(request: Request, zone: zones.ZoneInfo | None) -> tuple[int, int,
         raise invalid("give either `timeRange` or `from` and `to`, not both")
     if len(explicit) == 1:
         raise invalid("query parameters `from` and `to` must be given together")
-    start = integer(request, "from", 0, 0, MAX_MS)
-    end = integer(request, "to", 0, 0, MAX_MS)
+    start = instant(request, "from", 0, zone)
+    end = instant(request, "to", 0, zone)
     if start >= end:
         raise invalid("query parameter `from` must be before `to`")
     if end - start > MAX_WINDOW_MS:
