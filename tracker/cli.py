@@ -14,6 +14,7 @@ from tracker.api.auth import resolve_read_token
 from tracker.commands import goals as goal_commands
 from tracker.commands import reports as report_commands
 from tracker.commands import sites as site_commands
+from tracker.commands.common import CommandError
 from tracker.config import Config, ConfigError
 from tracker.enrich import geo
 from tracker.enrich.sources import rederive_functions
@@ -72,8 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         config = Config.from_env()
         sys.exit(COMMANDS[args.command](config, args))
     except (ConfigError, LayoutError, StartupError, backup.BackupError, DataDirInUse,
-            site_commands.CommandError, goal_commands.GoalCommandError,
-            report_commands.ReportCommandError) as error:
+            CommandError) as error:
         print(f"tracker: {error}", file=sys.stderr)
         sys.exit(2)
 

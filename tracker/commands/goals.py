@@ -7,17 +7,11 @@ runs on it or not; a running service counts a new goal at its next read.
 from __future__ import annotations
 
 import argparse
-import time
 
+from tracker.commands.common import CommandError, now_ms, on_site
 from tracker.config import Config
-from tracker.enrich.sources import rederive_functions
-from tracker.lifecycle import goals, sites
+from tracker.lifecycle import goals
 from tracker.storage.registry import Conflict, RegistryFile, Site
-from tracker.storage.store import prepare
-
-
-class GoalCommandError(Exception):
-    """The command cannot do what was asked; the message says why."""
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -39,28 +33,26 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_goals(config: Config, args: argparse.Namespace) -> int:
-    registry_file = prepare(config, rederive_functions()).registry_file()
-    try:
-        site = _site(registry_file, args.site)
+    def act(registry_file: RegistryFile, site: Site) -> int:
         if args.action == "add":
             return _add(registry_file, site, args)
         if args.action == "list":
             return _list(registry_file, site)
         return _remove(registry_file, site, args.id)
-    finally:
-        registry_file.close()
+
+    return on_site(config, args.site, act)
 
 
 def _add(registry_file: RegistryFile, site: Site, args: argparse.Namespace) -> int:
     for flag, value, limit in (("--event", args.event, 64), ("--page", args.page, 1024),
                                ("--name", args.name, 100)):
         if value is not None and not 1 <= len(value) <= limit:
-            raise GoalCommandError(f"{flag} must be 1 to {limit} characters")
+            raise CommandError(f"{flag} must be 1 to {limit} characters")
     try:
         goal = goals.create(registry_file, site, args.event, args.page, args.name,
-                            int(time.time() * 1000))
+                            now_ms())
     except Conflict as error:
-        raise GoalCommandError(str(error)) from None
+        raise CommandError(str(error)) from None
     print(f"added goal {goal.id} of site {site.id}: {goal.name}")
     return 0
 
@@ -74,13 +66,6 @@ def _list(registry_file: RegistryFile, site: Site) -> int:
 
 def _remove(registry_file: RegistryFile, site: Site, goal_id: int) -> int:
     if not goals.remove(registry_file, site, goal_id):
-        raise GoalCommandError(f"site `{site.id}` has no goal {goal_id}")
+        raise CommandError(f"site `{site.id}` has no goal {goal_id}")
     print(f"removed goal {goal_id} of site {site.id}")
     return 0
-
-
-def _site(registry_file: RegistryFile, site_id: str) -> Site:
-    try:
-        return sites.live_site(registry_file, site_id)
-    except sites.NoSuchSite:
-        raise GoalCommandError(f"no site `{site_id}`") from None

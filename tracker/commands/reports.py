@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 
 import msgspec
 
+from tracker.commands.common import CommandError, live_site, now_ms, on_site
 from tracker.config import Config
 from tracker.enrich.sources import rederive_functions
 from tracker.ingest.apply import applier
-from tracker.lifecycle import report_periods, reports, sites
+from tracker.lifecycle import report_periods, reports
 from tracker.ops.metrics import NoMetrics
 from tracker.schemas import ReportIn
 from tracker.storage.lock import hold_shared, release
 from tracker.storage.registry import Conflict, RegistryFile, Site
 from tracker.storage.store import Layout, Store, prepare
-
-
-class ReportCommandError(Exception):
-    """The command cannot do what was asked; the message says why."""
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -54,30 +50,28 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_reports(config: Config, args: argparse.Namespace) -> int:
-    layout = prepare(config, rederive_functions())
     if args.action in ("send-now", "preview"):
-        return asyncio.run(_with_store(config, layout, args))
-    registry_file = layout.registry_file()
-    try:
-        site = _site(registry_file, args.site)
+        return asyncio.run(_with_store(config, prepare(config, rederive_functions()), args))
+
+    def act(registry_file: RegistryFile, site: Site) -> int:
         if args.action == "add":
             return _add(registry_file, site, args)
         if args.action == "list":
             return _list(registry_file, site)
         return _remove(registry_file, site, args.id)
-    finally:
-        registry_file.close()
+
+    return on_site(config, args.site, act)
 
 
 def _add(registry_file: RegistryFile, site: Site, args: argparse.Namespace) -> int:
     try:  # the API's own rules for the address
         msgspec.convert({"email": args.email, "every": args.every}, ReportIn)
     except msgspec.ValidationError:
-        raise ReportCommandError(f"`{args.email}` is not an email address") from None
+        raise CommandError(f"`{args.email}` is not an email address") from None
     try:
-        made = reports.subscribe(registry_file, site, args.email, args.every, _now())
+        made = reports.subscribe(registry_file, site, args.email, args.every, now_ms())
     except Conflict as error:
-        raise ReportCommandError(str(error)) from None
+        raise CommandError(str(error)) from None
     print(f"subscribed {made.email} to the {made.every}ly report of site {site.id} (id {made.id})")
     return 0
 
@@ -91,7 +85,7 @@ def _list(registry_file: RegistryFile, site: Site) -> int:
 
 def _remove(registry_file: RegistryFile, site: Site, subscription: int) -> int:
     if not reports.unsubscribe(registry_file, site, subscription):
-        raise ReportCommandError(f"site `{site.id}` has no report subscription {subscription}")
+        raise CommandError(f"site `{site.id}` has no report subscription {subscription}")
     print(f"cancelled subscription {subscription} of site {site.id}")
     return 0
 
@@ -99,17 +93,17 @@ def _remove(registry_file: RegistryFile, site: Site, subscription: int) -> int:
 async def _with_store(config: Config, layout: Layout, args: argparse.Namespace) -> int:
     box = reports.outbox(config)
     if args.action == "send-now" and box is None:
-        raise ReportCommandError("TRACKER_SMTP_URL is not set: there is no mail server to send "
+        raise CommandError("TRACKER_SMTP_URL is not set: there is no mail server to send "
                                  "through")
     service_lock = hold_shared(config.data_dir)  # no restore replaces the files meanwhile
     store = Store(layout, config, applier(config.session_ttl_seconds), fold_in_background=False)
     try:
-        site = _site(store.registry, args.site)
+        site = live_site(store.registry, args.site)
         if args.action == "preview":
-            print(await reports.preview(store, site, args.every, _now(), config.base_url), end="")
+            print(await reports.preview(store, site, args.every, now_ms(), config.base_url), end="")
             return 0
         assert box is not None
-        done = await reports.send_due(store, box, NoMetrics(), _now(), site, scheduled=False)
+        done = await reports.send_due(store, box, NoMetrics(), now_ms(), site, scheduled=False)
     finally:
         await store.drain()
         await asyncio.to_thread(store.close)
@@ -117,14 +111,3 @@ async def _with_store(config: Config, layout: Layout, args: argparse.Namespace) 
     print(f"site {site.id}: {done.sent} reports sent, {done.failed} failed, "
           f"{done.skipped} sent before or being sent")
     return 1 if done.failed else 0
-
-
-def _site(registry_file: RegistryFile, site_id: str) -> Site:
-    try:
-        return sites.live_site(registry_file, site_id)
-    except sites.NoSuchSite:
-        raise ReportCommandError(f"no site `{site_id}`") from None
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
