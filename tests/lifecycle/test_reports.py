@@ -160,7 +160,9 @@ def test_a_report_arrives_and_says_what_stats_and_breakdown_say(tracker_server, 
         assert top_list(text, heading) == expected, heading
     assert ("Google", 2) in top_list(text, "Top sources")
     assert "/late" not in text
-    assert "https://tracker.example.com/?site=default" in text
+    first, last = period.first_day.isoformat(), period.last_day.isoformat()
+    assert f"Dashboard: https://tracker.example.com/?site=default&from={first}&to={last}&tz=UTC\n" \
+        in text
     assert "<table" in page and "Google" in page
 
     unsubscribe = re.search(r"^Unsubscribe: (\S+)$", text, re.M).group(1)
@@ -242,10 +244,13 @@ def test_send_now_sends_the_last_complete_period_once(tracker_server, smtp):
 def test_an_unreachable_server_is_a_failure_the_command_says(tracker_server):
     server = tracker_server()
     subscribe(server)
-    env = {**server.env, **mail_env(f"smtp://127.0.0.1:{free_port()}")}
+    env = {**server.env, **mail_env(f"smtp://127.0.0.1:{free_port()}"),
+           "TRACKER_REPORT_RETRY_SECONDS": "3600"}
     failed = run_cli("reports", "send-now", "default", env=env)
     assert failed.returncode == 1 and "1 failed" in failed.stdout
     with server.client() as client:
         [report] = client.get("/sites/default/reports").json()["reports"]
     assert report["lastSend"]["status"] == "failed" and "cannot reach" in report["lastSend"]["error"]
-    assert report["lastSend"]["retryAt"] > now_ms()
+    assert now_ms() < report["lastSend"]["retryAt"] <= now_ms() + 3600_000
+    again = run_cli("reports", "send-now", "default", env=env)  # not before its retry time
+    assert again.returncode == 0 and "0 reports sent, 0 failed, 1 sent before, being sent or waiting" in again.stdout

@@ -109,5 +109,5 @@ async def _with_store(config: Config, layout: Layout, args: argparse.Namespace) 
         await asyncio.to_thread(store.close)
         release(service_lock)
     print(f"site {site.id}: {done.sent} reports sent, {done.failed} failed, "
-          f"{done.skipped} sent before or being sent")
+          f"{done.skipped} sent before, being sent or waiting to be retried")
     return 1 if done.failed else 0

@@ -18,6 +18,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from tracker.config import Config
@@ -97,11 +98,14 @@ async def preview(store: Store, site: Site, every: str, now: int, base_url: str)
     """The text of the site's report for the last complete period, as a subscriber gets it."""
     period = report_periods.last_complete(every, zone_of(site), now)
     figures = await report_mail.gather(store, site, period)
-    return report_mail.text(figures, Links(dashboard_url(base_url, site), None))
+    return report_mail.text(figures, Links(dashboard_url(base_url, site, period), None))
 
 
-def dashboard_url(base_url: str, site: Site) -> str:
-    return f"{base_url}/?site={site.id}"
+def dashboard_url(base_url: str, site: Site, period: Period) -> str:
+    """The dashboard on the report's days (`to` is the last day, as the dashboard takes it)."""
+    query = urlencode({"site": site.id, "from": period.first_day.isoformat(),
+                       "to": period.last_day.isoformat(), "tz": site.timezone})
+    return f"{base_url}/?{query}"
 
 
 @dataclass
@@ -137,7 +141,7 @@ async def send_due(store: Store, box: Outbox, metrics: Metrics | NoMetrics, now:
                     figures[key] = await report_mail.gather(store, site, period)
                 message = report_mail.compose(
                     figures[key], box.sender, subscription.email,
-                    Links(dashboard_url(box.base_url, site),
+                    Links(dashboard_url(box.base_url, site, period),
                           box.base_url + UNSUBSCRIBE_PATH + token), now)
             except Exception as error:  # nothing went out: a failure like any other, retried
                 log.exception("report %d of site %s could not be made", subscription.id, site.id)
