@@ -149,7 +149,8 @@ SITE_OPERATIONS = (
               "text/html", (422,), params=(Param("token", str, True, "path"),)),
     Operation("post", "/reports/unsubscribe/{token}",
               "Cancel the subscription whose report carried this link (the page's button, or a "
-              "mail client's RFC 8058 one-click request); 404 when there is none",
+              "mail client's RFC 8058 one-click request); 404 when there is none (a page for a "
+              "browser, Accept: text/html)",
               "text/html", (404, 422), params=(Param("token", str, True, "path"),)),
 )
 

@@ -3,7 +3,8 @@
 link every report carries, `/reports/unsubscribe/{token}`, which needs no
 sign-in: GET shows a page with one button, POST (the button, or a mail
 client's RFC 8058 one-click request) cancels. A GET alone never cancels, so a
-mail scanner that opens links cannot unsubscribe anyone.
+mail scanner that opens links cannot unsubscribe anyone. A link of no
+subscription is a 404: a page for a browser, the JSON error for anything else.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ async def unsubscribe(request: Request) -> Response:
     store: Store = request.app.state.store
     cancelled = await store.pool.run(reports.unsubscribe_by_token, store.registry, token)
     if cancelled is None:
+        if "text/html" not in request.headers.get("accept", ""):  # a mail client's one-click
+            raise ApiError(404, "not_found", "no report subscription has this unsubscribe link")
         return _page("Nothing to unsubscribe from",
                      "<p>This link belongs to no report subscription: it was cancelled "
                      "already, or the link is not whole.</p>", 404)
