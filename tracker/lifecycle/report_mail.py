@@ -137,7 +137,8 @@ def page(figures: Figures, links: Links) -> str:
         for name, value, moved in lines(figures))
     tops = "".join(
         f'<h3 style="margin:20px 0 6px">{e(heading)}</h3><table style="width:100%;'
-        f'border-collapse:collapse">'
+        f'border-collapse:collapse"><tr><td></td><td style="padding:0 8px;text-align:right;'
+        f'color:#616e7c;font-size:13px">Visitors</td></tr>'
         + ("".join(f'<tr><td style="{CELL}">{e(value)}</td><td style="{CELL};text-align:right">'
                    f'{visitors:,}</td></tr>' for value, visitors in rows)
            or f'<tr><td style="{CELL}">(none)</td></tr>')
