@@ -101,7 +101,9 @@ def change(now: float, then: float) -> str:
 
 def points(now: float, then: float) -> str:
     moved = round((now - then) * 100)
-    return f"{moved:+d} points" if moved else "no change"
+    if not moved:
+        return "no change"
+    return f"{moved:+d} point" + ("s" if abs(moved) > 1 else "")
 
 
 def duration(seconds: float) -> str:
