@@ -1,8 +1,10 @@
-"""What the management commands share: their one error, finding the site a command names,
-and the registry opened for one command (any data directory, the service running or not)."""
+"""What the management commands share: their one error, `--data-dir` after an action,
+finding the site a command names, and the registry opened for one command (any data
+directory, the service running or not)."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 
@@ -16,6 +18,14 @@ from tracker.storage.store import prepare
 class CommandError(Exception):
     """The command cannot do what was asked; the message says why (`tracker` prints it and
     exits 2)."""
+
+
+def data_dir_after_action(actions: argparse._SubParsersAction) -> None:
+    """`--data-dir` after the action too (`tracker sites list --data-dir D`); SUPPRESS keeps
+    the nested parser from overwriting a value given before the action."""
+    for action in actions.choices.values():
+        action.add_argument("--data-dir", default=argparse.SUPPRESS,
+                            help="data directory (TRACKER_DATA_DIR, default ./shards)")
 
 
 def live_site(registry_file: RegistryFile, site_id: str) -> Site:

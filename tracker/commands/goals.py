@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from tracker.commands.common import CommandError, now_ms, on_site
+from tracker.commands.common import CommandError, data_dir_after_action, now_ms, on_site
 from tracker.config import Config
 from tracker.lifecycle import goals
 from tracker.storage.registry import Conflict, RegistryFile, Site
@@ -30,6 +30,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
                                                "longer counted)")
     remove.add_argument("site")
     remove.add_argument("id", type=int)
+    data_dir_after_action(actions)
 
 
 def run_goals(config: Config, args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import asyncio
 
 import msgspec
 
-from tracker.commands.common import CommandError, live_site, now_ms, on_site
+from tracker.commands.common import CommandError, data_dir_after_action, live_site, now_ms, on_site
 from tracker.config import Config
 from tracker.enrich.sources import rederive_functions
 from tracker.ingest.apply import applier
@@ -47,6 +47,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     preview.add_argument("site")
     preview.add_argument("--every", choices=[report_periods.WEEK, report_periods.MONTH],
                          default=report_periods.WEEK)
+    data_dir_after_action(actions)
 
 
 def run_reports(config: Config, args: argparse.Namespace) -> int:

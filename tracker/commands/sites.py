@@ -11,7 +11,7 @@ import argparse
 import re
 
 from tracker.analytics import zones
-from tracker.commands.common import CommandError, live_site, now_ms
+from tracker.commands.common import CommandError, data_dir_after_action, live_site, now_ms
 from tracker.config import Config
 from tracker.enrich.sources import rederive_functions
 from tracker.lifecycle import sites
@@ -33,6 +33,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     actions.add_parser("list", help="every site, its domains, zone and status")
     remove = actions.add_parser("remove", help="delete a site and all of its data")
     remove.add_argument("id")
+    data_dir_after_action(actions)
     keys = commands.add_parser("keys", help="make a key that reads one site")
     keys.add_argument("action", choices=["add"])
     keys.add_argument("site")
