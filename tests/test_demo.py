@@ -174,7 +174,8 @@ def test_goals_convert_and_purchases_bring_revenue_in_two_currencies(client):
 
 def test_the_report_preview_prints_the_weeks_mail_from_the_demo_data(demo_service):
     service, _ = demo_service
-    shown = run_cli("reports", "preview", PRODUCT, env={"TRACKER_DATA_DIR": str(service.data_dir)})
+    # as the demo's last line says, --data-dir after the action
+    shown = run_cli("reports", "preview", PRODUCT, "--data-dir", str(service.data_dir), env={})
     assert shown.returncode == 0, shown.stderr
     text = shown.stdout
     assert text.startswith("Example: the week of ")

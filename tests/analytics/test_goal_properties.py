@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lifecycle.test_archiving import aging, run_archiving
-from test_web_properties import ask, difference, fresh_client, windows
+from test_web import ask, difference, fresh_client, windows
 
 import goal_reference as reference
 from helpers import DAY, HOUR, MINUTE
