@@ -256,3 +256,16 @@ def test_an_unreachable_server_is_a_failure_the_command_says(tracker_server):
     assert now_ms() < report["lastSend"]["retryAt"] <= now_ms() + 3600_000
     again = run_cli("reports", "send-now", "default", env=env)  # not before its retry time
     assert again.returncode == 0 and "0 reports sent, 0 failed, 1 sent before, being sent or waiting" in again.stdout
+
+
+def test_two_workers_send_each_report_once(tracker_server, smtp):
+    mailbox = Mailbox()
+    server = tracker_server(workers=2, **mail_env(smtp(mailbox)))
+    addresses = [f"owner{n}@example.com" for n in range(3)]
+    for address in addresses:
+        subscribe(server, address)
+    wait_for(lambda: len(mailbox.messages) >= 3, "a report to each subscriber")
+    # both workers run the job every second: give them several runs to send one twice
+    time.sleep(4)
+    assert sorted(email.message_from_bytes(raw)["To"] for raw in mailbox.messages) == addresses
+    assert mailbox.tries == 3
