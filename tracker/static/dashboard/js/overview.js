@@ -1,10 +1,13 @@
 // The overview: /stats totals with their change against the previous
-// period, the time series, and the breakdown cards, all asked at once; for a
-// site without events, how to add the script.
+// period, the time series, the breakdown cards and the goals card, all asked
+// at once; for a site without events, how to add the script. Its Export
+// button downloads the window's reports as one zip.
 
 import { Superseding, getJson } from "./api.js";
 import { $, count, duration, share } from "./dom.js";
 import { SeriesChart } from "./chart.js";
+import { csvButton, exportWindow } from "./download.js";
+import * as goalCard from "./goal-card.js";
 import { CARDS, buildCards, fillCard } from "./panels.js";
 import { showSetup } from "./setup.js";
 import { windowParameters } from "./state.js";
@@ -16,25 +19,36 @@ const LOWER_IS_BETTER = new Set(["bounceRate"]);
 const section = $('[data-view="overview"]');
 const cards = $("[data-cards]", section);
 const setup = $("[data-setup]", section);
+const exportButton = $("[data-export]", section);
 let chart = null;
 const requests = new Superseding();
 let shown = null;
 
+exportButton.addEventListener("click", () => exportWindow(exportButton, shown.page, shown.page.state.site, shown.window));
+
 export async function show(page) {
   const signal = requests.next();
   const window = windowParameters(page.state);
-  chart ??= new SeriesChart($("[data-chart]", section));
-  if (!cards.children.length) {
-    buildCards(cards, (card) => fillCard(card, cards, shown.page, shown.window, shown.signal));
-  }
+  if (!chart) build(page);
   shown = { page, window, signal };
-  const totals = getJson("/stats", { ...window, compare: "previous", filter: page.state.filters }, signal)
+  // A share link reads aggregates alone: the export is the admin's and a key's.
+  exportButton.hidden = page.reader.kind === "share";
+  const parameters = { ...window, compare: "previous", filter: page.state.filters };
+  shown.stats = { path: "/stats", parameters, name: `${page.state.site}-visitors` };
+  const totals = getJson("/stats", parameters, signal)
     .then((answer) => {
       drawStats(answer, page.state.tz);
       return showSetup(setup, page, answer.totals, signal);
     });
   const panels = CARDS.map((card) => fillCard(card, cards, page, window, signal));
-  await Promise.all([totals, ...panels]);
+  await Promise.all([totals, ...panels, goalCard.fill(cards, page, window, signal)]);
+}
+
+function build(page) {
+  chart = new SeriesChart($("[data-chart]", section));
+  $("[data-chart-tools]", section).append(csvButton(() => shown.stats, page));
+  buildCards(cards, page, (card) => fillCard(card, cards, shown.page, shown.window, shown.signal));
+  goalCard.build(cards, page);
 }
 
 export function hide() {
