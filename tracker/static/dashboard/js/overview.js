@@ -37,7 +37,7 @@ export async function show(page) {
   shown.stats = { path: "/stats", parameters, name: `${page.state.site}-visitors` };
   const totals = getJson("/stats", parameters, signal)
     .then((answer) => {
-      drawStats(answer, page.state.tz);
+      drawStats(answer, page.state);
       return showSetup(setup, page, answer.totals, signal);
     });
   const panels = CARDS.map((card) => fillCard(card, cards, page, window, signal));
@@ -55,7 +55,15 @@ export function hide() {
   requests.cancel();
 }
 
-function drawStats(answer, zone) {
+// Whether the window cuts its first bucket (starting inside it) or its last (still going on,
+// as the last of a rolling range always is).
+function partialBuckets(answer, state) {
+  const first = answer.series.length > 0 && answer.series[0].t < answer.from;
+  return { first, last: !state.from || answer.to > Date.now() };
+}
+
+function drawStats(answer, state) {
+  const zone = state.tz;
   for (const [name, format] of Object.entries(FORMATS)) {
     const value = answer.totals[name];
     const metric = $(`[data-metric="${name}"]`, section);
@@ -63,9 +71,12 @@ function drawStats(answer, zone) {
     metric.textContent = format(value);
     drawChange($(`[data-change="${name}"]`, section), name, value, answer.previous?.totals[name]);
   }
-  chart.draw({ ...answer, zone });
-  $("[data-chart-caption]", section).textContent =
-    `Visitors and page views per ${answer.bucket === "1d" ? "day" : answer.bucket === "1h" ? "hour" : "minute"} (${zone})`;
+  const partial = partialBuckets(answer, state);
+  chart.draw({ ...answer, zone, partial });
+  const unit = answer.bucket === "1d" ? "day" : answer.bucket === "1h" ? "hour" : "minute";
+  const cut = [partial.first && "first", partial.last && "last"].filter(Boolean).join(" and ");
+  $("[data-chart-caption]", section).textContent = `Visitors and page views per ${unit} (${zone})`
+    + (cut ? `; dashed: the ${cut} ${unit} ${partial.first && partial.last ? "are" : "is"} partial, cut by the range` : "");
 }
 
 function drawChange(element, name, value, before) {
