@@ -94,9 +94,13 @@ def test_the_goals_card_equals_breakdown_by_goal_and_a_click_filters(service, wa
     assert "filter=goal%3Asignup" in page.url
     filtered = api(service, "/stats", filter="goal:signup", **window).json()["totals"]
     assert shown_totals(page) == pytest.approx({name: filtered[name] for name in METRICS})
+    conversions = page.locator('[data-metric="conversions"]')
+    expect(conversions).to_have_attribute("data-raw", str(filtered["conversions"]))
+    assert filtered["conversions"] > 0
     chip.click()
     wait_ready(page)
     expect(page.locator("[data-filter]")).to_have_count(0)
+    expect(conversions).to_be_hidden()
     assert not watched.errors
 
 

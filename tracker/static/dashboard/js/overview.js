@@ -71,12 +71,24 @@ function drawStats(answer, state) {
     metric.textContent = format(value);
     drawChange($(`[data-change="${name}"]`, section), name, value, answer.previous?.totals[name]);
   }
+  drawConversions(answer.totals);
   const partial = partialBuckets(answer, state);
   chart.draw({ ...answer, zone, partial });
   const unit = answer.bucket === "1d" ? "day" : answer.bucket === "1h" ? "hour" : "minute";
   const cut = [partial.first && "first", partial.last && "last"].filter(Boolean).join(" and ");
   $("[data-chart-caption]", section).textContent = `Visitors and page views per ${unit} (${zone})`
     + (cut ? `; dashed: the ${cut} ${unit} ${partial.first && partial.last ? "are" : "is"} partial, cut by the range` : "");
+}
+
+// Under a goal filter, /stats adds the goal's conversions (unique) and their rate.
+function drawConversions(totals) {
+  const box = $("[data-goal-total]", section);
+  box.hidden = totals.conversions === undefined || totals.conversions === null;
+  if (box.hidden) return;
+  const metric = $('[data-metric="conversions"]', box);
+  metric.dataset.raw = totals.conversions;
+  metric.textContent = count(totals.conversions);
+  $("[data-conversion-rate]", box).textContent = `${share(totals.conversionRate)} of visitors, ${count(totals.events)} events`;
 }
 
 function drawChange(element, name, value, before) {
