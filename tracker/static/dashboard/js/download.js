@@ -32,16 +32,19 @@ function fileSafe(name) {
   return name.replace(/[^A-Za-z0-9._-]+/g, "-");
 }
 
+// A failure shows on the button itself ("Not downloaded", the reason on hover) until the next try.
 async function fetchAndSave(button, page, fetching, name) {
+  button.dataset.label ??= button.textContent;
+  button.textContent = button.dataset.label;
+  button.removeAttribute("title");
   button.disabled = true;
-  button.removeAttribute("data-failed");
   try {
     const response = await fetching();
     save(await response.blob(), name ?? fileName(response) ?? "download");
   } catch (error) {
     if (page.failed(error)) return;
-    button.dataset.failed = error.message;
-    button.title = `Not downloaded: ${error.message}`;
+    button.textContent = "Not downloaded";
+    button.title = error.message;
   } finally {
     button.disabled = false;
   }
