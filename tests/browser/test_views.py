@@ -75,6 +75,14 @@ def test_the_live_count_follows_the_stream_and_waits_for_sign_in(own_service, wa
     assert live_visitors(service) == before + 1
     # Far sooner than the 30 s between the count's own requests.
     expect(page.locator(LIVE)).to_have_attribute("data-raw", str(before + 1), timeout=5000)
+
+    page.click('[data-view-link="live"]')  # the feed reads the same stream: no second one
+    wait_ready(page)
+    with service.client() as client:
+        client.post("/track", json={"userId": "second", "sessionId": "s-second", "event": "page_view",
+                                    "data": {"path": "/"}, "eventId": "e-second"}).raise_for_status()
+    expect(page.locator('[data-feed] [data-movement="e-second"]')).to_contain_text("second")
+    expect(page.locator(LIVE)).to_have_attribute("data-raw", str(before + 2), timeout=5000)
     streams = [r for r in watched.requests if urlsplit(r.url).path == "/live"]
     assert len(streams) == 1
     assert watched.errors == []
