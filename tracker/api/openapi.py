@@ -176,7 +176,8 @@ SHARE_OPERATIONS = (
            (Param("by", str, True), *WINDOW_PARAMS, Param("filter", list[str]))),
           ("/funnels", schemas.Funnel, (Param("step", list[str], True), *WINDOW_PARAMS)),
           ("/retention", schemas.Retention, (Param("period", Literal["day", "week"], True),
-                                             *WINDOW_PARAMS)),
+                                             *WINDOW_PARAMS, Param("event", Name),
+                                             Param("identified", bool))),
           ("/live/visitors", schemas.LiveVisitors, ()))),
 )
 
@@ -223,10 +224,12 @@ OPERATIONS = (
               security="readToken"),
     Operation("get", "/retention",
               "Cohorts of new users by the day or week of their first movement, and how many "
-              "of each had a movement (of `event`, when given) in each later period",
+              "of each had a movement (of `event`, when given) in each later period; "
+              "identified users alone unless `identified=false` (an anonymous visitor's id "
+              "changes every day)",
               schemas.Retention, READ_ERRORS,
               params=(SITE, Param("period", Literal["day", "week"], True), *WINDOW_PARAMS,
-                      Param("event", Name)),
+                      Param("event", Name), Param("identified", bool)),
               security="readToken"),
     Operation("get", "/live",
               "Server-Sent Events: each movement acknowledged after the stream opened (or after "

@@ -91,6 +91,15 @@ def instant(request: Request, name: str, default: int, zone: zones.ZoneInfo | No
     return value
 
 
+def boolean(request: Request, name: str, default: bool) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if raw not in ("true", "false"):
+        raise invalid(f"query parameter `{name}` must be true or false")
+    return raw == "true"
+
+
 def named_range(request: Request) -> str | None:
     """The `timeRange` a valid request asked for, or None for an explicit from/to window."""
     if "from" in request.query_params:

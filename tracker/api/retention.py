@@ -1,4 +1,5 @@
-"""GET /retention: the window and period checked, every shard's cohorts added up."""
+"""GET /retention: the window and period checked, every shard's cohorts added up. Cohorts
+are of identified users unless `identified=false` (tracker/analytics/cohorts.py says why)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ async def retention(request: Request) -> Response:
     site = read_site(request)
     period = parse_period(request)
     event = params.text(request, "event", 64)
+    anonymous = not params.boolean(request, "identified", True)
     zone = params.parse_zone(request, site.timezone)
     start, end, _bucket = params.parse_span(request, zone)
     cuts = cohorts.period_cuts(period, zone, start, end)
     began = time.perf_counter()
     store: Store = request.app.state.store
-    shares = await store.read_each(site.number, cohorts.cohorts_share, cuts, event)
+    shares = await store.read_each(site.number, cohorts.cohorts_share, cuts, event,
+                                   anonymous)
     merged = reduce(Cohorts.add, shares, cohorts.empty_cohorts(len(cuts) - 1))
     request.app.state.metrics.web_query("retention", params.named_range(request),
                                         time.perf_counter() - began)
