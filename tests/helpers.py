@@ -85,6 +85,12 @@ def service_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
+def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
+    """`tracker ARGS` in a subprocess with `env` over this environment."""
+    return subprocess.run([sys.executable, "-m", "tracker", *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
 def movement(user: str = "u1", session: str = "s1", event: str = "click", **fields) -> dict:
     return {"userId": user, "sessionId": session, "event": event, **fields}
 

@@ -1,4 +1,4 @@
-"""`tracker`: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares, import."""
+"""`tracker`: serve migrate check backup restore stats archive sites keys shares goals reports import."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ from pathlib import Path
 import apsw
 
 from tracker.api.auth import resolve_read_token
+from tracker.commands import goals as goal_commands
 from tracker.commands import importing
+from tracker.commands import reports as report_commands
 from tracker.commands import sites as site_commands
+from tracker.commands.common import CommandError
 from tracker.config import Config, ConfigError
 from tracker.enrich import geo
 from tracker.enrich.sources import rederive_functions
@@ -55,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="list: every archive file, its time range and movements")
     site_commands.add_parsers(commands)
     importing.add_parser(commands)
+    goal_commands.add_parsers(commands)
+    report_commands.add_parsers(commands)
     for sub in commands.choices.values():
         sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
     return parser
@@ -70,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         config = Config.from_env()
         sys.exit(COMMANDS[args.command](config, args))
     except (ConfigError, LayoutError, StartupError, backup.BackupError, DataDirInUse,
-            site_commands.CommandError, importing.CannotImport) as error:
+            CommandError, importing.CannotImport) as error:
         print(f"tracker: {error}", file=sys.stderr)
         sys.exit(2)
 
@@ -88,12 +93,12 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     refuse_damaged_shards([path for _key, path in manifest.shards_on_disk(config.data_dir,
                                                                           config.shards)])
     prepare(config, rederive_functions())
-    resolve_read_token(config)
+    _token, token_source = resolve_read_token(config)
     # Several processes (the workers and the folding process) share the metrics.
     metrics_dir, made_here = multiproc.prepare()
     print(f"INFO:     tracker: worker metrics in {metrics_dir}", file=sys.stderr)
     try:
-        server.run(config)
+        server.run(config, token_source)
     finally:
         if made_here:
             multiproc.remove(metrics_dir)
@@ -238,4 +243,6 @@ COMMANDS = {
     "keys": site_commands.run_keys,
     "shares": site_commands.run_shares,
     "import": importing.run_import,
+    "goals": goal_commands.run_goals,
+    "reports": report_commands.run_reports,
 }

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):
@@ -76,6 +78,28 @@ def _text(text: str) -> str:
     return text
 
 
+def _smtp_url(text: str) -> str:
+    if not text.strip():
+        return ""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("must be smtp://[user:password@]host[:port][?starttls=true] or smtps://...")
+    parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
+    return text.strip()
+
+
+def _address(text: str) -> str:
+    if text.strip() and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", text.strip()):
+        raise ValueError("must be an email address such as reports@example.com")
+    return text.strip()
+
+
+def _public_url(text: str) -> str:
+    if text.strip() and urlsplit(text.strip()).scheme not in ("http", "https"):
+        raise ValueError("must be an http:// or https:// address")
+    return text.strip().rstrip("/")
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its name, default, parser and help text (docs/configuration.md)."""
@@ -85,6 +109,7 @@ class Setting:
     default: str
     parse: Callable[[str], Any]
     help: str
+    secret: bool = False  # never repeated in an error message
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -158,6 +183,16 @@ SETTINGS: tuple[Setting, ...] = (
             "/users/{userId}/export answers 503"),
     Setting("erase_chunk", "TRACKER_ERASE_CHUNK", "2000", _int_at_least(1),
             "stored movements one erasure job removes at most (each holds the shard's write lock)"),
+    Setting("smtp_url", "TRACKER_SMTP_URL", "", _smtp_url,
+            "mail server for email reports: smtp://user:password@host:port (?starttls=true) or "
+            "smtps://...; unset sends no reports", secret=True),
+    Setting("mail_from", "TRACKER_MAIL_FROM", "", _address,
+            "sender address of email reports"),
+    Setting("public_url", "TRACKER_PUBLIC_URL", "", _public_url,
+            "the service's address as readers reach it, for the links in email reports "
+            "(default http://HOST:PORT)"),
+    Setting("report_retry_seconds", "TRACKER_REPORT_RETRY_SECONDS", "60", _int_at_least(1),
+            "wait before retrying a failed email report; doubled at each failure, up to 6 hours"),
 )
 
 
@@ -197,11 +232,23 @@ class Config:
     min_free_mb: int
     max_exports: int
     erase_chunk: int
+    smtp_url: str
+    mail_from: str
+    public_url: str
+    report_retry_seconds: int
+
+    @property
+    def base_url(self) -> str:
+        """Where readers reach the service: TRACKER_PUBLIC_URL, else the listen address."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         environ = os.environ if environ is None else environ
         values = {s.attribute: _parse(s, environ.get(s.env, s.default)) for s in SETTINGS}
+        if values["smtp_url"] and not values["mail_from"]:
+            raise ConfigError("TRACKER_SMTP_URL is set but TRACKER_MAIL_FROM is not: email reports "
+                              "need a sender address")
         return cls(**values)
 
 
@@ -209,4 +256,5 @@ def _parse(setting: Setting, text: str) -> Any:
     try:
         return setting.parse(text)
     except ValueError as error:
-        raise ConfigError(f"{setting.env}={text!r}: {error}") from None
+        shown = "(hidden)" if setting.secret else repr(text)
+        raise ConfigError(f"{setting.env}={shown}: {error}") from None

@@ -19,6 +19,11 @@ REF_TEMPLATE = "#/components/schemas/{name}"
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 TimeRange = Literal["1h", "24h", "7d", "30d"]
+# `from` and `to`: ms since the epoch, or ISO 8601 (tracker/api/params.py `instant`).
+Instant = Millis | Annotated[str, msgspec.Meta(
+    description="an ISO 8601 date (2026-12-01) or date-time (2026-12-01T08:00:00Z); without an "
+                "offset, on the clock of the read's zone (`tz`, else the site's; UTC for "
+                "/movements)")]
 WithinMs = Annotated[int, msgspec.Meta(ge=1, le=400 * 86_400_000)]
 
 
@@ -55,7 +60,8 @@ ERROR_MEANINGS = {
     401: "missing or wrong bearer token (or, for a share link, its password not given yet)",
     403: "a site key used for another site, for management or to erase a user",
     404: "no such thing (an unknown site, key, share or user)",
-    409: "a duplicate: a site id or domain already taken, a session id of another user",
+    409: "a duplicate: a site id, domain, goal or subscription already there, a session id of "
+         "another user",
     410: "an expired share link",
     413: "body over 1 MiB",
     415: "content type other than application/json or text/plain",
@@ -72,7 +78,7 @@ OWN_MEANINGS = {(202, "/api/event"): "accepted (stored, or dropped as Plausible 
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
 INGEST_ERRORS = (400, 413, 415, 422, 429, 503)
-WINDOW_PARAMS = (Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
+WINDOW_PARAMS = (Param("timeRange", TimeRange), Param("from", Instant), Param("to", Instant),
                  Param("tz", str))
 USER_PATH = Param("userId", Identifier, True, "path")
 SITE = Param("site", schemas.SiteId)
@@ -115,6 +121,41 @@ SITE_OPERATIONS = (
     Operation("delete", "/sites/{id}/shares/{shareId}", "Revoke a share link", None,
               SITE_ERRORS, params=(SITE_PATH, Param("shareId", str, True, "path")),
               security="readToken", status=204),
+    Operation("get", "/sites/{id}/goals", "The site's goals", schemas.GoalsOut, SITE_ERRORS,
+              params=(SITE_PATH,), security="readToken"),
+    Operation("post", "/sites/{id}/goals",
+              "Add a goal: an event name or a page pattern (`*` matches any run of characters), "
+              "with an optional display name; it counts past data at once",
+              schemas.GoalOut, (400, *SITE_ERRORS, 409, 413, 415), params=(SITE_PATH,),
+              body=(schemas.GoalIn,), security="readToken", status=201),
+    Operation("delete", "/sites/{id}/goals/{goalId}", "Remove a goal", None, SITE_ERRORS,
+              params=(SITE_PATH, Param("goalId", int, True, "path")), security="readToken",
+              status=204),
+    Operation("get", "/sites/{id}/export",
+              "A zip of complete CSV reports of the site over the window: visitors per day, "
+              "sources, channels, UTM fields, pages, entry and exit pages, countries, regions, "
+              "cities, devices, browsers, operating systems, events and goals (no top-N cut), "
+              "streamed", "application/zip", READ_ERRORS, params=(SITE_PATH, *WINDOW_PARAMS),
+              security="readToken"),
+    Operation("get", "/sites/{id}/reports",
+              "The site's email report subscriptions, each with how its latest send went",
+              schemas.ReportsOut, SITE_ERRORS, params=(SITE_PATH,), security="readToken"),
+    Operation("post", "/sites/{id}/reports",
+              "Subscribe an address to the site's weekly or monthly email report (sent through "
+              "TRACKER_SMTP_URL; the latest due report goes out at the next run of the job)",
+              schemas.ReportOut, (400, *SITE_ERRORS, 409, 413, 415), params=(SITE_PATH,),
+              body=(schemas.ReportIn,), security="readToken", status=201),
+    Operation("delete", "/sites/{id}/reports/{reportId}", "Cancel a subscription", None,
+              SITE_ERRORS, params=(SITE_PATH, Param("reportId", int, True, "path")),
+              security="readToken", status=204),
+    Operation("get", "/reports/unsubscribe/{token}",
+              "The page an email report's unsubscribe link opens: one button, no sign-in",
+              "text/html", (422,), params=(Param("token", str, True, "path"),)),
+    Operation("post", "/reports/unsubscribe/{token}",
+              "Cancel the subscription whose report carried this link (the page's button, or a "
+              "mail client's RFC 8058 one-click request); 404 when there is none (a page for a "
+              "browser, Accept: text/html)",
+              "text/html", (404, 422), params=(Param("token", str, True, "path"),)),
 )
 
 SHARE_ERRORS = (401, 404, 410, 422, 503)
@@ -139,7 +180,8 @@ SHARE_OPERATIONS = (
            (Param("by", str, True), *WINDOW_PARAMS, Param("filter", list[str]))),
           ("/funnels", schemas.Funnel, (Param("step", list[str], True), *WINDOW_PARAMS)),
           ("/retention", schemas.Retention, (Param("period", Literal["day", "week"], True),
-                                             *WINDOW_PARAMS)),
+                                             *WINDOW_PARAMS, Param("event", Name),
+                                             Param("identified", bool))),
           ("/live/visitors", schemas.LiveVisitors, ()))),
 )
 
@@ -162,12 +204,12 @@ OPERATIONS = (
               security="readToken"),
     Operation("get", "/movements", "A user's movements, newest first", schemas.MovementsPage,
               READ_ERRORS,
-              params=(SITE, Param("userId", Identifier, True), Param("from", Millis), Param("to", Millis),
+              params=(SITE, Param("userId", Identifier, True), Param("from", Instant), Param("to", Instant),
                       Param("event", Name), Param("limit", Limit), Param("cursor", str)),
               security="readToken"),
     Operation("get", "/analytics", "Aggregates over a time window", schemas.Analytics,
               READ_ERRORS,
-              params=(SITE, Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
+              params=(SITE, Param("timeRange", TimeRange), Param("from", Instant), Param("to", Instant),
                       Param("userId", Identifier), Param("event", Name), Param("tz", str)),
               security="readToken"),
     Operation("get", "/stats",
@@ -195,10 +237,12 @@ OPERATIONS = (
               security="readToken"),
     Operation("get", "/retention",
               "Cohorts of new users by the day or week of their first movement, and how many "
-              "of each had a movement (of `event`, when given) in each later period",
+              "of each had a movement (of `event`, when given) in each later period; "
+              "identified users alone unless `identified=false` (an anonymous visitor's id "
+              "changes every day)",
               schemas.Retention, READ_ERRORS,
               params=(SITE, Param("period", Literal["day", "week"], True), *WINDOW_PARAMS,
-                      Param("event", Name)),
+                      Param("event", Name), Param("identified", bool)),
               security="readToken"),
     Operation("get", "/live",
               "Server-Sent Events: each movement acknowledged after the stream opened (or after "

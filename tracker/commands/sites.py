@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import argparse
 import re
-import time
 
 from tracker.analytics import zones
+from tracker.commands.common import CommandError, data_dir_after_action, live_site, now_ms
 from tracker.config import Config
 from tracker.enrich.sources import rederive_functions
 from tracker.lifecycle import sites
 from tracker.lifecycle.sites import SiteSpec
 from tracker.schemas import SITE_ID_PATTERN
-from tracker.storage import registry
 from tracker.storage.registry import Conflict, RegistryFile
 from tracker.storage.store import Layout, prepare
-
-
-class CommandError(Exception):
-    """The command cannot do what was asked; the message says why."""
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -38,11 +33,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     actions.add_parser("list", help="every site, its domains, zone and status")
     remove = actions.add_parser("remove", help="delete a site and all of its data")
     remove.add_argument("id")
-    for action in actions.choices.values():
-        # After the action too (`tracker sites list --data-dir D`); SUPPRESS keeps the
-        # nested parser from overwriting a value given before the action.
-        action.add_argument("--data-dir", default=argparse.SUPPRESS,
-                            help="data directory (TRACKER_DATA_DIR, default ./shards)")
+    data_dir_after_action(actions)
     keys = commands.add_parser("keys", help="make a key that reads one site")
     keys.add_argument("action", choices=["add"])
     keys.add_argument("site")
@@ -78,7 +69,7 @@ def _add(config: Config, layout: Layout, registry_file: RegistryFile, args: argp
         raise CommandError(f"--domain {error}") from None
     spec = SiteSpec(args.name or args.id, domains, args.timezone)
     try:
-        site = sites.create(layout, registry_file, args.id, spec, _now(), rederive_functions())
+        site = sites.create(layout, registry_file, args.id, spec, now_ms(), rederive_functions())
     except Conflict as error:
         raise CommandError(str(error)) from None
     print(f"added site {site.id} ({', '.join(site.domains) or 'no domains'}, {site.timezone}); "
@@ -96,7 +87,7 @@ def _list(registry_file: RegistryFile) -> int:
 def _remove(registry_file: RegistryFile, site_id: str) -> int:
     try:
         site = sites.live_site(registry_file, site_id)
-        sites.mark_deleted(registry_file, site, _now())
+        sites.mark_deleted(registry_file, site, now_ms())
     except sites.NoSuchSite:
         raise CommandError(f"no site `{site_id}`") from None
     except sites.LastSite:
@@ -109,8 +100,8 @@ def _remove(registry_file: RegistryFile, site_id: str) -> int:
 def run_keys(config: Config, args: argparse.Namespace) -> int:
     registry_file = _registry(config)
     try:
-        site = _site(registry_file, args.site)
-        key_id, key = sites.add_key(registry_file, site, _now())
+        site = live_site(registry_file, args.site)
+        key_id, key = sites.add_key(registry_file, site, now_ms())
     finally:
         registry_file.close()
     print(f"key {key_id} for site {site.id} (shown once, keep it): {key}")
@@ -120,8 +111,8 @@ def run_keys(config: Config, args: argparse.Namespace) -> int:
 def run_shares(config: Config, args: argparse.Namespace) -> int:
     registry_file = _registry(config)
     try:
-        site = _site(registry_file, args.site)
-        _share_id, token = sites.add_share(registry_file, site, args.password, None, _now())
+        site = live_site(registry_file, args.site)
+        _share_id, token = sites.add_share(registry_file, site, args.password, None, now_ms())
     finally:
         registry_file.close()
     base = (args.url or f"http://{config.host}:{config.port}").rstrip("/")
@@ -132,15 +123,3 @@ def run_shares(config: Config, args: argparse.Namespace) -> int:
 def _registry(config: Config) -> RegistryFile:
     layout = prepare(config, rederive_functions())
     return layout.registry_file()
-
-
-def _site(registry_file: RegistryFile, site_id: str) -> registry.Site:
-    try:
-        return sites.live_site(registry_file, site_id)
-    except sites.NoSuchSite:
-        raise CommandError(f"no site `{site_id}`") from None
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
-

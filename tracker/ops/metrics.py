@@ -165,6 +165,12 @@ class Metrics:
         self._movements_archived = self._counter(
             "tracker_movements_archived_total",
             "Movements moved into archive files by retention")
+        self._reports_sent = self._counter(
+            "tracker_reports_sent_total", "Email reports the mail server accepted")
+        self._report_failures = self._counter(
+            "tracker_report_failures_total",
+            "Email report sends that failed (retried with back-off, unless the server may have "
+            "taken the message)")
         self._job_duration = self._histogram(
             "tracker_job_duration_seconds",
             "Duration of one run of a background job over every shard, by job",
@@ -291,6 +297,12 @@ class Metrics:
     def movements_archived(self, count: int) -> None:
         self._movements_archived.inc(count)
 
+    def report_sent(self) -> None:
+        self._reports_sent.inc()
+
+    def report_failed(self) -> None:
+        self._report_failures.inc()
+
     def analytics_query(self, user_id: str | None, time_range: str | None, seconds: float) -> None:
         """Record one GET /analytics query; `time_range` is None for an explicit from/to window."""
         scope = "all" if user_id is None else "user"
@@ -355,6 +367,12 @@ class NoMetrics:
         pass
 
     def movements_archived(self, count: int) -> None:
+        pass
+
+    def report_sent(self) -> None:
+        pass
+
+    def report_failed(self) -> None:
         pass
 
     def folded(self, folded) -> None:
