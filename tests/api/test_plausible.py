@@ -86,6 +86,11 @@ def test_a_custom_event_with_props_and_revenue(proxied, data_dir):
     fold_all(proxied)
     [(_place, _user, event, data)] = stored(data_dir)
     assert (event, data) == ("Purchase", {"plan": "pro", "seats": 3, "path": "/pricing", "host": "shop.example"})
+    revenue = []
+    for path in data_dir.rglob("shard-*.sqlite"):
+        with connect(path, read_only=True) as conn:
+            revenue += conn.execute("SELECT revenue, currency FROM movements WHERE currency IS NOT NULL")
+    assert revenue == [("19.90", "EUR")]
 
 
 def test_several_domains_store_the_event_in_each_site(proxied, data_dir):

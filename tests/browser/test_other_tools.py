@@ -200,8 +200,12 @@ def test_plausibles_scripts(service, visitor, page_name):
     assert_page_view_landed(service, page_name)
     assert list(breakdown(service, "prop:plan", event="Purchase")) == ["pro"]
     assert list(breakdown(service, "prop:url", event=OUTBOUND)) == [PARTNER]
-    if page_name == "plausible-npm.html":  # revenue is taken; movements do not carry it yet
+    if page_name == "plausible-npm.html":  # its script sends revenue, which the movement keeps
         assert {"amount": "19.90", "currency": "EUR"} in [body.get("$") for body in sent()]
+        with service.client() as http:
+            http.post(f"/sites/{SHOP}/goals", json={"event": "Purchase"}).raise_for_status()
+        purchase = breakdown(service, "goal")["Purchase"]
+        assert purchase["revenue"] == {"EUR": {"total": "19.90", "average": "19.90"}}
     assert {body.get("d", body.get("domain")) for body in sent()} == {SHOP}
     assert_dashboard_shows(visitor.new_page(), service, page_name, {"Purchase", OUTBOUND})
 
