@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from tracker.api import (
     analytics,
+    cluster,
     dashboard,
     errors,
     funnels,
@@ -30,6 +31,7 @@ from tracker.api import (
 )
 from tracker.api.auth import resolve_read_token
 from tracker.api.sse import LiveHub
+from tracker.cluster.store import ClusterStore
 from tracker.config import Config
 from tracker.enrich.client import TrustedProxies
 from tracker.enrich.sources import rederive_functions
@@ -46,9 +48,10 @@ from tracker.ops import logs, multiproc, parent_death
 from tracker.ops.free_space import FreeSpace
 from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
 from tracker.storage import folding_process
+from tracker.storage.fold import Apply
 from tracker.storage.group_commit import CommitStats
 from tracker.storage.lock import hold_shared, release
-from tracker.storage.store import Store, prepare
+from tracker.storage.store import Layout, Store, prepare
 from tracker.throttle import throttle_loggers
 
 log = logging.getLogger("tracker")
@@ -94,6 +97,8 @@ ROUTES = [
     Route("/share/{token}/funnels", shares.shared(funnels.funnels), methods=["GET"]),
     Route("/share/{token}/retention", shares.shared(retention.retention), methods=["GET"]),
     Route("/share/{token}/live/visitors", shares.shared(live.live_visitors), methods=["GET"]),
+    Route("/cluster/read", cluster.read, methods=["POST"]),
+    Route("/cluster/outcome", cluster.outcome, methods=["POST"]),
 ]
 
 
@@ -152,9 +157,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     log.info("metrics %s", _metrics_state(config))
     metrics = app.state.metrics
     apply = applier(config.session_ttl_seconds)
-    store = app.state.store = Store(layout, config, apply, _commit_observer(metrics),
-                                    on_fold=metrics.folded, on_read_wait=metrics.read_waited,
-                                    fold_in_background=folding_process.ENV not in os.environ)
+    store = app.state.store = await _open_store(layout, config, apply, metrics)
     metrics.watch([*store.shards.writers, store.log.writer],
                   ShardCollector(store.live_files, layout.shard_count, store.backlog))
     app.state.visitors = Visitors(config.data_dir, config.bot_filter, config.geoip_db,
@@ -175,6 +178,20 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         release(service_lock)
         log.info("shards committed and closed")
         multiproc.leave(metrics_lock, parent_death.orphaned(supervisor))
+
+
+async def _open_store(layout: Layout, config: Config, apply: Apply, metrics: Metrics | NoMetrics) -> Store:
+    """The single node's store, or in cluster mode a node's (tracker/cluster/store.py)."""
+    if not config.clustered:
+        return Store(layout, config, apply, _commit_observer(metrics), on_fold=metrics.folded,
+                     on_read_wait=metrics.read_waited,
+                     fold_in_background=folding_process.ENV not in os.environ)
+    store = ClusterStore(layout, config, apply, rederive_functions(), _commit_observer(metrics),
+                         on_fold=metrics.folded, on_read_wait=metrics.read_waited)
+    await store.start()
+    log.info("cluster node %s at %s: NATS %s", config.node_id, config.node_url,
+             ", ".join(config.nats_url))
+    return store
 
 
 def _metrics_state(config: Config) -> str:

@@ -1,4 +1,5 @@
-"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares."""
+"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares,
+cluster."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import apsw
 
 from tracker.api.auth import resolve_read_token
+from tracker.commands import cluster as cluster_commands
 from tracker.commands import sites as site_commands
 from tracker.config import Config, ConfigError
 from tracker.enrich import geo
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     archive_command.add_argument("action", choices=["list"],
                                  help="list: every archive file, its time range and movements")
     site_commands.add_parsers(commands)
+    cluster_commands.add_parsers(commands)
     for sub in commands.choices.values():
         sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
     return parser
@@ -226,6 +229,7 @@ def restore_shards(config: Config, args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "serve": serve,
+    "cluster": cluster_commands.run,
     "migrate": migrate,
     "check": check,
     "backup": backup_shards,

@@ -158,6 +158,19 @@ SETTINGS: tuple[Setting, ...] = (
             "/users/{userId}/export answers 503"),
     Setting("erase_chunk", "TRACKER_ERASE_CHUNK", "2000", _int_at_least(1),
             "stored movements one erasure job removes at most (each holds the shard's write lock)"),
+    Setting("nats_url", "TRACKER_NATS_URL", "", _csv,
+            "NATS server URLs, comma-separated; set, the node runs in cluster mode (Several machines)"),
+    Setting("node_id", "TRACKER_NODE_ID", "", _text,
+            "this node's name, unique in the cluster (cluster mode)"),
+    Setting("node_url", "TRACKER_NODE_URL", "", _text,
+            "the address other nodes reach this node's HTTP service at, e.g. http://10.0.0.5:8000 "
+            "(cluster mode)"),
+    Setting("nats_replicas", "TRACKER_NATS_REPLICAS", "3", _int_at_least(1),
+            "NATS servers holding a copy of the stream and the buckets (cluster mode)"),
+    Setting("cluster_secret", "TRACKER_CLUSTER_SECRET", "", _text,
+            "shared by the nodes; signs their requests to each other (required in cluster mode)"),
+    Setting("snapshot_minutes", "TRACKER_SNAPSHOT_MINUTES", "10", _int_at_least(1),
+            "how often the owner of a shard stores a snapshot of its files in NATS (cluster mode)"),
 )
 
 
@@ -197,12 +210,47 @@ class Config:
     min_free_mb: int
     max_exports: int
     erase_chunk: int
+    nats_url: tuple[str, ...]
+    node_id: str
+    node_url: str
+    nats_replicas: int
+    cluster_secret: str
+    snapshot_minutes: int
+
+    @property
+    def clustered(self) -> bool:
+        """Whether the node runs in cluster mode (TRACKER_NATS_URL is set)."""
+        return bool(self.nats_url)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         environ = os.environ if environ is None else environ
         values = {s.attribute: _parse(s, environ.get(s.env, s.default)) for s in SETTINGS}
-        return cls(**values)
+        config = cls(**values)
+        if config.clustered:
+            _check_cluster(config)
+        return config
+
+
+# What cluster mode cannot run without, and why (docs/cluster.md).
+CLUSTER_REQUIRES = (
+    ("cluster_secret", "TRACKER_CLUSTER_SECRET", "the nodes sign their requests to each other with it"),
+    ("node_id", "TRACKER_NODE_ID", "each node needs a name unique in the cluster"),
+    ("node_url", "TRACKER_NODE_URL", "the other nodes reach this one's shards at it"),
+    ("read_token", "TRACKER_READ_TOKEN", "the nodes share one admin token"),
+)
+
+
+def _check_cluster(config: Config) -> None:
+    for attribute, env, why in CLUSTER_REQUIRES:
+        if not getattr(config, attribute):
+            raise ConfigError(f"{env} is required in cluster mode (TRACKER_NATS_URL is set): {why}")
+    if config.workers != 1:
+        raise ConfigError("TRACKER_WORKERS must be 1 in cluster mode: the node's one process holds "
+                          "its leases and folds its shards; run more nodes instead")
+    if config.retention_days is not None:
+        raise ConfigError("TRACKER_RETENTION_DAYS is not supported in cluster mode yet: archive "
+                          "files are kept by one node and are not in the shard snapshots")
 
 
 def _parse(setting: Setting, text: str) -> Any:
