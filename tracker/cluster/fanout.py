@@ -25,7 +25,7 @@ from tracker.cluster.peers import PeerError, Peers
 READ_PATH = "/cluster/read"
 # An owner waits up to folding.CATCH_UP_SECONDS for its shard, then answers.
 REMOTE_SECONDS = 30.0
-ATTEMPTS = 3
+ATTEMPTS = 6
 
 LocalRead = Callable[[int, list[int], Callable[..., Any], tuple, int], Awaitable[list]]
 

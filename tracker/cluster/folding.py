@@ -52,6 +52,8 @@ FETCH_WAIT_SECONDS = 0.5
 ADVANCE_SECONDS = 2.0
 # A read waits at most this long for a shard to catch up before it is refused.
 CATCH_UP_SECONDS = 20.0
+# After a failed fetch, a new consumer is made after this pause.
+RETRY_SECONDS = 0.5
 
 
 class LeaseExpired(Exception):
@@ -124,8 +126,8 @@ class ShardFolder:
 
     async def run(self) -> None:
         """Fold until cancelled or the lease can no longer be trusted."""
-        start = await self.start_position()
-        consumer = await self._subscribe(start + 1)
+        await self.start_position()
+        consumer = await self._subscribe(self.consumed + 1)
         self.ready.set()
         try:
             while self._lease_ok():
@@ -133,18 +135,34 @@ class ShardFolder:
                     batch = await consumer.fetch(FETCH_MESSAGES, timeout=FETCH_WAIT_SECONDS)
                 except TimeoutError:
                     batch = []
-                if not batch:
-                    await self._advance_quiet_files()
+                except (nats.errors.Error, nats.js.errors.Error) as error:
+                    failures.warning("shard %d: fetching failed, starting over: %r", self.shard, error)
+                    batch = None
+                if batch is not None and batch and not await self._follows_on(batch):
+                    failures.warning("shard %d: the consumer skipped or repeated a message after "
+                                     "%d; starting over from there", self.shard, self.consumed)
+                    batch = None
+                if batch is None:  # a fresh consumer from the first message not folded
+                    await _quietly(consumer.unsubscribe())
+                    await asyncio.sleep(RETRY_SECONDS)
+                    consumer = await self._subscribe(self.consumed + 1)
                     continue
-                await self._fold(batch)
-                await batch[-1].ack()
+                if batch:
+                    await self._fold(batch)
+                    await _quietly(batch[-1].ack())  # a lost ack is redelivered, and caught above
                 await self._advance_quiet_files()
         finally:
             self._wake()
-            try:
-                await consumer.unsubscribe()
-            except Exception:  # the connection may be gone; the consumer is recreated on takeover
-                pass
+            await _quietly(consumer.unsubscribe())
+
+    async def _follows_on(self, batch: list[Msg]) -> bool:
+        """Whether the batch starts with the shard's first message after what is folded and
+        goes up in stream order: after a server failover a consumer may deliver past a message
+        it still counts as pending (redelivered only later), and folding past it would skip it."""
+        seqs = [msg.metadata.sequence.stream for msg in batch]
+        if any(b <= a for a, b in zip(seqs, seqs[1:])):
+            return False
+        return seqs[0] == await self._next_after(self.consumed)
 
     async def _subscribe(self, start: int):  # -> JetStreamContext.PullSubscription
         durable = f"fold-{self.shard}"
@@ -290,5 +308,9 @@ def _run_job(conn: apsw.Connection, work: Callable[[apsw.Connection], Any]) -> A
     return outcome
 
 
-def is_stream_trouble(error: BaseException) -> bool:
-    return isinstance(error, (nats.errors.Error, nats.js.errors.Error, asyncio.TimeoutError))
+async def _quietly(call: Awaitable[Any]) -> None:
+    """Await a call whose failure changes nothing (the connection may be gone)."""
+    try:
+        await call
+    except (nats.errors.Error, nats.js.errors.Error, TimeoutError):
+        pass

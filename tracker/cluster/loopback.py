@@ -68,6 +68,8 @@ class Process:
     popen: subprocess.Popen | None = None
 
     def start(self) -> None:
+        if self.popen is not None:  # started again after it was killed: reap the old one
+            self.popen.wait(30)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.popen = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,

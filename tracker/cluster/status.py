@@ -38,14 +38,15 @@ async def gather(jet: JetStream, shard_count: int) -> dict:
     alive = await nodes.alive(jet.nodes)
     owners = await Leases(jet.leases, "", "", shard_count).read_owners()
     lags = await asyncio.gather(*(lag_of(jet, shard) for shard in range(shard_count)))
-    ages = await asyncio.gather(*(snapshot_age(jet, shard) for shard in range(shard_count)))
+    ages = [None if age is None else round(age, 1) for age in await asyncio.gather(
+        *(snapshot_age(jet, shard) for shard in range(shard_count)))]
     return {
         "nodes": [{"id": node.id, "url": node.url, "alive": True} for node in alive]
         + [{"id": owner.node, "url": owner.url, "alive": False}
            for owner in {o.node: o for o in owners.values()}.values()
            if owner.node not in {node.id for node in alive}],
         "shards": [{"shard": shard, "owner": owners[shard].node if shard in owners else None,
-                    "lag": lags[shard], "snapshotAge": None if ages[shard] is None else round(ages[shard], 1)}
+                    "lag": lags[shard], "snapshotAge": ages[shard]}
                    for shard in range(shard_count)],
     }
 
