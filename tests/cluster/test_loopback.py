@@ -19,7 +19,9 @@ import httpx2 as httpx
 import pytest
 
 from helpers import http_client, now_ms
-from tracker.cluster import loopback
+from tracker.cluster import loopback, positions
+from tracker.storage.connections import read_once
+from tracker.storage.manifest import shard_paths
 
 pytestmark = [
     pytest.mark.skipif(bool(loopback.missing_tools()), reason="needs nats-server and haproxy "
@@ -198,3 +200,46 @@ def test_a_nats_server_killed_during_ingest_loses_nothing(cluster, ledger, capsy
         print(f"\nkill -9 a NATS server: {figures}")
     cluster.servers[0].start()
     loopback.wait_until(cluster.servers[0].ready, 60, "the NATS server back")
+
+
+def recorded(node: loopback.TrackerNode, shard: int) -> tuple[int, int]:
+    """(stream position, lease term) the node's file of shard `shard` (site 0) records."""
+    path = shard_paths(node.data_dir, SHARDS, 0)[shard]
+    return read_once(path, positions.read)
+
+
+@pytest.mark.slow
+def test_a_paused_node_stops_writing_its_shards_and_rejoins_without_a_duplicate_fold(cluster, ledger,
+                                                                                    capsys):
+    victim = cluster.members[2]
+    others = [node.node_id for node in cluster.members if node is not victim]
+    with RetryingClients(cluster.front, ledger) as clients:
+        clients.wait_for(len(ledger) + 200)
+        held = [shard for shard, owner in owners(cluster).items() if owner == victim.node_id]
+        victim.signal(signal.SIGSTOP)
+        before = {shard: recorded(victim, shard) for shard in held}
+        cluster.wait_owned(timeout=45, among=others)
+        clients.wait_for(len(ledger) + 300)
+        victim.signal(signal.SIGCONT)
+        time.sleep(3)
+        after = {shard: recorded(victim, shard) for shard in held}
+        clients.wait_for(len(ledger) + 200)
+    # Under its old lease the node folded nothing more; a shard it took back is under a newer term.
+    for shard in held:
+        seq, term = after[shard]
+        assert term > before[shard][1] or seq == before[shard][0], (shard, before[shard], after[shard])
+    cluster.wait_owned(timeout=60)
+    figures = assert_exact(cluster, clients)
+    with capsys.disabled():
+        print(f"\nSIGSTOP a node past its lease: {figures}, shards {held}")
+
+
+@pytest.mark.slow
+def test_the_whole_cluster_restarted_keeps_everything_acknowledged(cluster, ledger, capsys):
+    with RetryingClients(cluster.front, ledger) as clients:
+        clients.wait_for(len(ledger) + 300)
+    cluster.restart_all()
+    cluster.wait_owned(timeout=90)
+    figures = assert_exact(cluster, clients)
+    with capsys.disabled():
+        print(f"\nthe whole cluster restarted: {figures}")

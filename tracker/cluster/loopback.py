@@ -226,12 +226,26 @@ class LoopbackCluster:
 
         def owned() -> bool:
             nonlocal found
-            found = self.status()
+            try:
+                found = self.status()
+            except (RuntimeError, subprocess.TimeoutExpired):  # NATS electing a leader: ask again
+                return False
             owners = [shard["owner"] for shard in found["shards"]]
             return all(owner and (among is None or owner in among) for owner in owners)
 
         wait_until(owned, timeout, "every shard owned", interval=0.5)
         return found
+
+    def restart_all(self) -> None:
+        """Stop every node and NATS server, then start them all again on the same files."""
+        for node in self.members:
+            node.stop()
+        for server in self.servers:
+            server.stop()
+        for server in self.servers:
+            server.start()
+        wait_until(lambda: all(server.ready() for server in self.servers), 60, "NATS servers ready")
+        self.start_nodes()
 
     def stop(self) -> None:
         for node in self.members:
