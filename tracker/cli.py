@@ -1,5 +1,4 @@
-"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares,
-cluster."""
+"""`tracker`: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares, cluster."""
 
 from __future__ import annotations
 
