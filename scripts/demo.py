@@ -1,16 +1,20 @@
-"""`make demo`: a month of made-up traffic through the real service, then the dashboard on it.
+"""`make demo`: a month of made-up traffic on two sites through the real service, then the
+dashboard on it.
 
 The first run fills a data directory of its own (`demo-data/` in the
 repository unless `--data-dir` says otherwise): it starts `tracker serve` on
-a free 127.0.0.1 port, posts every visit of `demo_traffic.month()` to
-`POST /track` (one request per visit, with the visitor's `User-Agent` and,
-as from a trusted proxy, its made-up address in `X-Forwarded-For`), stops
-that service and records the data set in `demo.json`. Filling happens in
-`<dir>.partial`, renamed once complete, so an interrupted fill is started
-afresh next time. Later runs find `demo.json` and skip the filling.
+a free 127.0.0.1 port, sets up the sites of `demo_traffic.SITES` (a product
+on the default site, given its domains, and its blog), posts every visit of
+`demo_traffic.month()` to `POST /track` (one request per visit, with the
+visitor's `User-Agent` and, as from a trusted proxy, its made-up address in
+`X-Forwarded-For`), stops that service and records the data set in
+`demo.json`. Filling happens in `<dir>.partial`, renamed once complete, so an
+interrupted fill is started afresh next time. Later runs find `demo.json`
+and skip the filling.
 
-Then it prints the dashboard's address and read token and becomes
-`tracker serve` on 127.0.0.1 (port 8000 unless `--port`); Ctrl-C stops it.
+Then it prints the dashboard's address, read token and a link to each site,
+and becomes `tracker serve` on 127.0.0.1 (port 8000 unless `--port`); Ctrl-C
+stops it.
 
 Usage: .venv/bin/python scripts/demo.py [--data-dir D] [--port P] [--scale S] [--seed N]
 """
@@ -45,7 +49,10 @@ TOKEN_FILE = "read-token"
 POSTERS = 8
 MAX_TRIES = 20
 DAY_MS = 86_400_000
-FUNNEL_QUERY = "step=page:/&step=page:/pricing&step=signup&step=purchase"
+FUNNELS = {
+    demo_traffic.PRODUCT: "step=page:/&step=page:/pricing&step=signup&step=purchase",
+    demo_traffic.BLOG: "step=page_view&step=page:/subscribe&step=subscribe",
+}
 
 
 class DemoError(Exception):
@@ -145,6 +152,26 @@ def get_status(port: int, path: str) -> int:
         connection.close()
 
 
+def set_up_sites(service: Service) -> None:
+    """Give the default site the product's domains, then add the blog (admin token)."""
+    token = read_token(service.data_dir)
+    for method, path, body in [("PATCH", f"/sites/{demo_traffic.PRODUCT}",
+                                demo_traffic.SITES[demo_traffic.PRODUCT]),
+                               ("POST", "/sites", {"id": demo_traffic.BLOG,
+                                                   **demo_traffic.SITES[demo_traffic.BLOG]})]:
+        connection = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+        try:
+            connection.request(method, path, json.dumps(body),
+                               {"Authorization": f"Bearer {token}",
+                                "Content-Type": "application/json"})
+            response = connection.getresponse()
+            answer = response.read()
+        finally:
+            connection.close()
+        if response.status not in (200, 201):
+            raise DemoError(f"{method} {path} answered {response.status}: {answer[:300]!r}")
+
+
 class Poster:
     """Posts visits to /track over keep-alive connections, one per thread, and counts them."""
 
@@ -228,14 +255,12 @@ def post_month(service: Service, visitors: list[list[demo_traffic.Visit]], total
 
 @dataclass
 class DataSet:
-    """What a fill put in a data directory, as recorded in its marker file."""
+    """What a fill put in a data directory, as recorded in its marker file: per site, its
+    visitors, how many of them signed in, their visits and movements."""
 
     seed: int
     scale: float
-    visitors: int
-    identified: int
-    visits: int
-    movements: int
+    sites: dict[str, dict[str, int]]
     filled_at: int
     seconds: float
 
@@ -245,6 +270,13 @@ class DataSet:
             return cls(**json.loads((data_dir / MARKER).read_text()))
         except FileNotFoundError:
             return None
+        except TypeError:
+            raise DemoError(f"{data_dir} was filled by an older demo, of one site; delete it "
+                            "for a fresh month of two sites") from None
+
+    @property
+    def movements(self) -> int:
+        return sum(site["movements"] for site in self.sites.values())
 
     def write(self, data_dir: Path) -> None:
         (data_dir / MARKER).write_text(json.dumps(self.__dict__, indent=2) + "\n")
@@ -258,20 +290,29 @@ def fill(data_dir: Path, scale: float = 1.0, seed: int = 17) -> DataSet:
     (partial / FILLING).touch()
     started = time.monotonic()
     now = int(time.time() * 1000)
-    visitors = demo_traffic.month(now, scale, seed)
-    total = sum(len(visit.events) for visits in visitors for visit in visits)
-    print(f"Filling {data_dir} with a month of made-up traffic: {len(visitors):,} visitors, "
-          f"{total:,} movements", flush=True)
+    by_site = demo_traffic.month(now, scale, seed)
+    visitors = [visits for site_visitors in by_site.values() for visits in site_visitors]
+    sites = {site: facts_of(site_visitors) for site, site_visitors in by_site.items()}
+    total = sum(facts["movements"] for facts in sites.values())
+    print(f"Filling {data_dir} with a month of made-up traffic on {len(sites)} sites: "
+          f"{len(visitors):,} visitors, {total:,} movements", flush=True)
     with Service(partial, TRACKER_TRUSTED_PROXIES="127.0.0.1", TRACKER_RATE_LIMIT="0",
                  TRACKER_SYNC="normal") as service:
+        set_up_sites(service)
         post_month(service, visitors, total)
-    data_set = DataSet(seed, scale, len(visitors), sum(1 for v in visitors if "userId" in v[0].events[0]),
-                       sum(len(v) for v in visitors), total, now, round(time.monotonic() - started, 1))
+    data_set = DataSet(seed, scale, sites, now, round(time.monotonic() - started, 1))
     (partial / FILLING).unlink()
     data_set.write(partial)
     partial.rename(data_dir)
     print(f"Filled in {data_set.seconds:.0f} s", flush=True)
     return data_set
+
+
+def facts_of(visitors: list[list[demo_traffic.Visit]]) -> dict[str, int]:
+    return {"visitors": len(visitors),
+            "identified": sum(1 for visits in visitors if "userId" in visits[0].events[0]),
+            "visits": sum(len(visits) for visits in visitors),
+            "movements": sum(len(visit.events) for visits in visitors for visit in visits)}
 
 
 def clear_partial(partial: Path) -> None:
@@ -308,6 +349,16 @@ def age_note(data_set: DataSet) -> str | None:
             "delete the directory for a fresh month.)")
 
 
+def welcome(address: str, token: str) -> list[str]:
+    """The dashboard's address and token, then each site with its funnel."""
+    lines = [f"Dashboard: {address}/  token: {token}"]
+    for site, setup in demo_traffic.SITES.items():
+        lines += [f"  {setup['name']} (site {site}: {', '.join(setup['domains'])}): "
+                  f"{address}/?site={site}&range=30d",
+                  f"    its funnel: {address}/?site={site}&view=funnels&range=30d&{FUNNELS[site]}"]
+    return lines
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Fill a demo data directory once, then serve it.")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
@@ -332,9 +383,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("demo: interrupted; the next run starts the fill afresh")
     if note := age_note(data_set):
         print(note)
-    print(f"Dashboard: http://127.0.0.1:{args.port}/  token: {read_token(data_dir)}")
-    print(f"Its funnel: http://127.0.0.1:{args.port}/?view=funnels&range=30d&{FUNNEL_QUERY}",
-          flush=True)
+    print("\n".join(welcome(f"http://127.0.0.1:{args.port}", read_token(data_dir))), flush=True)
     command = serve_command(args.port)
     os.execve(command[0], command, service_env(data_dir))
 

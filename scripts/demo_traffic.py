@@ -1,18 +1,26 @@
-"""A made-up month of traffic for the demo: visitors, their visits and the events they post.
+"""A made-up month of traffic on two sites for the demo: visitors, their visits and the events
+they post.
 
-`month(now, scale, seed)` answers one list per visitor of that visitor's
-visits in time order. A `Visit` is what one browser posts in one request
-to `POST /track`: its address (sent as `X-Forwarded-For`), its
-`User-Agent` and its events, shaped as `tracker.js` sends them. The same
-`now`, `scale` and `seed` give the same traffic.
+`month(now, scale, seed)` answers, for each site, one list per visitor of
+that visitor's visits in time order. A `Visit` is what one browser posts in
+one request to `POST /track`: its address (sent as `X-Forwarded-For`), its
+`User-Agent` and its events, shaped as `tracker.js` with `data-site` sends
+them (each names its site). The same `now`, `scale` and `seed` give the same
+traffic. `SITES` says how each site is set up.
 
-The site is a small software product on `www.example.com`. About 60% of
-its visitors are anonymous (no `userId`: the service derives one from the
-address and User-Agent, so each has a pair of its own); the others are
-signed-in users, some of whom come back on later days. Visits follow a
-daily rhythm on each visitor's local clock, fewer at weekends, and grow
-over the month. The funnel home > pricing > signup > purchase converts
-with a believable drop-off at each step.
+The first site is a small software product on `www.example.com`: the
+service's `default` site, given its domains. About 60% of its visitors are
+anonymous (no `userId`: the service derives one from the address and
+User-Agent, so each has a pair of its own); the others are signed-in users,
+some of whom come back on later days. The funnel home > pricing > signup >
+purchase converts with a believable drop-off at each step.
+
+The second is the product's blog, `blog.example.org`, with about half as
+many visitors, from elsewhere: news aggregators and social sites more than
+search, more of them in Europe and India. Nearly all read anonymously; a
+few subscribers sign in to comment, and come back week after week. Visits
+on both follow a daily rhythm on each visitor's local clock, fewer at
+weekends, and grow over the month.
 
 Every address is made up, drawn from blocks the Regional Internet
 Registries assign to the visitor's country, so the service's offline
@@ -28,9 +36,19 @@ from dataclasses import dataclass, field
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 DAYS = 29  # the service refuses timestamps more than 30 days old
+PRODUCT = "default"
+BLOG = "blog.example.org"
+# How `make demo` sets the sites up: the product is the default site, given its domains (as
+# the docs tell an owner to do before adding a second site).
+SITES = {
+    PRODUCT: {"name": "Example", "domains": ["example.com", "www.example.com"], "timezone": "UTC"},
+    BLOG: {"name": "Example blog", "domains": [BLOG], "timezone": "Europe/Berlin"},
+}
 HOST = "www.example.com"
 VISITORS_AT_SCALE_1 = 9000
 ANONYMOUS_SHARE = 0.6
+READERS_AT_SCALE_1 = 4500
+SUBSCRIBER_SHARE = 0.08
 
 # country: (weight, UTC offset in hours, /16 blocks registered to that country)
 COUNTRIES = {
@@ -99,6 +117,38 @@ SOURCES = {
 }
 RETURN_SOURCES = {"direct": 70, "google": 20, "newsletter": 10}
 
+# The blog: where its readers are, where they come from, what they read.
+READER_COUNTRIES = {"DE": 18, "IN": 15, "US": 13, "FR": 12, "BR": 9, "NL": 7, "ES": 6, "GB": 5,
+                    "SE": 5, "JP": 4, "CA": 3, "AU": 3}
+POSTS = ("/2026/11/self-hosted-tools", "/2026/10/privacy-without-cookies",
+         "/2026/09/sqlite-in-production")
+READER_SOURCES = {
+    "hackernews": (24, "https://news.ycombinator.com/item?id=41234567", None, POSTS[:1]),
+    "reddit": (14, "https://www.reddit.com/r/selfhosted/", None, POSTS[::2]),
+    "mastodon": (8, "https://mastodon.social/@example", None, POSTS[1:2] + ("/",)),
+    "lobsters": (6, "https://lobste.rs/s/x1y2z3", None, POSTS[2:]),
+    "google": (16, "https://www.google.com/", None, POSTS[1:]),
+    "direct": (16, "", None, ("/",)),
+    "newsletter": (10, "", {"source": "newsletter", "medium": "email", "campaign": "weekly-notes"},
+                   POSTS[:1] + ("/",)),
+    "product": (6, "https://www.example.com/", None, ("/", POSTS[1])),
+}
+READER_RETURN_SOURCES = {"direct": 45, "newsletter": 40, "mastodon": 15}
+READER_TITLES = {
+    "/": "The Example blog",
+    POSTS[0]: "Self-hosted tools we rely on",
+    POSTS[1]: "Privacy without cookies",
+    POSTS[2]: "SQLite in production",
+    "/about": "About - The Example blog",
+    "/subscribe": "Subscribe - The Example blog",
+}
+READER_NEXT = {
+    "/": ((30, POSTS[0]), (20, POSTS[1]), (15, POSTS[2]), (10, "/about"), (25, None)),
+    "/about": ((35, "/subscribe"), (65, None)),
+    "/subscribe": ((100, None),),
+}
+POST_NEXT = ((18, "/"), (14, "/subscribe"), (12, "another post"), (56, None))
+
 TITLES = {
     "/": "Example - analytics you host yourself",
     "/pricing": "Pricing - Example",
@@ -152,7 +202,12 @@ class Visitor:
 
 
 class Month:
-    """The generator: one seeded random source and the instant the month ends."""
+    """The product's month: one seeded random source and the instant the month ends."""
+
+    site = PRODUCT
+    host = HOST
+    titles = TITLES
+    countries = {code: weight for code, (weight, _, _) in COUNTRIES.items()}
 
     def __init__(self, now: int, seed: int) -> None:
         self.now = now
@@ -167,7 +222,7 @@ class Month:
                 + [self.user_visits(self.visitor(f"user-{n + 101}")) for n in range(count - anonymous)])
 
     def visitor(self, user_id: str | None) -> Visitor:
-        country = self.pick({code: weight for code, (weight, _, _) in COUNTRIES.items()})
+        country = self.pick(self.countries)
         return Visitor(country, self.address(country), self.user_agent(), user_id)
 
     def address(self, country: str) -> str:
@@ -229,7 +284,7 @@ class Month:
         previous = referrer
         for _ in range(MAX_PAGES):
             at = self.page_view(visit, session, at, page, previous, utm)
-            utm, previous = None, f"https://{HOST}{page}"
+            utm, previous = None, f"https://{self.host}{page}"
             if page == "/signup" and signed_up is False and self.random.random() < 0.75:
                 at = self.sign_up(visit, session, at)
                 signed_up, page = True, "/app"
@@ -250,7 +305,7 @@ class Month:
 
     def page_view(self, visit: Visit, session: dict | None, at: int, page: str, referrer: str,
                   utm: dict | None) -> int:
-        data = {"path": page, "title": TITLES[page], "referrer": referrer, "host": HOST}
+        data = {"path": page, "title": self.titles[page], "referrer": referrer, "host": self.host}
         if utm:
             data["utm"] = utm
         self.add(visit, session, at, "page_view", data)
@@ -275,8 +330,8 @@ class Month:
         if at > self.now - 60_000:  # nothing from the future
             return
         eventId = str(uuid.UUID(int=self.random.getrandbits(128), version=4))
-        visit.events.append({**(session or {}), "event": event, "timestamp": at, "data": data,
-                             "eventId": eventId})
+        visit.events.append({**(session or {}), "site": self.site, "event": event,
+                             "timestamp": at, "data": data, "eventId": eventId})
 
     def next_page(self, page: str, eager: bool) -> str | None:
         """Where the visitor goes next; a user who has not signed up yet is `eager` to."""
@@ -326,11 +381,77 @@ class Month:
         return self.random.choices(list(weights), list(weights.values()))[0]
 
 
+class Readers(Month):
+    """The blog's month: readers arrive on a post from elsewhere, read on or leave, and some
+    subscribe; subscribers sign in to comment and come back each week."""
+
+    site = BLOG
+    host = BLOG
+    titles = READER_TITLES
+    countries = READER_COUNTRIES
+
+    def visitors(self, scale: float) -> list[list[Visit]]:
+        count = max(10, round(READERS_AT_SCALE_1 * scale))
+        subscribers = max(1, round(count * SUBSCRIBER_SHARE))
+        return ([self.reader_visits(self.visitor(None)) for _ in range(count - subscribers)]
+                + [self.reader_visits(self.visitor(f"reader-{n + 1}")) for n in range(subscribers)])
+
+    def reader_visits(self, visitor: Visitor) -> list[Visit]:
+        """A first visit; a subscriber comes back most weeks, another reader now and then."""
+        at = self.first_visit_time(visitor.country)
+        sources = {name: weight for name, (weight, _, _, _) in READER_SOURCES.items()}
+        visits = [self.read(visitor, at, self.pick(sources))]
+        again = 0.8 if visitor.user_id else 0.1
+        for _ in range(6):
+            if self.random.random() > again:
+                break
+            at = self.return_time(visitor.country, at + 3 * DAY_MS)
+            if at is None:
+                break
+            visits.append(self.read(visitor, at, self.pick(READER_RETURN_SOURCES)))
+        return visits
+
+    def read(self, visitor: Visitor, at: int, source: str) -> Visit:
+        _, referrer, utm, landings = READER_SOURCES[source]
+        session = visitor.user_id and {"userId": visitor.user_id,
+                                       "sessionId": f"s-{self.random.getrandbits(64):016x}"}
+        visit = Visit(visitor.address, visitor.user_agent)
+        page: str | None = self.random.choice(landings)
+        previous = referrer
+        while page is not None and len(visit.events) < MAX_PAGES:
+            at = self.page_view(visit, session, at, page, previous, utm)
+            utm, previous = None, f"https://{self.host}{page}"
+            at = self.act_on(visit, session, at, page, subscribed=bool(visitor.user_id))
+            page = self.next_read(page)
+        return visit
+
+    def act_on(self, visit: Visit, session: dict | None, at: int, page: str,
+               subscribed: bool) -> int:
+        """Subscribe on /subscribe; follow a post's link to the product now and then."""
+        if page == "/subscribe" and not subscribed and self.random.random() < 0.6:
+            self.add(visit, session, at, "subscribe", {"list": "weekly-notes"})
+            return at + self.random.randint(5_000, 30_000)
+        if page in POSTS and self.random.random() < 0.08:
+            self.add(visit, session, at, "outbound_click", {"target": HOST})
+        return at
+
+    def next_read(self, page: str) -> str | None:
+        weights = {target: weight for weight, target in
+                   (POST_NEXT if page in POSTS else READER_NEXT[page])}
+        chosen = self.pick(weights)
+        if chosen == "another post":
+            return self.random.choice([post for post in POSTS if post != page])
+        return chosen
+
+
 LOCAL_HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 11, 12, 11, 12, 14, 15, 15, 13, 10, 9, 8, 6,
                       4, 2)
 
 
-def month(now: int, scale: float = 1.0, seed: int = 17) -> list[list[Visit]]:
-    """Every visitor's visits (each non-empty, in time order) for the 29 days before `now`."""
-    visitors = Month(now, seed).visitors(scale)
-    return [[v for v in visits if v.events] for visits in visitors if any(v.events for v in visits)]
+def month(now: int, scale: float = 1.0, seed: int = 17) -> dict[str, list[list[Visit]]]:
+    """For each site, every visitor's visits (each non-empty, in time order) for the 29 days
+    before `now`."""
+    made = {PRODUCT: Month(now, seed).visitors(scale),
+            BLOG: Readers(now, seed + 1).visitors(scale)}
+    return {site: [[v for v in visits if v.events] for visits in visitors
+                   if any(v.events for v in visits)] for site, visitors in made.items()}

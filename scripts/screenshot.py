@@ -41,7 +41,7 @@ def shoot(browser: Browser, url: str, token: str, path: Path, width: int, height
                                   locale="en-US")
     try:
         page = context.new_page()
-        page.goto(f"{url}/?range=30d")
+        page.goto(f"{url}/?site={demo.demo_traffic.PRODUCT}&range=30d")
         page.fill("input[name=token]", token)
         page.click("form[data-signin] button[type=submit]")
         # A selector, not a predicate: the dashboard's Content-Security-Policy forbids eval.

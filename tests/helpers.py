@@ -295,3 +295,18 @@ def logged(name: str) -> Iterator[list[str]]:
         yield lines
     finally:
         logger.removeHandler(handler)
+
+
+def add_site(client, site_id: str, *domains: str, **fields) -> dict:
+    """Add a site through `POST /sites` (the admin token); its answer."""
+    response = client.post("/sites", json={"id": site_id, "domains": list(domains), **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def wait_until(condition, seconds: float = 30, every: float = 0.05) -> None:
+    """Until `condition()` is true; fails the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not true within {seconds} s: {condition}"
+        time.sleep(every)

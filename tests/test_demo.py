@@ -25,7 +25,10 @@ def load_script(name: str):
 demo = load_script("demo")
 demo_traffic = sys.modules["demo_traffic"]
 
-FUNNEL = ["page:/", "page:/pricing", "signup", "purchase"]
+PRODUCT, BLOG = demo_traffic.PRODUCT, demo_traffic.BLOG
+SITES = (PRODUCT, BLOG)
+FUNNELS = {PRODUCT: ["page:/", "page:/pricing", "signup", "purchase"],
+           BLOG: ["page_view", "page:/subscribe", "subscribe"]}
 
 
 @pytest.fixture(scope="module")
@@ -38,48 +41,86 @@ def demo_service(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def get(demo_service):
+def client(demo_service):
     service, _ = demo_service
     token = demo.read_token(service.data_dir)
     with httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {token}"},
                       timeout=30) as client:
-        def answer(path: str, **params) -> dict:
-            response = client.get(path, params={"timeRange": "30d", **params})
-            assert response.status_code == 200, response.text
-            return response.json()
+        yield client
 
-        yield answer
+
+@pytest.fixture(scope="module", params=SITES)
+def site(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def get(client, site):
+    """A read of one site over the month."""
+    def answer(path: str, **params) -> dict:
+        response = client.get(path, params={"timeRange": "30d", "site": site, **params})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return answer
 
 
 def values(get, by: str) -> dict:
     return {row["value"]: row["visitors"] for row in get("/breakdown", by=by, limit=100)["results"]}
 
 
-def test_every_movement_made_is_stored(get, demo_service):
-    _, data_set = demo_service
-    assert get("/analytics")["totals"]["movements"] == data_set.movements
-    assert get("/stats")["totals"]["visits"] == data_set.visits
+def test_the_sites_are_set_up_with_their_domains_and_zones(client):
+    found = {s["id"]: s for s in client.get("/sites").json()["sites"]}
+    assert list(found) == [PRODUCT, BLOG]
+    for site_id, setup in demo_traffic.SITES.items():
+        assert {key: found[site_id][key] for key in setup} == setup
+        assert found[site_id]["status"] == "live"
 
 
-def test_anonymous_and_identified_visitors(get, demo_service):
+def test_every_movement_made_is_stored_on_its_site(get, demo_service, site):
     _, data_set = demo_service
-    assert 0 < data_set.identified < data_set.visitors
+    assert get("/analytics")["totals"]["movements"] == data_set.sites[site]["movements"]
+    assert get("/stats")["totals"]["visits"] == data_set.sites[site]["visits"]
+
+
+def test_anonymous_and_identified_visitors(get, demo_service, site):
+    _, data_set = demo_service
+    made = data_set.sites[site]
+    assert 0 < made["identified"] < made["visitors"]
     # Anonymous visitors each have their own address and User-Agent, so each is one id.
-    assert get("/stats")["totals"]["visitors"] == data_set.visitors
-    assert get("/movements", userId="user-101")["movements"]
+    assert get("/stats")["totals"]["visitors"] == made["visitors"]
+    someone = {PRODUCT: "user-101", BLOG: "reader-1"}[site]
+    assert get("/movements", userId=someone)["movements"]
 
 
-def test_countries_come_from_the_made_up_addresses(get):
+def test_the_sites_have_their_own_pages_and_hosts(get, site):
+    titles = {PRODUCT: demo_traffic.TITLES, BLOG: demo_traffic.READER_TITLES}[site]
+    pages = values(get, "page")
+    assert set(pages) <= set(titles) and len(pages) >= 5
+    subscribed = get("/breakdown", by="prop:list", event="subscribe")["results"]
+    assert [row["value"] for row in subscribed] == ([] if site == PRODUCT else ["weekly-notes"])
+
+
+def test_countries_come_from_the_made_up_addresses(get, site):
     countries = values(get, "country")
     assert None not in countries
     assert set(countries) <= set(demo_traffic.COUNTRIES) and len(countries) >= 8
+    busiest = max(countries, key=countries.get)
+    assert busiest == {PRODUCT: "US", BLOG: "DE"}[site]
 
 
-def test_sources_channels_and_campaigns(get):
-    assert {"Direct", "Google", "newsletter"} <= set(values(get, "source"))
-    assert {"Direct", "Organic Search", "Organic Social", "Email", "Paid Search",
-            "Referral"} <= set(values(get, "channel"))
-    assert {"monthly-digest", "brand-search", "launch-week"} <= set(values(get, "utmCampaign"))
+def test_sources_channels_and_campaigns(get, site):
+    sources, channels = set(values(get, "source")), set(values(get, "channel"))
+    campaigns = set(values(get, "utmCampaign"))
+    if site == PRODUCT:
+        assert {"Direct", "Google", "newsletter"} <= sources
+        assert {"Direct", "Organic Search", "Organic Social", "Email", "Paid Search",
+                "Referral"} <= channels
+        assert {"monthly-digest", "brand-search", "launch-week"} <= campaigns
+    else:
+        assert {"Hacker News", "Reddit", "newsletter", "Direct"} <= sources
+        assert {"Direct", "Organic Social", "Email", "Referral"} <= channels
+        assert campaigns == {"weekly-notes", None} and "Paid Search" not in channels
 
 
 def test_devices_browsers_and_systems(get):
@@ -88,8 +129,8 @@ def test_devices_browsers_and_systems(get):
     assert {"Windows", "Mac OS X", "iOS", "Android"} <= set(values(get, "os"))
 
 
-def test_the_funnel_converts_with_a_drop_off_at_each_step(get):
-    counts = [step["count"] for step in get("/funnels", step=FUNNEL)["steps"]]
+def test_each_funnel_converts_with_a_drop_off_at_each_step(get, site):
+    counts = [step["count"] for step in get("/funnels", step=FUNNELS[site])["steps"]]
     assert counts[-1] > 0
     assert counts == sorted(counts, reverse=True) and len(set(counts)) == len(counts)
 
@@ -97,6 +138,14 @@ def test_the_funnel_converts_with_a_drop_off_at_each_step(get):
 def test_users_come_back_on_later_days(get):
     cohorts = get("/retention", period="week")["cohorts"]
     assert any(len(c["returned"]) > 1 and c["returned"][1] > 0 for c in cohorts)
+
+
+def test_the_demo_prints_a_link_to_each_site():
+    lines = demo.welcome("http://127.0.0.1:8000", "t0k3n")
+    assert lines[0] == "Dashboard: http://127.0.0.1:8000/  token: t0k3n"
+    for site in SITES:
+        assert any(f"/?site={site}&range=30d" in line for line in lines)
+        assert any(f"/?site={site}&view=funnels" in line for line in lines)
 
 
 def test_a_filled_directory_is_not_filled_again(demo_service):
@@ -110,14 +159,25 @@ def test_a_directory_holding_something_else_is_refused(tmp_path):
         demo.ensure_filled(tmp_path, scale=0.1)
 
 
+def test_a_directory_filled_by_the_one_site_demo_is_named_as_such(tmp_path):
+    (tmp_path / demo.MARKER).write_text('{"seed": 17, "scale": 1.0, "visitors": 1, "identified": 0, '
+                                        '"visits": 1, "movements": 1, "filled_at": 0, "seconds": 1}')
+    with pytest.raises(demo.DemoError, match="older demo"):
+        demo.ensure_filled(tmp_path, scale=0.1)
+
+
 def test_the_month_is_reproducible_and_within_what_the_service_takes():
     now = now_ms()
     month = demo_traffic.month(now, scale=0.05, seed=3)
     assert month == demo_traffic.month(now, scale=0.05, seed=3)
-    visits = [visit for visits in month for visit in visits]
-    stamps = [event["timestamp"] for visit in visits for event in visit.events]
-    assert now - 29 * DAY < min(stamps) and max(stamps) < now
-    assert all(1 <= len(visit.events) <= 500 for visit in visits)
-    anonymous = [(visits[0].address, visits[0].user_agent) for visits in month
-                 if "userId" not in visits[0].events[0]]
-    assert len(set(anonymous)) == len(anonymous) > 0  # one visitor id each
+    assert list(month) == list(SITES)
+    for site, visitors in month.items():
+        visits = [visit for visits in visitors for visit in visits]
+        events = [event for visit in visits for event in visit.events]
+        assert {event["site"] for event in events} == {site}
+        stamps = [event["timestamp"] for event in events]
+        assert now - 29 * DAY < min(stamps) and max(stamps) < now
+        assert all(1 <= len(visit.events) <= 500 for visit in visits)
+        anonymous = [(visits[0].address, visits[0].user_agent) for visits in visitors
+                     if "userId" not in visits[0].events[0]]
+        assert len(set(anonymous)) == len(anonymous) > 0  # one visitor id each

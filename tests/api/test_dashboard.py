@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import pytest
 
+from helpers import now_ms
 from rule_table import check_rule, get
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "tracker" / "static" / "dashboard"
@@ -77,3 +79,34 @@ CASES = [
 @pytest.mark.parametrize("name, request_, status, code", CASES, ids=[c[0] for c in CASES])
 def test_rule(table_client, name, request_, status, code):
     check_rule(table_client, request_, status, code)
+
+
+def share_token(client, **terms) -> tuple[str, str]:
+    made = client.post("/sites/default/shares", json=terms).json()
+    return made["id"], made["url"].rsplit("/", 1)[1]
+
+
+def test_a_share_link_serves_the_page_under_the_same_policy(client):
+    _, token = share_token(client)
+    answer = client.get(f"/share/{token}", headers={"Authorization": ""})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert "connect-src 'self'" in answer.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("ending", ["revoked", "expired"])
+def test_a_browser_opening_a_gone_share_link_gets_the_page_with_its_status(client, ending):
+    share_id, token = share_token(client, **({"expires": now_ms() + 500} if ending == "expired" else {}))
+    if ending == "revoked":
+        assert client.delete(f"/sites/default/shares/{share_id}").status_code == 204
+    else:
+        time.sleep(0.6)
+    status = 404 if ending == "revoked" else 410
+    browser = client.get(f"/share/{token}", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert browser.status_code == status
+    assert browser.headers["content-type"] == "text/html; charset=utf-8"
+    assert "/dashboard/js/main.js" in browser.text  # the page, which tells why in words
+    # Any other client gets the JSON error, as on every other path of the link.
+    other = client.get(f"/share/{token}")
+    assert other.status_code == status
+    assert other.json()["error"] == ("not_found" if ending == "revoked" else "expired")

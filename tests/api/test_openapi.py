@@ -108,3 +108,60 @@ def test_an_erasure_answers_200_done_or_202_running_and_can_be_followed(document
     running = document["components"]["schemas"]["ErasureRunning"]
     assert set(running["required"]) == {"status", "userId", "movements", "sessions", "requestedAt"}
     assert running["properties"]["status"] == {"enum": ["running"]}
+
+
+def operations_with_query(document: dict, name: str) -> list[tuple[str, str, dict]]:
+    return [(method, path, operation) for path, item in document["paths"].items()
+            for method, operation in item.items()
+            if any(p["name"] == name and p["in"] == "query" for p in operation.get("parameters", []))]
+
+
+def test_every_read_takes_site_and_describes_its_refusals(document):
+    reads = operations_with_query(document, "site")
+    assert {(m, p) for m, p, _ in reads} >= {*READS, ("get", "/stats"), ("get", "/breakdown"),
+                                               ("get", "/retention"), ("get", "/live"),
+                                               ("get", "/live/visitors")}
+    for method, path, operation in reads:
+        assert {"401", "403", "404", "422"} <= set(operation["responses"]), (method, path)
+
+
+@pytest.mark.parametrize("method, path, status, answer", [
+    ("get", "/sites", "200", "SitesOut"),
+    ("post", "/sites", "201", "SiteOut"),
+    ("get", "/sites/{id}", "200", "SiteOut"),
+    ("patch", "/sites/{id}", "200", "SiteOut"),
+    ("delete", "/sites/{id}", "202", "SiteOut"),
+    ("post", "/sites/{id}/keys", "201", "KeyMade"),
+    ("get", "/sites/{id}/keys", "200", "KeysOut"),
+    ("delete", "/sites/{id}/keys/{keyId}", "204", None),
+    ("post", "/sites/{id}/shares", "201", "ShareMade"),
+    ("get", "/sites/{id}/shares", "200", "SharesOut"),
+    ("delete", "/sites/{id}/shares/{shareId}", "204", None),
+])
+def test_management_operations_answer_what_the_contract_says(document, method, path, status,
+                                                             answer):
+    operation = document["paths"][path][method]
+    assert operation["security"] == [{"readToken": []}]
+    assert status in operation["responses"]
+    if answer is not None:
+        assert answer_schema(document, path, method, status) == {
+            "$ref": f"#/components/schemas/{answer}"}
+    if path != "/sites" or method == "post":
+        assert {"401", "403", "422"} <= set(operation["responses"]), (method, path)
+    if method == "post" and path == "/sites":
+        assert "409" in operation["responses"]
+
+
+def test_a_share_link_reaches_aggregates_only(document):
+    shared = sorted(path for path in document["paths"] if path.startswith("/share/"))
+    assert shared == ["/share/{token}", "/share/{token}/auth", "/share/{token}/breakdown",
+                      "/share/{token}/funnels", "/share/{token}/live/visitors",
+                      "/share/{token}/retention", "/share/{token}/site", "/share/{token}/stats"]
+    for path in shared:
+        for operation in document["paths"][path].values():
+            assert "security" not in operation or operation["security"] == [{}], path
+            assert "404" in operation["responses"] and "410" in operation["responses"], path
+    assert "429" in document["paths"]["/share/{token}/auth"]["post"]["responses"]
+    site = document["components"]["schemas"]["SiteOut"]
+    assert set(site["required"]) == {"id", "name", "domains", "timezone", "umamiId", "created",
+                                     "status"}

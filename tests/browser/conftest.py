@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
 
+from browser.dashboard_helpers import Watched, seed
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -48,6 +50,41 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     context = browser.new_context()
     yield context
     context.close()
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[Watched]:
+    """A desktop-sized page of its own context, every request and error it causes recorded."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield Watched(context.new_page())
+    context.close()
+
+
+SHOP = "shop.example"
+
+
+def serve_two_sites(start):
+    """A service with two sites of different traffic: `default` and SHOP."""
+    server = start(TRACKER_TRUSTED_PROXIES="127.0.0.1")
+    seed(server)  # while `default` is the only site, every event is its
+    with server.client() as client:
+        client.post("/sites", json={"id": SHOP, "domains": [SHOP]}).raise_for_status()
+    seed(server, users=9, seed=3, site=SHOP)
+    return server
+
+
+@pytest.fixture(scope="module")
+def two_sites(module_tracker_server):
+    """Two sites for the module's tests, which leave the sites as they are (their own keys and
+    share links aside)."""
+    return serve_two_sites(module_tracker_server)
+
+
+@pytest.fixture
+def own_two_sites(tracker_server):
+    """Two sites of the test's own, for a test that adds, changes or deletes sites, or counts
+    keys or share links."""
+    return serve_two_sites(tracker_server)
 
 
 class PageHandler(BaseHTTPRequestHandler):
@@ -174,10 +211,11 @@ class Site:
 
         self.route("/track", answer)
 
-    def movements(self, user: str) -> list[dict]:
-        """The user's stored movements, oldest first."""
+    def movements(self, user: str, site: str | None = None) -> list[dict]:
+        """The user's stored movements, oldest first (of `site`, else of the only site)."""
+        params = {"userId": user, "limit": 1000, **({"site": site} if site else {})}
         with self.service.client() as client:
-            answer = client.get("/movements", params={"userId": user, "limit": 1000})
+            answer = client.get("/movements", params=params)
         answer.raise_for_status()
         return answer.json()["movements"][::-1]
 
@@ -186,13 +224,14 @@ class Site:
             answer = client.get("/session", params={"sessionId": session_id, "userId": user})
         return answer.json()["session"] if answer.status_code == 200 else None
 
-    def wait_for_movements(self, user: str, count: int, timeout: float = 10) -> list[dict]:
+    def wait_for_movements(self, user: str, count: int, timeout: float = 10,
+                           site: str | None = None) -> list[dict]:
         """Waits until the user has `count` movements, then a moment longer to catch extra ones."""
         deadline = time.monotonic() + timeout
-        while len(self.movements(user)) < count and time.monotonic() < deadline:
+        while len(self.movements(user, site)) < count and time.monotonic() < deadline:
             self.pause(0.1)
         self.pause(0.3)
-        return self.movements(user)
+        return self.movements(user, site)
 
 
 def origin_of(pages: ThreadingHTTPServer) -> str:

@@ -382,3 +382,76 @@ def test_get_analytics_reads_with_the_token(site):
 
     status = page.evaluate("userTracker.getAnalytics('1h', {token: 'wrong'}).catch(e => e.status)")
     assert status == 401
+
+
+def add_site(site, site_id: str) -> None:
+    """A second site, so that an event naming no site and no known host is refused (422); on
+    a service of the test's own, since it changes where other tests' events go."""
+    with site.service.client() as client:
+        client.post("/sites", json={"id": site_id}).raise_for_status()
+
+
+def test_data_site_sends_every_event_and_the_session_to_that_site(own_site):
+    site = own_site
+    add_site(site, "2024")  # all digits: the attribute must stay text
+    page = site.open("site-tag.html", "u-tagged")
+    page.evaluate("history.pushState({}, '', '/next'); userTracker.track('signup')")
+    assert page.evaluate("userTracker.flush()") is True
+
+    movements = site.wait_for_movements("u-tagged", 3, site="2024")
+    assert names(movements) == ["view /site-tag.html", "view /next", "signup"]
+    assert {e["site"] for e in site.events()} == {"2024"}
+    [announced] = site.requests("/session")
+    assert json.loads(announced.body)["site"] == "2024"
+    assert site.movements("u-tagged", site="default") == []
+    with site.service.client() as client:
+        session = client.get("/session", params={"sessionId": movements[0]["sessionId"],
+                                                 "site": "2024"})
+    assert session.status_code == 200 and session.json()["session"]["deviceInfo"]
+
+
+@pytest.mark.parametrize("user", ["u-option", None], ids=["identified", "anonymous"])
+def test_initialize_takes_the_site_as_an_option(own_site, user):
+    site = own_site
+    add_site(site, "shop.example")
+    if user is None:
+        site.accept()
+    query = {"anonymous": ""} if user is None else None
+    page = site.open("module.html", user, query=query, site="shop.example", flushInterval=60000)
+    page.evaluate("userTracker.track('buy', {sku: 'A'})")
+    assert page.evaluate("userTracker.flush()") is True
+
+    assert [(e["event"], e["site"]) for e in site.events()] == [("page_view", "shop.example"),
+                                                               ("buy", "shop.example")]
+    if user:
+        assert names(site.wait_for_movements(user, 2, site="shop.example")) \
+            == ["view /module.html", "buy"]
+
+
+def test_a_malformed_site_is_refused_at_initialize(site):
+    page = site.open("module.html")
+    thrown = page.evaluate(f"""() => {{
+        try {{
+            userTracker.initialize('u-bad', {{endpoint: '{site.service.url}', site: 'Not A Site'}});
+        }} catch (error) {{
+            return error.name + ': ' + error.message;
+        }}
+    }}""")
+    assert thrown.startswith("TypeError") and "site" in thrown
+    assert page.evaluate("userTracker.flush()") is True
+    assert site.requests("/track") == []
+
+
+def test_get_analytics_reads_the_initialized_site(own_site):
+    site = own_site
+    add_site(site, "shop.example")
+    page = site.open("module.html", "u-site-stats", site="shop.example")
+    assert page.evaluate("userTracker.flush()") is True
+    site.wait_for_movements("u-site-stats", 1, site="shop.example")
+
+    stats = page.evaluate("token => userTracker.getAnalytics('1h', {token, userId: 'u-site-stats'})",
+                          site.service.token)
+    assert stats["totals"]["movements"] == 1
+    other = page.evaluate("token => userTracker.getAnalytics('1h', {token, site: 'default',"
+                          " userId: 'u-site-stats'})", site.service.token)
+    assert other["totals"]["movements"] == 0

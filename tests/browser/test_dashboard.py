@@ -4,58 +4,31 @@ from __future__ import annotations
 
 import contextlib
 import json
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, Route, expect
 
-from helpers import DAY, MINUTE, now_ms
+from browser.dashboard_helpers import (
+    HOSTILE_EVENT,
+    HOSTILE_PATH,
+    METRICS,
+    WINDOW,
+    breakdown,
+    rows,
+    seed,
+    shown_totals,
+    sign_in,
+    stats,
+    wait_ready,
+)
+from helpers import now_ms
 
-CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Chrome/124.0.0.0 Safari/537.36")
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
-HOSTILE_PATH = '/<img src=x onerror="document.title=\'owned\'">'
-HOSTILE_EVENT = "<b>bold</b>"
-PATHS = ["/", "/pricing", "/docs", HOSTILE_PATH]
-REFERRERS = ["", "https://www.google.com/search", "https://news.ycombinator.com/item", "https://github.com/a"]
-ADDRESSES = ["8.8.8.8", "81.2.69.142", "2.16.0.1"]  # resolve to different countries
-WINDOW = {"timeRange": "7d", "tz": "UTC"}
-READY = "body[data-state=ready]"
-METRICS = ("visitors", "visits", "pageviews", "bounceRate", "visitDuration")
-VIEWS = ("overview", "funnels", "retention", "live", "user")
-
-
-def seed(server, users: int = 24, seed: int = 7) -> None:
-    """Visits over the last six days: paths, referrers, two browsers, three addresses, signups."""
-    rng = random.Random(seed)
-    now = now_ms()
-    with server.client() as client:
-        for user in range(users):
-            events = []
-            for visit in range(rng.randint(1, 3)):
-                start = now - rng.randint(10 * MINUTE, 6 * DAY)
-                for step, path in enumerate(rng.sample(PATHS, rng.randint(1, 3))):
-                    events.append({"userId": f"user-{user}", "sessionId": f"s-{user}-{visit}",
-                                   "event": "page_view", "timestamp": start + step * MINUTE,
-                                   "data": {"path": path, "host": "example.com",
-                                            "referrer": rng.choice(REFERRERS) if step == 0 else ""}})
-                if rng.random() < 0.5:
-                    events.append({"userId": f"user-{user}", "sessionId": f"s-{user}-{visit}",
-                                   "event": rng.choice(["signup", HOSTILE_EVENT]),
-                                   "timestamp": start + 5 * MINUTE, "data": {"plan": rng.choice(["free", "pro"])}})
-            headers = {"User-Agent": rng.choice([CHROME, IPHONE]),
-                       "X-Forwarded-For": rng.choice(ADDRESSES)}
-            client.post("/track", json={"events": events}, headers=headers).raise_for_status()
-        # Two visitors active now, for the live count.
-        for user in ("live-1", "live-2"):
-            client.post("/track", json={"userId": user, "sessionId": f"s-{user}", "event": "page_view",
-                                        "data": {"path": "/"}}).raise_for_status()
+VIEWS = ("overview", "funnels", "retention", "live", "user", "settings")
 
 
 @pytest.fixture(scope="module")
@@ -72,62 +45,6 @@ def own_service(tracker_server):
     server = tracker_server(TRACKER_TRUSTED_PROXIES="127.0.0.1")
     seed(server)
     return server
-
-
-class Watched:
-    """A page with every request, console error and page error it caused recorded."""
-
-    def __init__(self, page: Page):
-        self.page = page
-        self.requests: list = []
-        self.errors: list[str] = []
-        page.on("request", lambda request: self.requests.append(request))
-        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-
-@pytest.fixture
-def watched(browser: Browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield Watched(context.new_page())
-    context.close()
-
-
-def sign_in(page: Page, service, query: str = "?range=7d&tz=UTC", remember: bool = False) -> None:
-    page.goto(f"{service.url}/{query}")
-    page.fill("input[name=token]", service.token)
-    if remember:
-        page.check("input[name=remember]")
-    page.click("form[data-signin] button[type=submit]")
-    page.wait_for_selector(READY)
-
-
-def wait_ready(page: Page) -> None:
-    page.wait_for_selector(READY)
-
-
-def rows(page: Page, dimension: str) -> list[tuple[str | None, int]]:
-    panel = page.locator(f'[data-breakdown="{dimension}"]')
-    return [(row.get_attribute("data-value"), int(row.get_attribute("data-visitors")))
-            for row in panel.locator("[data-row]").all()]
-
-
-def breakdown(service, by: str, **parameters) -> list[tuple[str | None, int]]:
-    with service.client() as client:
-        answer = client.get("/breakdown", params={**WINDOW, "by": by, "limit": 10, **parameters})
-    answer.raise_for_status()
-    return [(row["value"], row["visitors"]) for row in answer.json()["results"]]
-
-
-def stats(service, **parameters) -> dict:
-    with service.client() as client:
-        answer = client.get("/stats", params={**WINDOW, **parameters})
-    answer.raise_for_status()
-    return answer.json()["totals"]
-
-
-def shown_totals(page: Page) -> dict:
-    return {name: float(page.get_attribute(f'[data-metric="{name}"]', "data-raw")) for name in METRICS}
 
 
 def test_sign_in_keeps_the_token_for_the_tab_only(service, watched):

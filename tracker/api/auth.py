@@ -1,15 +1,11 @@
-"""The read token: configured, or generated once into the data directory."""
+"""The admin token (TRACKER_READ_TOKEN): configured, or generated once into the data directory.
+Who may read what with it, or with a site key or a share link, is `access.py`'s."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from pathlib import Path
 
-from starlette.requests import Request
-
-from tracker.api.errors import unauthorized
 from tracker.config import Config, ConfigError
 from tracker.storage.files import create_once
 
@@ -41,20 +37,3 @@ def _create_token_file(path: Path) -> str:
     """A new random token, mode 0600; a concurrent starter's token wins if first."""
     create_once(path, secrets.token_urlsafe(32) + "\n", mode=0o600)
     return _read_token_file(path) or ""
-
-
-def bearer_matches(request: Request, token: str) -> bool:
-    """Constant-time comparison of digests, so timing tells nothing of the token, not even its length."""
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    same = hmac.compare_digest(_digest(given.strip()), _digest(token))
-    return same and scheme.lower() == "bearer"
-
-
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-def require_read_token(request: Request) -> None:
-    if not bearer_matches(request, request.app.state.read_token):
-        raise unauthorized()

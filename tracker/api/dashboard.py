@@ -31,7 +31,12 @@ HEADERS = {
 
 
 async def index(request: Request) -> Response:
-    return _file(DASHBOARD / "index.html")
+    return page()
+
+
+def page(status: int = 200) -> Response:
+    """The dashboard's page (the same one for a share link, which it tells by its path)."""
+    return _file(DASHBOARD / "index.html", status)
 
 
 async def asset(request: Request) -> Response:
@@ -44,5 +49,5 @@ async def asset(request: Request) -> Response:
     return _file(path)
 
 
-def _file(path: Path) -> Response:
-    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix], headers=HEADERS)
+def _file(path: Path, status: int = 200) -> Response:
+    return FileResponse(path, status, media_type=MEDIA_TYPES[path.suffix], headers=HEADERS)

@@ -52,7 +52,7 @@ class Operation:
 ERROR_MEANINGS = {
     400: "malformed JSON, or a body that is not an object",
     401: "missing or wrong bearer token (or, for a share link, its password not given yet)",
-    403: "a site key used for another site, or for management",
+    403: "a site key used for another site, for management or to erase a user",
     404: "no such thing (an unknown site, key, share or user)",
     409: "a duplicate: a site id or domain already taken, a session id of another user",
     410: "an expired share link",
@@ -76,6 +76,8 @@ SITE_PATH = Param("id", schemas.SiteId, True, "path")
 SHARE_PATH = Param("token", str, True, "path")
 
 SITE_ERRORS = (401, 403, 404, 422)
+# A read names its site: 403 for a key of another site, 404 for an unknown one.
+READ_ERRORS = (401, 403, 404, 422, 503)
 
 SITE_OPERATIONS = (
     Operation("get", "/sites", "The sites the credential reads (the admin: every site)",
@@ -114,7 +116,9 @@ SITE_OPERATIONS = (
 SHARE_ERRORS = (401, 404, 410, 422, 503)
 
 SHARE_OPERATIONS = (
-    Operation("get", "/share/{token}", "A share link's dashboard, read-only", "text/html",
+    Operation("get", "/share/{token}",
+              "A share link's dashboard, read-only; a browser (Accept: text/html) gets the page "
+              "with the 404 or 410 too, and the page says why", "text/html",
               (404, 410), params=(SHARE_PATH,)),
     Operation("get", "/share/{token}/site", "The shared site", schemas.SiteOut, (401, 404, 410),
               params=(SHARE_PATH,)),
@@ -140,23 +144,23 @@ OPERATIONS = (
               INGEST_ERRORS, body=(schemas.MovementIn, schemas.BatchIn)),
     Operation("post", "/session", "Create a session or refresh it", schemas.SessionOpened,
               (*INGEST_ERRORS, 409), body=(schemas.SessionIn,)),
-    Operation("get", "/session", "A live session", schemas.SessionOut, (401, 404, 422),
+    Operation("get", "/session", "A live session", schemas.SessionOut, READ_ERRORS,
               params=(SITE, Param("sessionId", Identifier, True), Param("userId", Identifier)),
               security="readToken"),
     Operation("get", "/movements", "A user's movements, newest first", schemas.MovementsPage,
-              (401, 422),
+              READ_ERRORS,
               params=(SITE, Param("userId", Identifier, True), Param("from", Millis), Param("to", Millis),
                       Param("event", Name), Param("limit", Limit), Param("cursor", str)),
               security="readToken"),
     Operation("get", "/analytics", "Aggregates over a time window", schemas.Analytics,
-              (401, 422, 503),
+              READ_ERRORS,
               params=(SITE, Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
                       Param("userId", Identifier), Param("event", Name), Param("tz", str)),
               security="readToken"),
     Operation("get", "/stats",
               "Visitors, visits, page views, bounce rate and visit duration over a window, per "
               "bucket, optionally against the previous window of the same length",
-              schemas.Stats, (401, 422, 503),
+              schemas.Stats, READ_ERRORS,
               params=(SITE, *WINDOW_PARAMS, Param("filter", list[str]),
                       Param("compare", Literal["previous"])),
               security="readToken"),
@@ -164,14 +168,14 @@ OPERATIONS = (
               "Rows of a dimension's values (a visit dimension, page, event or prop:KEY with "
               "event), most visitors first",
               (schemas.VisitBreakdown, schemas.PageBreakdown, schemas.EventBreakdown),
-              (401, 422, 503),
+              READ_ERRORS,
               params=(SITE, Param("by", str, True), *WINDOW_PARAMS, Param("filter", list[str]),
                       Param("limit", Limit), Param("event", Name)),
               security="readToken"),
     Operation("get", "/funnels",
               "How many users (or visits) reach each of 2 to 8 steps (event names or page:PATH) "
               "in order, optionally within a time limit, with conversion and drop-off",
-              schemas.Funnel, (401, 422, 503),
+              schemas.Funnel, READ_ERRORS,
               params=(SITE, Param("step", list[str], True), Param("within", WithinMs),
                       Param("by", Literal["user", "visit"]), *WINDOW_PARAMS,
                       Param("filter", list[str])),
@@ -179,7 +183,7 @@ OPERATIONS = (
     Operation("get", "/retention",
               "Cohorts of new users by the day or week of their first movement, and how many "
               "of each had a movement (of `event`, when given) in each later period",
-              schemas.Retention, (401, 422, 503),
+              schemas.Retention, READ_ERRORS,
               params=(SITE, Param("period", Literal["day", "week"], True), *WINDOW_PARAMS,
                       Param("event", Name)),
               security="readToken"),
@@ -189,29 +193,30 @@ OPERATIONS = (
               "`id: <cursor>` and `data: <LiveMovement JSON>` (sessionId null for an anonymous "
               "movement); a `: keep-alive` comment every 15 s; a client that takes nothing for "
               "TRACKER_READER_TIMEOUT_SECONDS is disconnected",
-              "text/event-stream", (401, 422),
+              "text/event-stream", READ_ERRORS,
               params=(SITE, Param("userId", Identifier), Param("event", Name),
                       Param("Last-Event-ID", str, location="header")),
               security="readToken"),
     Operation("get", "/live/visitors",
               "Distinct users and visits with a movement in the last 5 minutes",
-              schemas.LiveVisitors, (401, 503), params=(SITE,), security="readToken"),
+              schemas.LiveVisitors, READ_ERRORS, params=(SITE,), security="readToken"),
     Operation("get", "/users/{userId}/export",
               "Every session, then every movement (stored ones newest first, then archived ones) "
               'of a user, as NDJSON lines marked "type": "session" or "movement"; 404 when '
               "nothing is kept for the user",
-              "application/x-ndjson", (401, 404, 422, 503), params=(SITE, USER_PATH,),
+              "application/x-ndjson", READ_ERRORS, params=(SITE, USER_PATH,),
               security="readToken"),
     Operation("delete", "/users/{userId}",
               "Erase a user's movements (archived ones too), sessions and rollups; answers the "
               "counts removed, or 202 with the counts so far when the erasure goes on in the "
               "background (see GET /users/{userId}/erasure); joins an erasure already running",
-              schemas.UserErased, (401, 422, 503), params=(SITE, USER_PATH,), security="readToken",
+              schemas.UserErased, READ_ERRORS, params=(SITE, USER_PATH,),
+              security="readToken",
               accepted=schemas.ErasureRunning),
     Operation("get", "/users/{userId}/erasure",
               "The user's latest erasure: running with the counts so far, or done with the "
               "counts removed; 404 when none was ever requested",
-              schemas.Erasure, (401, 404, 422, 503), params=(SITE, USER_PATH,), security="readToken"),
+              schemas.Erasure, READ_ERRORS, params=(SITE, USER_PATH,), security="readToken"),
     Operation("get", "/healthz", "200 while the process runs", Health),
     Operation("get", "/readyz", "200 when every shard is writable, else 503 naming them",
               dict[str, Any], (503,)),

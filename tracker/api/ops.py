@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from tracker.api.auth import bearer_matches
+from tracker.api.access import bearer, matches
 from tracker.api.errors import ApiError, unauthorized
 from tracker.storage import connections
 from tracker.storage.store import Store
@@ -58,7 +58,7 @@ async def openapi_json(request: Request) -> Response:
 
 async def serve_metrics(request: Request) -> Response:
     config = request.app.state.config
-    if config.metrics_token and not bearer_matches(request, config.metrics_token):
+    if config.metrics_token and not matches(bearer(request), config.metrics_token):
         raise unauthorized()
     if not config.metrics:
         raise ApiError(404, "not_found", "metrics collection is off (TRACKER_METRICS=false)")

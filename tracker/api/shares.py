@@ -64,9 +64,16 @@ def shared(handler: Handler) -> Handler:
 
 
 async def page(request: Request) -> Response:
-    """The dashboard; it asks `/share/{token}/site` what it shows, or for the password."""
-    find_share(request)
-    return await dashboard.index(request)
+    """The dashboard; it asks `/share/{token}/site` what it shows, or for the password. A
+    browser opening an unknown, revoked or expired link gets the page too, with that status,
+    so that the page can say in words what happened; other clients get the JSON error."""
+    try:
+        find_share(request)
+    except ApiError as error:
+        if "text/html" not in request.headers.get("accept", ""):
+            raise
+        return dashboard.page(error.status)
+    return dashboard.page()
 
 
 async def site(request: Request) -> Response:

@@ -5,7 +5,6 @@ share link, for its own site: the dashboard's site picker lists what the credent
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import apsw
@@ -25,9 +24,6 @@ from tracker.lifecycle.sites import SiteSpec
 from tracker.storage import registry
 from tracker.storage.registry import Conflict, Site
 from tracker.storage.store import Store
-
-LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
-HOST = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
 
 
 async def list_sites(request: Request) -> Response:
@@ -170,15 +166,11 @@ def named_site(request: Request, include_deleting: bool = False) -> Site:
 
 
 def checked_domains(domains: list[str]) -> list[str]:
-    """Host names, lowercased; a duplicate, a port or a path is a 422 naming it."""
-    found = []
-    for index, domain in enumerate(domains):
-        host = domain.strip().lower().rstrip(".")
-        if not HOST.match(host):
-            raise invalid(f"`{domain}` is not a host name - at `$.domains[{index}]`")
-        if host not in found:
-            found.append(host)
-    return found
+    """Host names, lowercased, each once; a port or a path is a 422 naming it."""
+    try:
+        return sites.host_names(domains)
+    except sites.BadDomain as error:
+        raise invalid(f"{error} - at `$.domains[{error.index}]`") from None
 
 
 def checked_zone(name: str) -> str:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from tracker import schemas
 from tracker.api import params
-from tracker.api.access import read_site
+from tracker.api.access import forbidden, read_site, reader_of
 from tracker.api.common import json_response
 from tracker.api.errors import ApiError
 from tracker.api.spooled import SpooledResponse
@@ -66,7 +66,9 @@ async def _spool(store: Store, site: int, user_id: str) -> BinaryIO | None:
 async def erase_user(request: Request) -> Response:
     """Erase everything stored for the user: 200 with the counts when done within the wait,
     else 202 with the counts so far while it goes on in the background. Erasing a user with
-    nothing stored answers zeros."""
+    nothing stored answers zeros. A site key only reads: erasing is the admin's (403)."""
+    if reader_of(request).site is not None:
+        raise forbidden("a site key reads its site; only the admin token erases users")
     site = read_site(request)
     user_id = params.path_text(request, "userId", 128)
     state = request.app.state

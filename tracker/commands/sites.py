@@ -67,7 +67,10 @@ def _add(config: Config, layout: Layout, registry_file: RegistryFile, args: argp
                            "dashes, starting with a letter or digit")
     if args.timezone != "UTC" and zones.zone_named(args.timezone) is None:
         raise CommandError(f"`{args.timezone}` is not an IANA time zone name")
-    domains = [domain.strip().lower().rstrip(".") for domain in args.domain]
+    try:
+        domains = sites.host_names(args.domain)
+    except sites.BadDomain as error:
+        raise CommandError(f"--domain {error}") from None
     spec = SiteSpec(args.name or args.id, domains, args.timezone)
     try:
         site = sites.create(layout, registry_file, args.id, spec, _now(), rederive_functions())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -27,6 +28,16 @@ from tracker.storage.store import Layout, Store, create_site_files
 
 KEY_PREFIX = "tk_"
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+HOST = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
+
+
+class BadDomain(ValueError):
+    """A domain that is no host name; the message names it."""
+
+    def __init__(self, domain: str, index: int):
+        super().__init__(f"`{domain}` is not a host name")
+        self.index = index
 
 
 class NoSuchSite(Exception):
@@ -44,6 +55,19 @@ class SiteSpec:
     name: str
     domains: list[str]
     timezone: str
+
+
+def host_names(domains: list[str]) -> list[str]:
+    """A site's domains as host names: lowercased, without a trailing dot, each once; a port,
+    a scheme or a path is a BadDomain."""
+    found: list[str] = []
+    for index, domain in enumerate(domains):
+        host = domain.strip().lower().rstrip(".")
+        if not HOST.match(host):
+            raise BadDomain(domain, index)
+        if host not in found:
+            found.append(host)
+    return found
 
 
 def token_hash(token: str) -> str:

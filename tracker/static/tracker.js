@@ -10,6 +10,7 @@
   const BEACON_BYTES = 6e4; // beacons in flight share a 64 KiB budget
   const UTM = ["source", "medium", "campaign", "term", "content"];
   const CLICK_IDS = ["gclid", "gbraid", "wbraid", "msclkid"]; // ad clicks: only their presence is sent
+  const SITE_ID = /^[a-z0-9][a-z0-9.-]{0,63}$/; // as the service's site ids
   const DEFAULTS = {
     sessionTimeout: 1800, // seconds, like TRACKER_SESSION_TTL_SECONDS
     batchSize: 20,
@@ -158,6 +159,7 @@
     const why = problem(event, data);
     if (why) return console.warn("userTracker: ignored event:", why);
     const e = { event, timestamp: Date.now(), eventId: uuid() };
+    if (cfg.site) e.site = cfg.site;
     if (userId !== null) Object.assign(e, { userId, sessionId: sessionId() });
     if (data != null) e.data = JSON.parse(JSON.stringify(data)); // a copy: the page may change data later
     queue.push(e);
@@ -235,6 +237,7 @@
 
   async function announce(s) {
     const body = { userId: s.userId, sessionId: s.id, deviceInfo: deviceInfo() };
+    if (cfg.site) body.site = cfg.site;
     const r = await post("/session", "application/json", body);
     if (!retryable(r.status)) markAnnounced(s);
     return r;
@@ -324,6 +327,9 @@
     if (id !== null && badText(id, 128)) {
       throw new TypeError("userTracker: userId must be null or 1 to 128 characters");
     }
+    if (options.site != null && !SITE_ID.test(options.site)) {
+      throw new TypeError("userTracker: site must be a site id such as example.com");
+    }
     const c = { ...DEFAULTS, ...options };
     c.endpoint = trimSlash(c.endpoint || scriptOrigin);
     if (!c.endpoint) throw new TypeError("userTracker: no endpoint");
@@ -345,7 +351,7 @@
 
   async function getAnalytics(timeRange = "24h", { token, endpoint, ...filters } = {}) {
     const base = trimSlash(endpoint || cfg?.endpoint || scriptOrigin);
-    const params = Object.entries({ timeRange, ...filters }).filter(([, v]) => v != null);
+    const params = Object.entries({ timeRange, site: cfg?.site, ...filters }).filter(([, v]) => v != null);
     const res = await fetch(`${base}/analytics?${new URLSearchParams(params)}`, {
       headers: token ? { Authorization: `Bearer ${token}` } : {},
       credentials: "omit",
@@ -360,11 +366,12 @@
 
   window.userTracker = { initialize, trackPageView, track, flush, getAnalytics };
 
-  // data-session-timeout="60" gives {sessionTimeout: 60}, a bare data-debug {debug: true}
+  // data-session-timeout="60" gives {sessionTimeout: 60}, a bare data-debug {debug: true};
+  // data-site stays text, since a site id may be all digits
   const attribute = (v) => (v === "" || v === "true" ? true : v === "false" ? false : isNaN(v) ? v : +v);
-  const { userId: id, anonymous, ...rest } = script?.dataset || {};
+  const { userId: id, anonymous, site, ...rest } = script?.dataset || {};
   if (id || anonymous !== undefined) {
-    const options = { endpoint: scriptOrigin };
+    const options = { endpoint: scriptOrigin, site };
     for (const [key, value] of Object.entries(rest)) options[key] = attribute(value);
     initialize(id || null, options);
   }

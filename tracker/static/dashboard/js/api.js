@@ -1,14 +1,20 @@
-// Talking to the service: the read token (kept in sessionStorage, or in
+// Talking to the service. Signed in, the token (kept in sessionStorage, or in
 // localStorage when the user asked to be remembered) goes in the
-// Authorization header only, never in a URL.
+// Authorization header only, never in a URL. Opened through a share link,
+// reads go under /share/{token}/ with no token at all: the link's cookie
+// (set by its password, if it has one) is all they carry.
+//
+// Every read carries the site shown (site=ID), so no view can forget it.
 
 const KEY = "tracker.readToken";
+const reading = { share: null, site: null };
 
 export class ApiError extends Error {
-  constructor(status, code, detail) {
+  constructor(status, code, detail, retryAfter = 0) {
     super(typeof detail === "string" ? detail : `${status} ${code}`);
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -24,6 +30,15 @@ export function keepToken(token, remember) {
 export function forgetToken() {
   sessionStorage.removeItem(KEY);
   localStorage.removeItem(KEY);
+}
+
+// Reads from now on go through this share link's paths.
+export function useShare(token) {
+  reading.share = token;
+}
+
+export function useSite(id) {
+  reading.site = id;
 }
 
 // Query parameters from an object; an array value repeats its parameter.
@@ -54,18 +69,44 @@ export class Superseding {
   }
 }
 
-export async function request(path, { token = storedToken(), method = "GET", parameters = {}, signal, headers = {} } = {}) {
-  const search = query(parameters);
-  const response = await fetch(search ? `${path}?${search}` : path, {
-    method, signal, headers: { ...headers, Authorization: `Bearer ${token}` }, cache: "no-store",
-  });
-  if (!response.ok) throw await failure(response);
-  return response;
+// A read of the site shown (the share link's, under a share link).
+export function read(path, { parameters = {}, ...options } = {}) {
+  const scoped = { site: reading.site, ...parameters };
+  return send(sharePath(path), { ...options, parameters: scoped });
 }
 
 export async function getJson(path, parameters = {}, signal) {
-  const response = await request(path, { parameters, signal });
+  const response = await read(path, { parameters, signal });
   return response.json();
+}
+
+// The management API and the list of sites: JSON both ways, no site parameter.
+export async function manage(path, { method = "GET", body, token } = {}) {
+  const json = body === undefined ? {} : { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } };
+  const response = await send(path, { method, token, ...json });
+  return response.status === 204 ? null : response.json();
+}
+
+// Sends a share link's password; the service answers with the link's cookie.
+export async function sendSharePassword(password) {
+  await send(sharePath("/auth"), {
+    method: "POST", body: JSON.stringify({ password }), headers: { "Content-Type": "application/json" },
+  });
+}
+
+function sharePath(path) {
+  return reading.share ? `/share/${encodeURIComponent(reading.share)}${path}` : path;
+}
+
+async function send(path, { token = storedToken(), method = "GET", parameters = {}, signal, headers = {}, body } = {}) {
+  const search = query(parameters);
+  // A share link's page never sends a token, even one this browser keeps.
+  const authorization = reading.share ? {} : { Authorization: `Bearer ${token}` };
+  const response = await fetch(search ? `${path}?${search}` : path, {
+    method, signal, body, headers: { ...headers, ...authorization }, cache: "no-store",
+  });
+  if (!response.ok) throw await failure(response);
+  return response;
 }
 
 async function failure(response) {
@@ -76,14 +117,15 @@ async function failure(response) {
     // Not JSON (a proxy's page): the status says enough.
   }
   const detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail ?? "");
-  return new ApiError(response.status, body.error || response.statusText, detail || response.statusText);
+  const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+  return new ApiError(response.status, body.error || response.statusText, detail || response.statusText, retryAfter);
 }
 
 // Reads a Server-Sent Events answer with fetch, so the token can travel in a
 // header (EventSource cannot send one). Calls onEvent({event, id, data}).
 export async function readEvents(path, { parameters, signal, lastEventId, onEvent, onOpen }) {
   const headers = lastEventId ? { "Last-Event-ID": lastEventId } : {};
-  const response = await request(path, { parameters, signal, headers });
+  const response = await read(path, { parameters, signal, headers });
   onOpen?.();
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";

@@ -1,10 +1,12 @@
 // The overview: /stats totals with their change against the previous
-// period, the time series, and the breakdown cards, all asked at once.
+// period, the time series, and the breakdown cards, all asked at once; for a
+// site without events, how to add the script.
 
 import { Superseding, getJson } from "./api.js";
 import { $, count, duration, share } from "./dom.js";
 import { SeriesChart } from "./chart.js";
 import { CARDS, buildCards, fillCard } from "./panels.js";
+import { showSetup } from "./setup.js";
 import { windowParameters } from "./state.js";
 
 const FORMATS = { visitors: count, visits: count, pageviews: count, bounceRate: share, visitDuration: duration };
@@ -13,6 +15,7 @@ const LOWER_IS_BETTER = new Set(["bounceRate"]);
 
 const section = $('[data-view="overview"]');
 const cards = $("[data-cards]", section);
+const setup = $("[data-setup]", section);
 let chart = null;
 const requests = new Superseding();
 let shown = null;
@@ -26,7 +29,10 @@ export async function show(page) {
   }
   shown = { page, window, signal };
   const totals = getJson("/stats", { ...window, compare: "previous", filter: page.state.filters }, signal)
-    .then((answer) => drawStats(answer, page.state.tz));
+    .then((answer) => {
+      drawStats(answer, page.state.tz);
+      return showSetup(setup, page, answer.totals, signal);
+    });
   const panels = CARDS.map((card) => fillCard(card, cards, page, window, signal));
   await Promise.all([totals, ...panels]);
 }

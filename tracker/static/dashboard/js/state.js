@@ -1,13 +1,19 @@
 // What the page shows lives in the URL query, so a view can be bookmarked
-// and shared (the token never goes there): view, range or custom dates,
-// zone, filters, and each view's own fields.
+// and shared (the token never goes there): site, view, range or custom
+// dates, zone, filters, and each view's own fields.
 
 export const RANGES = ["1h", "24h", "7d", "30d"];
-export const VIEWS = ["overview", "funnels", "retention", "live", "user"];
+export const VIEWS = ["overview", "funnels", "retention", "live", "user", "settings"];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function browserZone() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+// The zones to choose from: UTC and the browser's first, then every zone the browser knows.
+export function zoneNames() {
+  const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : [];
+  return [...new Set(["UTC", browserZone(), ...zones])];
 }
 
 export function readState(search = location.search) {
@@ -17,6 +23,7 @@ export function readState(search = location.search) {
   const custom = DATE.test(from ?? "") && DATE.test(to ?? "") && from <= to;
   const range = RANGES.includes(query.get("range")) ? query.get("range") : "7d";
   return {
+    site: query.get("site") || "",
     view: VIEWS.includes(query.get("view")) ? query.get("view") : "overview",
     range: custom ? null : range,
     from: custom ? from : null,
@@ -34,6 +41,7 @@ export function readState(search = location.search) {
 
 export function writeState(state, { replace = false } = {}) {
   const query = new URLSearchParams();
+  if (state.site) query.set("site", state.site);
   query.set("view", state.view);
   if (state.from) {
     query.set("from", state.from);

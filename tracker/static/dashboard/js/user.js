@@ -2,8 +2,9 @@
 // movements (paged, newest first), an export download, and erasure behind a
 // confirmation that asks for the user id again.
 
-import { Superseding, getJson, request } from "./api.js";
+import { Superseding, getJson, read } from "./api.js";
 import { $, clear, count, dateTime, el } from "./dom.js";
+import { confirmTyped } from "./confirm.js";
 import { windowParameters } from "./state.js";
 
 const PAGE_SIZE = 50;
@@ -12,7 +13,6 @@ const ERASURE_POLL_MS = 2000;
 const section = $('[data-view="user"]');
 const form = $("[data-user-form]", section);
 const box = $("[data-user]", section);
-const dialog = $("[data-confirm]");
 const requests = new Superseding();
 let page = null;
 
@@ -110,7 +110,7 @@ function actions(userId) {
   const message = el("p", { role: "status" });
   const exportButton = el("button", { type: "button" }, "Export (NDJSON)");
   exportButton.onclick = () => reporting(message, async () => {
-    const response = await request(`/users/${encodeURIComponent(userId)}/export`);
+    const response = await read(`/users/${encodeURIComponent(userId)}/export`);
     const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `${userId}.ndjson` });
     link.click();
     URL.revokeObjectURL(link.href);
@@ -120,25 +120,17 @@ function actions(userId) {
   return el("div", { class: "row" }, exportButton, eraseButton, message);
 }
 
-function confirmErase(userId, message) {
-  const input = dialog.querySelector("input[name=confirm]");
-  const ok = dialog.querySelector("[data-confirm-ok]");
-  $("[data-confirm-text]", dialog).textContent =
-    `Erase every session, movement and rollup count of ${userId}? This cannot be undone.`;
-  input.value = "";
-  ok.disabled = true;
-  input.oninput = () => {
-    ok.disabled = input.value !== userId;
-  };
-  dialog.onclose = () => {
-    if (dialog.returnValue !== "ok") return;
-    message.textContent = "Erasing…";
-    reporting(message, async () => {
-      const response = await request(`/users/${encodeURIComponent(userId)}`, { method: "DELETE" });
-      await report(userId, await response.json(), message);
-    });
-  };
-  dialog.showModal();
+async function confirmErase(userId, message) {
+  const confirmed = await confirmTyped({
+    text: `Erase every session, movement and rollup count of ${userId}? This cannot be undone.`,
+    label: "Type the user id to confirm", expected: userId, action: "Erase",
+  });
+  if (!confirmed) return;
+  message.textContent = "Erasing…";
+  reporting(message, async () => {
+    const response = await read(`/users/${encodeURIComponent(userId)}`, { method: "DELETE" });
+    await report(userId, await response.json(), message);
+  });
 }
 
 // Runs an action of a button, showing its failure beside it rather than losing it.
