@@ -31,6 +31,7 @@ from tracker.api import (
 )
 from tracker.api.auth import resolve_read_token
 from tracker.api.sse import LiveHub
+from tracker.cluster.metrics import ClusterCollector
 from tracker.cluster.store import ClusterStore
 from tracker.config import Config
 from tracker.enrich.client import TrustedProxies
@@ -99,6 +100,7 @@ ROUTES = [
     Route("/share/{token}/live/visitors", shares.shared(live.live_visitors), methods=["GET"]),
     Route("/cluster/read", cluster.read, methods=["POST"]),
     Route("/cluster/outcome", cluster.outcome, methods=["POST"]),
+    Route("/cluster/export", cluster.export, methods=["POST"]),
 ]
 
 
@@ -159,9 +161,12 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     apply = applier(config.session_ttl_seconds)
     store = app.state.store = await _open_store(layout, config, apply, metrics)
     metrics.watch([*store.shards.writers, store.log.writer],
-                  ShardCollector(store.live_files, layout.shard_count, store.backlog))
+                  ShardCollector(store.live_files, layout.shard_count, store.backlog),
+                  *([ClusterCollector(store)] if isinstance(store, ClusterStore) else []))
     app.state.visitors = Visitors(config.data_dir, config.bot_filter, config.geoip_db,
                                   on_lookup=metrics.enrich_lookup)
+    if isinstance(store, ClusterStore):  # one salt a day for the whole cluster
+        app.state.visitors.salts = store.salts
     app.state.live_hub = LiveHub(store)
     erasures = app.state.erasures = Erasures(store, config.erase_chunk)
     jobs = app.state.jobs = Scheduler(
@@ -187,7 +192,8 @@ async def _open_store(layout: Layout, config: Config, apply: Apply, metrics: Met
                      on_read_wait=metrics.read_waited,
                      fold_in_background=folding_process.ENV not in os.environ)
     store = ClusterStore(layout, config, apply, rederive_functions(), _commit_observer(metrics),
-                         on_fold=metrics.folded, on_read_wait=metrics.read_waited)
+                         on_fold=metrics.folded, on_read_wait=metrics.read_waited,
+                         on_fan_out=metrics.fanned_out)
     await store.start()
     log.info("cluster node %s at %s: NATS %s", config.node_id, config.node_url,
              ", ".join(config.nats_url))

@@ -14,6 +14,7 @@ from tracker import schemas
 UNDOCUMENTED: dict[tuple[str, str], str] = {
     ("post", "/cluster/read"): "between the nodes of a cluster only, signed with their secret",
     ("post", "/cluster/outcome"): "between the nodes of a cluster only, signed with their secret",
+    ("post", "/cluster/export"): "between the nodes of a cluster only, signed with their secret",
 }
 READS = [("get", "/session"), ("get", "/movements"), ("get", "/analytics"), ("get", "/funnels"),
          ("get", "/users/{userId}/export"), ("delete", "/users/{userId}"),

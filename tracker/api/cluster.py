@@ -1,5 +1,5 @@
 """What nodes of a cluster ask each other (tracker/cluster/): reads of the shards a node owns,
-and the outcomes of write jobs it folded.
+the outcomes of write jobs it folded, and users' exports from its files.
 
 Both take a pickled request signed with the cluster secret (HMAC in the
 `X-Tracker-Cluster` header) and answer pickled: 401 for a request not
@@ -50,6 +50,19 @@ async def outcome(request: Request) -> Response:
     shard, ticket, seq = codec.loads(body)
     try:
         found = await store.outcome_owned(shard, ticket, seq)
+    except NotOwner as error:
+        return Response(str(error), 409)
+    except Behind as error:
+        return Response(str(error), 503)
+    return Response(codec.dumps(found), media_type=PICKLED)
+
+
+async def export(request: Request) -> Response:
+    body = await _signed_body(request)
+    store: ClusterStore = request.app.state.store
+    site, shard, user_id, target = codec.loads(body)
+    try:
+        found = await store.export_owned(site, shard, user_id, target)
     except NotOwner as error:
         return Response(str(error), 409)
     except Behind as error:

@@ -151,3 +151,8 @@ class Leases:
             return None
         value = json.loads(entry.value)
         return Owner(value["node"], value["url"], value.get("term", entry.revision or 0))
+
+
+def unowned(shard_count: int, owners: dict[int, Owner], alive: set[str]) -> list[int]:
+    """The shards with no live owner: no lease, or a lease of a node whose heartbeat is gone."""
+    return [shard for shard in range(shard_count) if shard not in owners or owners[shard].node not in alive]

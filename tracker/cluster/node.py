@@ -8,7 +8,10 @@ that shards spread over the nodes and move off a node that is gone. A
 shard taken over starts from the latest snapshot when that holds more than
 this node's own copy, then folds the stream from there (`folding.py`);
 every TRACKER_SNAPSHOT_MINUTES its owner stores a new snapshot
-(`snapshots.py`).
+(`snapshots.py`). What the node's /metrics and /readyz tell comes from
+here too: the lag of each shard it folds (asked of its consumer every
+LAG_SECONDS), the age of their snapshots, and the leases it took, lost and
+released.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import apsw
 import nats.errors
 import nats.js.errors
 
-from tracker.cluster import nodes, positions, snapshots
+from tracker.cluster import nodes, positions, snapshots, status
 from tracker.cluster.folding import ShardFolder
 from tracker.cluster.jetstream import JetStream
 from tracker.cluster.leases import Held, Leases
@@ -46,6 +49,8 @@ TICK_SECONDS = 1.0
 SETTLE_SECONDS = 2.0
 # A folder that failed (a file it could not write) is started again after this long.
 RESTART_SECONDS = 2.0
+# The lag of the shards this node folds is asked of their consumers this often.
+LAG_SECONDS = 5.0
 
 
 class NotOwner(Exception):
@@ -99,7 +104,10 @@ class ClusterNode:
         self._stopping = False
         self._restart_after: dict[int, float] = {}
         self._task: asyncio.Task | None = None
-        self.snapshot_ages: dict[int, float] = {}
+        self.snapshot_ages: dict[int, float] = {}  # shard: when its latest snapshot was taken (s)
+        self.lags: dict[int, int] = {}  # shard this node folds: messages not folded yet
+        self.lease_changes = {"taken": 0, "lost": 0, "released": 0}
+        self._lags_due = 0.0
 
     async def start(self) -> None:
         work = self._work_dir
@@ -120,6 +128,7 @@ class ClusterNode:
         await nodes.beat(self.jet.nodes, self.me)
         for shard, held in list(self.leases.held.items()):
             if not await self.leases.renew(held):
+                self.lease_changes["lost"] += 1
                 await self._stop_folding(shard)
         self._reap_folders()
         self.live = await nodes.alive(self.jet.nodes)
@@ -127,6 +136,14 @@ class ClusterNode:
         if time.monotonic() - self._started >= SETTLE_SECONDS:
             await self._balance()
         await self._snapshot_due()
+        if time.monotonic() >= self._lags_due:
+            self._lags_due = time.monotonic() + LAG_SECONDS
+            await self._read_lags()
+
+    async def _read_lags(self) -> None:
+        shards = sorted(self.owned)
+        found = await asyncio.gather(*(status.lag_of(self.jet, shard) for shard in shards))
+        self.lags = {shard: lag for shard, lag in zip(shards, found) if lag is not None}
 
     def _reap_folders(self) -> None:
         """Forget folders that ended (a failed write, a lease no longer trusted); a shard still
@@ -160,6 +177,7 @@ class ClusterNode:
                 break
             held = await self.leases.claim(shard)
             if held is not None:
+                self.lease_changes["taken"] += 1
                 log.info("shard %d: lease taken (term %d)", shard, held.term)
                 await self._start_folding(held)
 
@@ -225,6 +243,7 @@ class ClusterNode:
         if held is not None and held.ok():
             await self._snapshot(shard, held.term)
         await self.leases.release(shard)
+        self.lease_changes["released"] += 1
         log.info("shard %d: handed over", shard)
 
     async def _snapshot_due(self) -> None:

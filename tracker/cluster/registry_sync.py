@@ -13,7 +13,8 @@ through one node is known to all at once.
 Rows of every registry table are shared except `share_failures` (a node
 rate-limits password guesses on its own). A site that disappears from the
 registry has its local files removed; a new one has them made before its
-rows become visible.
+rows become visible. `tracker sites`, `keys` and `shares` on the command
+line change the shared entry the same way (`change_once`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ import nats.errors
 import nats.js.errors
 from nats.js.kv import KeyValue
 
+from tracker.cluster import jetstream
+from tracker.config import Config
+from tracker.lifecycle.sites import remove_files
 from tracker.storage import migrations
 from tracker.storage.read_pool import ReadPool
 from tracker.storage.registry import RegistryFile
@@ -184,3 +188,21 @@ class RegistrySync:
                 await self.refresh()
             except (TimeoutError, nats.errors.Error, nats.js.errors.Error, apsw.Error) as error:
                 log.warning("reading the shared registry failed: %r", error)
+
+
+async def change_once(config: Config, layout: Layout, registry: RegistryFile,
+                      change: Callable[..., T] | None, *args: Any) -> T | None:
+    """For the command line in cluster mode: bring the local registry up to the shared entry,
+    make `change(*args)` (none: only read) and store it for every node, as a node's API does."""
+    jet = await jetstream.connect(config, name=f"{config.node_id or 'tracker'}-command")
+    pool = ReadPool(1)
+    try:
+        sync = RegistrySync(jet.registry, registry, layout, pool, None,
+                            lambda site: remove_files(layout, site))
+        await sync.refresh()
+        if change is None:
+            return None
+        return await sync.write(change, *args)
+    finally:
+        pool.close()
+        await jet.close()

@@ -14,42 +14,52 @@ the same code in both modes; this class changes where each operation goes:
   of the shards this node owns, and `live_files` are those files;
 - `tail` and `head` (the live feed) read the stream itself, which any node
   can;
+- a user's export is spooled by the owner of the user's shard, from its own
+  snapshot of the file, and handed to the node asked (`export_elsewhere`);
 - site, key and share changes go through the shared registry
-  (`registry_sync.py`).
+  (`registry_sync.py`), and anonymous visitors' daily salts are the
+  cluster's (`salts.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import apsw
 import nats.errors
 import nats.js.errors
 
-from tracker.cluster import codec, jetstream, messages
+from tracker.cluster import codec, jetstream, messages, salts
 from tracker.cluster.fanout import FanOut, ShardUnavailable
 from tracker.cluster.jetstream import STREAM, JetStream
 from tracker.cluster.node import ClusterNode, NotOwner
+from tracker.cluster.nodes import now_ms
 from tracker.cluster.outcomes import Replayed
 from tracker.cluster.peers import PeerError, Peers
 from tracker.cluster.publish import Publisher, StreamUnavailable
 from tracker.cluster.registry_sync import RegistrySync
+from tracker.cluster.salts import SharedSalts
 from tracker.config import Config
+from tracker.lifecycle import export
 from tracker.lifecycle import sites as site_files
 from tracker.storage import fold, migrations
 from tracker.storage.group_commit import CommitStats
 from tracker.storage.rows import MovementRow
 from tracker.storage.shard_file import ShardFile
 from tracker.storage.store import Layout, Store, gather_all
+from tracker.throttle import Throttled
 
 T = TypeVar("T")
 
 log = logging.getLogger("tracker.cluster")
+failures = Throttled(log)
 
 OUTCOME_PATH = "/cluster/outcome"
+EXPORT_PATH = "/cluster/export"
 OUTCOME_SECONDS = 30.0
 HEAD_SECONDS = 0.5
 TAIL_MESSAGES = 64
@@ -78,6 +88,8 @@ class ClusterStore(Store):
         self.sync = RegistrySync(self.jet.registry, self.registry, self.layout, self.pool,
                                  self._functions, self._remove_site)
         await self.sync.start()
+        self.salts = SharedSalts(self.jet.salts, self.layout.data_dir)
+        await self.salts.ensure(now_ms())
         self.publisher = Publisher(self.jet, self.shard_count, self.config.cluster_secret)
         self.peers = Peers(self.config.cluster_secret)
         self.node = ClusterNode(self.config, self.jet, self, self._apply,
@@ -124,12 +136,17 @@ class ClusterStore(Store):
         return self._head
 
     async def _follow_head(self) -> None:
+        """Keep the stream's head, and the day's salts, fresh."""
         while True:
             await asyncio.sleep(HEAD_SECONDS)
             try:
                 await self.stream_head()
             except StreamUnavailable:
                 pass
+            try:
+                await self.salts.ensure(now_ms())
+            except salts.ERRORS as error:
+                failures.warning("cluster: the salts bucket does not answer: %r", error)
 
     def head(self) -> int:
         return self._head
@@ -172,6 +189,50 @@ class ClusterStore(Store):
             await self.node.leases.owner(shard)
             await asyncio.sleep(0.2 * (attempt + 1))
         raise ShardUnavailable(shard, "its owner changed while a job ran; retry")
+
+    def owns(self, shard: int) -> bool:
+        """Whether this node owns the shard and trusts its lease now."""
+        try:
+            self.node.folder(shard)
+        except NotOwner:
+            return False
+        return True
+
+    async def export_elsewhere(self, file: ShardFile, user_id: str) -> BinaryIO | None:
+        """A user's export spooled by the owner of its shard, caught up with the stream as of
+        now, in a file of this node's; None when nothing is kept for the user."""
+        target = await self.stream_head()
+        for attempt in range(3):
+            owner = self.node.leases.owners.get(file.index) or await self.node.leases.owner(file.index)
+            if owner is None:
+                raise ShardUnavailable(file.index, "no live node owns it")
+            if owner.node == self.config.node_id:
+                raise ShardUnavailable(file.index, "this node takes it over; retry")
+            try:
+                status, body = await self.peers.post(
+                    owner.url, EXPORT_PATH, codec.dumps((file.site, file.index, user_id, target)),
+                    OUTCOME_SECONDS)
+            except PeerError as error:
+                raise ShardUnavailable(file.index,
+                                       f"its owner {owner.node} does not answer ({error})") from None
+            if status == 200:
+                exported = codec.loads(body)
+                return None if exported is None else await self.pool.run(_in_file, self.layout, exported)
+            if status != 409:
+                raise ShardUnavailable(file.index, f"its owner {owner.node} answered {status}")
+            await self.node.leases.owner(file.index)
+            await asyncio.sleep(0.2 * (attempt + 1))
+        raise ShardUnavailable(file.index, "its owner changed while it was asked; retry")
+
+    async def export_owned(self, site: int, shard: int, user_id: str, target: int) -> bytes | None:
+        """On the owner: the user's export (its bytes), caught up to `target`."""
+        await self.node.caught_up(shard, target)
+        file = self.shards.files(site)[shard]
+        spooled = await self.pool.run(export.spool_export, self, file, user_id)
+        if spooled is None:
+            return None
+        with spooled:
+            return await self.pool.run(spooled.read)
 
     async def outcome_owned(self, shard: int, ticket: str, seq: int) -> tuple[bool, Any]:
         """On the owner: the outcome of the job at stream position `seq`, once folded."""
@@ -269,3 +330,17 @@ class ClusterStore(Store):
         except (TimeoutError, nats.errors.Error):
             pass
         await super().drain()
+
+
+def _in_file(layout: Layout, exported: bytes) -> BinaryIO:
+    """An export received from its owner, in an anonymous file where exports are spooled."""
+    directory = export.spool_dir(layout.data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    spooled = tempfile.TemporaryFile(dir=directory)
+    try:
+        spooled.write(exported)
+        spooled.seek(0)
+    except OSError as error:
+        spooled.close()
+        raise export.SpoolUnwritable(str(error)) from error
+    return spooled
