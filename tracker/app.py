@@ -31,6 +31,7 @@ from tracker.api import (
 )
 from tracker.api.auth import resolve_read_token
 from tracker.api.sse import LiveHub
+from tracker.cluster import auth
 from tracker.cluster.metrics import ClusterCollector
 from tracker.cluster.store import ClusterStore
 from tracker.config import Config
@@ -153,7 +154,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     layout = await run_in_threadpool(prepare, config, rederive_functions())
     service_lock = hold_shared(config.data_dir)
     app.state.read_token, token_source = resolve_read_token(config)
-    app.state.share_secret = shares.share_secret(config.data_dir)
+    app.state.share_secret = (auth.derived_key(config.cluster_secret, "share cookies") if config.clustered
+                              else shares.share_secret(config.data_dir))  # the same on every node
     log.info("data dir %s: %d shards, schema version %d; read token from %s",
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
     log.info("metrics %s", _metrics_state(config))

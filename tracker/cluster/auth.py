@@ -4,7 +4,9 @@ A request between nodes carries `X-Tracker-Cluster: <ms>.<hex mac>`, the
 mac taken over the time, the method, the path and the body. A node accepts
 it within MAX_SKEW_MS of its own clock, so a recorded request cannot be
 played back later; the admin token never travels between nodes. Write jobs
-put in the stream are signed the same way (over their bytes).
+put in the stream are signed the same way (over their bytes). Keys every
+node must share (the one share links' password cookies are signed with) are
+derived from the secret too (`derived_key`), so nothing more is configured.
 """
 
 from __future__ import annotations
@@ -46,3 +48,8 @@ def sign_job(secret: str, work: bytes) -> str:
 
 def job_is_signed(secret: str, work: bytes, given: str) -> bool:
     return hmac.compare_digest(given, sign_job(secret, work))
+
+
+def derived_key(secret: str, purpose: str) -> bytes:
+    """A key for one purpose, the same on every node, that tells nothing of the secret."""
+    return hmac.new(secret.encode(), b"tracker key:" + purpose.encode(), hashlib.sha256).digest()
