@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,8 +56,17 @@ def event(user: str, **fields) -> dict:
 
 
 def post(url: str, events: list[dict], **headers) -> None:
+    """Post until acknowledged, as clients do (HAProxy takes a node back after two checks)."""
+    deadline = time.monotonic() + 30
     with http_client(base_url=url, timeout=30) as plain:
-        answer = plain.post("/track", json={"events": events}, headers=headers)
+        while True:
+            try:
+                answer = plain.post("/track", json={"events": events}, headers=headers)
+                if answer.status_code == 200 or time.monotonic() > deadline:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+            time.sleep(0.5)
     assert answer.status_code == 200, answer.text
 
 
@@ -174,6 +184,16 @@ def test_the_command_line_manages_the_sites_every_node_shares(cluster):
     link = tracker_command(third, "shares", "add", "blog.example", "--url", first.url).strip().split()[-1]
     with http_client(timeout=30) as plain:
         assert plain.get(link + "/stats").status_code == 200
+    guarded = tracker_command(first, "shares", "add", "blog.example", "--password", "s3cret",
+                              "--url", first.url).strip().split()[-1]
+    token = guarded.rsplit("/", 1)[1]
+    with http_client(base_url=first.url, timeout=30) as on_first:  # the password given to one node
+        signed_in = on_first.post(f"/share/{token}/auth", json={"password": "s3cret"})
+        assert signed_in.status_code in (200, 204), signed_in.text
+        cookie = signed_in.headers["set-cookie"].split(";", 1)[0]
+    with http_client(base_url=second.url, timeout=30) as on_second:  # its cookie opens the others
+        assert on_second.get(f"/share/{token}/stats").status_code == 401
+        assert on_second.get(f"/share/{token}/stats", headers={"Cookie": cookie}).status_code == 200
     assert "blog.example\tblog.example" in tracker_command(third, "sites", "list")
     tracker_command(second, "sites", "remove", "blog.example")
     with client(cluster, first.url) as reader:
@@ -232,6 +252,32 @@ def test_a_shard_taken_over_starts_from_its_snapshot_and_folds_only_the_stream_a
     assert folded == len(after), "the survivors folded the events after the snapshot, and only those"
     cluster.start_nodes([victim])
     cluster.wait_owned(timeout=60)
+
+
+def test_a_whole_cluster_backup_restores_what_it_held_and_nothing_after(cluster):
+    users = [f"backup-{i}" for i in range(12)]
+    before = [event(user) for user in users]
+    post(cluster.front, before)
+    cluster.stop_all()  # the procedure of docs/cluster.md: stop all, copy every state directory
+    backup = cluster.root / "backup"
+    for directory in cluster.state_dirs():
+        shutil.copytree(directory, backup / directory.name)
+    cluster.start_all()
+    cluster.wait_owned(timeout=90)
+    post(cluster.front, [event(user, data={"path": "/after"}) for user in users])
+    cluster.stop_all()  # restore: stop all, put every directory back, start
+    for directory in cluster.state_dirs():
+        shutil.rmtree(directory)
+        shutil.copytree(backup / directory.name, directory)
+    cluster.start_all()
+    cluster.wait_owned(timeout=90)
+    with client(cluster, cluster.front) as reader:
+        for user, sent in zip(users, before):
+            deadline = time.monotonic() + 30
+            while (answer := reader.get("/movements", params={"userId": user})).status_code != 200:
+                assert time.monotonic() < deadline, answer.text
+                time.sleep(0.5)
+            assert [m["eventId"] for m in answer.json()["movements"]] == [sent["eventId"]], user
 
 
 def test_a_node_without_nats_is_not_ready_until_it_reconnects(cluster):

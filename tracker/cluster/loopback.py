@@ -238,14 +238,26 @@ class LoopbackCluster:
 
     def restart_all(self) -> None:
         """Stop every node and NATS server, then start them all again on the same files."""
+        self.stop_all()
+        self.start_all()
+
+    def stop_all(self) -> None:
+        """Stop the nodes (each hands its shards over), then the NATS servers; HAProxy stays."""
         for node in self.members:
             node.stop()
         for server in self.servers:
             server.stop()
+
+    def start_all(self) -> None:
         for server in self.servers:
             server.start()
         wait_until(lambda: all(server.ready() for server in self.servers), 60, "NATS servers ready")
         self.start_nodes()
+
+    def state_dirs(self) -> list[Path]:
+        """Every directory the cluster keeps its state in: the NATS servers' stores, then the
+        nodes' data directories (what a whole-cluster backup copies while all are stopped)."""
+        return [self.root / server.name for server in self.servers] + [node.data_dir for node in self.members]
 
     def stop(self) -> None:
         for node in self.members:
