@@ -31,8 +31,12 @@ serve: $(STAMP)
 	$(BIN)/tracker serve
 
 # Three NATS servers, three nodes and HAProxy on loopback (Debian packages nats-server and
-# haproxy); prints the front door and the admin token; Ctrl-C stops them all.
+# haproxy, installed when missing as scripts/test-deps does: as root with apt-get); prints the
+# front door and the admin token; Ctrl-C stops them all.
 cluster: $(STAMP)
+	@PATH="$$PATH:/usr/sbin"; command -v nats-server >/dev/null && command -v haproxy >/dev/null \
+	  || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null \
+	       && apt-get update -qq && apt-get install -y -qq nats-server haproxy; } || true
 	$(BIN)/python -m tracker.cluster.loopback
 
 # A month of made-up traffic in demo-data/ (made once), served on 127.0.0.1:8000.
