@@ -246,10 +246,16 @@ class ShardFolder:
     async def caught_up(self, target: int) -> None:
         """Return once every message of the shard up to stream position `target` is folded."""
         deadline = time.monotonic() + CATCH_UP_SECONDS
-        await asyncio.wait_for(self.ready.wait(), CATCH_UP_SECONDS)
+        try:  # a shard just taken over restores its snapshot first
+            await asyncio.wait_for(self.ready.wait(), CATCH_UP_SECONDS)
+        except TimeoutError:
+            raise Behind(self.shard, "not folding yet (restoring or starting); retry") from None
         while max(self.consumed, self._checked) < target:
             at = self.consumed
-            following = await self._next_after(at)
+            try:
+                following = await self._next_after(at)
+            except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as error:
+                raise Behind(self.shard, f"the stream did not answer ({error!r})") from None
             if following is None or following > target:
                 self._checked = max(self._checked, target)
                 return
