@@ -200,9 +200,9 @@ def test_the_command_line_manages_the_sites_every_node_shares(cluster):
         assert on_second.get(f"/share/{token}/stats", headers={"Cookie": cookie}).status_code == 200
     assert "blog.example\tblog.example" in tracker_command(third, "sites", "list")
     tracker_command(second, "sites", "remove", "blog.example")
-    with client(cluster, first.url) as reader:
-        answer = reader.get("/sites/blog.example")
-        assert answer.status_code == 404 or answer.json()["status"] == "deleting", answer.text
+    with client(cluster, first.url) as reader:  # known to the other nodes at their next reading
+        loopback.wait_until(lambda: (answer := reader.get("/sites/blog.example")).status_code == 404
+                            or answer.json()["status"] == "deleting", 5, "the site deleted")
 
 
 async def _manifests(config: Config) -> dict[int, snapshots.Manifest | None]:
