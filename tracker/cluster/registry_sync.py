@@ -6,9 +6,10 @@ registry, and its revision orders the changes. A change made through a node
 (`write`) reads the newest entry into the local file, makes the change
 there, and stores the result conditioned on that revision; if another node
 wrote in between, it starts over from the newer entry. The change is
-answered only once stored, and every node reads the entry again whenever a
-lookup misses (`refresh`) and twice a second besides, so a site made
-through one node is known to all at once.
+answered only once stored; every node watches the entry and reads it again
+as soon as it changes (and at least twice a second, and whenever folding
+meets a site it does not know), so a site made through one node is known to
+the others within milliseconds.
 
 Rows of every registry table are shared except `share_failures` (a node
 rate-limits password guesses on its own). A site that disappears from the
@@ -182,12 +183,22 @@ class RegistrySync:
         return True
 
     async def _poll(self) -> None:
+        """Read the entry again as soon as the bucket tells of a change (a watcher), and at
+        least every POLL_SECONDS (a watcher lost with a NATS server is made again)."""
+        watcher = None
         while True:
-            await asyncio.sleep(POLL_SECONDS)
             try:
+                if watcher is None:
+                    watcher = await self._bucket.watch(KEY)
+                try:
+                    await watcher.updates(timeout=POLL_SECONDS)
+                except nats.errors.TimeoutError:
+                    pass
                 await self.refresh()
             except (TimeoutError, nats.errors.Error, nats.js.errors.Error, apsw.Error) as error:
                 log.warning("reading the shared registry failed: %r", error)
+                watcher = None
+                await asyncio.sleep(POLL_SECONDS)
 
 
 async def change_once(config: Config, layout: Layout, registry: RegistryFile,
