@@ -134,7 +134,9 @@ def test_a_users_export_and_erasure_answer_on_every_node(cluster):
     for node in cluster.members:
         with client(cluster, node.url) as reader:
             gone = reader.get(f"/users/{user}/export")
+            status = reader.get(f"/users/{user}/erasure")
         assert gone.status_code == 404 and gone.json()["error"] == "not_found", gone.text
+        assert status.status_code == 200 and status.json()["status"] == "done", status.text
     with http_client(base_url=other.url, timeout=10) as plain:  # not signed with the secret
         refused = plain.post("/cluster/export", content=b"anything")
     assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
