@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from tracker.api import (
     analytics,
+    cluster,
     dashboard,
     errors,
     funnels,
@@ -35,6 +36,9 @@ from tracker.api import (
 )
 from tracker.api.auth import resolve_read_token
 from tracker.api.sse import LiveHub
+from tracker.cluster import auth
+from tracker.cluster.metrics import ClusterCollector
+from tracker.cluster.store import ClusterStore
 from tracker.config import Config
 from tracker.enrich.client import TrustedProxies
 from tracker.enrich.sources import rederive_functions
@@ -51,9 +55,10 @@ from tracker.ops import logs, multiproc, parent_death
 from tracker.ops.free_space import FreeSpace
 from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
 from tracker.storage import folding_process
+from tracker.storage.fold import Apply
 from tracker.storage.group_commit import CommitStats
 from tracker.storage.lock import hold_shared, release
-from tracker.storage.store import Store, prepare
+from tracker.storage.store import Layout, Store, prepare
 from tracker.throttle import throttle_loggers
 
 log = logging.getLogger("tracker")
@@ -110,6 +115,9 @@ ROUTES = [
     Route("/share/{token}/funnels", shares.shared(funnels.funnels), methods=["GET"]),
     Route("/share/{token}/retention", shares.shared(retention.retention), methods=["GET"]),
     Route("/share/{token}/live/visitors", shares.shared(live.live_visitors), methods=["GET"]),
+    Route("/cluster/read", cluster.read, methods=["POST"]),
+    Route("/cluster/outcome", cluster.outcome, methods=["POST"]),
+    Route("/cluster/export", cluster.export, methods=["POST"]),
 ]
 
 
@@ -163,19 +171,21 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     layout = await run_in_threadpool(prepare, config, rederive_functions())
     service_lock = hold_shared(config.data_dir)
     app.state.read_token, token_source = resolve_read_token(config)
-    app.state.share_secret = shares.share_secret(config.data_dir)
+    app.state.share_secret = (auth.derived_key(config.cluster_secret, "share cookies") if config.clustered
+                              else shares.share_secret(config.data_dir))  # the same on every node
     log.info("data dir %s: %d shards, schema version %d; read token from %s",
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
     log.info("metrics %s", _metrics_state(config))
     metrics = app.state.metrics
     apply = applier(config.session_ttl_seconds)
-    store = app.state.store = Store(layout, config, apply, _commit_observer(metrics),
-                                    on_fold=metrics.folded, on_read_wait=metrics.read_waited,
-                                    fold_in_background=folding_process.ENV not in os.environ)
+    store = app.state.store = await _open_store(layout, config, apply, metrics)
     metrics.watch([*store.shards.writers, store.log.writer],
-                  ShardCollector(store.live_files, layout.shard_count, store.backlog))
+                  ShardCollector(store.live_files, layout.shard_count, store.backlog),
+                  *([ClusterCollector(store)] if isinstance(store, ClusterStore) else []))
     app.state.visitors = Visitors(config.data_dir, config.bot_filter, config.geoip_db,
                                   on_lookup=metrics.enrich_lookup)
+    if isinstance(store, ClusterStore):  # one salt a day for the whole cluster
+        app.state.visitors.salts = store.salts
     app.state.live_hub = LiveHub(store)
     erasures = app.state.erasures = Erasures(store, config.erase_chunk)
     jobs = app.state.jobs = Scheduler(
@@ -192,6 +202,21 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         release(service_lock)
         log.info("shards committed and closed")
         multiproc.leave(metrics_lock, parent_death.orphaned(supervisor))
+
+
+async def _open_store(layout: Layout, config: Config, apply: Apply, metrics: Metrics | NoMetrics) -> Store:
+    """The single node's store, or in cluster mode a node's (tracker/cluster/store.py)."""
+    if not config.clustered:
+        return Store(layout, config, apply, _commit_observer(metrics), on_fold=metrics.folded,
+                     on_read_wait=metrics.read_waited,
+                     fold_in_background=folding_process.ENV not in os.environ)
+    store = ClusterStore(layout, config, apply, rederive_functions(), _commit_observer(metrics),
+                         on_fold=metrics.folded, on_read_wait=metrics.read_waited,
+                         on_fan_out=metrics.fanned_out)
+    await store.start()
+    log.info("cluster node %s at %s: NATS %s", config.node_id, config.node_url,
+             ", ".join(config.nats_url))
+    return store
 
 
 def _metrics_state(config: Config) -> str:

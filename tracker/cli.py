@@ -1,4 +1,5 @@
-"""`tracker`: serve migrate check backup restore stats archive sites keys shares goals reports import."""
+"""`tracker` and its commands: serve migrate check backup restore stats archive sites keys shares goals
+reports import cluster."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import apsw
 
 from tracker.api.auth import resolve_read_token
+from tracker.commands import cluster as cluster_commands
 from tracker.commands import goals as goal_commands
 from tracker.commands import importing
 from tracker.commands import reports as report_commands
@@ -233,6 +235,7 @@ def restore_shards(config: Config, args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "serve": serve,
+    "cluster": cluster_commands.run,
     "migrate": migrate,
     "check": check,
     "backup": backup_shards,

@@ -193,6 +193,19 @@ SETTINGS: tuple[Setting, ...] = (
             "(default http://HOST:PORT)"),
     Setting("report_retry_seconds", "TRACKER_REPORT_RETRY_SECONDS", "60", _int_at_least(1),
             "wait before retrying a failed email report; doubled at each failure, up to 6 hours"),
+    Setting("nats_url", "TRACKER_NATS_URL", "", _csv,
+            "NATS server URLs, comma-separated; set, the node runs in cluster mode (Several machines)"),
+    Setting("node_id", "TRACKER_NODE_ID", "", _text,
+            "this node's name, unique in the cluster (cluster mode)"),
+    Setting("node_url", "TRACKER_NODE_URL", "", _text,
+            "the address other nodes reach this node's HTTP service at, e.g. http://10.0.0.5:8000 "
+            "(cluster mode)"),
+    Setting("nats_replicas", "TRACKER_NATS_REPLICAS", "3", _int_at_least(1),
+            "NATS servers holding a copy of the stream and the buckets (cluster mode)"),
+    Setting("cluster_secret", "TRACKER_CLUSTER_SECRET", "", _text,
+            "shared by the nodes; signs their requests to each other (required in cluster mode)"),
+    Setting("snapshot_minutes", "TRACKER_SNAPSHOT_MINUTES", "10", _int_at_least(1),
+            "how often the owner of a shard stores a snapshot of its files in NATS (cluster mode)"),
 )
 
 
@@ -236,11 +249,22 @@ class Config:
     mail_from: str
     public_url: str
     report_retry_seconds: int
+    nats_url: tuple[str, ...]
+    node_id: str
+    node_url: str
+    nats_replicas: int
+    cluster_secret: str
+    snapshot_minutes: int
 
     @property
     def base_url(self) -> str:
         """Where readers reach the service: TRACKER_PUBLIC_URL, else the listen address."""
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def clustered(self) -> bool:
+        """Whether the node runs in cluster mode (TRACKER_NATS_URL is set)."""
+        return bool(self.nats_url)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -249,7 +273,31 @@ class Config:
         if values["smtp_url"] and not values["mail_from"]:
             raise ConfigError("TRACKER_SMTP_URL is set but TRACKER_MAIL_FROM is not: email reports "
                               "need a sender address")
-        return cls(**values)
+        config = cls(**values)
+        if config.clustered:
+            _check_cluster(config)
+        return config
+
+
+# What cluster mode cannot run without, and why (docs/cluster.md).
+CLUSTER_REQUIRES = (
+    ("cluster_secret", "TRACKER_CLUSTER_SECRET", "the nodes sign their requests to each other with it"),
+    ("node_id", "TRACKER_NODE_ID", "each node needs a name unique in the cluster"),
+    ("node_url", "TRACKER_NODE_URL", "the other nodes reach this one's shards at it"),
+    ("read_token", "TRACKER_READ_TOKEN", "the nodes share one admin token"),
+)
+
+
+def _check_cluster(config: Config) -> None:
+    for attribute, env, why in CLUSTER_REQUIRES:
+        if not getattr(config, attribute):
+            raise ConfigError(f"{env} is required in cluster mode (TRACKER_NATS_URL is set): {why}")
+    if config.workers != 1:
+        raise ConfigError("TRACKER_WORKERS must be 1 in cluster mode: the node's one process holds "
+                          "its leases and folds its shards; run more nodes instead")
+    if config.retention_days is not None:
+        raise ConfigError("TRACKER_RETENTION_DAYS is not supported in cluster mode yet: archive "
+                          "files are kept by one node and are not in the shard snapshots")
 
 
 def _parse(setting: Setting, text: str) -> Any:

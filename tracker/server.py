@@ -63,8 +63,12 @@ class Supervisor(uvicorn.supervisors.Multiprocess):
 
 
 def run(config: Config, token_source: str = "TRACKER_READ_TOKEN") -> None:
-    """Serve until stopped, with the folding process beside the workers."""
+    """Serve until stopped, with the folding process beside the workers (a cluster node folds
+    the stream in its one worker: tracker/cluster/folding.py)."""
     announce_when_serving(config, token_source)
+    if config.clustered:
+        serve(config)
+        return
     folding = FoldingProcess(config)
     os.environ[folding_process.ENV] = "1"  # the workers inherit it: they leave folding to that process
     if config.workers > 1:  # they stop with this process, however it ends

@@ -65,6 +65,7 @@ class Metrics:
         self._define_jobs_and_analytics()
         self._define_folds()
         self._define_live()
+        self._define_cluster()
         self._http_children: dict[tuple[str, str, str], tuple] = {}
 
     def _counter(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Counter:
@@ -217,6 +218,15 @@ class Metrics:
             "tracker_live_streams_dropped_total",
             "GET /live streams cut off because their client stopped taking what was sent")
 
+    def _define_cluster(self) -> None:
+        self.fan_out_duration = self._histogram(
+            "tracker_cluster_fanout_seconds",
+            "Duration of a read's questions to the owners of its shards, in cluster mode "
+            "(from the stream's position to the last answer)", QUERY_BUCKETS)
+
+    def fanned_out(self, seconds: float) -> None:
+        self.fan_out_duration.observe(seconds)
+
     def live_opened(self) -> None:
         self.live_streams.inc()
 
@@ -317,10 +327,11 @@ class Metrics:
     def enrich_lookup(self, cache: str, hit: bool) -> None:
         self.enrich_lookups.labels(cache, "hit" if hit else "miss").inc()
 
-    def watch(self, writers: list, collector: Collector) -> None:
-        """Follow the store's writer queues and collect its shard files at each scrape."""
+    def watch(self, writers: list, *collectors: Collector) -> None:
+        """Follow the store's writer queues and collect its shard files (and in cluster mode
+        the node's state) at each scrape."""
         self._queues = {writer.label: writer for writer in writers}
-        self._scrape_registry = _scrape_registry(self.registry, collector)
+        self._scrape_registry = _scrape_registry(self.registry, collectors)
 
     def exposition(self) -> bytes:
         for label, writer in self._queues.items():
@@ -399,7 +410,10 @@ class NoMetrics:
     def enrich_lookup(self, cache: str, hit: bool) -> None:
         pass
 
-    def watch(self, writers: list, collector: Collector) -> None:
+    def fanned_out(self, seconds: float) -> None:
+        pass
+
+    def watch(self, writers: list, *collectors: Collector) -> None:
         pass
 
 
@@ -409,14 +423,14 @@ def _methods_and_templates(routes: Iterable[BaseRoute]) -> list[tuple[str, str]]
             for method in sorted(route.methods or ()) if method != "HEAD"]
 
 
-def _scrape_registry(own: CollectorRegistry, shards: Collector) -> CollectorRegistry:
+def _scrape_registry(own: CollectorRegistry, collectors: Iterable[Collector]) -> CollectorRegistry:
     """What a scrape reads: this process's metrics, or every worker's files in multiprocess mode."""
-    if multiproc.directory() is None:
-        own.register(shards)
-        return own
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    registry.register(shards)
+    registry = own
+    if multiproc.directory() is not None:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    for collector in collectors:
+        registry.register(collector)
     return registry
 
 
