@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.test-installed
 DOCS_STAMP := $(VENV)/.docs-installed
 DOCS_PORT ?= 8001
 
-.PHONY: serve demo screenshot test test-fast lint docs docs-build install clean bench bench-growth load
+.PHONY: serve cluster demo screenshot test test-fast lint docs docs-build install clean bench bench-growth load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ install: $(TEST_STAMP) $(DOCS_STAMP)
 
 serve: $(STAMP)
 	$(BIN)/tracker serve
+
+# Three NATS servers, three nodes and HAProxy on loopback (Debian packages nats-server and
+# haproxy, installed when missing as scripts/test-deps does: as root with apt-get); prints the
+# front door and the admin token; Ctrl-C stops them all.
+cluster: $(STAMP)
+	@PATH="$$PATH:/usr/sbin"; command -v nats-server >/dev/null && command -v haproxy >/dev/null \
+	  || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null \
+	       && apt-get update -qq && apt-get install -y -qq nats-server haproxy; } || true
+	$(BIN)/python -m tracker.cluster.loopback
 
 # A month of made-up traffic in demo-data/ (made once), served on 127.0.0.1:8000.
 demo: $(STAMP)

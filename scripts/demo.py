@@ -4,7 +4,8 @@ dashboard on it.
 The first run fills a data directory of its own (`demo-data/` in the
 repository unless `--data-dir` says otherwise): it starts `tracker serve` on
 a free 127.0.0.1 port, sets up the sites of `demo_traffic.SITES` (a product
-on the default site, given its domains, and its blog), posts every visit of
+on the default site, given its domains, and its blog, with their goals and a
+weekly email report of the product to its owner), posts every visit of
 `demo_traffic.month()` to `POST /track` (one request per visit, with the
 visitor's `User-Agent` and, as from a trusted proxy, its made-up address in
 `X-Forwarded-For`), stops that service and records the data set in
@@ -12,9 +13,11 @@ visitor's `User-Agent` and, as from a trusted proxy, its made-up address in
 interrupted fill is started afresh next time. Later runs find `demo.json`
 and skip the filling.
 
-Then it prints the dashboard's address, read token and a link to each site,
-and becomes `tracker serve` on 127.0.0.1 (port 8000 unless `--port`); Ctrl-C
-stops it.
+Then it starts `tracker serve` on 127.0.0.1 (port 8000 unless `--port`) and,
+once it answers, prints the dashboard's address, read token, a link to each
+site and how to see its email report; Ctrl-C stops it, and the next run can
+start at once (the port check binds as uvicorn does, so the last run's
+connections in TIME-WAIT do not block it).
 
 Usage: .venv/bin/python scripts/demo.py [--data-dir D] [--port P] [--scale S] [--seed N]
 """
@@ -76,7 +79,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether `tracker serve` could bind the port: with SO_REUSEADDR, as uvicorn binds, so that
+    the connections of a demo stopped a moment ago (in TIME-WAIT) do not count."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -153,12 +159,16 @@ def get_status(port: int, path: str) -> int:
 
 
 def set_up_sites(service: Service) -> None:
-    """Give the default site the product's domains, then add the blog (admin token)."""
+    """Give the default site the product's domains, add the blog, each site's goals and the
+    product's weekly report to its owner (admin token)."""
+    requests = [("PATCH", f"/sites/{demo_traffic.PRODUCT}", demo_traffic.SITES[demo_traffic.PRODUCT]),
+                ("POST", "/sites", {"id": demo_traffic.BLOG, **demo_traffic.SITES[demo_traffic.BLOG]})]
+    requests += [("POST", f"/sites/{site}/goals", goal)
+                 for site, goals in demo_traffic.GOALS.items() for goal in goals]
+    requests.append(("POST", f"/sites/{demo_traffic.PRODUCT}/reports",
+                     {"email": demo_traffic.REPORT_TO, "every": "week"}))
     token = read_token(service.data_dir)
-    for method, path, body in [("PATCH", f"/sites/{demo_traffic.PRODUCT}",
-                                demo_traffic.SITES[demo_traffic.PRODUCT]),
-                               ("POST", "/sites", {"id": demo_traffic.BLOG,
-                                                   **demo_traffic.SITES[demo_traffic.BLOG]})]:
+    for method, path, body in requests:
         connection = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
         try:
             connection.request(method, path, json.dumps(body),
@@ -349,14 +359,50 @@ def age_note(data_set: DataSet) -> str | None:
             "delete the directory for a fresh month.)")
 
 
-def welcome(address: str, token: str) -> list[str]:
+def welcome(address: str, token: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[str]:
     """The dashboard's address and token, then each site with its funnel."""
     lines = [f"Dashboard: {address}/  token: {token}"]
     for site, setup in demo_traffic.SITES.items():
         lines += [f"  {setup['name']} (site {site}: {', '.join(setup['domains'])}): "
                   f"{address}/?site={site}&range=30d",
                   f"    its funnel: {address}/?site={site}&view=funnels&range=30d&{FUNNELS[site]}"]
+    lines.append(f"The weekly report {demo_traffic.REPORT_TO} gets (sent when TRACKER_SMTP_URL is "
+                 f"set): .venv/bin/tracker reports preview {demo_traffic.PRODUCT} "
+                 f"--data-dir {shown_path(data_dir)}")
     return lines
+
+
+def shown_path(path: Path) -> str:
+    """`path` from the repository root when it is inside it (where `make demo` runs)."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def serve(data_dir: Path, port: int) -> int:
+    """`tracker serve` on the data set; the welcome once it answers; its exit status. Ctrl-C
+    reaches it too (the same process group) and it stops; this waits for that."""
+    service = subprocess.Popen(serve_command(port), env=service_env(data_dir),
+                               stdin=subprocess.DEVNULL)
+    try:
+        for _ in range(600):  # a minute
+            if service.poll() is not None:
+                return service.returncode
+            with contextlib.suppress(OSError):
+                if get_status(port, "/healthz") == 200:
+                    break
+            time.sleep(0.1)
+        print("\n".join(welcome(f"http://127.0.0.1:{port}", read_token(data_dir), data_dir)),
+              flush=True)
+        return service.wait()
+    except KeyboardInterrupt:
+        try:
+            return service.wait(60)
+        except subprocess.TimeoutExpired:
+            service.kill()
+            return service.wait()
+    finally:
+        if service.poll() is None:
+            service.terminate()
+            service.wait(60)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -383,9 +429,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("demo: interrupted; the next run starts the fill afresh")
     if note := age_note(data_set):
         print(note)
-    print("\n".join(welcome(f"http://127.0.0.1:{args.port}", read_token(data_dir))), flush=True)
-    command = serve_command(args.port)
-    os.execve(command[0], command, service_env(data_dir))
+    sys.exit(serve(data_dir, args.port))
 
 
 if __name__ == "__main__":

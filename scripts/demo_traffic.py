@@ -40,6 +40,13 @@ PRODUCT = "default"
 BLOG = "blog.example.org"
 # How `make demo` sets the sites up: the product is the default site, given its domains (as
 # the docs tell an owner to do before adding a second site).
+# Each site's goals (POST /sites/{id}/goals) and who gets its weekly email report.
+GOALS = {
+    PRODUCT: [{"event": "signup", "name": "Sign up"}, {"event": "purchase", "name": "Purchase"},
+              {"page": "/docs/*", "name": "Read the docs"}],
+    BLOG: [{"event": "subscribe", "name": "Subscribe"}],
+}
+REPORT_TO = "owner@example.com"
 SITES = {
     PRODUCT: {"name": "Example", "domains": ["example.com", "www.example.com"], "timezone": "UTC"},
     BLOG: {"name": "Example blog", "domains": [BLOG], "timezone": "Europe/Berlin"},
@@ -178,6 +185,8 @@ EAGER_NEXT = {"/": {"/pricing": 50}, "/pricing": {"/signup": 55, None: 25},
               "/docs": {"/pricing": 25}, "/docs/install": {"/pricing": 30}}
 BLOG_NEXT = ((25, "/"), (20, "/pricing"), (10, "/blog/funnels-explained"), (45, None))
 PLANS = (("starter", 9), ("pro", 29), ("team", 99))
+# Purchases carry revenue: in euros from these countries, in US dollars from the others.
+EURO_COUNTRIES = {"DE", "FR", "ES", "IT", "NL"}
 PLAN_WEIGHTS = (50, 38, 12)
 MAX_PAGES = 8
 
@@ -199,6 +208,11 @@ class Visitor:
     address: str
     user_agent: str
     user_id: str | None
+
+
+def revenue(country: str, amount: int) -> dict:
+    """The plan's price in the visitor's currency, as a decimal string (no float drift)."""
+    return {"amount": f"{amount}.00", "currency": "EUR" if country in EURO_COUNTRIES else "USD"}
 
 
 class Month:
@@ -290,7 +304,7 @@ class Month:
                 signed_up, page = True, "/app"
                 continue
             if page == "/pricing" and signed_up:
-                at = self.maybe_buy(visit, session, at)
+                at = self.maybe_buy(visit, session, at, visitor.country)
             if (page := self.next_page(page, eager=signed_up is False)) is None:
                 break
         return visit
@@ -316,22 +330,26 @@ class Month:
         self.add(visit, session, at, "signup", {"plan": plan})
         return at + self.random.randint(5_000, 40_000)
 
-    def maybe_buy(self, visit: Visit, session: dict | None, at: int) -> int:
+    def maybe_buy(self, visit: Visit, session: dict | None, at: int, country: str) -> int:
         """add_to_cart, checkout, purchase: each step loses some on the way."""
         plan, amount = self.plan()
         for event, chance in (("add_to_cart", 0.5), ("checkout", 0.75), ("purchase", 0.8)):
             if self.random.random() >= chance:
                 break
-            self.add(visit, session, at, event, {"plan": plan, "amount": amount})
+            self.add(visit, session, at, event, {"plan": plan, "amount": amount},
+                     revenue(country, amount) if event == "purchase" else None)
             at += self.random.randint(10_000, 90_000)
         return at
 
-    def add(self, visit: Visit, session: dict | None, at: int, event: str, data: dict) -> None:
+    def add(self, visit: Visit, session: dict | None, at: int, event: str, data: dict,
+            revenue: dict | None = None) -> None:
         if at > self.now - 60_000:  # nothing from the future
             return
         eventId = str(uuid.UUID(int=self.random.getrandbits(128), version=4))
         visit.events.append({**(session or {}), "site": self.site, "event": event,
-                             "timestamp": at, "data": data, "eventId": eventId})
+                             "timestamp": at, "data": data, "eventId": eventId,
+                             **({"revenue": revenue} if revenue else {})})
+
 
     def next_page(self, page: str, eager: bool) -> str | None:
         """Where the visitor goes next; a user who has not signed up yet is `eager` to."""

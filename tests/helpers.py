@@ -85,6 +85,12 @@ def service_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
+def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
+    """`tracker ARGS` in a subprocess with `env` over this environment."""
+    return subprocess.run([sys.executable, "-m", "tracker", *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
 def movement(user: str = "u1", session: str = "s1", event: str = "click", **fields) -> dict:
     return {"userId": user, "sessionId": session, "event": event, **fields}
 
@@ -201,6 +207,7 @@ class Flood:
         self.acknowledged: list[tuple[str, str]] = []
         self.refused: list[tuple[str, str]] = []  # events of batches answered 503
         self.refusal_seconds: list[float] = []  # how long each 503 took to come back
+        self.acceptance_seconds: list[float] = []  # and each 200
         self.statuses: dict[int, int] = {}
         self.missing_retry_after = 0
 
@@ -232,6 +239,7 @@ class Flood:
             keys = [(e["userId"], e["eventId"]) for e in events]
             if status == 200:
                 self.acknowledged += keys
+                self.acceptance_seconds.append(loop.time() - sent)
             elif status == 503:
                 self.refused += keys
                 self.refusal_seconds.append(loop.time() - sent)

@@ -37,10 +37,14 @@ def listed_periods(period: str, zone: str | None, start: int, end: int) -> list[
 
 
 def retention(movements: list[dict], period: str, start: int, end: int, zone: str | None,
-              event: str | None) -> dict:
+              event: str | None, identified: bool = True) -> dict:
+    """Cohorts of the users whose ids do not start with `anon:` (of every user when not
+    `identified`)."""
     listed = listed_periods(period, zone, start, end)
     first: dict[str, int] = {}
     for m in movements:
+        if identified and m["userId"].startswith("anon:"):
+            continue
         first[m["userId"]] = min(first.get(m["userId"], m["timestamp"]), m["timestamp"])
     active: dict[str, set[object]] = {}
     for m in movements:

@@ -9,5 +9,5 @@ from tracker.cli import COMMANDS
 
 
 def test_the_cli_docstring_names_every_command():
-    first_line = cli.__doc__.splitlines()[0]
-    assert set(COMMANDS) <= set(re.findall(r"\w+", first_line))
+    summary = cli.__doc__.split("\n\n")[0]
+    assert set(COMMANDS) <= set(re.findall(r"\w+", summary))

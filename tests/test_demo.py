@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
+import signal
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
-from helpers import DAY, now_ms
+from helpers import DAY, free_port, now_ms, run_cli
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
@@ -146,6 +151,74 @@ def test_the_demo_prints_a_link_to_each_site():
     for site in SITES:
         assert any(f"/?site={site}&range=30d" in line for line in lines)
         assert any(f"/?site={site}&view=funnels" in line for line in lines)
+    assert lines[-1].endswith(f"tracker reports preview {PRODUCT} --data-dir demo-data")
+
+
+def test_each_site_has_its_goals_and_the_product_a_subscriber(client):
+    for site, goals in demo_traffic.GOALS.items():
+        found = client.get(f"/sites/{site}/goals").json()["goals"]
+        assert [goal["name"] for goal in found] == [goal["name"] for goal in goals]
+    [report] = client.get(f"/sites/{PRODUCT}/reports").json()["reports"]
+    assert (report["email"], report["every"]) == (demo_traffic.REPORT_TO, "week")
+
+
+def test_goals_convert_and_purchases_bring_revenue_in_two_currencies(client):
+    rows = client.get("/breakdown", params={"site": PRODUCT, "by": "goal", "timeRange": "30d"})
+    by_name = {row["value"]: row for row in rows.json()["results"]}
+    assert all(by_name[name]["visitors"] > 0 for name in ("Sign up", "Purchase", "Read the docs"))
+    assert set(by_name["Purchase"]["revenue"]) == {"EUR", "USD"}
+    for figures in by_name["Purchase"]["revenue"].values():  # plans cost 9, 29 or 99
+        assert re.fullmatch(r"[1-9]\d*\.00", figures["total"])
+        assert 9 <= float(figures["average"]) <= 99
+
+
+def test_the_report_preview_prints_the_weeks_mail_from_the_demo_data(demo_service):
+    service, _ = demo_service
+    # as the demo's last line says, --data-dir after the action
+    shown = run_cli("reports", "preview", PRODUCT, "--data-dir", str(service.data_dir), env={})
+    assert shown.returncode == 0, shown.stderr
+    text = shown.stdout
+    assert text.startswith("Example: the week of ")
+    visitors = int(re.search(r"^Visitors:\s+([\d,]+)", text, re.M).group(1).replace(",", ""))
+    assert visitors > 0
+    sources = text.split("Top sources\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(sources) == 5 and all(line.endswith(" visitors") for line in sources)
+
+
+def test_a_port_left_in_time_wait_is_free_for_the_next_demo():
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as visitor:
+            accepted, _ = listener.accept()
+            accepted.close()  # the server's side closes first, as a stopped service's does
+            visitor.recv(1)
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.bind(("127.0.0.1", port))  # TIME-WAIT holds it against a bind without reuse
+    assert demo.port_is_free(port)
+
+
+def test_the_demo_prints_its_address_once_it_answers_and_starts_again_after_ctrl_c(demo_service):
+    service, _ = demo_service
+    port = free_port()
+    for _ in range(2):
+        started = subprocess.Popen(
+            [sys.executable, str(SCRIPTS / "demo.py"), "--data-dir", str(service.data_dir),
+             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            start_new_session=True)
+        try:
+            first = started.stdout.readline()
+            assert first.startswith(f"Dashboard: http://127.0.0.1:{port}/"), first
+            with httpx.Client(timeout=5) as probe:  # answered at once, no retry
+                assert probe.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+            os.killpg(started.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
+            assert started.wait(60) == 0
+        finally:
+            if started.poll() is None:
+                os.killpg(started.pid, signal.SIGKILL)
+            started.stdout.close()
 
 
 def test_a_filled_directory_is_not_filled_again(demo_service):

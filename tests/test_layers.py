@@ -16,6 +16,7 @@ LAYERS = [
     {"ingest"},
     {"ops"},
     {"lifecycle"},
+    {"cluster"},
     {"api"},
     {"middleware"},
     {"app", "cli", "server", "http_guard", "client_slots", "commands", "__main__"},

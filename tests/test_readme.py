@@ -39,7 +39,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 PAGE_ADDRESS = "http://127.0.0.1:8000"
 CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.MULTILINE | re.DOTALL)
 VARYING = frozenset({"timestamp", "startTime", "lastActivity", "from", "to", "t", "nextCursor",
-                     "requestedAt", "finishedAt", "visitDuration"})
+                     "requestedAt", "finishedAt", "visitDuration", "created"})
 ELIDED = "..."
 
 

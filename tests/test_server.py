@@ -93,3 +93,16 @@ def test_a_burst_of_sigterm_stops_the_folding_process(tracker_server):
             os.kill(folder, signal.SIGKILL)
     with server.client() as client:  # and the server, which starts another, serves on
         assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_it_prints_the_dashboard_and_where_the_token_is_once_it_answers(tracker_server, workers):
+    server = tracker_server(workers=workers, TRACKER_READ_TOKEN="")
+    line = f"tracker: dashboard at http://127.0.0.1:{server.port}/ (admin token in "
+    deadline = time.monotonic() + 30
+    while line not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    shown = server.output()
+    assert f"{line}{server.data_dir / 'read-token'})" in shown
+    assert shown.count("dashboard at") == 1  # once, not once per worker
+    assert (server.data_dir / "read-token").read_text().strip() not in shown

@@ -14,22 +14,31 @@ from starlette.routing import Route
 
 from tracker.api import (
     analytics,
+    cluster,
     dashboard,
     errors,
     funnels,
+    goals,
     live,
     openapi,
     ops,
+    plausible,
     reads,
+    reports,
     retention,
     shares,
+    site_export,
     sites,
     track,
+    umami,
     users,
     web,
 )
 from tracker.api.auth import resolve_read_token
 from tracker.api.sse import LiveHub
+from tracker.cluster import auth
+from tracker.cluster.metrics import ClusterCollector
+from tracker.cluster.store import ClusterStore
 from tracker.config import Config
 from tracker.enrich.client import TrustedProxies
 from tracker.enrich.sources import rederive_functions
@@ -46,9 +55,10 @@ from tracker.ops import logs, multiproc, parent_death
 from tracker.ops.free_space import FreeSpace
 from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
 from tracker.storage import folding_process
+from tracker.storage.fold import Apply
 from tracker.storage.group_commit import CommitStats
 from tracker.storage.lock import hold_shared, release
-from tracker.storage.store import Store, prepare
+from tracker.storage.store import Layout, Store, prepare
 from tracker.throttle import throttle_loggers
 
 log = logging.getLogger("tracker")
@@ -56,6 +66,8 @@ log = logging.getLogger("tracker")
 ROUTES = [
     Route("/track", track.track, methods=["POST"]),
     Route("/session", track.open_session, methods=["POST"]),
+    Route("/api/event", plausible.event, methods=["POST"]),
+    Route("/api/send", umami.send, methods=["POST"]),
     Route("/session", reads.get_session, methods=["GET"]),
     Route("/movements", reads.list_movements, methods=["GET"]),
     Route("/analytics", analytics.analytics, methods=["GET"]),
@@ -86,6 +98,15 @@ ROUTES = [
     Route("/sites/{id}/shares", sites.add_share, methods=["POST"]),
     Route("/sites/{id}/shares", sites.list_shares, methods=["GET"]),
     Route("/sites/{id}/shares/{shareId}", sites.delete_share, methods=["DELETE"]),
+    Route("/sites/{id}/export", site_export.export_site, methods=["GET"]),
+    Route("/sites/{id}/goals", goals.list_goals, methods=["GET"]),
+    Route("/sites/{id}/goals", goals.add_goal, methods=["POST"]),
+    Route("/sites/{id}/goals/{goalId}", goals.delete_goal, methods=["DELETE"]),
+    Route("/sites/{id}/reports", reports.list_reports, methods=["GET"]),
+    Route("/sites/{id}/reports", reports.add_report, methods=["POST"]),
+    Route("/sites/{id}/reports/{reportId}", reports.delete_report, methods=["DELETE"]),
+    Route("/reports/unsubscribe/{token}", reports.unsubscribe_page, methods=["GET"]),
+    Route("/reports/unsubscribe/{token}", reports.unsubscribe, methods=["POST"]),
     Route("/share/{token}", shares.page, methods=["GET"]),
     Route("/share/{token}/site", shares.site, methods=["GET"]),
     Route("/share/{token}/auth", shares.authenticate, methods=["POST"]),
@@ -94,6 +115,9 @@ ROUTES = [
     Route("/share/{token}/funnels", shares.shared(funnels.funnels), methods=["GET"]),
     Route("/share/{token}/retention", shares.shared(retention.retention), methods=["GET"]),
     Route("/share/{token}/live/visitors", shares.shared(live.live_visitors), methods=["GET"]),
+    Route("/cluster/read", cluster.read, methods=["POST"]),
+    Route("/cluster/outcome", cluster.outcome, methods=["POST"]),
+    Route("/cluster/export", cluster.export, methods=["POST"]),
 ]
 
 
@@ -123,7 +147,8 @@ def _middleware(config: Config, metrics: Metrics | NoMetrics,
     """Observation outermost, then CORS, so that its headers reach every answer, 429 included."""
     middleware = [Middleware(
         Cors,
-        ingest=CorsPolicy.of(config.allowed_origins, ["POST"], ["Content-Type"]),
+        # Umami's script sends back what its last answer gave it, in x-umami-cache.
+        ingest=CorsPolicy.of(config.allowed_origins, ["POST"], ["Content-Type", "X-Umami-Cache"]),
         reads=CorsPolicy.of(config.read_origins, ["GET", "DELETE"], ["Authorization", "Content-Type"]),
     )]
     if config.metrics or config.access_log:
@@ -146,19 +171,21 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     layout = await run_in_threadpool(prepare, config, rederive_functions())
     service_lock = hold_shared(config.data_dir)
     app.state.read_token, token_source = resolve_read_token(config)
-    app.state.share_secret = shares.share_secret(config.data_dir)
+    app.state.share_secret = (auth.derived_key(config.cluster_secret, "share cookies") if config.clustered
+                              else shares.share_secret(config.data_dir))  # the same on every node
     log.info("data dir %s: %d shards, schema version %d; read token from %s",
              layout.data_dir, layout.shard_count, layout.schema_version, token_source)
     log.info("metrics %s", _metrics_state(config))
     metrics = app.state.metrics
     apply = applier(config.session_ttl_seconds)
-    store = app.state.store = Store(layout, config, apply, _commit_observer(metrics),
-                                    on_fold=metrics.folded, on_read_wait=metrics.read_waited,
-                                    fold_in_background=folding_process.ENV not in os.environ)
+    store = app.state.store = await _open_store(layout, config, apply, metrics)
     metrics.watch([*store.shards.writers, store.log.writer],
-                  ShardCollector(store.live_files, layout.shard_count, store.backlog))
+                  ShardCollector(store.live_files, layout.shard_count, store.backlog),
+                  *([ClusterCollector(store)] if isinstance(store, ClusterStore) else []))
     app.state.visitors = Visitors(config.data_dir, config.bot_filter, config.geoip_db,
                                   on_lookup=metrics.enrich_lookup)
+    if isinstance(store, ClusterStore):  # one salt a day for the whole cluster
+        app.state.visitors.salts = store.salts
     app.state.live_hub = LiveHub(store)
     erasures = app.state.erasures = Erasures(store, config.erase_chunk)
     jobs = app.state.jobs = Scheduler(
@@ -175,6 +202,21 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         release(service_lock)
         log.info("shards committed and closed")
         multiproc.leave(metrics_lock, parent_death.orphaned(supervisor))
+
+
+async def _open_store(layout: Layout, config: Config, apply: Apply, metrics: Metrics | NoMetrics) -> Store:
+    """The single node's store, or in cluster mode a node's (tracker/cluster/store.py)."""
+    if not config.clustered:
+        return Store(layout, config, apply, _commit_observer(metrics), on_fold=metrics.folded,
+                     on_read_wait=metrics.read_waited,
+                     fold_in_background=folding_process.ENV not in os.environ)
+    store = ClusterStore(layout, config, apply, rederive_functions(), _commit_observer(metrics),
+                         on_fold=metrics.folded, on_read_wait=metrics.read_waited,
+                         on_fan_out=metrics.fanned_out)
+    await store.start()
+    log.info("cluster node %s at %s: NATS %s", config.node_id, config.node_url,
+             ", ".join(config.nats_url))
+    return store
 
 
 def _metrics_state(config: Config) -> str:

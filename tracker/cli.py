@@ -1,4 +1,5 @@
-"""The `tracker` command: serve, migrate, check, backup, restore, stats, archive, sites, keys, shares."""
+"""`tracker` and its commands: serve migrate check backup restore stats archive sites keys shares goals
+reports import cluster."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ from pathlib import Path
 import apsw
 
 from tracker.api.auth import resolve_read_token
+from tracker.commands import cluster as cluster_commands
+from tracker.commands import goals as goal_commands
+from tracker.commands import importing
+from tracker.commands import reports as report_commands
 from tracker.commands import sites as site_commands
+from tracker.commands.common import CommandError
 from tracker.config import Config, ConfigError
 from tracker.enrich import geo
 from tracker.enrich.sources import rederive_functions
@@ -53,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     archive_command.add_argument("action", choices=["list"],
                                  help="list: every archive file, its time range and movements")
     site_commands.add_parsers(commands)
+    importing.add_parser(commands)
+    goal_commands.add_parsers(commands)
+    report_commands.add_parsers(commands)
     for sub in commands.choices.values():
         sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
     return parser
@@ -68,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         config = Config.from_env()
         sys.exit(COMMANDS[args.command](config, args))
     except (ConfigError, LayoutError, StartupError, backup.BackupError, DataDirInUse,
-            site_commands.CommandError) as error:
+            CommandError, importing.CannotImport) as error:
         print(f"tracker: {error}", file=sys.stderr)
         sys.exit(2)
 
@@ -86,12 +95,12 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     refuse_damaged_shards([path for _key, path in manifest.shards_on_disk(config.data_dir,
                                                                           config.shards)])
     prepare(config, rederive_functions())
-    resolve_read_token(config)
+    _token, token_source = resolve_read_token(config)
     # Several processes (the workers and the folding process) share the metrics.
     metrics_dir, made_here = multiproc.prepare()
     print(f"INFO:     tracker: worker metrics in {metrics_dir}", file=sys.stderr)
     try:
-        server.run(config)
+        server.run(config, token_source)
     finally:
         if made_here:
             multiproc.remove(metrics_dir)
@@ -226,6 +235,7 @@ def restore_shards(config: Config, args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "serve": serve,
+    "cluster": cluster_commands.run,
     "migrate": migrate,
     "check": check,
     "backup": backup_shards,
@@ -235,4 +245,7 @@ COMMANDS = {
     "sites": site_commands.run_sites,
     "keys": site_commands.run_keys,
     "shares": site_commands.run_shares,
+    "import": importing.run_import,
+    "goals": goal_commands.run_goals,
+    "reports": report_commands.run_reports,
 }

@@ -9,10 +9,12 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):
@@ -90,6 +92,28 @@ def _text(text: str) -> str:
     return text
 
 
+def _smtp_url(text: str) -> str:
+    if not text.strip():
+        return ""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("must be smtp://[user:password@]host[:port][?starttls=true] or smtps://...")
+    parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
+    return text.strip()
+
+
+def _address(text: str) -> str:
+    if text.strip() and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", text.strip()):
+        raise ValueError("must be an email address such as reports@example.com")
+    return text.strip()
+
+
+def _public_url(text: str) -> str:
+    if text.strip() and urlsplit(text.strip()).scheme not in ("http", "https"):
+        raise ValueError("must be an http:// or https:// address")
+    return text.strip().rstrip("/")
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its name, default, parser and help text (docs/configuration.md)."""
@@ -99,6 +123,7 @@ class Setting:
     default: str
     parse: Callable[[str], Any]
     help: str
+    secret: bool = False  # never repeated in an error message
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -175,6 +200,29 @@ SETTINGS: tuple[Setting, ...] = (
             "/users/{userId}/export answers 503"),
     Setting("erase_chunk", "TRACKER_ERASE_CHUNK", "2000", _int_at_least(1),
             "stored movements one erasure job removes at most (each holds the shard's write lock)"),
+    Setting("smtp_url", "TRACKER_SMTP_URL", "", _smtp_url,
+            "mail server for email reports: smtp://user:password@host:port (?starttls=true) or "
+            "smtps://...; unset sends no reports", secret=True),
+    Setting("mail_from", "TRACKER_MAIL_FROM", "", _address,
+            "sender address of email reports"),
+    Setting("public_url", "TRACKER_PUBLIC_URL", "", _public_url,
+            "the service's address as readers reach it, for the links in email reports "
+            "(default http://HOST:PORT)"),
+    Setting("report_retry_seconds", "TRACKER_REPORT_RETRY_SECONDS", "60", _int_at_least(1),
+            "wait before retrying a failed email report; doubled at each failure, up to 6 hours"),
+    Setting("nats_url", "TRACKER_NATS_URL", "", _csv,
+            "NATS server URLs, comma-separated; set, the node runs in cluster mode (Several machines)"),
+    Setting("node_id", "TRACKER_NODE_ID", "", _text,
+            "this node's name, unique in the cluster (cluster mode)"),
+    Setting("node_url", "TRACKER_NODE_URL", "", _text,
+            "the address other nodes reach this node's HTTP service at, e.g. http://10.0.0.5:8000 "
+            "(cluster mode)"),
+    Setting("nats_replicas", "TRACKER_NATS_REPLICAS", "3", _int_at_least(1),
+            "NATS servers holding a copy of the stream and the buckets (cluster mode)"),
+    Setting("cluster_secret", "TRACKER_CLUSTER_SECRET", "", _text,
+            "shared by the nodes; signs their requests to each other (required in cluster mode)"),
+    Setting("snapshot_minutes", "TRACKER_SNAPSHOT_MINUTES", "10", _int_at_least(1),
+            "how often the owner of a shard stores a snapshot of its files in NATS (cluster mode)"),
 )
 
 
@@ -215,16 +263,64 @@ class Config:
     min_free_mb: int
     max_exports: int
     erase_chunk: int
+    smtp_url: str
+    mail_from: str
+    public_url: str
+    report_retry_seconds: int
+    nats_url: tuple[str, ...]
+    node_id: str
+    node_url: str
+    nats_replicas: int
+    cluster_secret: str
+    snapshot_minutes: int
+
+    @property
+    def base_url(self) -> str:
+        """Where readers reach the service: TRACKER_PUBLIC_URL, else the listen address."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def clustered(self) -> bool:
+        """Whether the node runs in cluster mode (TRACKER_NATS_URL is set)."""
+        return bool(self.nats_url)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         environ = os.environ if environ is None else environ
         values = {s.attribute: _parse(s, environ.get(s.env, s.default)) for s in SETTINGS}
-        return cls(**values)
+        if values["smtp_url"] and not values["mail_from"]:
+            raise ConfigError("TRACKER_SMTP_URL is set but TRACKER_MAIL_FROM is not: email reports "
+                              "need a sender address")
+        config = cls(**values)
+        if config.clustered:
+            _check_cluster(config)
+        return config
+
+
+# What cluster mode cannot run without, and why (docs/cluster.md).
+CLUSTER_REQUIRES = (
+    ("cluster_secret", "TRACKER_CLUSTER_SECRET", "the nodes sign their requests to each other with it"),
+    ("node_id", "TRACKER_NODE_ID", "each node needs a name unique in the cluster"),
+    ("node_url", "TRACKER_NODE_URL", "the other nodes reach this one's shards at it"),
+    ("read_token", "TRACKER_READ_TOKEN", "the nodes share one admin token"),
+)
+
+
+def _check_cluster(config: Config) -> None:
+    for attribute, env, why in CLUSTER_REQUIRES:
+        if not getattr(config, attribute):
+            raise ConfigError(f"{env} is required in cluster mode (TRACKER_NATS_URL is set): {why}")
+    if config.workers != 1:
+        raise ConfigError("TRACKER_WORKERS must be 1 in cluster mode: the node's one process holds "
+                          "its leases and folds its shards; run more nodes instead")
+    if config.retention_days is not None:
+        raise ConfigError("TRACKER_RETENTION_DAYS is not supported in cluster mode yet: archive "
+                          "files are kept by one node and are not in the shard snapshots")
 
 
 def _parse(setting: Setting, text: str) -> Any:
     try:
         return setting.parse(text)
     except ValueError as error:
-        raise ConfigError(f"{setting.env}={text!r}: {error}") from None
+        shown = "(hidden)" if setting.secret else repr(text)
+        raise ConfigError(f"{setting.env}={shown}: {error}") from None

@@ -7,6 +7,7 @@ once, here. Unknown fields are ignored so that newer clients keep working.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -33,6 +34,22 @@ FunnelEntity = Literal["user", "visit"]
 MAX_OBJECT_BYTES = 16 * 1024
 
 
+class RevenueIn(msgspec.Struct):
+    """Revenue a movement brings: a decimal number or string, and an ISO 4217 code in capitals.
+    The amount is rounded half-even to the currency's minor units when stored."""
+
+    amount: Decimal
+    currency: Annotated[str, msgspec.Meta(min_length=3, max_length=3)]
+
+
+class Revenue(msgspec.Struct):
+    """Revenue as stored and answered: the amount as exact decimal text in the currency's minor
+    units (`"19.90"`)."""
+
+    amount: str
+    currency: str
+
+
 class MovementIn(msgspec.Struct):
     """A movement as a client sends it: without userId and sessionId it is anonymous."""
 
@@ -43,6 +60,7 @@ class MovementIn(msgspec.Struct):
     data: dict[str, Any] | None = None
     eventId: Name | None = None
     site: SiteId | None = None
+    revenue: RevenueIn | None = None
 
 
 class BatchIn(msgspec.Struct):
@@ -64,6 +82,7 @@ class TrackIn(msgspec.Struct):
     data: dict[str, Any] | None = None
     eventId: Name | None = None
     site: SiteId | None = None
+    revenue: RevenueIn | None = None
 
     def movements(self) -> list[tuple[MovementIn, str]]:
         """Each movement with its path in the body, for error details; a single movement
@@ -73,7 +92,7 @@ class TrackIn(msgspec.Struct):
         if self.event is None:
             raise msgspec.ValidationError("Object missing required field `event`")
         return [(MovementIn(self.event, self.userId, self.sessionId, self.timestamp, self.data,
-                            self.eventId, self.site), "$")]
+                            self.eventId, self.site, self.revenue), "$")]
 
 
 class SessionIn(msgspec.Struct):
@@ -106,13 +125,16 @@ class SessionOpened(msgspec.Struct):
     created: bool
 
 
-class Movement(msgspec.Struct):
+class Movement(msgspec.Struct, omit_defaults=True):
+    """A stored movement; `revenue` is left out of the JSON when it has none."""
+
     userId: str
     sessionId: str
     timestamp: int
     event: str
     data: msgspec.Raw
     eventId: str | None
+    revenue: Revenue | None = None
 
 
 class LiveMovement(msgspec.Struct):
@@ -208,12 +230,27 @@ class Analytics(msgspec.Struct):
     series: list[SeriesPoint]
 
 
-class WebTotals(msgspec.Struct):
+class RevenueFigures(msgspec.Struct):
+    """Revenue of conversion events in one currency, as exact decimal text in its minor units:
+    the total, and the average over the conversion events that carry it."""
+
+    total: str
+    average: str
+
+
+class WebTotals(msgspec.Struct, omit_defaults=True):
+    """The window's totals; under a goal filter also its conversions (unique), events (total
+    completions), conversion rate and revenue per currency."""
+
     visitors: int
     visits: int
     pageviews: int
     bounceRate: float
     visitDuration: float
+    conversions: int | None = None
+    events: int | None = None
+    conversionRate: float | None = None
+    revenue: dict[str, RevenueFigures] | None = None
 
 
 class PreviousPeriod(msgspec.Struct):
@@ -238,8 +275,10 @@ class Stats(msgspec.Struct):
     series: list[StatsPoint]
 
 
-class VisitRow(msgspec.Struct):
-    """A breakdown row over visits (by a visit dimension)."""
+class VisitRow(msgspec.Struct, omit_defaults=True):
+    """A breakdown row over visits (by a visit dimension); under a goal filter also the
+    row's conversions, events, conversion rate (against the row's visitors without the goal
+    filter) and revenue."""
 
     value: str | None
     visitors: int
@@ -247,6 +286,10 @@ class VisitRow(msgspec.Struct):
     pageviews: int
     bounceRate: float
     visitDuration: float
+    conversions: int | None = None
+    events: int | None = None
+    conversionRate: float | None = None
+    revenue: dict[str, RevenueFigures] | None = None
 
 
 class PageRow(msgspec.Struct):
@@ -265,6 +308,24 @@ class EventRow(msgspec.Struct):
     visitors: int
     visits: int
     events: int
+
+
+class GoalRow(msgspec.Struct):
+    """A goal's row (by=goal): visitors who completed it (unique conversions), its completions
+    (total conversions), visitors / all visitors of the window, and revenue per currency."""
+
+    value: str
+    visitors: int
+    events: int
+    conversionRate: float
+    revenue: dict[str, RevenueFigures]
+
+
+class GoalBreakdown(msgspec.Struct):
+    by: Literal["goal"]
+    from_: int = msgspec.field(name="from")
+    to: int
+    results: list[GoalRow]
 
 
 class VisitBreakdown(msgspec.Struct):
@@ -394,6 +455,148 @@ class ShareAuth(msgspec.Struct):
     password: Password
 
 
+
+# What other tools' scripts send (POST /api/event, POST /api/send).
+
+
+class PlausibleEventIn(msgspec.Struct):
+    """A body of Plausible's Events API: the short names its scripts send or the long ones its
+    documentation uses. Any JSON is taken for each, as Plausible takes it; what it must be is
+    checked as Plausible checks it (tracker/ingest/plausible.py)."""
+
+    n: Any = None
+    name: Any = None
+    u: Any = None
+    url: Any = None
+    d: Any = None
+    domain: Any = None
+    r: Any = None
+    referrer: Any = None
+    p: Any = None
+    props: Any = None
+    m: Any = None
+    meta: Any = None
+    dollar: Any = msgspec.field(default=None, name="$")
+    revenue: Any = None
+    h: Any = None
+    hashMode: Any = None
+    i: Any = None
+    v: Any = None
+    w: Any = None
+
+
+class PlausibleErrors(msgspec.Struct):
+    """Plausible's 400 answer: each field's messages."""
+
+    errors: dict[str, list[str]]
+
+
+class UmamiPayload(msgspec.Struct):
+    """What Umami's script sends about a page view (no `name`) or an event."""
+
+    website: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    hostname: Annotated[str, msgspec.Meta(max_length=253)] | None = None
+    url: str | None = None
+    referrer: str | None = None
+    title: str | None = None
+    name: Name | None = None
+    data: dict[str, Any] | None = None
+    screen: str | None = None
+    language: str | None = None
+
+
+class UmamiIn(msgspec.Struct):
+    """A body Umami's script posts: `event` (a page view or an event), `identify` (session data,
+    not kept) or `performance` (web vitals, not kept)."""
+
+    type: Literal["event", "identify", "performance"]
+    payload: UmamiPayload
+
+
+class UmamiOut(msgspec.Struct):
+    """What Umami's script reads of the answer: `cache`, which it sends back in `x-umami-cache`
+    (tracker keeps no state there, so it is empty)."""
+
+    cache: str
+
+
+# Lines of tracker's own export (GET /users/{userId}/export), as `tracker import` reads them.
+
+
+class ImportedSessionLine(msgspec.Struct, tag_field="type", tag="session"):
+    """A session line: its sessions are made again from its movements."""
+
+
+class ImportedMovementLine(msgspec.Struct, tag_field="type", tag="movement"):
+    """A movement line, with the limits /track sets (but any age)."""
+
+    userId: Identifier
+    sessionId: Identifier
+    timestamp: Millis
+    event: Name
+    data: dict[str, Any] = {}
+    eventId: Name | None = None
+
+
+PagePattern = Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=NO_CONTROL)]
+
+
+class GoalIn(msgspec.Struct):
+    """A goal: an event name or a page pattern (`*` matches any run of characters)."""
+
+    event: Name | None = None
+    page: PagePattern | None = None
+    name: Label | None = None
+
+
+class GoalOut(msgspec.Struct):
+    id: int
+    name: str
+    event: str | None
+    page: str | None
+    created: int
+
+
+class GoalsOut(msgspec.Struct):
+    goals: list[GoalOut]
+
+
+# One address, no display name: what an envelope's RCPT TO takes (RFC 5321 caps it at 254).
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254,
+                                    pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")]
+
+
+class ReportIn(msgspec.Struct):
+    """A subscription to a site's email report."""
+
+    email: Email
+    every: Literal["week", "month"]
+
+
+class ReportSend(msgspec.Struct):
+    """The latest report of a subscription: the period it covers (its start, ms) and how far
+    its send got: sending, data (being handed over), sent, failed (tried again at `retryAt`)
+    or unknown (the connection broke while the server had it: never sent twice)."""
+
+    period: int
+    status: str
+    attempts: int
+    retryAt: int | None
+    error: str | None
+
+
+class ReportOut(msgspec.Struct):
+    id: int
+    email: str
+    every: str
+    created: int
+    lastSend: ReportSend | None = None
+
+
+class ReportsOut(msgspec.Struct):
+    reports: list[ReportOut]
+
+
 class Error(msgspec.Struct):
     error: str
     detail: Any = None
@@ -403,6 +606,11 @@ track_decoder = msgspec.json.Decoder(TrackIn)
 site_decoder = msgspec.json.Decoder(SiteIn)
 site_patch_decoder = msgspec.json.Decoder(SitePatch)
 share_decoder = msgspec.json.Decoder(ShareIn)
+goal_decoder = msgspec.json.Decoder(GoalIn)
+report_decoder = msgspec.json.Decoder(ReportIn)
 share_auth_decoder = msgspec.json.Decoder(ShareAuth)
 session_decoder = msgspec.json.Decoder(SessionIn)
+plausible_decoder = msgspec.json.Decoder(PlausibleEventIn)
+umami_decoder = msgspec.json.Decoder(UmamiIn)
+export_line_decoder = msgspec.json.Decoder(ImportedSessionLine | ImportedMovementLine)
 encode = msgspec.json.Encoder().encode

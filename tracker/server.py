@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import time
 from functools import partial
 
 import uvicorn
@@ -24,6 +27,7 @@ from tracker.storage.shards import ShardFiles
 
 # A fold takes well under this; the folding process is killed past it.
 FOLDER_STOP_SECONDS = 30
+ANNOUNCE_TRIES = 1200  # two minutes of start-up, then it says nothing
 
 APP = "tracker.app:create_app"
 
@@ -58,8 +62,13 @@ class Supervisor(uvicorn.supervisors.Multiprocess):
                 multiproc.forget_worker(pid)
 
 
-def run(config: Config) -> None:
-    """Serve until stopped, with the folding process beside the workers."""
+def run(config: Config, token_source: str = "TRACKER_READ_TOKEN") -> None:
+    """Serve until stopped, with the folding process beside the workers (a cluster node folds
+    the stream in its one worker: tracker/cluster/folding.py)."""
+    announce_when_serving(config, token_source)
+    if config.clustered:
+        serve(config)
+        return
     folding = FoldingProcess(config)
     os.environ[folding_process.ENV] = "1"  # the workers inherit it: they leave folding to that process
     if config.workers > 1:  # they stop with this process, however it ends
@@ -92,6 +101,32 @@ def serve(config: Config) -> None:
         # for each to finish its lifespan shutdown, then returns normally.
         sock = uv_config.bind_socket()
         Supervisor(uv_config, sockets=[sock]).run()
+
+
+def announce_when_serving(config: Config, token_source: str) -> None:
+    """Print the dashboard's address and where the admin token is, once a worker answers
+    /healthz: an address printed earlier would be refused if opened at once."""
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+    shown = f"[{host}]" if ":" in host else host
+    token = ("admin token: the value of TRACKER_READ_TOKEN" if token_source == "TRACKER_READ_TOKEN"
+             else f"admin token in {token_source}")
+
+    def wait_and_print() -> None:
+        for _ in range(ANNOUNCE_TRIES):
+            try:
+                connection = http.client.HTTPConnection(host, config.port, timeout=1)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    print(f"INFO:     tracker: dashboard at http://{shown}:{config.port}/ ({token})",
+                          file=sys.stderr, flush=True)
+                    return
+            except OSError:
+                pass
+            finally:
+                connection.close()
+            time.sleep(0.1)
+
+    threading.Thread(target=wait_and_print, name="announce", daemon=True).start()
 
 
 class FoldingProcess:

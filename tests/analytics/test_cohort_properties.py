@@ -1,9 +1,10 @@
 """GET /retention: every answer equals the brute-force count of retention_reference.
 
 Random users' movements (crowded around local midnights, where periods cut,
-and spread over the 30 days ingest accepts) are posted, then asked by day and
-by week over windows that cut through periods, in zones with half-hour
-offsets and daylight saving, with and without an event filter.
+and spread over the 30 days ingest accepts), some of them anonymous, are
+posted, then asked by day and by week over windows that cut through periods,
+in zones with half-hour offsets and daylight saving, with and without an
+event filter, of identified users (the default) or of every user.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from tracker.app import create_app
 from tracker.config import Config
 
 ZONES = [None, "Asia/Kolkata", "America/New_York"]
-USERS = ["alice", "bob", "carol", "dave", "erin", "frank"]
+ANONYMOUS = None  # a run of movements without ids: the service derives the visitor's
+USERS = ["alice", "bob", "carol", "dave", "erin", "frank", ANONYMOUS]
+# Every anonymous movement of a test is posted from one address with one User-Agent on one
+# day, so the service gives them one visitor id; the brute force needs only its prefix.
+ANONYMOUS_ID = "anon:client"
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                         "Chrome/124.0.0.0 Safari/537.36"}
 EVENTS = ["page_view", "click", "signup"]
 
 
@@ -59,9 +66,18 @@ def runs(now: int, cuts: list[int]) -> st.SearchStrategy:
                       st.sampled_from(EVENTS))
     return st.builds(
         lambda user, start, taken: [
-            movement(user, f"{user}-s", event, timestamp=min(start + offset, now - 1))
-            for offset, event in taken],
+            posted(user, event, timestamp=min(start + offset, now - 1)) for offset, event in taken],
         st.sampled_from(USERS), instants(now, cuts), st.lists(steps, min_size=1, max_size=4))
+
+
+def posted(user: str | None, event: str, timestamp: int) -> dict:
+    if user is ANONYMOUS:
+        return {"event": event, "timestamp": timestamp}
+    return movement(user, f"{user}-s", event, timestamp=timestamp)
+
+
+def as_stored(movements: list[dict]) -> list[dict]:
+    return [{"userId": ANONYMOUS_ID, **m} if "userId" not in m else m for m in movements]
 
 
 def windows(now: int, cuts: list[int]) -> st.SearchStrategy:
@@ -89,15 +105,19 @@ def test_retention_equals_a_brute_force_count(now):
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(made=st.lists(runs(now, cuts), min_size=1, max_size=12),
            asked=st.lists(st.tuples(windows(now, cuts), st.sampled_from(["day", "week"]),
-                                    st.sampled_from(ZONES), st.sampled_from([None, *EVENTS])),
+                                    st.sampled_from(ZONES), st.sampled_from([None, *EVENTS]),
+                                    st.sampled_from([None, "true", "false"])),
                           min_size=1, max_size=4))
     def retention_equals_a_brute_force_count(made, asked):
-        posted = [m for run in made for m in run]
+        sent = [m for run in made for m in run]
         with tempfile.TemporaryDirectory() as tmp, fresh_client(Path(tmp) / "data") as client:
-            assert client.post("/track", json={"events": posted}).status_code == 200
-            for (start, end), period, zone, event in asked:
-                params = {"period": period, "from": start, "to": end, "tz": zone, "event": event}
-                expected = reference.retention(posted, period, start, end, zone, event)
+            answer = client.post("/track", json={"events": sent}, headers=BROWSER)
+            assert answer.status_code == 200 and answer.json()["accepted"] == len(sent)
+            for (start, end), period, zone, event, identified in asked:
+                params = {"period": period, "from": start, "to": end, "tz": zone, "event": event,
+                          "identified": identified}
+                expected = reference.retention(as_stored(sent), period, start, end, zone, event,
+                                               identified != "false")
                 assert ask(client, params) == expected, params
 
     retention_equals_a_brute_force_count()
@@ -144,6 +164,19 @@ def test_an_erased_user_leaves_the_cohorts(client, now):
     assert ask(client, params)["cohorts"] == [{"t": day, "users": 2, "returned": [2]}]
     assert client.delete("/users/goes").status_code == 200
     assert ask(client, params)["cohorts"] == [{"t": day, "users": 1, "returned": [1]}]
+
+
+def test_anonymous_visitors_make_cohorts_only_when_asked(client, now):
+    day = utc_midnight(now, 2)
+    events = [movement("known", "s", "click", timestamp=day + HOUR),
+              {"event": "click", "timestamp": day + 2 * HOUR}]
+    answer = client.post("/track", json={"events": events}, headers=BROWSER)
+    assert answer.json()["accepted"] == 2
+    params = {"period": "day", "from": day, "to": day + DAY}
+    assert ask(client, params)["cohorts"] == [{"t": day, "users": 1, "returned": [1]}]
+    assert ask(client, {**params, "identified": "false"})["cohorts"] \
+        == [{"t": day, "users": 2, "returned": [2]}]
+    assert client.get("/retention", params={**params, "identified": "yes"}).status_code == 422
 
 
 def test_a_week_starts_on_monday_in_the_zone(client, now):

@@ -30,7 +30,8 @@ def test_cohorts_are_read_through_index_searches(tmp_path):
     with connect(tmp_path / "shard.sqlite") as conn:
         migrations.apply(conn, functions=rederive_functions())
         sql = cohorts.cohort_counts(len(CUTS))
-        params = {"low": CUTS[0], "high": CUTS[-1], "event": "", **cut_params(CUTS)}
+        params = {"low": CUTS[0], "high": CUTS[-1], "event": "", "anonymous": False,
+                  **cut_params(CUTS)}
         plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
         scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & {*LARGE_TABLES, "s", "g"}
         assert not scanned, plan

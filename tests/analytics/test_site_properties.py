@@ -20,10 +20,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
-from test_web_properties import AGENTS, COUNTRIES, PEER, PROXY, difference
+from test_web import AGENTS, COUNTRIES, difference
 
 import web_reference as reference
-from helpers import DAY, HOUR, MINUTE, TOKEN, service_env
+from helpers import DAY, HOUR, MINUTE, PEER, PROXY, TOKEN, service_env
 from tracker.app import create_app
 from tracker.config import Config
 

@@ -7,7 +7,7 @@ import random
 import re
 
 from helpers import DAY, LARGE_TABLES, MINUTE, connect, now_ms
-from tracker.analytics import visits, web
+from tracker.analytics import spanning, visits, web
 from tracker.analytics.filters import PASSES, Filters
 from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
@@ -97,7 +97,7 @@ def test_web_queries_read_visits_through_index_searches(tmp_path):
             apply.apply_movements(conn, random_rows(50, seed=1))
         statements = [visits.SELECT_VISIT, visits.PREVIOUS, visits.NEXT, visits.SET_PREV,
                       visits.PREV_OF, visits.ADD_PAGE, visits.ADD_EVENT, web.UNFILTERED_BUCKET,
-                      web.VISIT_PAGE_VIEWS, web.VISIT_MOVEMENTS]
+                      spanning.VISIT_PAGE_VIEWS, web.VISIT_MOVEMENTS]
         for sql in statements:
             plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
                                                              bindings_for(sql)))

@@ -25,8 +25,14 @@ def test_rule(table_client, name, request_, status, code):
 def test_429_rate_limited_with_retry_after(make_client):
     client = make_client(TRACKER_RATE_LIMIT="1", TRACKER_RATE_BURST="1")
     assert client.post("/track", json=movement()).status_code == 200
-    response = client.post("/track", json=movement())
-    assert response.status_code == 429 and response.json()["error"] == "rate_limited"
+    # One token a second: a loaded machine may take that long over a request, so a few more.
+    statuses = []
+    for _ in range(20):
+        response = client.post("/track", json=movement())
+        statuses.append(response.status_code)
+        if response.status_code != 200:
+            break
+    assert response.status_code == 429 and response.json()["error"] == "rate_limited", statuses
     assert int(response.headers["Retry-After"]) >= 1
 
 

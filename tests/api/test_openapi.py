@@ -11,7 +11,11 @@ from starlette.routing import Route
 from tracker import schemas
 
 # (method, path) of routes deliberately left out of /openapi.json, each with the reason.
-UNDOCUMENTED: dict[tuple[str, str], str] = {}
+UNDOCUMENTED: dict[tuple[str, str], str] = {
+    ("post", "/cluster/read"): "between the nodes of a cluster only, signed with their secret",
+    ("post", "/cluster/outcome"): "between the nodes of a cluster only, signed with their secret",
+    ("post", "/cluster/export"): "between the nodes of a cluster only, signed with their secret",
+}
 READS = [("get", "/session"), ("get", "/movements"), ("get", "/analytics"), ("get", "/funnels"),
          ("get", "/users/{userId}/export"), ("delete", "/users/{userId}"),
          ("get", "/users/{userId}/erasure")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from helpers import DAY
@@ -34,6 +36,18 @@ CASES = [
      get("/breakdown?by=page&from=253402300000000&to=253402300700000"), 422, "invalid_field"),
     ("funnel window past the year 9999",
      get("/funnels?step=a&step=b&from=253402300000000&to=253402300700000"), 422, "invalid_field"),
+    ("stats from neither ms nor ISO 8601", get("/stats?from=yesterday&to=2026-12-02"), 422,
+     "invalid_field"),
+    ("stats from a month 13", get("/stats?from=2026-13-01&to=2026-12-02"), 422, "invalid_field"),
+    ("stats from an ISO time alone", get("/stats?from=08:00&to=2026-12-02"), 422, "invalid_field"),
+    ("stats ISO window backwards", get("/stats?from=2026-12-02&to=2026-12-01"), 422,
+     "invalid_field"),
+    ("stats ISO window over 400 days", get("/stats?from=2025-01-01&to=2026-12-01"), 422,
+     "invalid_field"),
+    ("movements to ISO past the latest time",
+     get("/movements?userId=u1&to=9999-12-31T00:00:00Z"), 422, "invalid_field"),
+    ("movements from ISO before 1970",
+     get("/movements?userId=u1&from=1969-12-31T00:00:00Z"), 422, "invalid_field"),
 ]
 
 
@@ -59,3 +73,37 @@ def test_the_longest_window_ending_at_the_latest_time_is_answered(table_client):
     window = {"from": LATEST_MS - 400 * DAY, "to": LATEST_MS, "tz": "Pacific/Kiritimati"}
     assert table_client.get("/stats", params={"compare": "previous", **window}).status_code == 200
     assert table_client.get("/retention", params={"period": "week", **window}).status_code == 200
+
+
+def ms(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp() * 1000)
+
+
+@pytest.mark.parametrize("given, zone, start, end", [
+    (("2026-12-01", "2026-12-08"), None, "2026-12-01T00:00+00:00", "2026-12-08T00:00+00:00"),
+    (("2026-12-01", "2026-12-08"), "Asia/Kolkata", "2026-12-01T00:00+05:30",
+     "2026-12-08T00:00+05:30"),
+    (("2026-12-01T08:30:00Z", "2026-12-01T10:00:00+01:00"), "Asia/Kolkata",
+     "2026-12-01T08:30+00:00", "2026-12-01T09:00+00:00"),
+    (("2026-12-01T08:30", "1796200000000"), None, "2026-12-01T08:30+00:00", None),
+], ids=["dates", "dates-on-the-zone-clock", "date-times-with-offsets", "iso-and-ms"])
+def test_from_and_to_take_iso_8601_dates_and_date_times(table_client, given, zone, start, end):
+    query = {"from": given[0], "to": given[1], **({"tz": zone} if zone else {})}
+    answer = table_client.get("/stats", params=query)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["from"] == ms(start)
+    assert answer.json()["to"] == (ms(end) if end else int(given[1]))
+    in_ms = table_client.get("/stats", params={**query, "from": ms(start),
+                                               "to": answer.json()["to"]})
+    assert in_ms.json() == answer.json()
+
+
+def test_an_iso_8601_bad_value_says_what_is_expected(table_client):
+    detail = table_client.get("/stats", params={"from": "1 Dec", "to": "2026-12-02"}).json()["detail"]
+    assert "`from`" in detail and "ISO 8601" in detail and "milliseconds" in detail
+
+
+def test_movements_take_an_iso_8601_window(table_client):
+    answer = table_client.get("/movements", params={"userId": "nobody", "from": "2026-12-01",
+                                                    "to": "2026-12-02T00:00:00Z"})
+    assert answer.status_code == 200 and answer.json()["movements"] == []

@@ -54,25 +54,38 @@ def worker_of(connections: list[http.client.HTTPConnection], server_pid: int) ->
 
 @pytest.fixture
 def pinned(tracker_server):
-    """(server, connections to it, spread over both workers)."""
+    """(server, connections to it, spread over both workers).
+
+    A busy machine may let one worker accept every connection of a round, so the
+    connections already told apart are kept and more are opened until both
+    workers hold some."""
     server = tracker_server(workers=2)
-    for _attempt in range(20):
-        connections = []
-        for _ in range(CONNECTIONS):
-            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-            conn.connect()
-            connections.append(conn)
-        for conn in connections:
-            ask(conn, "GET", "/healthz")
-        workers = worker_of(connections, server.process.pid)
-        if len(workers) == CONNECTIONS and len(set(workers.values())) == 2:
-            yield server, connections
-            for conn in connections:
-                conn.close()
-            return
-        for conn in connections:
+    held: list[http.client.HTTPConnection] = []
+    try:
+        for _round in range(40):
+            for _ in range(CONNECTIONS):
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                conn.connect()
+                ask(conn, "GET", "/healthz")
+                held.append(conn)
+            workers = worker_of(held, server.process.pid)
+            kept: dict[int, list[http.client.HTTPConnection]] = {}
+            for index, conn in enumerate(held):
+                on = kept.setdefault(workers.get(index, 0), [])
+                if index in workers and len(on) < CONNECTIONS // 2:  # under the per-client cap
+                    on.append(conn)
+                else:
+                    conn.close()
+            kept.pop(0, None)
+            held = [conn for on in kept.values() for conn in on]
+            if len(kept) == 2 and all(len(on) == CONNECTIONS // 2 for on in kept.values()):
+                break
+        else:
+            pytest.fail("could not hold connections to both workers")
+        yield server, held
+    finally:
+        for conn in held:
             conn.close()
-    pytest.fail("could not hold connections to both workers")
 
 
 def ask(conn: http.client.HTTPConnection, method: str, path: str, body: dict | None = None,

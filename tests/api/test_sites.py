@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from helpers import DAY, HOUR, add_site, metric_samples, movement, now_ms, wait_until
+from helpers import DAY, HOUR, add_site, fold_all, metric_samples, movement, now_ms, wait_until
 
 SITE_FIELDS = {"id", "name", "domains", "timezone", "umamiId", "created", "status"}
 
@@ -325,10 +325,13 @@ def test_one_browser_is_a_different_anonymous_visitor_on_each_site(two_sites, da
 def test_the_default_sites_anonymous_ids_stay_when_a_site_is_added(client, data_dir):
     browser = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"}
     client.post("/track", headers=browser, json={"event": "page_view", "data": {"path": "/"}})
+    fold_all(client)
     before = anonymous_ids(data_dir, ".")
+    assert len(before) == 1
     add_site(client, "shop", "shop.example")
     client.post("/track", headers=browser, json={"event": "page_view", "site": "default",
                                                  "data": {"path": "/again"}})
+    fold_all(client)
     assert anonymous_ids(data_dir, ".") == before
     stats = client.get("/stats", params={"site": "default"}).json()["totals"]
     assert (stats["visitors"], stats["visits"], stats["pageviews"]) == (1, 1, 2)

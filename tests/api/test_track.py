@@ -117,3 +117,15 @@ def test_full_writer_queue_answers_503_then_recovers(make_client):
         time.sleep(0.01)
     assert client.post("/track", json=movement()).status_code == 200
     assert len(stored(client, "u1")) == 1
+
+
+def test_a_timestamp_in_seconds_is_refused_with_a_hint_of_milliseconds(client):
+    seconds = now_ms() // 1000
+    answer = client.post("/track", json={"events": [movement(), movement(timestamp=seconds)]})
+    assert answer.status_code == 422
+    error = answer.json()
+    assert error["error"] == "invalid_field"
+    assert "milliseconds" in error["detail"] and "$.events[1].timestamp" in error["detail"]
+    old = client.post("/track", json=movement(timestamp=now_ms() - 31 * 86_400_000))
+    assert old.status_code == 422 and "30 days in the past" in old.json()["detail"]
+    assert "milliseconds" not in old.json()["detail"]

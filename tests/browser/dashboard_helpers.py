@@ -3,9 +3,13 @@ page shows beside what the API answers."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import random
+from urllib.parse import urlsplit
 
-from playwright.sync_api import Page
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, Route
 
 from helpers import DAY, MINUTE, now_ms
 
@@ -103,3 +107,35 @@ def stats(service, **parameters) -> dict:
 
 def shown_totals(page: Page) -> dict:
     return {name: float(page.get_attribute(f'[data-metric="{name}"]', "data-raw")) for name in METRICS}
+
+
+class HeldBack:
+    """Holds the first request for `path` back, as a slow answer would be, until `release`;
+    lets every later one through."""
+
+    def __init__(self, page: Page, path: str):
+        self.urls: list[str] = []
+        self.failures: list[str] = []
+        self._held: list[Route] = []
+        page.route(lambda url: urlsplit(url).path == path, self._handle)
+        page.on("requestfailed", lambda request: self._held and request == self._held[0].request
+                and self.failures.append(request.failure or ""))
+
+    def _handle(self, route: Route) -> None:
+        self.urls.append(route.request.url)
+        if self._held:
+            route.continue_()
+        else:
+            self._held.append(route)
+
+    def release(self, body: str, content_type: str) -> None:
+        """Answers the held request now, late, with `body`."""
+        with contextlib.suppress(PlaywrightError):  # the page gave up on it: nobody to answer
+            self._held[0].fulfill(status=200, body=body, content_type=content_type)
+
+
+def stale_movement(url: str) -> str:
+    """A live feed whose only movement comes from the superseded stream."""
+    movement = {"userId": "stale-user", "sessionId": "s", "event": "page_view", "timestamp": now_ms(),
+                "data": {"path": "/stale"}, "eventId": "stale"}
+    return f"id: 1\nevent: movement\ndata: {json.dumps(movement)}\n\n"

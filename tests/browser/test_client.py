@@ -384,6 +384,22 @@ def test_get_analytics_reads_with_the_token(site):
     assert status == 401
 
 
+def test_track_carries_revenue_as_given_and_ignores_a_bad_one(site):
+    page = site.open("module.html", "u-rev", flushInterval=60000)
+    page.evaluate("""() => {
+        userTracker.track("purchase", {plan: "pro"}, {revenue: {amount: "19.90", currency: "EUR"}});
+        userTracker.track("purchase", null, {revenue: {amount: 1500, currency: "JPY"}});
+        userTracker.track("purchase", null, {revenue: {amount: "lots", currency: "EUR"}});
+        userTracker.track("purchase", null, {revenue: {amount: 5, currency: "eur"}});
+        userTracker.track("after");
+    }""")
+    assert page.evaluate("userTracker.flush()") is True
+    movements = site.wait_for_movements("u-rev", 4)
+    assert names(movements) == ["view /module.html", "purchase", "purchase", "after"]
+    assert [m.get("revenue") for m in movements] == [
+        None, {"amount": "19.90", "currency": "EUR"}, {"amount": "1500", "currency": "JPY"}, None]
+
+
 def add_site(site, site_id: str) -> None:
     """A second site, so that an event naming no site and no known host is refused (422); on
     a service of the test's own, since it changes where other tests' events go."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx2 as httpx
@@ -186,3 +187,23 @@ def test_a_phone_screen_needs_no_horizontal_scroll_on_a_share_link(own_two_sites
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     finally:
         context.close()
+
+
+def test_a_share_links_csv_is_the_links_own_answer_and_it_has_no_export(two_sites, stranger):
+    share = make_share(two_sites)
+    page = stranger.new_page()
+    page.goto(share["url"] + "?range=30d&tz=UTC")
+    wait_ready(page)
+    expect(page.locator("[data-export]")).to_be_hidden()
+    card = page.locator('[data-card="Pages"]')
+    card.locator('[data-tab="page"]').click()
+    expect(card.locator("[data-breakdown]")).not_to_have_attribute("aria-busy", "true")
+    with page.expect_download() as info:
+        card.locator("[data-download-csv]").click()
+    got = Path(info.value.path()).read_bytes()
+    with httpx.Client() as client:  # no token: the link's path alone
+        answer = client.get(f"{share['url']}/breakdown", params={
+            "timeRange": "30d", "tz": "UTC", "by": "page", "limit": 10, "format": "csv", "site": SHOP})
+    answer.raise_for_status()
+    assert got == answer.content
+    assert got.count(b"\r\n") > 2

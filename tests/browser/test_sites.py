@@ -10,7 +10,17 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from browser.conftest import SHOP
-from browser.dashboard_helpers import METRICS, breakdown, rows, shown_totals, sign_in, stats, wait_ready
+from browser.dashboard_helpers import (
+    METRICS,
+    HeldBack,
+    breakdown,
+    rows,
+    shown_totals,
+    sign_in,
+    stale_movement,
+    stats,
+    wait_ready,
+)
 
 HOSTILE_NAME = '<img src=x onerror="document.title=\'owned\'">Shop'
 # The reads a dashboard makes for one site; each must name it.
@@ -385,3 +395,22 @@ def test_a_service_that_does_not_answer_the_sign_in_is_said_so(two_sites, watche
     page.unroute(f"{two_sites.url}/sites")
     page.reload()
     wait_ready(page)
+
+
+def test_a_superseded_sites_live_stream_is_never_drawn(two_sites, watched):
+    """The live feed of one site, left for another before its stream answered: the first
+    stream's movements, arriving last, must not appear."""
+    page = watched.page
+    sign_in(page, two_sites, query="?view=live&range=7d&tz=UTC")
+    held = HeldBack(page, "/live")
+    page.locator("[data-site]").select_option(SHOP)
+    page.wait_for_function("() => document.body.dataset.state === 'loading'")
+    page.locator("[data-site]").select_option("default")
+    wait_ready(page)
+    expect(page.locator("[data-live-status]")).to_contain_text("Connected")
+    assert len(held.urls) == 2
+    assert parse_qs(urlsplit(held.urls[0]).query)["site"] == [SHOP]
+    held.release(stale_movement(held.urls[0]), "text/event-stream")
+    page.wait_for_timeout(500)
+    expect(page.locator("[data-feed] li")).to_have_count(0)
+    assert held.failures == ["net::ERR_ABORTED"]

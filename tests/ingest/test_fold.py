@@ -1,11 +1,15 @@
-"""Folding the log: any split into batches and any arrival order gives the same tables,
-equal to the rollups the schema migration builds from the stored movements in one pass."""
+"""Folding the log (tracker/storage/fold.py): any split into batches and any arrival order
+gives the same tables, equal to the rollups the schema migration builds from the stored
+movements in one pass. A fold takes only its shard's rows, moves the position to the end of
+the stretch it read (the last row taken when cut by its limit) in the same transaction, never
+moves it back, and a job run after a fold sees what it folded."""
 
 from __future__ import annotations
 
 import contextlib
 
 import apsw
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,7 +65,7 @@ def brute_force(path, rows: list[MovementRow]) -> dict[str, list]:
 def _brute_force_into(conn: apsw.Connection, kept: list[MovementRow]) -> dict[str, list]:
     migrations.apply(conn, upto=2)
     conn.executemany("INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", kept)
+                     "VALUES (?, ?, ?, ?, ?, ?)", [row[:6] for row in kept])
     spans: dict[str, list] = {}
     for row in kept:  # a session belongs to the first user seen with it
         span = spans.setdefault(row.sessionId, [row.userId, row.timestamp, row.timestamp])
@@ -124,6 +128,89 @@ def test_a_log_made_before_request_contexts_gets_their_column(tmp_path):
     LogFile(path).create(floor=0)
     context = '["Chrome","Windows","desktop","US",null,null]'
     with contextlib.closing(apsw.Connection(str(path))) as conn:
-        log.append_rows(conn, [(0, 2, "u2", "s2", 6, "click", "{}", None, context)])
+        log.append_rows(conn, [(0, 2, "u2", "s2", 6, "click", "{}", None, None, None, context)])
         found = log.read_rows(conn, 0, 0, log.head(conn), 10)
     assert [(row.movement.userId, row.context) for row in found] == [("u1", None), ("u2", context)]
+
+
+def logged_rows(directory, *shards: int) -> LogFile:
+    """A log holding one row per entry of `shards` (that shard file's key), users u1, u2, ..."""
+    log_file = LogFile(directory / "log.sqlite")
+    log_file.create(0)
+    with log_file.transaction() as conn:
+        log.append_rows(conn, [(shard, 0, f"u{i}", "s1", BASE + i, "click", "{}", None, None)
+                               for i, shard in enumerate(shards, 1)])
+    return log_file
+
+
+def stored_users(shard: apsw.Connection) -> list[str]:
+    return [user for (user,) in shard.execute("SELECT userId FROM movements ORDER BY id")]
+
+
+def test_a_fold_takes_only_its_shards_rows_and_moves_the_position_to_its_end(tmp_path):
+    log_file = logged_rows(tmp_path, 0, 1, 0, 1)
+    with contextlib.closing(new_shard(tmp_path / "shard.sqlite")) as shard:
+        with shard:
+            folded = fold.fold_once(shard, 0, log_file, 4, apply_movements)
+        assert (folded.shard, folded.rows, folded.movements, folded.sessions_created,
+                folded.position) == (0, 2, 2, 1, 4)  # past the other shard's last row too
+        assert stored_users(shard) == ["u1", "u3"] and position(shard) == 4
+    log_file.close()
+
+
+def test_a_fold_cut_by_its_limit_ends_at_the_last_row_it_took(tmp_path):
+    log_file = logged_rows(tmp_path, 0, 0, 1, 0)
+    with contextlib.closing(new_shard(tmp_path / "shard.sqlite")) as shard:
+        with shard:
+            assert fold.fold_once(shard, 0, log_file, 4, apply_movements, limit=2).position == 2
+        with shard:
+            assert fold.fold_once(shard, 0, log_file, 4, apply_movements, limit=2).position == 4
+        assert stored_users(shard) == ["u1", "u2", "u4"]
+    log_file.close()
+
+
+def test_a_shard_already_at_the_position_folds_nothing(tmp_path):
+    log_file = logged_rows(tmp_path, 0, 0)
+    with contextlib.closing(new_shard(tmp_path / "shard.sqlite")) as shard:
+        with shard:
+            fold.fold_to(shard, 0, log_file, 2, apply_movements)
+        with shard:
+            folded = fold.fold_once(shard, 0, log_file, 1, apply_movements)
+        assert (folded.rows, folded.position) == (0, 2)  # an older head moves nothing back
+        assert stored_users(shard) == ["u1", "u2"]
+    log_file.close()
+
+
+def test_fold_to_takes_every_batch_up_to_the_position(tmp_path):
+    log_file = logged_rows(tmp_path, *[0] * (fold.FOLD_ROWS + 1))
+    batches: list[int] = []
+
+    def count_only(conn, rows, contexts):  # an Apply that stores nothing: only the batching counts
+        batches.append(len(rows))
+        return fold.Applied(len(rows), 0)
+
+    with contextlib.closing(new_shard(tmp_path / "shard.sqlite")) as shard:
+        with shard:
+            folds = fold.fold_to(shard, 0, log_file, fold.FOLD_ROWS + 1, count_only)
+        assert [(f.rows, f.position) for f in folds] == [(fold.FOLD_ROWS, fold.FOLD_ROWS),
+                                                         (1, fold.FOLD_ROWS + 1)]
+        assert batches == [fold.FOLD_ROWS, 1] and position(shard) == fold.FOLD_ROWS + 1
+    log_file.close()
+
+
+def test_a_job_after_a_fold_sees_what_was_folded_in_the_same_transaction(tmp_path):
+    log_file = logged_rows(tmp_path, 0, 0)
+    reported: list = []
+    with contextlib.closing(new_shard(tmp_path / "shard.sqlite")) as shard:
+        with pytest.raises(RuntimeError):
+            with shard:
+                fold.then(shard, 0, log_file, 2, apply_movements, work=stored_users,
+                          on_fold=reported.extend)
+                raise RuntimeError("the job's transaction failed")
+        assert stored_users(shard) == [] and position(shard) == 0  # the fold went with it
+        with shard:
+            seen = fold.then(shard, 0, log_file, 2, apply_movements, work=stored_users,
+                             on_fold=reported.extend)
+        assert seen == ["u1", "u2"]
+        assert [f.position for f in reported] == [2, 2]
+    log_file.close()

@@ -152,3 +152,24 @@ def test_a_full_disk_is_named_by_readyz_loses_nothing_and_check_says_no_space(tr
     server = tracker_server()
     stored = stored_event_ids(server, [f"user-{i}" for i in range(4)])
     assert set(acknowledged) <= set(stored)
+
+
+def test_reads_of_folded_data_answer_while_the_disk_is_full(tracker_server, small_disk):
+    server = tracker_server(TRACKER_MIN_FREE_MB="0")
+    acknowledged = []
+    for i in range(10):
+        answer, keys = post(server, f"user-{i % 4}", 20)
+        assert answer.status_code == 200
+        acknowledged += keys
+    with server.client() as client:
+        before = client.get("/stats", params={"timeRange": "24h"})  # folds every shard
+        assert before.status_code == 200
+    fill_up(small_disk)
+
+    with server.client() as client:
+        assert client.get("/readyz").status_code == 503
+        during = client.get("/stats", params={"timeRange": "24h"})
+        assert during.status_code == 200, during.text
+        assert during.json()["totals"] == before.json()["totals"]
+        assert client.get("/analytics", params={"timeRange": "24h"}).status_code == 200
+    assert set(stored_event_ids(server, [f"user-{i}" for i in range(4)])) == set(acknowledged)

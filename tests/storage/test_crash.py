@@ -104,7 +104,9 @@ def test_a_batch_answered_503_stores_none_of_its_events_and_the_counter_matches(
     assert set(flood.statuses) == {200, 503} and flood.missing_retry_after == 0
     assert flood.refused and Counter(stored) == Counter(flood.acknowledged)  # each once, no other
     assert ingested == counted == len(stored)
-    assert waits[-1] < 2.0  # the queue is full: no waiting for it to drain
+    # The queue is full: a refusal does not wait for it to drain, as an acceptance waits for its
+    # commit (compared within the run, whatever else the machine is doing).
+    assert statistics.median(waits) < statistics.median(flood.acceptance_seconds)
 
 
 def stored_movements(data_dir) -> int:

@@ -11,6 +11,11 @@ holding p (a user's gaps are disjoint). SQLite counts the spans and gaps of
 each cohort by the periods they start and end in, in one pass over the
 cohort's rows; the running sums over the periods are done here.
 
+Identified users alone make cohorts unless anonymous ones are asked for: an
+anonymous visitor's id changes every day (its salt does), so each of its days
+would make a "new user" who never comes back, and day-1 retention would read
+far lower than it is.
+
 Shards hold disjoint users, so their shares add up.
 """
 
@@ -26,6 +31,7 @@ import apsw
 
 from tracker.analytics import zones
 from tracker.analytics.rollups import ALL_EVENTS, DAY, USERS
+from tracker.ingest.intake import ANONYMOUS_PREFIX
 from tracker.storage import archives
 
 PERIODS = ("day", "week")
@@ -33,17 +39,19 @@ PERIODS = ("day", "week")
 # What a row of COHORT_COUNTS counts.
 COHORT, SPAN, GAP = 0, 1, 2
 
-# Rows (what, cohort, a, b, n) for the cohorts of the periods [:low, :high): per cohort, its
-# users; its users' spans of the event asked about (:event, '' for every event) that start
-# in period a and end in period b; its users' gaps of that event that start in period
-# a and end in period b, if some period lies between. The cohort users are found by
+# Rows (what, cohort, a, b, n) for the cohorts of the periods [:low, :high) (of identified
+# users only, unless :anonymous): per cohort, its users; its users' spans of the event
+# asked about (:event, '' for every event) that start in period a and end in period b;
+# its users' gaps of that event that start in period a and end in period b, if some
+# period lies between. The cohort users are found by
 # the index on (kind, event, first), then (CROSS JOIN: in this order) their spans
 # and gaps by their primary keys.
 # Placeholders in braces: the SQL of period_of() for each time.
 COHORT_COUNTS = f"""
 WITH cohort AS MATERIALIZED (
   SELECT userId, {{first}} AS c FROM activity_spans
-  WHERE kind = {USERS} AND event = '{ALL_EVENTS}' AND first >= :low AND first < :high)
+  WHERE kind = {USERS} AND event = '{ALL_EVENTS}' AND first >= :low AND first < :high
+    AND (:anonymous OR substr(userId, 1, {len(ANONYMOUS_PREFIX)}) != '{ANONYMOUS_PREFIX}'))
 SELECT {COHORT}, c, 0, 0, count(*) FROM cohort GROUP BY c
 UNION ALL
 SELECT {SPAN}, c, a, b, count(*) FROM (
@@ -98,18 +106,19 @@ def _week_starts(days: list[int], zone: zones.ZoneInfo | None) -> list[int]:
     return [t for t, week, before in zip(days[1:], weeks[1:], weeks) if week != before]
 
 
-def cohorts_share(conn: apsw.Connection, cuts: list[int], event: str | None) -> Cohorts:
-    return archives.read_consistently(conn, _cohorts_share, cuts, event or ALL_EVENTS)
+def cohorts_share(conn: apsw.Connection, cuts: list[int], event: str | None,
+                  anonymous: bool = False) -> Cohorts:
+    return archives.read_consistently(conn, _cohorts_share, cuts, event or ALL_EVENTS, anonymous)
 
 
-def _cohorts_share(conn: apsw.Connection, cuts: list[int], event: str) -> Cohorts:
+def _cohorts_share(conn: apsw.Connection, cuts: list[int], event: str, anonymous: bool) -> Cohorts:
     listed = len(cuts) - 1
     found = empty_cohorts(listed)
     if not listed:
         return found
     # changes[c][p]: how many more users of cohort c are active in period p than in p - 1.
     changes = [[0] * (listed + 2) for _ in range(listed)]
-    params = {"low": cuts[0], "high": cuts[-1], "event": event,
+    params = {"low": cuts[0], "high": cuts[-1], "event": event, "anonymous": anonymous,
               **{f"cut{i}": cut for i, cut in enumerate(cuts)}}
     for what, cohort, a, b, n in conn.execute(cohort_counts(len(cuts)), params):
         if what == COHORT:

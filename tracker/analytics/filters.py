@@ -5,19 +5,26 @@ that filters visits uses the fixed condition PASSES on a visit `v`, whose
 parameters (`params()`) hold each dimension's values as a JSON array, or
 NULL for a dimension without a filter. So no statement is ever put together
 from what a client sent: the values travel only as bound parameters.
+
+A goal filter (`goal:NAME`) keeps the visits of the users who completed one
+of its goals in the window. Who they are depends on the window and the shard,
+so a shard's read first finds them (tracker/analytics/conversions.py) and
+binds them as `converters`, a JSON array the condition reads like the others.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from tracker.analytics.goals import Goal
 from tracker.analytics.rollups import PAGE_VIEW
 
 VISIT_DIMENSIONS = ("entryPage", "exitPage", "referrer", "source", "channel", "utmSource",
                     "utmMedium", "utmCampaign", "utmTerm", "utmContent", "browser", "os", "device",
                     "country", "region", "city")
 PAGE = "page"
+GOAL = "goal"
 
 # The page filter's paths, as a set SQLite builds once per statement.
 PAGE_PATHS = "(SELECT value FROM json_each(:f_page))"
@@ -27,7 +34,8 @@ PAGE_PATHS = "(SELECT value FROM json_each(:f_page))"
 PASSES = " AND ".join(
     [f"(:f_{d} IS NULL OR v.{d} IN (SELECT value FROM json_each(:f_{d})))" for d in VISIT_DIMENSIONS]
     + [f"(:f_page IS NULL OR EXISTS (SELECT 1 FROM visit_pages q WHERE q.visit = v.id "
-       f"AND q.path IN {PAGE_PATHS}))"])
+       f"AND q.path IN {PAGE_PATHS}))",
+       "(:f_goal IS NULL OR v.userId IN (SELECT value FROM json_each(:f_goal)))"])
 
 # Visit `v`'s page views of the filtered paths.
 FILTERED_PAGEVIEWS = (f"(SELECT coalesce(sum(q.n), 0) FROM visit_pages q WHERE q.visit = v.id "
@@ -43,13 +51,23 @@ COUNTED_MOVEMENT = (f"(:f_page IS NULL OR m.event <> '{PAGE_VIEW}' OR "
 
 @dataclass(frozen=True)
 class Filters:
-    """Visit dimensions with the values each may have, and the page filter's paths."""
+    """Visit dimensions with the values each may have, the page filter's paths, and the goal
+    filter's goals with, once a shard's read has found them, the users who converted."""
 
     visits: tuple[tuple[str, tuple[str, ...]], ...] = ()
     pages: tuple[str, ...] = ()
+    goals: tuple[Goal, ...] = ()
+    converters: tuple[str, ...] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.visits or self.pages)
+        return bool(self.visits or self.pages or self.goals)
+
+    def bound(self, converters: tuple[str, ...]) -> Filters:
+        """These filters with the goal filter's converting users of one shard and window."""
+        return replace(self, converters=converters)
+
+    def without_goals(self) -> Filters:
+        return replace(self, goals=(), converters=None)
 
     def params(self) -> dict[str, str | None]:
         """The parameters of PASSES and the page conditions."""
@@ -57,6 +75,9 @@ class Filters:
         found: dict[str, str | None] = {
             f"f_{d}": json.dumps(chosen[d]) if d in chosen else None for d in VISIT_DIMENSIONS}
         found["f_page"] = json.dumps(self.pages) if self.pages else None
+        if self.goals and self.converters is None:
+            raise ValueError("a goal filter's converters are bound per shard and window first")
+        found["f_goal"] = json.dumps(self.converters) if self.goals else None
         return found
 
     def counts_page(self, path: str | None) -> bool:

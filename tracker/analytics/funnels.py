@@ -27,6 +27,7 @@ from itertools import groupby
 
 import apsw
 
+from tracker.analytics import conversions
 from tracker.analytics.filters import PASSES, Filters
 from tracker.analytics.funnel_walk import Walk, depth
 from tracker.analytics.rollups import PAGE_VIEW, page_path
@@ -135,6 +136,7 @@ def funnel_share(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
 
 def _funnel_share(conn: apsw.Connection, funnel: Funnel, start: int, end: int,
                   filters: Filters) -> list[int]:
+    filters, _completions = conversions.bind(conn, filters, start, end)
     if funnel.earliest_chain_suffices() and not archives.any_in(conn, start, end):
         return _earliest_chains(conn, funnel, start, end, filters)
     return _walked(conn, funnel, start, end, filters)

@@ -21,24 +21,27 @@ breakdowns read the window's movements of the visits that pass.
 
 from __future__ import annotations
 
-import bisect
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import apsw
 
-from tracker.analytics import activity
+from tracker.analytics import activity, conversions
+from tracker.analytics.conversions import Conversions
 from tracker.analytics.filters import (
     COUNTED_MOVEMENT,
     COUNTED_PAGEVIEWS,
     FILTERED_PAGEVIEWS,
+    GOAL,
     PAGE,
     PAGE_PATHS,
     PASSES,
     VISIT_DIMENSIONS,
     Filters,
 )
+from tracker.analytics.goals import Goal
 from tracker.analytics.rollups import (
     GAP_MS,
     PAGE_SESSIONS,
@@ -48,14 +51,11 @@ from tracker.analytics.rollups import (
     USERS,
     page_path,
 )
+from tracker.analytics.spanning import Span, Visit, page_views_of, spanning_visits
 from tracker.storage import archives
 
 EVENT = "event"
 PROPERTY = "prop:"
-
-# Visits of at least this long have their own index (idx_visits_long): a visit running
-# across an instant began less than this before it, or is one of those.
-LONG_VISIT_MS = 3_600_000
 
 # A bucket's visits, visitors, visitors of the whole window (:start its start), bounces,
 # duration: one range of a covering index per bucket.
@@ -77,46 +77,6 @@ FILTERED_VISITORS = f"""
 SELECT count(DISTINCT v.userId) FROM visits v NOT INDEXED
 WHERE v.first >= :low AND v.first < :high AND {PASSES}
 """
-
-# Visits passing the filters that run across a cut (:cuts, a JSON array; :start the
-# window's start), with the broken-down dimension's value. A visit across an inner cut
-# that began before the window runs across its start too, so only the start's own search
-# looks earlier. CROSS JOIN keeps the cuts outside: one index range of visits per cut.
-SPANNING_RECENT = """
-WITH c(at) AS (SELECT value FROM json_each(:cuts))
-SELECT v.id, v.userId, v.sessionId, v.first, v.last, {value} FROM c CROSS JOIN visits v NOT INDEXED
-WHERE v.first >= c.at - {long} AND v.first < c.at AND v.last >= c.at
-  AND (c.at = :start OR v.first >= :start) AND {passes}
-"""
-SPANNING_LONG = """
-WITH c(at) AS (SELECT value FROM json_each(:cuts))
-SELECT v.id, v.userId, v.sessionId, v.first, v.last, {value}
-FROM c CROSS JOIN visits v INDEXED BY idx_visits_long
-WHERE v.first >= iif(c.at = :start, 0, :start) AND v.first < c.at - {long}
-  AND v.last - v.first >= {long} AND v.last >= c.at AND {passes}
-"""
-# Per broken-down dimension (None: none), the two searches.
-SPANNING = {
-    dimension: tuple(query.format(value=f"v.{dimension}" if dimension else "NULL",
-                                  long=LONG_VISIT_MS, passes=PASSES)
-                     for query in (SPANNING_RECENT, SPANNING_LONG))
-    for dimension in (None, *VISIT_DIMENSIONS)
-}
-
-# :visits: [visit id, userId, sessionId, from, to] of each visit; :paths: whether to read
-# the paths. The visits stay outside: one range of the user's movements per visit (the
-# event index would read every page view of the time between).
-VISIT_PAGE_VIEWS = f"""
-WITH s(visit, userId, sessionId, low, high) AS (
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(:visits)
-)
-SELECT s.visit, m.timestamp, iif(:paths, m.data, NULL)
-FROM s CROSS JOIN movements m INDEXED BY idx_movements_user_time
-WHERE m.userId = s.userId AND m.timestamp >= s.low AND m.timestamp < s.high
-  AND m.sessionId = s.sessionId AND m.event = '{PAGE_VIEW}'
-"""
-
-ARCHIVED_IN = "SELECT 1 FROM archives WHERE last >= ? AND first < ? LIMIT 1"
 
 # Per dimension: the window's visits passing the filters grouped by their value.
 BY_VISIT_DIMENSION = {dimension: f"""
@@ -193,37 +153,44 @@ SELECT v.id FROM visits v WHERE v.userId = :user AND v.sessionId = :session AND 
 """
 
 
-@dataclass(frozen=True)
-class Span:
-    """A window cut into buckets: cuts[i] to cuts[i + 1] is bucket i."""
-
-    cuts: tuple[int, ...]
-
-    @property
-    def start(self) -> int:
-        return self.cuts[0]
-
-    @property
-    def end(self) -> int:
-        return self.cuts[-1]
-
-    def bucket_of(self, instant: int) -> int:
-        return bisect.bisect_right(self.cuts, instant) - 1
-
-
 @dataclass
 class StatsShare:
     """Per bucket [visitors, visits, bounces, duration ms, pageviews], and the window's visitors."""
 
     series: list[list[int]]
     visitors: int = 0
+    goal: Conversions | None = None  # under a goal filter
 
     def add(self, other: StatsShare) -> StatsShare:
         for mine, theirs in zip(self.series, other.series):
             for i, value in enumerate(theirs):
                 mine[i] += value
         self.visitors += other.visitors
+        self.goal = merged(self.goal, other.goal)
         return self
+
+    def totals(self) -> Totals:
+        """The window's totals, as /stats answers them."""
+        visits = sum(point[1] for point in self.series)
+        bounces = sum(point[2] for point in self.series)
+        duration = sum(point[3] for point in self.series)
+        pageviews = sum(point[4] for point in self.series)
+        return Totals(self.visitors, visits, pageviews, *rates(visits, bounces, duration))
+
+
+class Totals(NamedTuple):
+    visitors: int
+    visits: int
+    pageviews: int
+    bounceRate: float
+    visitDuration: float  # seconds
+
+
+def rates(visits: int, bounces: int, duration_ms: int) -> tuple[float, float]:
+    """(bounce rate, mean duration in seconds), 0 for no visits."""
+    if not visits:
+        return 0.0, 0.0
+    return bounces / visits, duration_ms / visits / 1000
 
 
 def empty_stats(span: Span) -> StatsShare:
@@ -239,6 +206,7 @@ class Row:
     events: int = 0
     bounces: int = 0
     duration: int = 0
+    goal: Conversions | None = None  # under a goal filter, and in goal rows
 
     def add(self, other: Row) -> Row:
         self.visitors += other.visitors
@@ -246,16 +214,34 @@ class Row:
         self.events += other.events
         self.bounces += other.bounces
         self.duration += other.duration
+        self.goal = merged(self.goal, other.goal)
         return self
+
+
+def merged(mine: Conversions | None, theirs: Conversions | None) -> Conversions | None:
+    if theirs is None:
+        return mine
+    return (mine or Conversions()).add(theirs)
 
 
 @dataclass
 class BreakdownShare:
     rows: dict[str | None, Row] = field(default_factory=dict)
+    # Under a goal filter, each value's visitors without it: the base of the rows' conversion
+    # rates, kept apart since a shard may have a value's visitors but none of its rows.
+    bases: Counter[str | None] = field(default_factory=Counter)
 
     def add(self, other: BreakdownShare) -> BreakdownShare:
         for value, row in other.rows.items():
             self.rows.setdefault(value, Row()).add(row)
+        self.bases.update(other.bases)
+        return self
+
+    def with_bases(self) -> BreakdownShare:
+        """The rows' conversion rates taken against the values' visitors over every shard."""
+        for value, row in self.rows.items():
+            if row.goal is not None:
+                row.goal.base = self.bases[value]
         return self
 
     def row(self, value: str | None) -> Row:
@@ -273,11 +259,20 @@ def _stats_shares(conn: apsw.Connection, spans: tuple[Span, ...], filters: Filte
 
 
 def breakdown_share(conn: apsw.Connection, by: str, span: Span, filters: Filters,
-                    event: str | None) -> BreakdownShare:
-    return archives.read_consistently(conn, _breakdown_share, by, span, filters, event)
+                    event: str | None, goals: tuple[Goal, ...] = ()) -> BreakdownShare:
+    """One shard's rows; `goals` are the site's, for `by=goal`."""
+    return archives.read_consistently(conn, _breakdown_share, by, span, filters, event, goals)
 
 
 def _stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsShare:
+    filters, done = conversions.bind(conn, filters, span.start, span.end)
+    share = _visit_stats(conn, span, filters)
+    if done is not None:
+        share.goal = conversions.totals(conn, filters, done, span.start, span.end)
+    return share
+
+
+def _visit_stats(conn: apsw.Connection, span: Span, filters: Filters) -> StatsShare:
     share = empty_stats(span)
     buckets = list(zip(span.cuts, span.cuts[1:]))
     if not filters:
@@ -296,8 +291,8 @@ def _stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsSh
         share.series[i] = [visitors, visits, bounces, duration, counted]
     share.visitors = conn.execute(
         FILTERED_VISITORS, {**params, "low": span.start, "high": span.end}).fetchone()[0]
-    spanning = _spanning_visits(conn, span, filters)
-    for views in _page_views_of(conn, spanning, span, bool(filters.pages)).values():
+    spanning = spanning_visits(conn, span, filters)
+    for views in page_views_of(conn, spanning, span, bool(filters.pages)).values():
         for timestamp, path in views:
             if filters.counts_page(path):
                 share.series[span.bucket_of(timestamp)][4] += 1
@@ -316,59 +311,16 @@ def _page_views_per_bucket(conn: apsw.Connection, span: Span) -> list[int]:
     return counts
 
 
-@dataclass(frozen=True)
-class Visit:
-    id: int
-    userId: str
-    sessionId: str
-    first: int
-    last: int
-    value: str | None  # the broken-down dimension's value, when there is one
-
-
-def _spanning_visits(conn: apsw.Connection, span: Span, filters: Filters,
-                     dimension: str | None = None) -> list[Visit]:
-    """Visits passing the filters with page views in the window that their stored counts
-    cannot place: those running across a cut (the window's start, a bucket's end), having
-    begun before it and ended at or after it.
-
-    Such a visit began less than LONG_VISIT_MS before the cut, or is a long one: two index
-    ranges per cut, never a pass over the window's visits."""
-    params = {**filters.params(), "cuts": json.dumps(list(span.cuts)), "start": span.start}
-    found = {}
-    for query in SPANNING[dimension]:
-        for row in conn.execute(query, params):
-            found[row[0]] = Visit(*row)
-    return list(found.values())
-
-
-def _page_views_of(conn: apsw.Connection, visits: list[Visit], span: Span,
-                   paths: bool) -> dict[int, list[tuple[int, str | None]]]:
-    """(time, path) of each visit's page views in the window, stored or archived, by visit id;
-    the path is None unless `paths`, and the archives are read only when they reach the window."""
-    found: dict[int, list[tuple[int, str | None]]] = {visit.id: [] for visit in visits}
-    if not visits:
-        return found
-    bounds = {visit.id: (max(visit.first, span.start), min(visit.last + 1, span.end))
-              for visit in visits}
-    stored = json.dumps([[visit.id, visit.userId, visit.sessionId, *bounds[visit.id]]
-                         for visit in visits])
-    for visit, timestamp, data in conn.execute(VISIT_PAGE_VIEWS, {"visits": stored, "paths": paths}):
-        found[visit].append((timestamp, None if data is None else page_path(PAGE_VIEW, data)))
-    if conn.execute(ARCHIVED_IN, (span.start, span.end)).fetchone() is None:
-        return found
-    for visit in visits:
-        low, high = bounds[visit.id]
-        found[visit.id] += [(m.timestamp, page_path(PAGE_VIEW, bytes(m.data)) if paths else None)
-                            for m in archives.movements_in(conn, low, high, visit.userId)
-                            if m.sessionId == visit.sessionId and m.event == PAGE_VIEW]
-    return found
-
-
 def _breakdown_share(conn: apsw.Connection, by: str, span: Span, filters: Filters,
-                     event: str | None) -> BreakdownShare:
+                     event: str | None, goals: tuple[Goal, ...]) -> BreakdownShare:
+    filters, done = conversions.bind(conn, filters, span.start, span.end)
+    if by == GOAL:
+        return _by_goal(conn, span, filters, goals)
     if by in VISIT_DIMENSIONS:
-        return _by_visit_dimension(conn, by, span, filters)
+        share = _by_visit_dimension(conn, by, span, filters)
+        if done is not None:
+            _add_conversions(conn, share, by, span, filters, done)
+        return share
     if by == PAGE:
         return _by_page(conn, span, filters)
     if by == EVENT and not filters and span.end - span.start >= GAP_MS:
@@ -384,12 +336,30 @@ def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
     params = {**filters.params(), "start": span.start, "end": span.end}
     for value, *counts in conn.execute(BY_VISIT_DIMENSION[dimension], params):
         share.rows[value] = Row(*counts)
-    spanning = _spanning_visits(conn, span, filters, dimension)
-    views = _page_views_of(conn, spanning, span, bool(filters.pages))
+    spanning = spanning_visits(conn, span, filters, dimension)
+    views = page_views_of(conn, spanning, span, bool(filters.pages))
     for visit in spanning:
         counted = sum(filters.counts_page(path) for _t, path in views[visit.id])
         if counted:
             share.row(visit.value).events += counted
+    return share
+
+
+def _add_conversions(conn: apsw.Connection, share: BreakdownShare, dimension: str, span: Span,
+                     filters: Filters, done: conversions.Completions) -> None:
+    """A goal filter's conversions on every row of a visit dimension."""
+    found = conversions.by_value(conn, dimension, filters, done, span.start, span.end)
+    for value, row in share.rows.items():
+        row.goal = found.get(value, Conversions())
+    share.bases.update({value: figures.base for value, figures in found.items()})
+
+
+def _by_goal(conn: apsw.Connection, span: Span, filters: Filters,
+             goals: tuple[Goal, ...]) -> BreakdownShare:
+    """One row per goal of the site: its conversions among the window's visitors."""
+    share = BreakdownShare()
+    for name, found in conversions.by_goal(conn, goals, filters, span.start, span.end).items():
+        share.rows[name] = Row(visitors=found.visitors, events=found.events, goal=found)
     return share
 
 
@@ -398,8 +368,8 @@ def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownSh
     spanning its edges from their movements, with distinct users over both. A visit is one
     row per path on either side, so its rows count the visits."""
     spanning = []
-    visits = _spanning_visits(conn, span, filters)
-    views = _page_views_of(conn, visits, span, True)
+    visits = spanning_visits(conn, span, filters)
+    views = page_views_of(conn, visits, span, True)
     for visit in visits:
         paths = Counter(path for _t, path in views[visit.id]
                         if path is not None and filters.counts_page(path))
@@ -463,7 +433,7 @@ def _by_event(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownS
     of those running across its edges, and of those without full counts, from their movements
     in the window, stored or archived."""
     params = {**filters.params(), "start": span.start, "end": span.end}
-    outside = {visit.id: visit for visit in _spanning_visits(conn, span, filters)}
+    outside = {visit.id: visit for visit in spanning_visits(conn, span, filters)}
     for row in conn.execute(PARTIAL_VISITS, params):
         outside.setdefault(row[0], Visit(*row))
     counted = []

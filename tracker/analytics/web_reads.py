@@ -13,7 +13,8 @@ from collections import Counter
 from functools import reduce
 
 from tracker.analytics import web
-from tracker.analytics.filters import PAGE, Filters
+from tracker.analytics.filters import GOAL, PAGE, Filters
+from tracker.analytics.goals import Goal
 from tracker.analytics.rollups import GAP_MS
 from tracker.analytics.web import BreakdownShare, Row, Span, StatsShare
 from tracker.storage.store import Store
@@ -29,14 +30,17 @@ async def stats(store: Store, site: int, spans: tuple[Span, ...], filters: Filte
 
 
 async def breakdown(store: Store, site: int, by: str, span: Span, filters: Filters,
-                    event: str | None, limit: int) -> list[tuple[str | None, Row]]:
+                    event: str | None, limit: int,
+                    goals: tuple[Goal, ...] = ()) -> list[tuple[str | None, Row]]:
     """The top `limit` rows: most visitors first, then most pageviews or events, then by value
-    with null last."""
+    with null last. `goals` are the site's, for `by=goal`."""
     if by == PAGE and not filters and span.end - span.start >= GAP_MS:
         merged = await top_pages(store, site, span, limit)
     else:
-        shares = await store.read_each(site, web.breakdown_share, by, span, filters, event)
+        shares = await store.read_each(site, web.breakdown_share, by, span, filters, event, goals)
         merged = reduce(BreakdownShare.add, shares, BreakdownShare())
+        if filters.goals and by != GOAL:
+            merged.with_bases()
     return ranked(merged)[:limit]
 
 

@@ -12,9 +12,8 @@ from tracker import schemas
 from tracker.analytics import zones
 from tracker.analytics.activity import TOP_PAGES, Share, Window, empty_share, shard_share
 from tracker.analytics.rollups import PAGE_VIEW
-from tracker.api import params
+from tracker.api import csv_out, params
 from tracker.api.access import read_site
-from tracker.api.common import json_response
 from tracker.storage.registry import Site
 from tracker.storage.store import Store
 
@@ -26,7 +25,7 @@ async def analytics(request: Request) -> Response:
     share = await read_share(request.app.state.store, site, window)
     request.app.state.metrics.analytics_query(window.user_id, params.named_range(request),
                                               time.perf_counter() - started)
-    return json_response(answer(window, share))
+    return csv_out.respond(request, "analytics", answer(window, share))
 
 
 async def read_share(store: Store, site: Site, window: Window) -> Share:

@@ -10,6 +10,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from tracker.cluster.fanout import ShardUnavailable
+from tracker.cluster.folding import Behind
+from tracker.cluster.node import NotOwner
+from tracker.cluster.publish import StreamUnavailable
+from tracker.cluster.registry_sync import RegistryBusy
 from tracker.ingest.sessions import SessionTaken
 from tracker.ops.logs import warn_queue_full, warn_shard_unreadable
 from tracker.ops.metrics import CLIENT_CLOSED
@@ -98,6 +103,22 @@ async def _shard_unreadable(request: Request, exc: Exception) -> Response:
                           {"Retry-After": "5"})
 
 
+async def _shard_away(request: Request, exc: Exception) -> Response:
+    """A cluster's shard without a live owner, or whose owner did not answer or catch up."""
+    shard = getattr(exc, "shard", None)
+    detail = str(exc) if shard is None else {"shard": shard, "reason": str(exc)}
+    return error_response(503, "shard_unavailable", detail, {"Retry-After": "2"})
+
+
+async def _stream_unavailable(request: Request, exc: Exception) -> Response:
+    return error_response(503, "stream_unavailable", f"the cluster's stream did not answer: {exc}",
+                          {"Retry-After": "1"})
+
+
+async def _registry_busy(request: Request, exc: Exception) -> Response:
+    return error_response(503, "registry_busy", str(exc), {"Retry-After": "1"})
+
+
 async def _archive_unavailable(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ArchiveUnavailable)
     unreadable_archives.error("archive file unreadable: %s", exc)
@@ -130,6 +151,11 @@ HANDLERS = {
     ShardUnreadable: _shard_unreadable,
     SessionTaken: _session_taken,
     ArchiveUnavailable: _archive_unavailable,
+    ShardUnavailable: _shard_away,
+    NotOwner: _shard_away,
+    Behind: _shard_away,
+    StreamUnavailable: _stream_unavailable,
+    RegistryBusy: _registry_busy,
     ClientDisconnect: _client_closed,
     Exception: _unexpected,
 }

@@ -10,10 +10,10 @@ from starlette.responses import Response
 from tracker import schemas
 from tracker.analytics.funnels import PAGE_STEP, Funnel, Step, funnel_share
 from tracker.analytics.rollups import DAY
-from tracker.api import params
+from tracker.api import csv_out, params
 from tracker.api.access import read_site
-from tracker.api.common import json_response
 from tracker.api.errors import invalid
+from tracker.lifecycle import goals
 from tracker.schemas import FunnelEntity
 from tracker.storage.store import Store
 
@@ -38,7 +38,7 @@ async def funnels(request: Request) -> Response:
     within = parse_within(request)
     by = parse_entity(request)
     start, end, _bucket = params.parse_span(request, params.parse_zone(request, site.timezone))
-    filters = params.parse_filters(request)
+    filters = params.parse_filters(request, goals.of_site(request.app.state.store.registry, site))
     funnel = Funnel(tuple(map(Step.parse, texts)), within, by == "visit")
     began = time.perf_counter()
     store: Store = request.app.state.store
@@ -46,7 +46,7 @@ async def funnels(request: Request) -> Response:
     counts = [sum(column) for column in zip(*shares)]
     request.app.state.metrics.web_query("funnels", params.named_range(request),
                                         time.perf_counter() - began)
-    return json_response(schemas.Funnel(by, start, end, _steps(texts, counts)))
+    return csv_out.respond(request, "funnels", schemas.Funnel(by, start, end, _steps(texts, counts)))
 
 
 def parse_steps(request: Request) -> list[str]:

@@ -7,7 +7,7 @@ the code; the operations table below says which endpoint uses which.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -19,6 +19,11 @@ REF_TEMPLATE = "#/components/schemas/{name}"
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 TimeRange = Literal["1h", "24h", "7d", "30d"]
+# `from` and `to`: ms since the epoch, or ISO 8601 (tracker/api/params.py `instant`).
+Instant = Millis | Annotated[str, msgspec.Meta(
+    description="an ISO 8601 date (2026-12-01) or date-time (2026-12-01T08:00:00Z); without an "
+                "offset, on the clock of the read's zone (`tz`, else the site's; UTC for "
+                "/movements)")]
 WithinMs = Annotated[int, msgspec.Meta(ge=1, le=400 * 86_400_000)]
 
 
@@ -47,6 +52,7 @@ class Operation:
     token_optional: bool = False
     accepted: Any = None  # the type answered with 202, for work that goes on in the background
     status: int = 200  # of a success: 201 for a creation, 202 for work in the background, 204
+    error_answers: dict[int, Any] = field(default_factory=dict)  # errors not answered as Error
 
 
 ERROR_MEANINGS = {
@@ -54,7 +60,8 @@ ERROR_MEANINGS = {
     401: "missing or wrong bearer token (or, for a share link, its password not given yet)",
     403: "a site key used for another site, for management or to erase a user",
     404: "no such thing (an unknown site, key, share or user)",
-    409: "a duplicate: a site id or domain already taken, a session id of another user",
+    409: "a duplicate: a site id, domain, goal or subscription already there, a session id of "
+         "another user",
     410: "an expired share link",
     413: "body over 1 MiB",
     415: "content type other than application/json or text/plain",
@@ -65,10 +72,13 @@ ERROR_MEANINGS = {
 }
 STATUS_MEANINGS = {200: "OK", 201: "created", 202: "accepted: goes on in the background",
                    204: "done, nothing to answer"}
+# What a status means where the operation answers it in its own words.
+OWN_MEANINGS = {(202, "/api/event"): "accepted (stored, or dropped as Plausible drops it)",
+                (400, "/api/event"): "a body Plausible would refuse: each field with its messages"}
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
 INGEST_ERRORS = (400, 413, 415, 422, 429, 503)
-WINDOW_PARAMS = (Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
+WINDOW_PARAMS = (Param("timeRange", TimeRange), Param("from", Instant), Param("to", Instant),
                  Param("tz", str))
 USER_PATH = Param("userId", Identifier, True, "path")
 SITE = Param("site", schemas.SiteId)
@@ -111,6 +121,41 @@ SITE_OPERATIONS = (
     Operation("delete", "/sites/{id}/shares/{shareId}", "Revoke a share link", None,
               SITE_ERRORS, params=(SITE_PATH, Param("shareId", str, True, "path")),
               security="readToken", status=204),
+    Operation("get", "/sites/{id}/goals", "The site's goals", schemas.GoalsOut, SITE_ERRORS,
+              params=(SITE_PATH,), security="readToken"),
+    Operation("post", "/sites/{id}/goals",
+              "Add a goal: an event name or a page pattern (`*` matches any run of characters), "
+              "with an optional display name; it counts past data at once",
+              schemas.GoalOut, (400, *SITE_ERRORS, 409, 413, 415), params=(SITE_PATH,),
+              body=(schemas.GoalIn,), security="readToken", status=201),
+    Operation("delete", "/sites/{id}/goals/{goalId}", "Remove a goal", None, SITE_ERRORS,
+              params=(SITE_PATH, Param("goalId", int, True, "path")), security="readToken",
+              status=204),
+    Operation("get", "/sites/{id}/export",
+              "A zip of complete CSV reports of the site over the window: visitors per day, "
+              "sources, channels, UTM fields, pages, entry and exit pages, countries, regions, "
+              "cities, devices, browsers, operating systems, events and goals (no top-N cut), "
+              "streamed", "application/zip", READ_ERRORS, params=(SITE_PATH, *WINDOW_PARAMS),
+              security="readToken"),
+    Operation("get", "/sites/{id}/reports",
+              "The site's email report subscriptions, each with how its latest send went",
+              schemas.ReportsOut, SITE_ERRORS, params=(SITE_PATH,), security="readToken"),
+    Operation("post", "/sites/{id}/reports",
+              "Subscribe an address to the site's weekly or monthly email report (sent through "
+              "TRACKER_SMTP_URL; the latest due report goes out at the next run of the job)",
+              schemas.ReportOut, (400, *SITE_ERRORS, 409, 413, 415), params=(SITE_PATH,),
+              body=(schemas.ReportIn,), security="readToken", status=201),
+    Operation("delete", "/sites/{id}/reports/{reportId}", "Cancel a subscription", None,
+              SITE_ERRORS, params=(SITE_PATH, Param("reportId", int, True, "path")),
+              security="readToken", status=204),
+    Operation("get", "/reports/unsubscribe/{token}",
+              "The page an email report's unsubscribe link opens: one button, no sign-in",
+              "text/html", (422,), params=(Param("token", str, True, "path"),)),
+    Operation("post", "/reports/unsubscribe/{token}",
+              "Cancel the subscription whose report carried this link (the page's button, or a "
+              "mail client's RFC 8058 one-click request); 404 when there is none (a page for a "
+              "browser, Accept: text/html)",
+              "text/html", (404, 422), params=(Param("token", str, True, "path"),)),
 )
 
 SHARE_ERRORS = (401, 404, 410, 422, 503)
@@ -135,7 +180,8 @@ SHARE_OPERATIONS = (
            (Param("by", str, True), *WINDOW_PARAMS, Param("filter", list[str]))),
           ("/funnels", schemas.Funnel, (Param("step", list[str], True), *WINDOW_PARAMS)),
           ("/retention", schemas.Retention, (Param("period", Literal["day", "week"], True),
-                                             *WINDOW_PARAMS)),
+                                             *WINDOW_PARAMS, Param("event", Name),
+                                             Param("identified", bool))),
           ("/live/visitors", schemas.LiveVisitors, ()))),
 )
 
@@ -144,17 +190,26 @@ OPERATIONS = (
               INGEST_ERRORS, body=(schemas.MovementIn, schemas.BatchIn)),
     Operation("post", "/session", "Create a session or refresh it", schemas.SessionOpened,
               (*INGEST_ERRORS, 409), body=(schemas.SessionIn,)),
+    Operation("post", "/api/event",
+              "Plausible's Events API, as Plausible's scripts send it: answers `ok`, or 400 with "
+              "Plausible's `errors` (an event for a domain of no site is dropped, as Plausible "
+              "drops it)", "text/plain", (400, 413, 415, 429, 503),
+              body=(schemas.PlausibleEventIn,), status=202,
+              error_answers={400: schemas.PlausibleErrors}),
+    Operation("post", "/api/send",
+              "Umami's tracker payload (`website` is the site's umamiId); without `name` a page "
+              "view", schemas.UmamiOut, INGEST_ERRORS, body=(schemas.UmamiIn,)),
     Operation("get", "/session", "A live session", schemas.SessionOut, READ_ERRORS,
               params=(SITE, Param("sessionId", Identifier, True), Param("userId", Identifier)),
               security="readToken"),
     Operation("get", "/movements", "A user's movements, newest first", schemas.MovementsPage,
               READ_ERRORS,
-              params=(SITE, Param("userId", Identifier, True), Param("from", Millis), Param("to", Millis),
+              params=(SITE, Param("userId", Identifier, True), Param("from", Instant), Param("to", Instant),
                       Param("event", Name), Param("limit", Limit), Param("cursor", str)),
               security="readToken"),
     Operation("get", "/analytics", "Aggregates over a time window", schemas.Analytics,
               READ_ERRORS,
-              params=(SITE, Param("timeRange", TimeRange), Param("from", Millis), Param("to", Millis),
+              params=(SITE, Param("timeRange", TimeRange), Param("from", Instant), Param("to", Instant),
                       Param("userId", Identifier), Param("event", Name), Param("tz", str)),
               security="readToken"),
     Operation("get", "/stats",
@@ -182,10 +237,12 @@ OPERATIONS = (
               security="readToken"),
     Operation("get", "/retention",
               "Cohorts of new users by the day or week of their first movement, and how many "
-              "of each had a movement (of `event`, when given) in each later period",
+              "of each had a movement (of `event`, when given) in each later period; "
+              "identified users alone unless `identified=false` (an anonymous visitor's id "
+              "changes every day)",
               schemas.Retention, READ_ERRORS,
               params=(SITE, Param("period", Literal["day", "week"], True), *WINDOW_PARAMS,
-                      Param("event", Name)),
+                      Param("event", Name), Param("identified", bool)),
               security="readToken"),
     Operation("get", "/live",
               "Server-Sent Events: each movement acknowledged after the stream opened (or after "
@@ -261,7 +318,7 @@ def document() -> bytes:
 def _types(operations: tuple[Operation, ...]) -> list[Any]:
     found: list[Any] = [Error]
     for op in operations:
-        candidates = [*op.body, *(p.type for p in op.params)]
+        candidates = [*op.body, *(p.type for p in op.params), *op.error_answers.values()]
         if isinstance(op.answer, tuple):
             candidates.extend(op.answer)
         elif op.answer is not None and not isinstance(op.answer, str):
@@ -280,7 +337,7 @@ def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
         answer = {"application/json": {"schema": {"anyOf": [schema_of[t] for t in op.answer]}}}
     elif op.answer is not None:
         answer = {"application/json": {"schema": schema_of[op.answer]}}
-    responses: dict[str, Any] = {str(op.status): {"description": STATUS_MEANINGS[op.status]}}
+    responses: dict[str, Any] = {str(op.status): {"description": _meaning(op.status, op.path)}}
     if op.answer is not None:
         responses[str(op.status)]["content"] = answer
     if op.accepted is not None:
@@ -290,7 +347,10 @@ def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
     # A read for a site may name an unknown one (404), or another than its key's (403).
     site_errors = (403, 404, 422) if SITE in op.params else ()
     for status in sorted({*op.errors, *site_errors}):
-        responses[str(status)] = {"description": ERROR_MEANINGS[status], "content": error}
+        content = error
+        if status in op.error_answers:
+            content = {"application/json": {"schema": schema_of[op.error_answers[status]]}}
+        responses[str(status)] = {"description": _meaning(status, op.path), "content": content}
         if status in (429, 503):
             responses[str(status)]["headers"] = RETRY_AFTER
     described: dict[str, Any] = {"summary": op.summary, "responses": responses}
@@ -305,6 +365,10 @@ def _operation(op: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
     if op.security:
         described["security"] = [{op.security: []}] + ([{}] if op.token_optional else [])
     return described
+
+
+def _meaning(status: int, path: str) -> str:
+    return OWN_MEANINGS.get((status, path)) or {**STATUS_MEANINGS, **ERROR_MEANINGS}[status]
 
 
 def _parameter(param: Param, schema_of: dict[Any, Any]) -> dict[str, Any]:

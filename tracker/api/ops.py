@@ -11,6 +11,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from tracker.api.access import bearer, matches
 from tracker.api.errors import ApiError, unauthorized
+from tracker.cluster import leases
+from tracker.cluster.store import ClusterStore
 from tracker.storage import connections
 from tracker.storage.store import Store
 
@@ -26,6 +28,9 @@ async def readyz(request: Request) -> Response:
     if shortage is not None:
         return JSONResponse({"status": "unavailable", "error": "no_space", "detail": shortage}, 503)
     store: Store = request.app.state.store
+    if isinstance(store, ClusterStore) and not store.jet.client.is_connected:
+        return JSONResponse({"status": "unavailable", "error": "nats_unavailable",
+                             "detail": "this node has no connection to a NATS server"}, 503)
     layout = store.layout
     files = store.live_files()
     paths = [file.path for file in files] + [layout.log_path, layout.registry_path]
@@ -33,8 +38,18 @@ async def readyz(request: Request) -> Response:
     if problems:
         return JSONResponse({"status": "unavailable", "error": "shards_unavailable",
                              "detail": problems}, 503)
-    return JSONResponse({"status": "ready", "shards": layout.shard_count,
-                         "sites": len({file.site for file in files})})
+    ready = {"status": "ready", "shards": layout.shard_count, "sites": len({file.site for file in files})}
+    if isinstance(store, ClusterStore):
+        ready |= _cluster_part(store)
+    return JSONResponse(ready)
+
+
+def _cluster_part(store: ClusterStore) -> dict:
+    """A node's part of the cluster: the shards it owns, and those with no live owner (which
+    reads needing them answer 503 until taken over; ingest goes on, so the node is ready)."""
+    node = store.node
+    return {"node": node.me.id, "owned": sorted(node.owned),
+            "unowned": leases.unowned(store.shard_count, node.leases.owners, {live.id for live in node.live})}
 
 
 def _shard_problems(data_dir: Path, paths: list[Path]) -> dict[str, str]:

@@ -7,11 +7,13 @@ shared by every read endpoint, so they are parsed here once.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 
 from tracker.analytics import filters, zones
 from tracker.analytics.filters import Filters
+from tracker.analytics.goals import Goal
 from tracker.analytics.rollups import DAY, HOUR
 from tracker.api.common import now_ms
 from tracker.api.errors import invalid
@@ -26,7 +28,7 @@ MAX_BUCKETS = 400
 MAX_MS = LATEST_MS
 MAX_FILTERS = 20
 MAX_VALUE_LENGTH = 1024
-FILTER_DIMENSIONS = (*filters.VISIT_DIMENSIONS, filters.PAGE)
+FILTER_DIMENSIONS = (*filters.VISIT_DIMENSIONS, filters.PAGE, filters.GOAL)
 
 
 def text(request: Request, name: str, max_length: int) -> str | None:
@@ -66,6 +68,38 @@ def integer(request: Request, name: str, default: int, low: int, high: int) -> i
     return value
 
 
+def instant(request: Request, name: str, default: int, zone: zones.ZoneInfo | None = None) -> int:
+    """`name` as ms since the epoch: an integer, or an ISO 8601 date or date-time; one without
+    an offset is read on `zone`'s clock (UTC when None), so `from=2026-12-01` is that local
+    midnight."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if re.fullmatch(r"-?[0-9]+", raw):
+        return integer(request, name, default, 0, MAX_MS)
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise invalid(f"query parameter `{name}` must be milliseconds since the epoch or an ISO "
+                      "8601 date or date-time such as 2026-12-01 or 2026-12-01T08:00:00Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone or UTC)
+    value = int(moment.timestamp() * 1000)
+    if not 0 <= value <= MAX_MS:
+        raise invalid(f"query parameter `{name}` must be between 1970-01-01 and "
+                      f"{datetime.fromtimestamp(MAX_MS / 1000, UTC).date()}")
+    return value
+
+
+def boolean(request: Request, name: str, default: bool) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if raw not in ("true", "false"):
+        raise invalid(f"query parameter `{name}` must be true or false")
+    return raw == "true"
+
+
 def named_range(request: Request) -> str | None:
     """The `timeRange` a valid request asked for, or None for an explicit from/to window."""
     if "from" in request.query_params:
@@ -96,8 +130,8 @@ def parse_span(request: Request, zone: zones.ZoneInfo | None) -> tuple[int, int,
         raise invalid("give either `timeRange` or `from` and `to`, not both")
     if len(explicit) == 1:
         raise invalid("query parameters `from` and `to` must be given together")
-    start = integer(request, "from", 0, 0, MAX_MS)
-    end = integer(request, "to", 0, 0, MAX_MS)
+    start = instant(request, "from", 0, zone)
+    end = instant(request, "to", 0, zone)
     if start >= end:
         raise invalid("query parameter `from` must be before `to`")
     if end - start > MAX_WINDOW_MS:
@@ -111,8 +145,9 @@ def parse_range(name: str) -> tuple[int, Bucket]:
     return RANGES[name]
 
 
-def parse_filters(request: Request) -> Filters:
-    """`filter=DIM:VALUE` parameters: values of one dimension are alternatives."""
+def parse_filters(request: Request, goals: list[Goal] | None = None) -> Filters:
+    """`filter=DIM:VALUE` parameters: values of one dimension are alternatives. `goal:NAME`
+    names one of `goals` (the site's); an unknown one is a 422."""
     given = request.query_params.getlist("filter")
     if len(given) > MAX_FILTERS:
         raise invalid(f"at most {MAX_FILTERS} `filter` parameters")
@@ -131,4 +166,15 @@ def parse_filters(request: Request) -> Filters:
         if value not in values:
             values.append(value)
     pages = tuple(chosen.pop(filters.PAGE, ()))
-    return Filters(tuple((dimension, tuple(values)) for dimension, values in chosen.items()), pages)
+    named = goals_named(chosen.pop(filters.GOAL, []), goals or [])
+    return Filters(tuple((dimension, tuple(values)) for dimension, values in chosen.items()), pages,
+                   named)
+
+
+def goals_named(names: list[str], goals: list[Goal]) -> tuple[Goal, ...]:
+    by_name = {goal.name: goal for goal in goals}
+    for name in names:
+        if name not in by_name:
+            raise invalid(f"unknown goal `{name}` in `filter`: the site's goals are "
+                          f"{', '.join(f'`{g}`' for g in by_name) or 'none yet'}")
+    return tuple(by_name[name] for name in names)

@@ -41,8 +41,8 @@ async def list_movements(request: Request) -> Response:
         raise invalid("query parameter `cursor` is not a cursor this service returned") from None
     query = queries.MovementFilter(
         user_id=user_id,
-        start=params.integer(request, "from", 0, 0, params.MAX_MS),
-        end=params.integer(request, "to", params.MAX_MS, 0, params.MAX_MS),
+        start=params.instant(request, "from", 0),
+        end=params.instant(request, "to", params.MAX_MS),
         event=params.text(request, "event", 64),
         limit=params.integer(request, "limit", 100, 1, 1000),
         after=after,

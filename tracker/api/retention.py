@@ -1,4 +1,5 @@
-"""GET /retention: the window and period checked, every shard's cohorts added up."""
+"""GET /retention: the window and period checked, every shard's cohorts added up. Cohorts
+are of identified users unless `identified=false` (tracker/analytics/cohorts.py says why)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from starlette.responses import Response
 from tracker import schemas
 from tracker.analytics import cohorts
 from tracker.analytics.cohorts import Cohorts
-from tracker.api import params
+from tracker.api import csv_out, params
 from tracker.api.access import read_site
-from tracker.api.common import json_response
 from tracker.api.errors import invalid
 from tracker.schemas import Period
 from tracker.storage.store import Store
@@ -23,16 +23,18 @@ async def retention(request: Request) -> Response:
     site = read_site(request)
     period = parse_period(request)
     event = params.text(request, "event", 64)
+    anonymous = not params.boolean(request, "identified", True)
     zone = params.parse_zone(request, site.timezone)
     start, end, _bucket = params.parse_span(request, zone)
     cuts = cohorts.period_cuts(period, zone, start, end)
     began = time.perf_counter()
     store: Store = request.app.state.store
-    shares = await store.read_each(site.number, cohorts.cohorts_share, cuts, event)
+    shares = await store.read_each(site.number, cohorts.cohorts_share, cuts, event,
+                                   anonymous)
     merged = reduce(Cohorts.add, shares, cohorts.empty_cohorts(len(cuts) - 1))
     request.app.state.metrics.web_query("retention", params.named_range(request),
                                         time.perf_counter() - began)
-    return json_response(schemas.Retention(period, start, end, [
+    return csv_out.respond(request, "retention", schemas.Retention(period, start, end, [
         schemas.Cohort(t, users, returned)
         for t, users, returned in zip(cuts, merged.users, merged.returned)]))
 

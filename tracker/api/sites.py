@@ -49,7 +49,7 @@ async def create_site(request: Request) -> Response:
                     checked_zone(given.timezone))
     store: Store = request.app.state.store
     try:
-        site = await store.pool.run(sites.create, store.layout, store.registry, given.id, spec,
+        site = await store.write_registry(sites.create, store.layout, store.registry, given.id, spec,
                                     now_ms(), rederive_functions())
     except Conflict as error:
         raise ApiError(409, "conflict", str(error)) from None
@@ -65,7 +65,7 @@ async def update_site(request: Request) -> Response:
                     site.timezone if given.timezone is None else checked_zone(given.timezone))
     store: Store = request.app.state.store
     try:
-        updated = await store.pool.run(sites.update, store.registry, site, spec)
+        updated = await store.write_registry(sites.update, store.registry, site, spec)
     except Conflict as error:
         raise ApiError(409, "conflict", str(error)) from None
     return json_response(site_out(updated))
@@ -77,7 +77,7 @@ async def delete_site(request: Request) -> Response:
     site = named_site(request)
     store: Store = request.app.state.store
     try:
-        await store.pool.run(sites.mark_deleted, store.registry, site, now_ms())
+        await store.write_registry(sites.mark_deleted, store.registry, site, now_ms())
     except sites.LastSite:
         raise ApiError(409, "last_site",
                        "the service always holds a site: add another first") from None
@@ -91,7 +91,7 @@ async def add_key(request: Request) -> Response:
     site = named_site(request)
     store: Store = request.app.state.store
     created = now_ms()
-    key_id, key = await store.pool.run(sites.add_key, store.registry, site, created)
+    key_id, key = await store.write_registry(sites.add_key, store.registry, site, created)
     return json_response(schemas.KeyMade(key_id, key, created), 201)
 
 
@@ -107,7 +107,7 @@ async def delete_key(request: Request) -> Response:
     site = named_site(request)
     key_id = params.path_text(request, "keyId", 64)
     store: Store = request.app.state.store
-    if not await store.pool.run(_drop, registry.drop_key, store.registry, site.number, key_id):
+    if not await store.write_registry(_drop, registry.drop_key, store.registry, site.number, key_id):
         raise ApiError(404, "not_found", f"site `{site.id}` has no key `{key_id}`")
     return Response(status_code=204)
 
@@ -123,7 +123,7 @@ async def add_share(request: Request) -> Response:
     if given.expires is not None and given.expires <= created:
         raise invalid("`expires` must be in the future - at `$.expires`")
     store: Store = request.app.state.store
-    share_id, token = await store.pool.run(sites.add_share, store.registry, site, given.password,
+    share_id, token = await store.write_registry(sites.add_share, store.registry, site, given.password,
                                            given.expires, created)
     url = f"{str(request.base_url).rstrip('/')}/share/{token}"
     return json_response(schemas.ShareMade(share_id, url, created, given.expires), 201)
@@ -142,7 +142,7 @@ async def delete_share(request: Request) -> Response:
     site = named_site(request)
     share_id = params.path_text(request, "shareId", 64)
     store: Store = request.app.state.store
-    if not await store.pool.run(_drop, registry.drop_share, store.registry, site.number, share_id):
+    if not await store.write_registry(_drop, registry.drop_share, store.registry, site.number, share_id):
         raise ApiError(404, "not_found", f"site `{site.id}` has no share `{share_id}`")
     return Response(status_code=204)
 

@@ -20,10 +20,10 @@ class SpooledResponse(StreamingResponse):
     """
 
     def __init__(self, file: BinaryIO, media_type: str,
-                 on_close: Callable[[], None] = lambda: None):
+                 on_close: Callable[[], None] = lambda: None, headers: dict[str, str] | None = None):
         self.file = file
         self.on_close = on_close
-        super().__init__(self._chunks(), media_type=media_type)
+        super().__init__(self._chunks(), media_type=media_type, headers=headers)
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         while chunk := await run_in_threadpool(self.file.read, CHUNK_BYTES):

@@ -6,21 +6,31 @@ waits for the log's commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from tracker import schemas
 from tracker.api.body import decode_object, read_body
 from tracker.api.common import json_response, now_ms
 from tracker.api.errors import ApiError, invalid
-from tracker.enrich.client import client_address
+from tracker.enrich.client import TrustedProxies, client_address, plausible_client_address
 from tracker.ingest import intake
 from tracker.ingest.sessions import open_session_in
 from tracker.storage.queries import session_from_row
 from tracker.storage.store import Store
 
-# Paths whose POST is ingest (browsers, no token): rate limited, CORS for the allowed origins.
-INGEST_PATHS = frozenset({"/track", "/session"})
+# Paths whose POST is ingest (browsers, no token): rate limited and CORS for the allowed
+# origins, each with the rule that tells its client's address (Plausible's path reads the
+# headers Plausible reads, from trusted proxies).
+INGEST_PATHS: dict[str, Callable[[Scope, TrustedProxies], str]] = {
+    "/track": client_address,
+    "/session": client_address,
+    "/api/event": plausible_client_address,
+    "/api/send": client_address,
+}
 NO_SPACE_RETRY_SECONDS = 10
 
 
@@ -28,21 +38,30 @@ async def track(request: Request) -> Response:
     refuse_when_disk_low(request)
     body = await read_body(request)
     movements = decode_object(schemas.track_decoder, body, schemas.TrackIn.movements)
-    address = client_address(request.scope, request.app.state.trusted_proxies)
-    store: Store = request.app.state.store
     try:
-        taken = intake.take(movements, now_ms(), request.app.state.visitors, store.registry.sites(),
-                            address, request.headers.get("user-agent"))
+        taken, stored = await take_and_append(request, movements, client_address(
+            request.scope, request.app.state.trusted_proxies))
     except intake.UnknownSite as error:
         request.app.state.metrics.site_unknown()
         raise ApiError(422, "unknown_site", str(error)) from None
     except intake.Invalid as error:
         raise invalid(str(error)) from None
+    return json_response(schemas.TrackOut(taken.received, taken.kept - stored, taken.ignored))
+
+
+async def take_and_append(request: Request, movements: list[tuple[schemas.MovementIn, str]],
+                          address: str) -> tuple[intake.Intake, int]:
+    """Make a request's movements into rows (intake.take, whose Invalid it raises) and append
+    them to the log; (the intake, how many rows were new) once the commit is durable. Every
+    ingest path goes through here."""
+    store: Store = request.app.state.store
+    taken = intake.take(movements, now_ms(), request.app.state.visitors, store.registry.sites(),
+                        address, request.headers.get("user-agent"))
     stored = 0
     if taken.rows:  # sessions, rollups and visits follow when the log is folded
         stored = await store.append(taken.rows, taken.context)
     request.app.state.metrics.track_answered(taken.kept, stored, taken.ignored)
-    return json_response(schemas.TrackOut(taken.received, taken.kept - stored, taken.ignored))
+    return taken, stored
 
 
 async def open_session(request: Request) -> Response:

@@ -14,6 +14,7 @@ from tracker.api.access import forbidden, read_site, reader_of
 from tracker.api.common import json_response
 from tracker.api.errors import ApiError
 from tracker.api.spooled import SpooledResponse
+from tracker.cluster.store import ClusterStore
 from tracker.lifecycle import export
 from tracker.lifecycle.export_slots import ExportSlots
 from tracker.storage.store import Store
@@ -55,8 +56,10 @@ async def export_user(request: Request) -> Response:
 
 async def _spool(store: Store, site: int, user_id: str) -> BinaryIO | None:
     file = store.file_of(site, user_id)
-    await store.caught_up([file])
     try:
+        if isinstance(store, ClusterStore) and not store.owns(file.index):
+            return await store.export_elsewhere(file, user_id)  # spooled by the shard's owner
+        await store.caught_up([file])
         return await run_in_threadpool(export.spool_export, store, file, user_id)
     except export.SpoolUnwritable:
         raise ApiError(503, "export_unavailable", "the export could not be written to disk",

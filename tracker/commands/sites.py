@@ -2,28 +2,31 @@
 
 They work on the data directory whether the service runs on it or not (the
 registry is a SQLite file every worker rereads when it changes); a running
-service sees a new site, key or share at once.
+service sees a new site, key or share at once. In cluster mode (with a
+node's environment) they change the registry every node shares, in
+JetStream, as the HTTP API does (`cluster/registry_sync.py`).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
-import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tracker.analytics import zones
+from tracker.cluster import registry_sync
+from tracker.commands.common import CommandError, data_dir_after_action, live_site, now_ms
 from tracker.config import Config
 from tracker.enrich.sources import rederive_functions
 from tracker.lifecycle import sites
 from tracker.lifecycle.sites import SiteSpec
 from tracker.schemas import SITE_ID_PATTERN
-from tracker.storage import registry
-from tracker.storage.registry import Conflict, RegistryFile
+from tracker.storage.registry import Conflict, RegistryFile, Site
 from tracker.storage.store import Layout, prepare
 
-
-class CommandError(Exception):
-    """The command cannot do what was asked; the message says why."""
+T = TypeVar("T")
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -38,6 +41,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     actions.add_parser("list", help="every site, its domains, zone and status")
     remove = actions.add_parser("remove", help="delete a site and all of its data")
     remove.add_argument("id")
+    data_dir_after_action(actions)
     keys = commands.add_parser("keys", help="make a key that reads one site")
     keys.add_argument("action", choices=["add"])
     keys.add_argument("site")
@@ -55,8 +59,10 @@ def run_sites(config: Config, args: argparse.Namespace) -> int:
         if args.action == "add":
             return _add(config, layout, registry_file, args)
         if args.action == "list":
+            if config.clustered:
+                asyncio.run(registry_sync.change_once(config, layout, registry_file, None))
             return _list(registry_file)
-        return _remove(registry_file, args.id)
+        return _remove(config, layout, registry_file, args.id)
     finally:
         registry_file.close()
 
@@ -73,7 +79,8 @@ def _add(config: Config, layout: Layout, registry_file: RegistryFile, args: argp
         raise CommandError(f"--domain {error}") from None
     spec = SiteSpec(args.name or args.id, domains, args.timezone)
     try:
-        site = sites.create(layout, registry_file, args.id, spec, _now(), rederive_functions())
+        site = _change(config, layout, registry_file, sites.create, layout, registry_file, args.id, spec,
+                       now_ms(), rederive_functions())
     except Conflict as error:
         raise CommandError(str(error)) from None
     print(f"added site {site.id} ({', '.join(site.domains) or 'no domains'}, {site.timezone}); "
@@ -88,10 +95,9 @@ def _list(registry_file: RegistryFile) -> int:
     return 0
 
 
-def _remove(registry_file: RegistryFile, site_id: str) -> int:
+def _remove(config: Config, layout: Layout, registry_file: RegistryFile, site_id: str) -> int:
     try:
-        site = sites.live_site(registry_file, site_id)
-        sites.mark_deleted(registry_file, site, _now())
+        _change(config, layout, registry_file, _mark_deleted, registry_file, site_id, now_ms())
     except sites.NoSuchSite:
         raise CommandError(f"no site `{site_id}`") from None
     except sites.LastSite:
@@ -101,22 +107,33 @@ def _remove(registry_file: RegistryFile, site_id: str) -> int:
     return 0
 
 
+def _mark_deleted(registry_file: RegistryFile, site_id: str, now: int) -> None:
+    sites.mark_deleted(registry_file, sites.live_site(registry_file, site_id), now)
+
+
 def run_keys(config: Config, args: argparse.Namespace) -> int:
-    registry_file = _registry(config)
+    layout = prepare(config, rederive_functions())
+    registry_file = layout.registry_file()
     try:
-        site = _site(registry_file, args.site)
-        key_id, key = sites.add_key(registry_file, site, _now())
+        site, key_id, key = _change(config, layout, registry_file, _add_key, registry_file, args.site,
+                                    now_ms())
     finally:
         registry_file.close()
     print(f"key {key_id} for site {site.id} (shown once, keep it): {key}")
     return 0
 
 
+def _add_key(registry_file: RegistryFile, site_id: str, now: int) -> tuple[Site, str, str]:
+    site = live_site(registry_file, site_id)
+    return (site, *sites.add_key(registry_file, site, now))
+
+
 def run_shares(config: Config, args: argparse.Namespace) -> int:
-    registry_file = _registry(config)
+    layout = prepare(config, rederive_functions())
+    registry_file = layout.registry_file()
     try:
-        site = _site(registry_file, args.site)
-        _share_id, token = sites.add_share(registry_file, site, args.password, None, _now())
+        site, token = _change(config, layout, registry_file, _add_share, registry_file, args.site,
+                              args.password, now_ms())
     finally:
         registry_file.close()
     base = (args.url or f"http://{config.host}:{config.port}").rstrip("/")
@@ -124,18 +141,17 @@ def run_shares(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _registry(config: Config) -> RegistryFile:
-    layout = prepare(config, rederive_functions())
-    return layout.registry_file()
+def _add_share(registry_file: RegistryFile, site_id: str, password: str | None,
+               now: int) -> tuple[Site, str]:
+    site = live_site(registry_file, site_id)
+    _share_id, token = sites.add_share(registry_file, site, password, None, now)
+    return site, token
 
 
-def _site(registry_file: RegistryFile, site_id: str) -> registry.Site:
-    try:
-        return sites.live_site(registry_file, site_id)
-    except sites.NoSuchSite:
-        raise CommandError(f"no site `{site_id}`") from None
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
-
+def _change(config: Config, layout: Layout, registry_file: RegistryFile, change: Callable[..., T],
+            *args: Any) -> T:
+    """`change(*args)` on the data directory's registry, or in cluster mode on the shared one."""
+    if not config.clustered:
+        return change(*args)
+    done = asyncio.run(registry_sync.change_once(config, layout, registry_file, change, *args))
+    return done  # type: ignore[return-value]  # not None: a change was given

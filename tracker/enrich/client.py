@@ -1,12 +1,17 @@
 """Which address a request comes from: the TCP peer, or the client its trusted proxies name.
 
 Rate limiting and anonymous visitor ids both use this rule, so a visitor
-behind a proxy is counted and limited by the same address.
+behind a proxy is counted and limited by the same address. Proxies set up
+for Plausible name the client in the headers Plausible reads, in its order
+(`X-Plausible-IP`, `CF-Connecting-IP`, `B-Forwarded-For`, `X-Forwarded-For`,
+`Forwarded`): Plausible's Events API path reads those, from trusted proxies
+only, like the rest.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 
 from starlette.types import Scope
@@ -58,3 +63,40 @@ def _forwarded_for(scope: Scope) -> str | None:
     """Every `X-Forwarded-For` header, joined: a proxy may add its own rather than append."""
     values = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
     return ", ".join(values) if values else None
+
+
+# Plausible's headers naming the client, in the order it reads them, and whether each is a
+# list of hops (the nearest untrusted one is the client) rather than one address.
+PLAUSIBLE_HEADERS = ((b"x-plausible-ip", False), (b"cf-connecting-ip", False),
+                     (b"b-forwarded-for", True), (b"x-forwarded-for", True), (b"forwarded", True))
+FORWARDED_FOR = re.compile(r'for=("[^"]*"|[^;,\s]*)', re.IGNORECASE)
+PORT = re.compile(r"^\[([^\]]*)\](?::\d+)?$|^(\d+\.\d+\.\d+\.\d+):\d+$")
+
+
+def plausible_client_address(scope: Scope, proxies: TrustedProxies) -> str:
+    """The client as Plausible reads it, from a trusted peer's headers only."""
+    peer = scope["client"][0] if scope.get("client") else ""
+    if not proxies or peer not in proxies:
+        return peer
+    found = dict(PLAUSIBLE_HEADERS)
+    headers = {key: value.decode("latin-1") for key, value in scope["headers"] if key in found}
+    for name, is_list in PLAUSIBLE_HEADERS:
+        value = headers.get(name)
+        if not value:
+            continue
+        if not is_list:
+            return without_port(value.strip())
+        hops = forwarded_hops(value) if name == b"forwarded" else value
+        return without_port(proxies.client_of(peer, hops))
+    return peer
+
+
+def forwarded_hops(header: str) -> str:
+    """The `for=` addresses of a `Forwarded` header, as an `X-Forwarded-For` list."""
+    return ", ".join(match.strip('"') for match in FORWARDED_FOR.findall(header))
+
+
+def without_port(address: str) -> str:
+    """An address without a port or the brackets around an IPv6 address."""
+    match = PORT.match(address)
+    return next(group for group in match.groups() if group is not None) if match else address

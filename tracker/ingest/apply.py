@@ -19,6 +19,12 @@ from tracker.storage.fold import Applied, Apply
 from tracker.storage.rows import MovementRow
 
 INSERT_MOVEMENT = """
+INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId, revenue, currency)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+# The movements of a release before revenue (migration 12), for `derived=False`.
+INSERT_PLAIN_MOVEMENT = """
 INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING
@@ -54,14 +60,15 @@ def apply_movements(conn: apsw.Connection, rows: list[MovementRow],
     """Store movements (anonymous ones in their visitor's session) with their requests'
     contexts, and count them in the rollups and visits; returns what was stored and created.
 
-    Without `derived`, only movements and sessions are stored: the state an
-    upgrade from before rollups and visits starts from, and the baseline the
-    write-cost benchmarks compare against.
+    Without `derived`, only movements (without revenue) and sessions are
+    stored: the state an upgrade from before rollups, visits and revenue starts
+    from, and the baseline the write-cost benchmarks compare against.
     """
     if contexts is None:
         contexts = [None] * len(rows)
     rows = anonymous_sessions.in_sessions(conn, rows, session_ttl_ms)
-    stored = _insert_all(conn, rows)
+    stored = (_insert_all(conn, rows) if derived
+              else _insert_all(conn, [row[:6] for row in rows], INSERT_PLAIN_MOVEMENT))
     stored_rows = [rows[i] for i in stored]
     sessions_created = _touch_sessions(conn, stored_rows)
     if derived:
@@ -70,12 +77,13 @@ def apply_movements(conn: apsw.Connection, rows: list[MovementRow],
     return Applied(len(stored), sessions_created)
 
 
-def _insert_all(conn: apsw.Connection, rows: list[MovementRow]) -> list[int]:
+def _insert_all(conn: apsw.Connection, rows: list[MovementRow] | list[tuple],
+                statement: str = INSERT_MOVEMENT) -> list[int]:
     """Insert in one statement when none is a duplicate (the log decided that already),
     else row by row to learn which ones were; returns the indexes of those stored."""
     conn.execute("SAVEPOINT bulk")
     before = conn.total_changes()
-    conn.executemany(INSERT_MOVEMENT, rows)
+    conn.executemany(statement, rows)
     if conn.total_changes() - before == len(rows):
         conn.execute("RELEASE bulk")
         return list(range(len(rows)))
@@ -83,7 +91,7 @@ def _insert_all(conn: apsw.Connection, rows: list[MovementRow]) -> list[int]:
     conn.execute("RELEASE bulk")
     stored = []
     for index, row in enumerate(rows):
-        conn.execute(INSERT_MOVEMENT, row)
+        conn.execute(statement, row)
         if conn.changes():
             stored.append(index)
     return stored

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracker import schemas
+from tracker.enrich import currencies
 from tracker.ingest.anonymous_sessions import UNASSIGNED
 from tracker.ingest.visitors import Visitors
 from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
@@ -119,14 +120,30 @@ def to_row(movement: MovementIn, now: int, path: str, visitor: str | None) -> Mo
     if timestamp > now + MAX_FUTURE_MS:
         raise Invalid(f"timestamp is more than 10 minutes in the future - at `{path}.timestamp`")
     if timestamp < now - MAX_PAST_MS:
+        if now - MAX_PAST_MS <= timestamp * 1000 <= now + MAX_FUTURE_MS:
+            raise Invalid(f"timestamp looks like seconds since the epoch: timestamps are "
+                          f"milliseconds (seconds times 1000) - at `{path}.timestamp`")
         raise Invalid(f"timestamp is more than 30 days in the past - at `{path}.timestamp`")
     data = "{}" if movement.data is None else encode_object(movement.data, f"{path}.data")
+    amount, currency = revenue_columns(movement.revenue, f"{path}.revenue")
     if movement.userId is None:
         assert visitor is not None
-        return MovementRow(visitor, UNASSIGNED, timestamp, movement.event, data, movement.eventId)
+        return MovementRow(visitor, UNASSIGNED, timestamp, movement.event, data, movement.eventId,
+                           amount, currency)
     assert movement.sessionId is not None
     return MovementRow(movement.userId, movement.sessionId, timestamp, movement.event, data,
-                       movement.eventId)
+                       movement.eventId, amount, currency)
+
+
+def revenue_columns(revenue: schemas.RevenueIn | None, path: str) -> tuple[str | None, str | None]:
+    """(amount as stored, currency) of a movement's revenue, (None, None) without one."""
+    if revenue is None:
+        return None, None
+    try:
+        return currencies.checked(revenue.amount, revenue.currency)
+    except currencies.BadRevenue as error:
+        field = "currency" if "`currency`" in str(error) else "amount"
+        raise Invalid(f"{error} - at `{path}.{field}`") from None
 
 
 def encode_object(value: dict[str, Any], path: str) -> str:

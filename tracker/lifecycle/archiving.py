@@ -19,6 +19,7 @@ from tracker.analytics.rollups import DAY
 from tracker.lifecycle.user_data import DELETE_MOVEMENT
 from tracker.schemas import ExportedMovement, encode
 from tracker.storage import archives
+from tracker.storage.queries import revenue_of
 from tracker.storage.store import Store
 
 ARCHIVE_CHUNK = 10_000
@@ -26,7 +27,7 @@ ARCHIVE_CHUNK = 10_000
 OLDEST_MOVEMENT = "SELECT min(timestamp) FROM movements"
 
 ARCHIVABLE = """
-SELECT id, userId, sessionId, timestamp, event, data, eventId FROM movements
+SELECT id, userId, sessionId, timestamp, event, data, eventId, revenue, currency FROM movements
 WHERE timestamp >= ? AND timestamp < ? ORDER BY timestamp, id LIMIT ?
 """
 
@@ -48,8 +49,9 @@ def archive_some(conn: apsw.Connection, shard: int, before: int, limit: int = AR
         return 0
     day = oldest - oldest % DAY
     rows = conn.execute(ARCHIVABLE, (day, min(before, day + DAY), limit)).fetchall()
-    lines = [encode(ExportedMovement(user, session, stamp, event, msgspec.Raw(data or "{}"), event_id))
-             for _id, user, session, stamp, event, data, event_id in rows]
+    lines = [encode(ExportedMovement(user, session, stamp, event, msgspec.Raw(data or "{}"), event_id,
+                                     revenue_of(amount, currency)))
+             for _id, user, session, stamp, event, data, event_id, amount, currency in rows]
     written = archives.write(archives.data_dir_of(conn), shard, day, [row[3] for row in rows], lines)
     archive_id = archives.record(conn, written)
     archives.record_users(conn, archive_id, [row[1] for row in rows])

@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tracker.config import Config
 from tracker.enrich.visitor_ids import Salts
-from tracker.lifecycle import archiving, expiry, sites
+from tracker.lifecycle import archiving, expiry, reports, sites
 from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.scheduler import Job, now_ms
 from tracker.ops.metrics import Metrics, NoMetrics
@@ -41,6 +41,13 @@ def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
     async def delete_sites() -> int:
         return await sites.delete_marked(store)
 
+    box = reports.outbox(config)
+
+    async def send_reports() -> int:
+        if box is None:
+            return 0
+        return (await reports.send_due(store, box, metrics, now_ms())).sent
+
     return [
         Job("resume_erasures", erasures.resume_running, every,
             "finished {count} erasures left running"),
@@ -49,4 +56,5 @@ def lifecycle_jobs(store: Store, config: Config, metrics: Metrics | NoMetrics,
         Job("truncate_wal", truncate_idle_wals, every, "truncated {count} idle write-ahead logs"),
         Job("prune_salts", prune_salts, every, "deleted {count} anonymous-id salts past their time"),
         Job("delete_sites", delete_sites, every, "deleted {count} sites marked for deletion"),
+        Job("send_reports", send_reports, every, "sent {count} email reports"),
     ]

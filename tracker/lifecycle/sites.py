@@ -129,7 +129,7 @@ async def delete_marked(store: Store) -> int:
     for site in marked(store.registry):
         await store.forget_site(site.number)
         await store.pool.run(remove_files, store.layout, site.number)
-        await store.pool.run(forget, store.registry, site.number)
+        await store.write_registry(forget, store.registry, site.number)
         deleted += 1
     return deleted
 

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tracker.api.errors import error_response
 from tracker.api.track import INGEST_PATHS
-from tracker.enrich.client import TrustedProxies, client_address
+from tracker.enrich.client import TrustedProxies
 
 MAX_CLIENTS = 65_536
 
@@ -79,4 +79,4 @@ class RateLimit:
         await self.app(scope, receive, send)
 
     def _client(self, scope: Scope) -> str:
-        return client_address(scope, self.proxies)
+        return INGEST_PATHS[scope["path"]](scope, self.proxies)

@@ -65,6 +65,7 @@ class Metrics:
         self._define_jobs_and_analytics()
         self._define_folds()
         self._define_live()
+        self._define_cluster()
         self._http_children: dict[tuple[str, str, str], tuple] = {}
 
     def _counter(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Counter:
@@ -165,6 +166,12 @@ class Metrics:
         self._movements_archived = self._counter(
             "tracker_movements_archived_total",
             "Movements moved into archive files by retention")
+        self._reports_sent = self._counter(
+            "tracker_reports_sent_total", "Email reports the mail server accepted")
+        self._report_failures = self._counter(
+            "tracker_report_failures_total",
+            "Email report sends that failed (retried with back-off, unless the server may have "
+            "taken the message)")
         self._job_duration = self._histogram(
             "tracker_job_duration_seconds",
             "Duration of one run of a background job over every shard, by job",
@@ -210,6 +217,15 @@ class Metrics:
         self.live_dropped = self._counter(
             "tracker_live_streams_dropped_total",
             "GET /live streams cut off because their client stopped taking what was sent")
+
+    def _define_cluster(self) -> None:
+        self.fan_out_duration = self._histogram(
+            "tracker_cluster_fanout_seconds",
+            "Duration of a read's questions to the owners of its shards, in cluster mode "
+            "(from the stream's position to the last answer)", QUERY_BUCKETS)
+
+    def fanned_out(self, seconds: float) -> None:
+        self.fan_out_duration.observe(seconds)
 
     def live_opened(self) -> None:
         self.live_streams.inc()
@@ -291,6 +307,12 @@ class Metrics:
     def movements_archived(self, count: int) -> None:
         self._movements_archived.inc(count)
 
+    def report_sent(self) -> None:
+        self._reports_sent.inc()
+
+    def report_failed(self) -> None:
+        self._report_failures.inc()
+
     def analytics_query(self, user_id: str | None, time_range: str | None, seconds: float) -> None:
         """Record one GET /analytics query; `time_range` is None for an explicit from/to window."""
         scope = "all" if user_id is None else "user"
@@ -305,10 +327,11 @@ class Metrics:
     def enrich_lookup(self, cache: str, hit: bool) -> None:
         self.enrich_lookups.labels(cache, "hit" if hit else "miss").inc()
 
-    def watch(self, writers: list, collector: Collector) -> None:
-        """Follow the store's writer queues and collect its shard files at each scrape."""
+    def watch(self, writers: list, *collectors: Collector) -> None:
+        """Follow the store's writer queues and collect its shard files (and in cluster mode
+        the node's state) at each scrape."""
         self._queues = {writer.label: writer for writer in writers}
-        self._scrape_registry = _scrape_registry(self.registry, collector)
+        self._scrape_registry = _scrape_registry(self.registry, collectors)
 
     def exposition(self) -> bytes:
         for label, writer in self._queues.items():
@@ -357,6 +380,12 @@ class NoMetrics:
     def movements_archived(self, count: int) -> None:
         pass
 
+    def report_sent(self) -> None:
+        pass
+
+    def report_failed(self) -> None:
+        pass
+
     def folded(self, folded) -> None:
         pass
 
@@ -381,7 +410,10 @@ class NoMetrics:
     def enrich_lookup(self, cache: str, hit: bool) -> None:
         pass
 
-    def watch(self, writers: list, collector: Collector) -> None:
+    def fanned_out(self, seconds: float) -> None:
+        pass
+
+    def watch(self, writers: list, *collectors: Collector) -> None:
         pass
 
 
@@ -391,14 +423,14 @@ def _methods_and_templates(routes: Iterable[BaseRoute]) -> list[tuple[str, str]]
             for method in sorted(route.methods or ()) if method != "HEAD"]
 
 
-def _scrape_registry(own: CollectorRegistry, shards: Collector) -> CollectorRegistry:
+def _scrape_registry(own: CollectorRegistry, collectors: Iterable[Collector]) -> CollectorRegistry:
     """What a scrape reads: this process's metrics, or every worker's files in multiprocess mode."""
-    if multiproc.directory() is None:
-        own.register(shards)
-        return own
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    registry.register(shards)
+    registry = own
+    if multiproc.directory() is not None:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    for collector in collectors:
+        registry.register(collector)
     return registry
 
 

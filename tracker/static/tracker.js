@@ -10,6 +10,8 @@
   const BEACON_BYTES = 6e4; // beacons in flight share a 64 KiB budget
   const UTM = ["source", "medium", "campaign", "term", "content"];
   const CLICK_IDS = ["gclid", "gbraid", "wbraid", "msclkid"]; // ad clicks: only their presence is sent
+  const DECIMAL = /^-?\d+(\.\d+)?$/; // a revenue amount given as text: exact, never a float
+  const CURRENCY = /^[A-Z]{3}$/;
   const SITE_ID = /^[a-z0-9][a-z0-9.-]{0,63}$/; // as the service's site ids
   const DEFAULTS = {
     sessionTimeout: 1800, // seconds, like TRACKER_SESSION_TTL_SECONDS
@@ -154,14 +156,24 @@
     }
   }
 
-  function track(event, data) {
+  function revenueProblem(revenue) {
+    if (revenue == null) return "";
+    const { amount, currency } = revenue;
+    const decimal = typeof amount === "number" ? Number.isFinite(amount) : DECIMAL.test(amount);
+    if (!decimal) return "revenue.amount must be a finite number or a decimal string such as \"19.90\"";
+    return CURRENCY.test(currency) ? "" : "revenue.currency must be an ISO 4217 code in capitals, such as EUR";
+  }
+
+  function track(event, data, options) {
     if (!cfg) return;
-    const why = problem(event, data);
+    const revenue = options?.revenue;
+    const why = problem(event, data) || revenueProblem(revenue);
     if (why) return console.warn("userTracker: ignored event:", why);
     const e = { event, timestamp: Date.now(), eventId: uuid() };
     if (cfg.site) e.site = cfg.site;
     if (userId !== null) Object.assign(e, { userId, sessionId: sessionId() });
     if (data != null) e.data = JSON.parse(JSON.stringify(data)); // a copy: the page may change data later
+    if (revenue != null) e.revenue = { amount: revenue.amount, currency: revenue.currency };
     queue.push(e);
     if (queue.length > cfg.maxQueue) queue.shift();
     remember(e);

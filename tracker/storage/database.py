@@ -7,7 +7,9 @@ reader for READER or LOOKUP) and gets the one it opened before, as long as
 the path still names that file. A file moved, deleted or replaced under a
 running service (a restore, an operator's mistake) is opened afresh, so no
 read answers from, and no write goes into, an inode nobody will open again;
-checking costs one stat per use.
+checking costs one stat per use. SQLite finds a write-ahead log by the file's
+name, though: a file replaced while its WAL still held frames is read through
+the old WAL, which is why `tracker restore` wants the service stopped.
 
 Subclasses are the file kinds: a shard (`shard_file.py`) and the ingest log
 (`log.py`).

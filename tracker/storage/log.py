@@ -37,8 +37,9 @@ LOG_FILE = "log.sqlite"
 RETAIN_MS = 10 * 60 * 1000
 
 INSERT = """
-INSERT INTO log(shard, loggedAt, userId, sessionId, timestamp, event, data, eventId, context)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO log(shard, loggedAt, userId, sessionId, timestamp, event, data, eventId, revenue, currency,
+                context)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 HEAD = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'log'), 0)"
@@ -51,7 +52,7 @@ WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'log')
 """
 
 SHARD_ROWS = """
-SELECT seq, userId, sessionId, timestamp, event, data, eventId, context FROM log
+SELECT seq, userId, sessionId, timestamp, event, data, eventId, revenue, currency, context FROM log
 WHERE shard = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
 """
 

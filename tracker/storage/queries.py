@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import apsw
 import msgspec
 
-from tracker.schemas import Movement, Session
+from tracker.schemas import Movement, Revenue, Session
 
 SESSION_COLUMNS = "userId, sessionId, startTime, lastActivity, deviceInfo"
 
@@ -24,7 +24,7 @@ SELECT {SESSION_COLUMNS} FROM sessions WHERE sessionId = ? AND lastActivity >= ?
 # Newest first by (timestamp, id): the key only grows for rows inserted
 # later, so a cursor taken from it never repeats or skips a row.
 LIST_MOVEMENTS = """
-SELECT id, userId, sessionId, timestamp, event, data, eventId FROM movements
+SELECT id, userId, sessionId, timestamp, event, data, eventId, revenue, currency FROM movements
 WHERE userId = ? AND timestamp >= ? AND timestamp < ? AND (timestamp, id) < (?, ?)
   AND (? IS NULL OR event = ?)
 ORDER BY timestamp DESC, id DESC
@@ -48,6 +48,11 @@ class MovementFilter:
     event: str | None
     limit: int
     after: tuple[int, int] = NEWEST
+
+
+def revenue_of(amount: str | None, currency: str | None) -> Revenue | None:
+    """A movement's revenue from its columns (None without)."""
+    return None if amount is None or currency is None else Revenue(amount, currency)
 
 
 def session_from_row(row: tuple) -> Session:
@@ -82,8 +87,9 @@ def movements_page(
     rows = conn.execute(LIST_MOVEMENTS, params).fetchall()
     page = rows[: query.limit]
     movements = [
-        Movement(user, session, ts, event, msgspec.Raw(data or "{}"), event_id)
-        for _id, user, session, ts, event, data, event_id in page
+        Movement(user, session, ts, event, msgspec.Raw(data or "{}"), event_id,
+                 revenue_of(amount, currency))
+        for _id, user, session, ts, event, data, event_id, amount, currency in page
     ]
     more = len(rows) > query.limit
     return movements, (page[-1][3], page[-1][0]) if more else None

@@ -43,6 +43,10 @@ ADD_DOMAIN = "INSERT INTO site_domains(domain, site) VALUES (?, ?)"
 DROP_DOMAINS = "DELETE FROM site_domains WHERE site = ?"
 MARK_DELETING = "UPDATE sites SET deleting = ? WHERE number = ? AND deleting IS NULL"
 FORGET_SITE = [
+    "DELETE FROM goals WHERE site = :number",
+    "DELETE FROM report_sends WHERE subscription IN "
+    "(SELECT id FROM report_subscriptions WHERE site = :number)",
+    "DELETE FROM report_subscriptions WHERE site = :number",
     "DELETE FROM site_domains WHERE site = :number",
     "DELETE FROM site_keys WHERE site = :number",
     "DELETE FROM share_failures WHERE share IN (SELECT id FROM shares WHERE site = :number)",

@@ -31,6 +31,8 @@ class MovementRow(NamedTuple):
     event: str
     data: str
     eventId: str | None
+    revenue: str | None = None  # exact decimal text in the currency's minor units
+    currency: str | None = None  # its ISO 4217 code
 
 
 def encode_context(context: Context) -> str | None:

@@ -106,6 +106,7 @@ class Store:
         on_fold: Callable[[fold.Folded], None] | None = None,
         on_read_wait: Callable[[float], None] | None = None,
         fold_in_background: bool = True,
+        follow_log: bool = True,
     ):
         loop = asyncio.get_running_loop()
         self.layout = layout
@@ -118,7 +119,13 @@ class Store:
                              config.queue_limit, loop, on_commit)
         self.follower = Follower(self.shards, self.log, self.live_files, apply, config.max_backlog,
                                  on_fold, on_read_wait, config.max_backlog_seconds)
-        self.follower.start(fold_in_background)
+        if follow_log:  # a cluster node (tracker/cluster/store.py) follows a stream instead
+            self.follower.start(fold_in_background)
+
+    async def write_registry(self, change: Callable[..., T], *args: Any) -> T:
+        """Change the site registry: `change(*args)` on a read thread (in cluster mode, for
+        every node)."""
+        return await self.pool.run(change, *args)
 
     def live_sites(self) -> list[int]:
         """The numbers of the sites that are not being deleted (any thread)."""

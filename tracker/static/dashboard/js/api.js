@@ -75,6 +75,11 @@ export function read(path, { parameters = {}, ...options } = {}) {
   return send(sharePath(path), { ...options, parameters: scoped });
 }
 
+// A read whose path names the site already (GET /sites/{id}/export): no site parameter.
+export function readSitePath(path, { parameters = {}, ...options } = {}) {
+  return send(path, { ...options, parameters });
+}
+
 export async function getJson(path, parameters = {}, signal) {
   const response = await read(path, { parameters, signal });
   return response.json();

@@ -1,8 +1,10 @@
 // Funnels: steps (event names or page:/path) defined in a form and kept in
-// the URL; the answer as bars with conversion and drop-off.
+// the URL; the answer as bars with each step's conversion from the step
+// before and from the first, and its drop-off.
 
 import { Superseding, getJson } from "./api.js";
 import { $, $$, clear, count, el, share } from "./dom.js";
+import { csvButton } from "./download.js";
 import { windowParameters } from "./state.js";
 
 const MIN_STEPS = 2;
@@ -15,6 +17,9 @@ const stepList = $("[data-steps]", section);
 const result = $("[data-funnel]", section);
 const requests = new Superseding();
 let page = null;
+let described = null;
+
+$("[data-funnel-tools]", section).append(csvButton(() => described, { failed: (error) => page.failed(error) }));
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
@@ -49,6 +54,7 @@ export async function show(current) {
   while (stepList.children.length < MIN_STEPS) stepList.append(stepField(""));
   form.by.value = by;
   form.within.value = within ? String(Number(within) / 60000) : "";
+  described = null;
   if (steps.length < MIN_STEPS) {
     result.removeAttribute("aria-busy");
     clear(result, el("p", { class: "muted" }, "Define at least two steps and press Show funnel."));
@@ -56,10 +62,9 @@ export async function show(current) {
   }
   result.setAttribute("aria-busy", "true");
   try {
-    const answer = await getJson("/funnels", {
-      ...windowParameters(page.state), step: steps, by, within, filter: page.state.filters,
-    }, signal);
-    draw(answer);
+    const parameters = { ...windowParameters(page.state), step: steps, by, within, filter: page.state.filters };
+    described = { path: "/funnels", parameters, name: `${page.state.site}-funnel` };
+    draw(await getJson("/funnels", parameters, signal));
   } finally {
     if (!signal.aborted) result.removeAttribute("aria-busy");
   }
@@ -75,13 +80,20 @@ function draw(answer) {
   clear(result, el("ol", { class: "funnel-steps" }, answer.steps.map((step, index) => {
     const bar = el("span", { class: "bar", "aria-hidden": "true" });
     bar.style.width = `${(100 * step.count) / first}%`;
-    return el("li", { "data-step": step.step, "data-count": step.count },
+    const fromBefore = index ? stepConversion(answer.steps[index - 1].count, step.count) : null;
+    return el("li", { "data-step": step.step, "data-count": step.count, "data-from-before": fromBefore },
       el("div", { class: "step-head" },
         el("span", { class: "label" }, `${index + 1}. `, step.step),
         el("span", { class: "num" }, `${count(step.count)} ${noun}`)),
       el("div", { class: "track" }, bar),
-      el("p", { class: "muted" },
-        `${share(step.conversion)} of the first step`,
-        index ? `, ${count(step.dropOff)} dropped off here` : ""));
+      el("p", { class: "muted" }, index
+        ? [el("strong", { class: "step-rate" }, `${share(fromBefore)} of step ${index}`),
+          ` · ${share(step.conversion)} of the first step · ${count(step.dropOff)} dropped off here`]
+        : "The first step"));
   })));
+}
+
+// The share of the step before's entities that reached this step (0 when it had none).
+function stepConversion(before, reached) {
+  return before ? reached / before : 0;
 }

@@ -1,56 +1,33 @@
-// The live feed: GET /live read as a stream while the view is open, newest
-// movement first. A dropped stream reconnects from the last id it saw.
+// The live feed: the movements of the page's one GET /live stream
+// (live-stream.js) while the view is open, newest first.
 
-import { Superseding, readEvents } from "./api.js";
+import * as stream from "./live-stream.js";
 import { $, clear, dateTime, el } from "./dom.js";
 
 const KEEP = 200;
-const RETRY_MS = 3000;
 
 const section = $('[data-view="live"]');
 const feed = $("[data-feed]", section);
 const status = $("[data-live-status]", section);
-const requests = new Superseding();
-let lastId = null;
+let unsubscribe = () => {};
 
-export function show(page) {
-  const signal = requests.next();
+export async function show(page) {
+  unsubscribe();
   clear(feed);
-  lastId = null;
-  return new Promise((resolve) => {
-    follow(page, signal, resolve);
+  const stopMovements = stream.onMovement((movement) => add(movement, page.state.tz));
+  const stopStatus = stream.onStatus((now) => {
+    status.textContent = now.text;
   });
+  unsubscribe = () => {
+    stopMovements();
+    stopStatus();
+  };
+  await stream.opened();
 }
 
 export function hide() {
-  requests.cancel();
-}
-
-async function follow(page, signal, opened) {
-  while (!signal.aborted) {
-    try {
-      await readEvents("/live", {
-        signal,
-        lastEventId: lastId,
-        onOpen: () => {
-          status.textContent = "Connected: new movements appear at the top as they are stored.";
-          opened();
-        },
-        onEvent: (message) => {
-          if (message.event !== "movement") return;
-          lastId = message.id;
-          add(JSON.parse(message.data), page.state.tz);
-        },
-      });
-      status.textContent = "The stream ended; reconnecting…";
-    } catch (error) {
-      if (signal.aborted) return;
-      if (page.failed(error)) return;
-      status.textContent = `Disconnected (${error.message}); reconnecting…`;
-      opened();
-    }
-    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-  }
+  unsubscribe();
+  unsubscribe = () => {};
 }
 
 function add(movement, zone) {

@@ -4,7 +4,7 @@
 // (or a share link's "password", "gone" or "error"), "loading", then "ready"
 // once every panel of the view has its answer (scripts and tests wait for it).
 
-import { ApiError, getJson, useSite } from "./api.js";
+import { ApiError, useSite } from "./api.js";
 import { $, $$, clear, el } from "./dom.js";
 import { RANGES, localDate, readState, splitFilter, writeState, zoneNames } from "./state.js";
 import * as signin from "./signin.js";
@@ -16,6 +16,7 @@ import * as retention from "./retention.js";
 import * as live from "./live.js";
 import * as user from "./user.js";
 import * as settings from "./settings.js";
+import * as liveCount from "./live-count.js";
 
 const VIEWS = { overview, funnels, retention, live, user, settings };
 // What each reader may open: a key reads its own site's users and feed too; a share link,
@@ -25,7 +26,6 @@ const OPEN_TO = {
   key: ["overview", "funnels", "retention", "live", "user"],
   share: ["overview", "funnels", "retention"],
 };
-const LIVE_VISITORS_EVERY_MS = 30000;
 const HOUR_MS = 3600000;
 const RANGE_MS = { "1h": HOUR_MS, "24h": 24 * HOUR_MS, "7d": 7 * 24 * HOUR_MS, "30d": 30 * 24 * HOUR_MS };
 const FILTERED_VIEWS = new Set(["overview", "funnels"]);
@@ -36,8 +36,7 @@ let state = readState();
 let reader = null; // {kind: "admin" | "key" | "share", sites: [GET /sites rows]}
 let current = null;
 let generation = 0;
-let liveTimer = null;
-let liveSite = null; // the site the live visitors count is of
+let liveSite = null; // the site the live count and stream are of
 
 const page = {
   get state() {
@@ -97,7 +96,7 @@ function closeFrame() {
   current = null;
   reader = null;
   liveSite = null;
-  clearInterval(liveTimer);
+  liveCount.stop();
   for (const element of $$(FRAME)) element.hidden = true;
 }
 
@@ -115,8 +114,6 @@ function enter(found) {
   showPicker();
   writeState(state, { replace: true });
   render();
-  clearInterval(liveTimer);
-  liveTimer = setInterval(refreshLiveVisitors, LIVE_VISITORS_EVERY_MS);
 }
 
 function showPicker() {
@@ -124,30 +121,16 @@ function showPicker() {
   sites.showPicker(reader.sites, state.site);
 }
 
-async function refreshLiveVisitors() {
-  const metric = $("[data-metric=liveVisitors]");
-  if (liveSite !== state.site) {
-    liveSite = state.site;
-    delete metric.dataset.raw;
-    metric.textContent = "–";
-  }
-  const site = liveSite;
-  try {
-    const answer = await getJson("/live/visitors");
-    if (site !== liveSite) return; // another site was chosen meanwhile
-    metric.dataset.raw = answer.visitors;
-    metric.textContent = answer.visitors;
-  } catch (error) {
-    page.failed(error);
-  }
-}
-
 async function render() {
   const mine = ++generation;
   if (!OPEN_TO[reader.kind].includes(state.view)) state = { ...state, view: "overview" };
   if (shared) state = { ...state, site: reader.sites[0].id }; // a link reads its own site alone
   useSite(state.site);
-  if (state.site !== liveSite) refreshLiveVisitors();
+  if (state.site !== liveSite) {
+    liveSite = state.site;
+    // A share link reads aggregates alone: its count is polled, with no stream of movements.
+    liveCount.start(state.site, reader.kind !== "share", page);
+  }
   const view = VIEWS[state.view];
   if (current && current !== view) current.hide?.();
   current = view;

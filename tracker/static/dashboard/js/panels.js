@@ -1,10 +1,11 @@
 // Breakdown cards: each shows one GET /breakdown at a time (its chosen tab)
 // as rows with a bar in proportion to visitors. [data-breakdown=DIM] holds
 // one [data-row] per result, with data-value (absent for an unknown value)
-// and data-visitors.
+// and data-visitors. Each card's "Download CSV" asks the same as the card.
 
 import { getJson } from "./api.js";
 import { $, clear, count, el } from "./dom.js";
+import { csvButton } from "./download.js";
 
 const ROWS = 10;
 const UTM_FIELDS = [
@@ -26,9 +27,10 @@ export const CARDS = [
 const chosen = new Map(CARDS.map((card) => [card.title, card.tabs[0][0]]));
 const utmField = { value: UTM_FIELDS[0][0] };
 const property = { event: "", key: "" };
+const described = new Map(); // card title: the request it was last drawn from
 let redrawCard = () => {};
 
-export function buildCards(container, redraw) {
+export function buildCards(container, page, redraw) {
   redrawCard = redraw;
   clear(container, ...CARDS.map((card) => {
     const tabs = el("div", { class: "tabs", role: "group", "aria-label": `${card.title}: show` },
@@ -40,7 +42,7 @@ export function buildCards(container, redraw) {
         },
       }, label)));
     return el("article", { class: "card", "data-card": card.title },
-      el("header", {}, el("h2", {}, card.title), tabs),
+      el("header", {}, el("h2", {}, card.title), tabs, csvButton(() => described.get(card.title), page)),
       el("div", { class: "card-tools" }),
       el("p", { class: "columns muted", "aria-hidden": "true" }, el("span", {}),
         el("span", { class: "num" }, "Visitors"), el("span", { class: "num", "data-second": true }, "")),
@@ -58,6 +60,7 @@ export async function fillCard(card, container, page, window, signal) {
   const tools = clear($(".card-tools", box));
   const list = $(".rows", box);
   const request = requestFor(tab, tools, () => redrawCard(card));
+  described.delete(card.title);
   if (!request) {
     list.removeAttribute("data-breakdown");
     clear(list, el("li", { class: "muted" }, "Pick an event in the Events tab, then a property key."));
@@ -66,8 +69,10 @@ export async function fillCard(card, container, page, window, signal) {
   list.dataset.breakdown = request.by;
   $("[data-second]", box).textContent = SECOND_LABELS[secondColumn(request.by)];
   list.setAttribute("aria-busy", "true");
+  const parameters = { ...window, ...request, limit: ROWS, filter: page.state.filters };
+  described.set(card.title, { path: "/breakdown", parameters, name: `${page.state.site}-${request.by}` });
   try {
-    const answer = await getJson("/breakdown", { ...window, ...request, limit: ROWS, filter: page.state.filters }, signal);
+    const answer = await getJson("/breakdown", parameters, signal);
     clear(list, ...rows(answer.results, request.by, page));
     if (!answer.results.length) list.append(el("li", { class: "muted" }, "Nothing in this range."));
   } catch (error) {

@@ -34,6 +34,7 @@ export function readState(search = location.search) {
     by: query.get("by") === "visit" ? "visit" : "user",
     within: query.get("within") || "",
     period: query.get("period") === "week" ? "week" : "day",
+    identified: query.get("identified") !== "false",
     event: query.get("event") || "",
     user: query.get("user") || "",
   };
@@ -59,6 +60,7 @@ export function writeState(state, { replace = false } = {}) {
   if (state.view === "retention") {
     query.set("period", state.period);
     if (state.event) query.set("event", state.event);
+    if (!state.identified) query.set("identified", "false");
   }
   if (state.view === "user" && state.user) query.set("user", state.user);
   const url = `${location.pathname}?${query}`;
