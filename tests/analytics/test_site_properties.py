@@ -20,7 +20,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
-from test_web_properties import AGENTS, COUNTRIES, PEER, PROXY, difference
+from test_web import AGENTS, COUNTRIES, PEER, PROXY, difference
 
 import web_reference as reference
 from helpers import DAY, HOUR, MINUTE, TOKEN, service_env
