@@ -7,12 +7,12 @@ import random
 import re
 
 from helpers import DAY, LARGE_TABLES, MINUTE, connect, now_ms
-from tracker.analytics import visits, web
+from tracker.analytics import visit_chains, visits, web
 from tracker.analytics.filters import PASSES, Filters
 from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
 from tracker.storage import migrations
-from tracker.storage.rows import MovementRow
+from tracker.storage.rows import Context, MovementRow, encode_context
 
 # What migration 8 can know: everything but the request contexts and the referrer lists.
 MOVEMENT_COLUMNS = "userId, sessionId, first, last, movements, pageviews, entryTime, entryPage, " \
@@ -61,6 +61,8 @@ def test_upgrade_builds_the_visits_folding_would_have_kept(tmp_path):
                 with new:
                     apply.apply_movements(new, rows[start:start + 23])
             assert dump(old) == dump(new)
+            assert_chains_link_each_users_previous_visit_with_the_value(old)
+            assert_chains_link_each_users_previous_visit_with_the_value(new)
             unknown = old.execute("SELECT count(*) FROM visits WHERE source IS NULL AND "
                                   "browser IS NULL AND country IS NULL").fetchone()[0]
             assert unknown == len(dump(old)["visits"]) > 0
@@ -78,6 +80,42 @@ def test_prev_is_the_start_of_the_users_previous_visit(tmp_path):
                                  (user,)).fetchall()
             starts = [first for first, _prev in found]
             assert [prev for _first, prev in found] == [None, *starts[:-1]]
+
+
+def assert_chains_link_each_users_previous_visit_with_the_value(conn) -> None:
+    """Each chained dimension's column holds, per visit, the first movement time of the same
+    user's previous visit (in (first, id) order) with the same value, counted here in Python."""
+    for dimension, column in visit_chains.CHAINED.items():
+        previous: dict[tuple, int] = {}
+        rows = conn.execute(f"SELECT userId, {dimension}, first, {column} FROM visits "
+                            "ORDER BY first, id").fetchall()
+        for user, value, first, stored in rows:
+            assert stored == previous.get((user, value)), (dimension, user, value, first)
+            previous[(user, value)] = first
+
+
+CONTEXTS = [encode_context(Context(browser, None, device, country, None, None))
+            for browser, device, country in [("Chrome", "desktop", "US"), ("Safari", "mobile", "DE"),
+                                             ("Chrome", "desktop", None), (None, None, None)]]
+
+
+def test_value_chains_follow_visits_whose_start_context_and_source_change(tmp_path):
+    """Movements out of time order move visits' starts, with them their country and device,
+    and earlier page views with another referrer change their source and channel: the chains
+    stay those of the visits as they are after every fold."""
+    for seed in range(4):
+        rng = random.Random(seed)
+        rows = [row._replace(data=rng.choice([row.data, '{"path": "/a", "referrer": "https://t.co/x"}',
+                                              '{"path": "/b", "utm": {"source": "newsletter"}}']))
+                for row in random_rows(300, seed)]
+        contexts = [rng.choice(CONTEXTS) for _ in rows]
+        with connect(tmp_path / f"shard{seed}.sqlite") as conn:
+            migrations.apply(conn, functions=rederive_functions())
+            for start in range(0, len(rows), 13):
+                with conn:
+                    apply.apply_movements(conn, rows[start:start + 13], contexts[start:start + 13])
+                assert_chains_link_each_users_previous_visit_with_the_value(conn)
+            assert conn.execute("SELECT count(DISTINCT country) FROM visits").fetchone()[0] > 1
 
 
 def bindings_for(sql: str) -> dict | list:

@@ -48,6 +48,7 @@ from tracker.analytics.rollups import (
     USERS,
     page_path,
 )
+from tracker.analytics.visit_chains import CHAINED
 from tracker.storage import archives
 
 EVENT = "event"
@@ -125,6 +126,18 @@ SELECT v.{dimension}, count(DISTINCT v.userId), count(*), sum(iif(v.last < :end,
 FROM visits v NOT INDEXED WHERE v.first >= :start AND v.first < :end AND {PASSES}
 GROUP BY v.{dimension}
 """ for dimension in VISIT_DIMENSIONS}
+
+# Without filters, per dimension with a per-value chain: each value's visitors are its
+# visits whose previous one with that value began before the window (visit_chains.py), and
+# its index holds the rest in the value's order, so there is neither a sort nor a distinct
+# count. The index is read whole: it is narrow, and a value's entries of the window are not
+# one range of it.
+BY_CHAINED_DIMENSION = {dimension: f"""
+SELECT v.{dimension}, sum(v.{column} IS NULL OR v.{column} < :start), count(*),
+       sum(iif(v.last < :end, v.pageviews, 0)), sum(v.movements = 1), sum(v.last - v.first)
+FROM visits v INDEXED BY idx_visits_{dimension} WHERE v.first >= :start AND v.first < :end
+GROUP BY v.{dimension}
+""" for dimension, column in CHAINED.items()}
 
 # Page views by path: of the visits inside the window from `visit_pages`, and :spanning
 # ([path, userId, visit id, page views] of those across its edges).
@@ -382,7 +395,9 @@ def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
                         filters: Filters) -> BreakdownShare:
     share = BreakdownShare()
     params = {**filters.params(), "start": span.start, "end": span.end}
-    for value, *counts in conn.execute(BY_VISIT_DIMENSION[dimension], params):
+    query = (BY_CHAINED_DIMENSION[dimension] if not filters and dimension in CHAINED
+             else BY_VISIT_DIMENSION[dimension])
+    for value, *counts in conn.execute(query, params):
         share.rows[value] = Row(*counts)
     spanning = _spanning_visits(conn, span, filters, dimension)
     views = _page_views_of(conn, spanning, span, bool(filters.pages))
