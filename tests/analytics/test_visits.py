@@ -8,7 +8,7 @@ import re
 
 from helpers import DAY, LARGE_TABLES, MINUTE, connect, now_ms
 from tracker.analytics import visit_chains, visits, web
-from tracker.analytics.filters import PASSES, Filters
+from tracker.analytics.filters import DRIVING, PASSES, Filters
 from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
 from tracker.storage import migrations
@@ -135,12 +135,25 @@ def test_web_queries_read_visits_through_index_searches(tmp_path):
             apply.apply_movements(conn, random_rows(50, seed=1))
         statements = [visits.SELECT_VISIT, visits.PREVIOUS, visits.NEXT, visits.SET_PREV,
                       visits.PREV_OF, visits.ADD_PAGE, visits.ADD_EVENT, web.UNFILTERED_BUCKET,
-                      web.VISIT_PAGE_VIEWS, web.VISIT_MOVEMENTS]
+                      web.VISIT_PAGE_VIEWS, web.VISIT_MOVEMENTS, visit_chains.RELINK,
+                      *web.BY_CHAINED_DIMENSION.values()]
         for sql in statements:
             plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
                                                              bindings_for(sql)))
             scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
             assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+
+
+def test_a_filter_on_a_dimension_with_an_index_reads_only_its_values_visits(tmp_path):
+    with connect(tmp_path / "shard.sqlite") as conn:
+        migrations.apply(conn, functions=rederive_functions())
+        for dimension in DRIVING:
+            for sql in (web.FILTERED_BUCKET[dimension], web.FILTERED_VISITORS[dimension],
+                        web.BY_PAGE[dimension], web.BY_EVENT[dimension],
+                        web.BY_VISIT_DIMENSION["browser"][dimension]):
+                plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
+                                                                 bindings_for(sql)))
+                assert f"SEARCH v USING INDEX idx_visits_{dimension} ({dimension}=? AND first>" in plan, plan
 
 
 def test_visits_that_lost_movements_before_the_upgrade_are_counted_from_their_movements(tmp_path):

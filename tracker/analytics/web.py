@@ -38,6 +38,7 @@ from tracker.analytics.filters import (
     PASSES,
     VISIT_DIMENSIONS,
     Filters,
+    driven,
 )
 from tracker.analytics.rollups import (
     GAP_MS,
@@ -68,16 +69,16 @@ FROM visits v INDEXED BY idx_visits_first WHERE v.first >= :low AND v.first < :h
 """
 
 # The table is clustered by first movement: a window's visits are one range of it.
-FILTERED_BUCKET = f"""
+FILTERED_BUCKET = driven(f"""
 SELECT count(*), count(DISTINCT v.userId), coalesce(sum(v.movements = 1), 0),
        coalesce(sum(v.last - v.first), 0), coalesce(sum(iif(v.last < :high, {COUNTED_PAGEVIEWS}, 0)), 0)
 FROM visits v NOT INDEXED WHERE v.first >= :low AND v.first < :high AND {PASSES}
-"""
+""")
 
-FILTERED_VISITORS = f"""
+FILTERED_VISITORS = driven(f"""
 SELECT count(DISTINCT v.userId) FROM visits v NOT INDEXED
 WHERE v.first >= :low AND v.first < :high AND {PASSES}
-"""
+""")
 
 # Visits passing the filters that run across a cut (:cuts, a JSON array; :start the
 # window's start), with the broken-down dimension's value. A visit across an inner cut
@@ -120,12 +121,12 @@ WHERE m.userId = s.userId AND m.timestamp >= s.low AND m.timestamp < s.high
 ARCHIVED_IN = "SELECT 1 FROM archives WHERE last >= ? AND first < ? LIMIT 1"
 
 # Per dimension: the window's visits passing the filters grouped by their value.
-BY_VISIT_DIMENSION = {dimension: f"""
+BY_VISIT_DIMENSION = {dimension: driven(f"""
 SELECT v.{dimension}, count(DISTINCT v.userId), count(*), sum(iif(v.last < :end, {COUNTED_PAGEVIEWS}, 0)),
        sum(v.movements = 1), sum(v.last - v.first)
 FROM visits v NOT INDEXED WHERE v.first >= :start AND v.first < :end AND {PASSES}
 GROUP BY v.{dimension}
-""" for dimension in VISIT_DIMENSIONS}
+""") for dimension in VISIT_DIMENSIONS}
 
 # Without filters, per dimension with a per-value chain: each value's visitors are its
 # visits whose previous one with that value began before the window (visit_chains.py), and
@@ -141,7 +142,7 @@ GROUP BY v.{dimension}
 
 # Page views by path: of the visits inside the window from `visit_pages`, and :spanning
 # ([path, userId, visit id, page views] of those across its edges).
-BY_PAGE = f"""
+BY_PAGE = driven(f"""
 WITH spanning(path, userId, visit, n) AS (
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(:spanning)
 ), counted(path, userId, visit, n) AS (
@@ -151,7 +152,7 @@ WITH spanning(path, userId, visit, n) AS (
   UNION ALL SELECT * FROM spanning
 )
 SELECT path, count(DISTINCT userId), count(*), sum(n) FROM counted GROUP BY path
-"""
+""")
 
 VISIT_MOVEMENTS = f"""
 SELECT event, iif(event = '{PAGE_VIEW}', data, NULL) FROM movements
@@ -167,7 +168,7 @@ WHERE v.first < :end AND v.last >= :start AND {PASSES}
 # Events by name: of the visits inside the window with full counts from `visit_events`
 # (page views of the filtered paths only, with a page filter), and :outside ([event,
 # userId, visit id, n] of the others).
-BY_EVENT = f"""
+BY_EVENT = driven(f"""
 WITH outside(event, userId, visit, n) AS (
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(:outside)
 ), counted(event, userId, visit, n) AS (
@@ -179,7 +180,7 @@ WITH outside(event, userId, visit, n) AS (
   UNION ALL SELECT * FROM outside
 )
 SELECT event, count(DISTINCT userId), count(*), sum(n) FROM counted WHERE n > 0 GROUP BY event
-"""
+""")
 
 # One event's (:event, or every event's) movements of the passing visits grouped by
 # data[:key] as text (a string as is, a number or boolean as its JSON text, else NULL),
@@ -305,10 +306,10 @@ def _stats_share(conn: apsw.Connection, span: Span, filters: Filters) -> StatsSh
     params = filters.params()
     for i, (low, high) in enumerate(buckets):
         visits, visitors, bounces, duration, counted = conn.execute(
-            FILTERED_BUCKET, {**params, "low": low, "high": high}).fetchone()
+            FILTERED_BUCKET[filters.driving], {**params, "low": low, "high": high}).fetchone()
         share.series[i] = [visitors, visits, bounces, duration, counted]
     share.visitors = conn.execute(
-        FILTERED_VISITORS, {**params, "low": span.start, "high": span.end}).fetchone()[0]
+        FILTERED_VISITORS[filters.driving], {**params, "low": span.start, "high": span.end}).fetchone()[0]
     spanning = _spanning_visits(conn, span, filters)
     for views in _page_views_of(conn, spanning, span, bool(filters.pages)).values():
         for timestamp, path in views:
@@ -396,7 +397,7 @@ def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
     share = BreakdownShare()
     params = {**filters.params(), "start": span.start, "end": span.end}
     query = (BY_CHAINED_DIMENSION[dimension] if not filters and dimension in CHAINED
-             else BY_VISIT_DIMENSION[dimension])
+             else BY_VISIT_DIMENSION[dimension][filters.driving])
     for value, *counts in conn.execute(query, params):
         share.rows[value] = Row(*counts)
     spanning = _spanning_visits(conn, span, filters, dimension)
@@ -422,7 +423,7 @@ def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownSh
     share = BreakdownShare()
     params = {**filters.params(), "spanning": json.dumps(spanning), "start": span.start,
               "end": span.end}
-    for path, *counts in conn.execute(BY_PAGE, params):
+    for path, *counts in conn.execute(BY_PAGE[filters.driving], params):
         share.rows[path] = Row(*counts)
     return share
 
@@ -487,7 +488,7 @@ def _by_event(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownS
                          if event != PAGE_VIEW or filters.counts_page(path))
         counted += [[event, visit.userId, visit.id, n] for event, n in events.items()]
     share = BreakdownShare()
-    for event, *counts in conn.execute(BY_EVENT, {**params, "outside": json.dumps(counted)}):
+    for event, *counts in conn.execute(BY_EVENT[filters.driving], {**params, "outside": json.dumps(counted)}):
         share.rows[event] = Row(*counts)
     return share
 
