@@ -268,8 +268,14 @@ class BreakdownShare:
     rows: dict[str | None, Row] = field(default_factory=dict)
 
     def add(self, other: BreakdownShare) -> BreakdownShare:
+        """Add `other`'s rows to these, taking over those of values not here yet (a share is
+        added once, and a breakdown by source has thousands of values in every shard)."""
         for value, row in other.rows.items():
-            self.rows.setdefault(value, Row()).add(row)
+            mine = self.rows.get(value)
+            if mine is None:
+                self.rows[value] = row
+            else:
+                mine.add(row)
         return self
 
     def row(self, value: str | None) -> Row:
