@@ -89,7 +89,7 @@ def main() -> None:
         for dimension in DIMENSIONS:
             create, index_query = index_design(dimension)
             conn.execute(create)
-            before, expected = timed(conn, web.BY_VISIT_DIMENSION[dimension], params, args.repeats)
+            before, expected = timed(conn, web.BY_VISIT_DIMENSION[dimension][None], params, args.repeats)
             indexed, by_index = timed(conn, index_query, params, args.repeats)
             chained, by_chain = timed(conn, web.BY_CHAINED_DIMENSION[dimension], params, args.repeats)
             assert by_index == expected and by_chain == expected, dimension

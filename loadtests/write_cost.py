@@ -5,7 +5,8 @@
 Fills a shard through `apply.apply_movements` (movements, sessions and
 rollups, as ingest writes them), then times transactions of random users
 and counts the WAL frames each commit wrote. Random users are the worst
-case: nothing coalesces within a transaction.
+case: nothing coalesces within a transaction. `--sql` runs statements on
+the new shard first (say, an index to weigh what its upkeep costs).
 """
 
 from __future__ import annotations
@@ -44,12 +45,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="movements per transaction")
     parser.add_argument("--transactions", type=int, default=60)
     parser.add_argument("--users", type=int, default=100_000 // 16, help="users in this shard")
+    parser.add_argument("--sql", action="append", default=[],
+                        help="a statement run on the new shard before the prefill")
     args = parser.parse_args()
     random.seed(7)
     with tempfile.TemporaryDirectory(prefix="tracker-write-cost-") as temp:
         path = Path(temp) / "shard.sqlite"
         shard_file.create_or_upgrade(path, rederive_functions())
         conn = connections.connect(path, connections.Role.WRITER, "full")
+        for statement in args.sql:
+            conn.execute(statement)
         frames: list[int] = []
         conn.set_wal_hook(lambda _c, _name, pages: (frames.append(pages), apsw.SQLITE_OK)[1])
         now = int(time.time() * 1000)
