@@ -1,0 +1,97 @@
+"""Breakdown reads side by side: p50/p99 of GET /breakdown from two checkouts at once.
+
+    .venv/bin/python loadtests/breakdown_bench.py --data-dir /tmp/tracker-web-bench \\
+        [--before /tmp/base-checkout --before-data-dir /tmp/tracker-web-bench-base] [--repeats 30]
+
+Starts the real service of this checkout over --data-dir, and with --before the service
+of another checkout (its package first on PYTHONPATH) over --before-data-dir, a copy of
+the same data set (each release upgrades its own copy, and neither sees the other's
+indexes). Then asks the breakdowns of the issue's table in turns, one request of each
+query on each service per round, so whatever else the machine does falls on both alike,
+and prints p50/p99 per query and the ratio. Data sets are those of
+`analytics_bench.py --web`, which builds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import httpx2 as httpx
+from analytics_bench import FILTER, TOKEN, latencies, percentile, start_service
+
+QUERIES = [
+    ("by=source", {"by": "source"}),
+    ("by=country", {"by": "country"}),
+    ("by=channel", {"by": "channel"}),
+    ("by=device", {"by": "device"}),
+    ("by=page", {"by": "page"}),
+    (f"by=page filter={FILTER}", {"by": "page", "filter": FILTER}),
+    (f"by=source filter={FILTER}", {"by": "source", "filter": FILTER}),
+    ("by=country filter=device:mobile", {"by": "country", "filter": "device:mobile"}),
+]
+TARGET_MS = 250
+
+
+def serve(checkout: Path | None, data_dir: Path, port: int):
+    """This checkout's service, or another's (its package first on the path)."""
+    if checkout is None:
+        return start_service(data_dir, None, port)
+    previous = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(checkout.resolve())
+    try:
+        return start_service(data_dir, None, port)
+    finally:
+        if previous is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = previous
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--before", type=Path, help="another checkout to compare with")
+    parser.add_argument("--before-data-dir", type=Path, help="its copy of the data set")
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--port", type=int, default=8771)
+    args = parser.parse_args()
+    services = {"after": (None, args.data_dir)}
+    if args.before:
+        services = {"before": (args.before, args.before_data_dir or args.data_dir), **services}
+    running, clients = [], {}
+    try:
+        for offset, (name, (checkout, data_dir)) in enumerate(services.items()):
+            running.append(serve(checkout, data_dir, args.port + offset))
+            clients[name] = httpx.Client(base_url=f"http://127.0.0.1:{args.port + offset}", timeout=300,
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        timings: dict[tuple[str, str], list[float]] = {}
+        for round_ in range(args.repeats + 2):  # two rounds of warm-up
+            for label, params in QUERIES:
+                for name, client in clients.items():
+                    took = latencies(client, lambda i, params=params: {"timeRange": "30d", **params},
+                                     1, "/breakdown")
+                    if round_ >= 2:
+                        timings.setdefault((label, name), []).extend(took)
+    finally:
+        for service in running:
+            service.terminate()
+            service.wait(60)
+    names = list(services)
+    print(f"/breakdown 30d, {args.data_dir}, {args.repeats} requests each")
+    print("| query | " + " | ".join(f"{n} p50 ms | {n} p99 ms" for n in names)
+          + (" | after/before p50" if len(names) == 2 else "") + f" | target {TARGET_MS} ms met |")
+    print("|---" * (2 * len(names) + 1 + (len(names) == 2) + 1) + "|")
+    for label, _params in QUERIES:
+        cells, p50s = [], []
+        for name in names:
+            times = timings[(label, name)]
+            p50s.append(percentile(times, 0.5))
+            cells.append(f"{p50s[-1]:.0f} | {percentile(times, 0.99):.0f}")
+        ratio = f" | {p50s[1] / p50s[0]:.2f}" if len(names) == 2 else ""
+        print(f"| {label} | {' | '.join(cells)}{ratio} | {'yes' if p50s[-1] <= TARGET_MS else 'no'} |")
+
+
+if __name__ == "__main__":
+    main()
