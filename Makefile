@@ -95,7 +95,7 @@ bench-all: $(VENV)/.load-installed $(TEST_STAMP)
 	@uptime
 	$(BIN)/python loadtests/analytics_bench.py --web --data-dir $(BENCH_DATA) \
 		--repeats $(BENCH_REPEATS) --ingest-sample 0
-	$(BIN)/python loadtests/breakdown_bench.py --data-dir $(BENCH_DATA) --repeats $(BENCH_REPEATS) \
+	$(BIN)/python loadtests/breakdown_bench.py --data-dir $(BENCH_DATA) \
 		$(if $(BEFORE),--before $(BEFORE) --before-data-dir $(or $(BEFORE_DATA),$(BENCH_DATA)))
 	$(BIN)/python loadtests/engine_anchor.py --data-dir $(BENCH_DATA)
 	$(BIN)/python loadtests/dashboard_bench.py --data-dir $(BENCH_DATA) --repeats 5
