@@ -19,6 +19,7 @@ written.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 import apsw
@@ -27,11 +28,14 @@ import apsw
 CHAINED = {"source": "prevSource", "channel": "prevChannel", "country": "prevCountry",
            "device": "prevDevice"}
 
+# :users, a JSON array of user ids: one statement for a fold's users (400 users one by one
+# took 45 ms, at once 33 ms).
 RELINK = f"""
 UPDATE visits SET {", ".join(f"{column} = chained.{column}" for column in CHAINED.values())}
-FROM (SELECT id, {", ".join(f"lag(first) OVER (PARTITION BY {dimension} ORDER BY first, id) AS {column}"
-                            for dimension, column in CHAINED.items())}
-      FROM visits WHERE userId = ?) AS chained
+FROM (SELECT id, {", ".join(
+          f"lag(first) OVER (PARTITION BY userId, {dimension} ORDER BY first, id) AS {column}"
+          for dimension, column in CHAINED.items())}
+      FROM visits WHERE userId IN (SELECT value FROM json_each(:users))) AS chained
 WHERE visits.id = chained.id
   AND ({" OR ".join(f"visits.{column} IS NOT chained.{column}" for column in CHAINED.values())})
 """
@@ -39,4 +43,6 @@ WHERE visits.id = chained.id
 
 def relink(conn: apsw.Connection, users: Iterable[str]) -> None:
     """Work out again the chains of each of these users (whose visits moved or changed)."""
-    conn.executemany(RELINK, [(user,) for user in users])
+    chosen = list(users)
+    if chosen:
+        conn.execute(RELINK, {"users": json.dumps(chosen)})
