@@ -38,14 +38,18 @@ TARGET_MS = 250
 
 
 def serve(checkout: Path | None, data_dir: Path, port: int):
-    """This checkout's service, or another's (its package first on the path)."""
-    if checkout is None:
-        return start_service(data_dir, None, port)
+    """This checkout's service, or another's: started from inside that checkout with it on
+    PYTHONPATH (`python -m` puts the working directory first on the path, before
+    PYTHONPATH, so the working directory decides which package runs)."""
+    here = Path.cwd()
     previous = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = str(checkout.resolve())
+    root = (checkout or Path(__file__).resolve().parent.parent).resolve()
+    os.environ["PYTHONPATH"] = str(root)
+    os.chdir(root)
     try:
-        return start_service(data_dir, None, port)
+        return start_service(data_dir.resolve(), None, port)
     finally:
+        os.chdir(here)
         if previous is None:
             del os.environ["PYTHONPATH"]
         else:
