@@ -9,9 +9,8 @@ the same data set (each release upgrades its own copy, and neither sees the othe
 indexes). The two take turns in blocks: one service runs alone and answers every query of
 the issue's table --per-block times (after a warm-up request each), then it stops and the
 other takes its turn, --rounds times; so whatever else the machine does falls on both
-alike, and neither's reads compete with the other's. (Asked request by request in turns
-with both running, the two came out nearly equal on the 1M data set, while each alone
-differed by 3 to 5 times; why was not found.) Prints p50/p99 per query and the ratio. Data sets are those
+alike, and neither's reads compete with the other's. Prints p50/p99 per query and the
+ratio. Data sets are those
 of `analytics_bench.py --web`, which builds them.
 """
 
