@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.test-installed
 DOCS_STAMP := $(VENV)/.docs-installed
 DOCS_PORT ?= 8001
 
-.PHONY: serve cluster demo screenshot test test-fast lint docs docs-build install clean bench bench-growth load
+.PHONY: serve cluster demo screenshot test test-fast lint docs docs-build install clean bench bench-growth bench-all load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,26 @@ bench: $(STAMP)
 
 bench-growth: $(STAMP)
 	$(BIN)/python loadtests/bench.py growth --movements 10000000
+
+# Every row of the speed table that a command can print, in one run (BENCHMARKS.md, "The
+# speed table"): the web data set is built once into BENCH_DATA (10 million movements,
+# about an hour on 2 cores) and reused; BEFORE=<another checkout> with BEFORE_DATA=<its copy
+# of the data set> adds that checkout's breakdowns beside these. Chromium for the dashboard
+# rows comes with `make test`'s tools (scripts/test-deps).
+BENCH_DATA ?= /tmp/tracker-web-bench
+BENCH_REPEATS ?= 30
+BEFORE ?=
+BEFORE_DATA ?=
+bench-all: $(VENV)/.load-installed $(TEST_STAMP)
+	@uptime
+	$(BIN)/python loadtests/analytics_bench.py --web --data-dir $(BENCH_DATA) \
+		--repeats $(BENCH_REPEATS) --ingest-sample 0
+	$(BIN)/python loadtests/breakdown_bench.py --data-dir $(BENCH_DATA) \
+		$(if $(BEFORE),--before $(BEFORE) --before-data-dir $(or $(BEFORE_DATA),$(BENCH_DATA)))
+	$(BIN)/python loadtests/engine_anchor.py --data-dir $(BENCH_DATA)
+	$(BIN)/python loadtests/dashboard_bench.py --data-dir $(BENCH_DATA) --repeats 5
+	$(BIN)/python loadtests/bench.py growth --movements 10000000
+	@uptime
 
 $(VENV)/.load-installed: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[load]'

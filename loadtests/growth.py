@@ -42,15 +42,21 @@ def random_batch(size: int, now: int) -> list[MovementRow]:
 
 
 async def ingest(store: Store, total: int, batch: int) -> None:
-    """Each million is timed until the aggregates count it: appended, then folded."""
+    """Each million is timed until the aggregates count it: appended, then folded. Ends with
+    the last million's rate against the first's (the issue's "tenth million against the
+    first" for ten million)."""
     started = time.perf_counter()
+    rates = []
     for million in range(1, total // MILLION + 1):
         began = time.perf_counter()
         await append_million(store, batch)
         await store.caught_up(store.live_files())
         now = time.perf_counter()
-        print(f"million {million:>3}: {MILLION / (now - began):>9,.0f} movements/s "
+        rates.append(MILLION / (now - began))
+        print(f"million {million:>3}: {rates[-1]:>9,.0f} movements/s "
               f"(total {million * MILLION:,} in {now - started:,.0f} s)", flush=True)
+    if len(rates) > 1:
+        print(f"growth: million {len(rates)} at {rates[-1] / rates[0]:.0%} of the first's rate", flush=True)
 
 
 async def append_million(store: Store, batch: int) -> None:

@@ -10,7 +10,8 @@ thread (which moves little when other work shares the machine). Random
 users are the worst case: nothing coalesces within a transaction. Several
 batch sizes (a fold's rows) are measured one after another on the same
 file. Last it prints the index entries the file holds per movement: every
-row of every table and index, over the movements.
+row of every table and index, over the movements. `--sql` runs statements on
+the new shard first (say, an index to weigh what its upkeep costs).
 """
 
 from __future__ import annotations
@@ -50,12 +51,16 @@ def main() -> None:
                                                        "comma-separated")
     parser.add_argument("--transactions", type=int, default=60)
     parser.add_argument("--users", type=int, default=100_000 // 16, help="users in this shard")
+    parser.add_argument("--sql", action="append", default=[],
+                        help="a statement run on the new shard before the prefill")
     args = parser.parse_args()
     random.seed(7)
     with tempfile.TemporaryDirectory(prefix="tracker-write-cost-") as temp:
         path = Path(temp) / "shard.sqlite"
         shard_file.create_or_upgrade(path, rederive_functions())
         conn = connections.connect(path, connections.Role.WRITER, "full")
+        for statement in args.sql:
+            conn.execute(statement)
         frames: list[int] = []
         conn.set_wal_hook(lambda _c, _name, pages: (frames.append(pages), apsw.SQLITE_OK)[1])
         now = int(time.time() * 1000)

@@ -7,12 +7,12 @@ import random
 import re
 
 from helpers import DAY, LARGE_TABLES, MINUTE, connect, now_ms
-from tracker.analytics import spanning, visits, web
-from tracker.analytics.filters import PASSES, Filters
+from tracker.analytics import spanning, visit_chains, visits, web
+from tracker.analytics.filters import DRIVING, PASSES, Filters
 from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
 from tracker.storage import migrations
-from tracker.storage.rows import MovementRow
+from tracker.storage.rows import Context, MovementRow, encode_context
 
 # What migration 8 can know: everything but the request contexts and the referrer lists.
 MOVEMENT_COLUMNS = "userId, sessionId, first, last, movements, pageviews, entryTime, entryPage, " \
@@ -61,6 +61,8 @@ def test_upgrade_builds_the_visits_folding_would_have_kept(tmp_path):
                 with new:
                     apply.apply_movements(new, rows[start:start + 23])
             assert dump(old) == dump(new)
+            assert_chains_link_each_users_previous_visit_with_the_value(old)
+            assert_chains_link_each_users_previous_visit_with_the_value(new)
             unknown = old.execute("SELECT count(*) FROM visits WHERE source IS NULL AND "
                                   "browser IS NULL AND country IS NULL").fetchone()[0]
             assert unknown == len(dump(old)["visits"]) > 0
@@ -80,6 +82,42 @@ def test_prev_is_the_start_of_the_users_previous_visit(tmp_path):
             assert [prev for _first, prev in found] == [None, *starts[:-1]]
 
 
+def assert_chains_link_each_users_previous_visit_with_the_value(conn) -> None:
+    """Each chained dimension's column holds, per visit, the first movement time of the same
+    user's previous visit (in (first, id) order) with the same value, counted here in Python."""
+    for dimension, column in visit_chains.CHAINED.items():
+        previous: dict[tuple, int] = {}
+        rows = conn.execute(f"SELECT userId, {dimension}, first, {column} FROM visits "
+                            "ORDER BY first, id").fetchall()
+        for user, value, first, stored in rows:
+            assert stored == previous.get((user, value)), (dimension, user, value, first)
+            previous[(user, value)] = first
+
+
+CONTEXTS = [encode_context(Context(browser, None, device, country, None, None))
+            for browser, device, country in [("Chrome", "desktop", "US"), ("Safari", "mobile", "DE"),
+                                             ("Chrome", "desktop", None), (None, None, None)]]
+
+
+def test_value_chains_follow_visits_whose_start_context_and_source_change(tmp_path):
+    """Movements out of time order move visits' starts, with them their country and device,
+    and earlier page views with another referrer change their source and channel: the chains
+    stay those of the visits as they are after every fold."""
+    for seed in range(4):
+        rng = random.Random(seed)
+        rows = [row._replace(data=rng.choice([row.data, '{"path": "/a", "referrer": "https://t.co/x"}',
+                                              '{"path": "/b", "utm": {"source": "newsletter"}}']))
+                for row in random_rows(300, seed)]
+        contexts = [rng.choice(CONTEXTS) for _ in rows]
+        with connect(tmp_path / f"shard{seed}.sqlite") as conn:
+            migrations.apply(conn, functions=rederive_functions())
+            for start in range(0, len(rows), 13):
+                with conn:
+                    apply.apply_movements(conn, rows[start:start + 13], contexts[start:start + 13])
+                assert_chains_link_each_users_previous_visit_with_the_value(conn)
+            assert conn.execute("SELECT count(DISTINCT country) FROM visits").fetchone()[0] > 1
+
+
 def bindings_for(sql: str) -> dict | list:
     """Values for a statement's parameters: a JSON array where json_each reads it, else 1."""
     names = set(re.findall(r":(\w+)", sql))
@@ -97,12 +135,25 @@ def test_web_queries_read_visits_through_index_searches(tmp_path):
             apply.apply_movements(conn, random_rows(50, seed=1))
         statements = [visits.SELECT_VISIT, visits.PREVIOUS, visits.NEXT, visits.SET_PREV,
                       visits.PREV_OF, visits.ADD_PAGE, visits.ADD_EVENT, web.UNFILTERED_BUCKET,
-                      spanning.VISIT_PAGE_VIEWS, web.VISIT_MOVEMENTS]
+                      spanning.VISIT_PAGE_VIEWS, web.VISIT_MOVEMENTS, visit_chains.RELINK,
+                      *web.BY_CHAINED_DIMENSION.values()]
         for sql in statements:
             plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
                                                              bindings_for(sql)))
             scanned = set(re.findall(r"\bSCAN (\w+)", plan)) & LARGE_TABLES
             assert not scanned, f"{sql.strip()}\n  plan: {plan}"
+
+
+def test_a_filter_on_a_dimension_with_an_index_reads_only_its_values_visits(tmp_path):
+    with connect(tmp_path / "shard.sqlite") as conn:
+        migrations.apply(conn, functions=rederive_functions())
+        for dimension in DRIVING:
+            for sql in (web.FILTERED_BUCKET[dimension], web.FILTERED_VISITORS[dimension],
+                        web.BY_PAGE[dimension], web.BY_EVENT[dimension],
+                        web.BY_VISIT_DIMENSION["browser"][dimension]):
+                plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
+                                                                 bindings_for(sql)))
+                assert f"SEARCH v USING INDEX idx_visits_{dimension} ({dimension}=? AND first>" in plan, plan
 
 
 def test_visits_that_lost_movements_before_the_upgrade_are_counted_from_their_movements(tmp_path):

@@ -21,6 +21,7 @@ RELEASED = {
     10: "6b1d3ead8c930155f5c6685192f8a329b628346a6dcff19e587853308f62c4c6",
     11: "775efeac010eb02bf9cbd09cc9ed8e3d2f9187df3e1db945cf0ca68ae6e6ecb9",
     12: "eb50579bb5dd85e47c9e1f4a56bfc7ccce5707a6672ef5f7c2de3543810219c5",
+    13: "3ae0e712acfc7fec08777596ed6101ffb75fdac210404c362656a3116e912a10",
 }
 
 
@@ -29,7 +30,12 @@ def test_released_migrations_are_unchanged():
     assert {v: found.get(v) for v in RELEASED} == RELEASED
 
 
+# Numbers held for migrations of branches merged separately (goals: 12; the write path: 13);
+# each file records its migrations by number, so the order they are merged in does not matter.
+HELD = {12, 13}
+
+
 def test_every_migration_is_recorded_here_and_versions_run_one_to_latest():
     versions = [m.version for m in migrations.MIGRATIONS]
-    assert versions == list(range(1, len(versions) + 1))
+    assert versions == [v for v in range(1, versions[-1] + 1) if v not in HELD]
     assert set(versions) == set(RELEASED)

@@ -48,7 +48,7 @@ def test_first_schema_version_is_upgraded(tmp_path):
                          "VALUES (?, ?, ?, ?, ?, ?)", rows)
         assert migrations.current_version(conn) == 1
 
-    assert [m.version for m in shard_file.create_or_upgrade(path, rederive_functions())] == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    assert [m.version for m in shard_file.create_or_upgrade(path, rederive_functions())] == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
 
     with connect(path) as conn:
         assert migrations.current_version(conn) == migrations.LATEST_VERSION

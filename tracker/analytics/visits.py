@@ -31,6 +31,7 @@ from typing import Any
 import apsw
 import msgspec
 
+from tracker.analytics import visit_chains
 from tracker.analytics.rollups import PAGE_VIEW
 from tracker.enrich.sources import Source, visit_source
 from tracker.storage.rows import UNKNOWN, Context, MovementRow, decode_context
@@ -142,11 +143,14 @@ class Batch:
 
 
 def record(conn: apsw.Connection, rows: list[MovementRow], contexts: list[str | None]) -> None:
-    """Fold newly stored movements (in storage order) into their visits."""
+    """Fold newly stored movements (in storage order) into their visits, then the per-value
+    chains of the users whose visits began, moved or changed source (visit_chains.py)."""
+    moved: set[str] = set()
     for (user_id, session_id), batch in _batches(rows, contexts).items():
         found = conn.execute(SELECT_VISIT, (user_id, session_id)).fetchone()
         if found is None:
             visit = _insert(conn, user_id, session_id, batch)
+            moved.add(user_id)
         else:
             visit, first, _last, entry_time, exit_time = found
             conn.execute(GROW_VISIT, (batch.last, batch.movements, batch.pageviews, visit))
@@ -154,19 +158,26 @@ def record(conn: apsw.Connection, rows: list[MovementRow], contexts: list[str | 
                 _unlink(conn, user_id, visit, first)
                 conn.execute(MOVE_FIRST, (batch.first, *batch.context, visit))
                 _link(conn, user_id, visit, batch.first)
-            _move_ends(conn, visit, batch, entry_time, exit_time)
+                moved.add(user_id)
+            if _move_ends(conn, visit, batch, entry_time, exit_time):
+                moved.add(user_id)
         conn.executemany(ADD_PAGE, [(visit, path, *span) for path, span in batch.pages.items()])
         conn.executemany(ADD_EVENT, [(visit, event, n) for event, n in batch.events.items()])
+    visit_chains.relink(conn, moved)
 
 
 def _move_ends(conn: apsw.Connection, visit: int, batch: Batch, entry_time: int | None,
-               exit_time: int | None) -> None:
-    """A stored visit's entry and exit, where the batch brings an earlier or a later page view."""
-    if batch.entry is not None and (entry_time is None or batch.entry[0] < entry_time):
-        conn.execute(SET_ENTRY, (batch.entry[0], page_of(batch.entry[1]),
-                                 *_source_values(visit_source(batch.entry[1])), visit))
+               exit_time: int | None) -> bool:
+    """A stored visit's entry and exit, where the batch brings an earlier or a later page view;
+    whether the entry (and so the visit's source) changed."""
+    entry = batch.entry
+    entered = entry is not None and (entry_time is None or entry[0] < entry_time)
+    if entry is not None and entered:
+        conn.execute(SET_ENTRY, (entry[0], page_of(entry[1]), *_source_values(visit_source(entry[1])),
+                                 visit))
     if batch.exit is not None and (exit_time is None or batch.exit[0] >= exit_time):
         conn.execute(SET_EXIT, (batch.exit[0], page_of(batch.exit[1]), visit))
+    return entered
 
 
 def forget(conn: apsw.Connection, user_id: str) -> None:

@@ -40,6 +40,7 @@ from tracker.analytics.filters import (
     PASSES,
     VISIT_DIMENSIONS,
     Filters,
+    driven,
 )
 from tracker.analytics.goals import Goal
 from tracker.analytics.rollups import (
@@ -52,6 +53,7 @@ from tracker.analytics.rollups import (
     page_path,
 )
 from tracker.analytics.spanning import Span, Visit, page_views_of, spanning_visits
+from tracker.analytics.visit_chains import CHAINED
 from tracker.storage import archives
 
 EVENT = "event"
@@ -67,28 +69,40 @@ FROM visits v INDEXED BY idx_visits_first WHERE v.first >= :low AND v.first < :h
 """
 
 # The table is clustered by first movement: a window's visits are one range of it.
-FILTERED_BUCKET = f"""
+FILTERED_BUCKET = driven(f"""
 SELECT count(*), count(DISTINCT v.userId), coalesce(sum(v.movements = 1), 0),
        coalesce(sum(v.last - v.first), 0), coalesce(sum(iif(v.last < :high, {COUNTED_PAGEVIEWS}, 0)), 0)
 FROM visits v NOT INDEXED WHERE v.first >= :low AND v.first < :high AND {PASSES}
-"""
+""")
 
-FILTERED_VISITORS = f"""
+FILTERED_VISITORS = driven(f"""
 SELECT count(DISTINCT v.userId) FROM visits v NOT INDEXED
 WHERE v.first >= :low AND v.first < :high AND {PASSES}
-"""
+""")
 
 # Per dimension: the window's visits passing the filters grouped by their value.
-BY_VISIT_DIMENSION = {dimension: f"""
+BY_VISIT_DIMENSION = {dimension: driven(f"""
 SELECT v.{dimension}, count(DISTINCT v.userId), count(*), sum(iif(v.last < :end, {COUNTED_PAGEVIEWS}, 0)),
        sum(v.movements = 1), sum(v.last - v.first)
 FROM visits v NOT INDEXED WHERE v.first >= :start AND v.first < :end AND {PASSES}
 GROUP BY v.{dimension}
-""" for dimension in VISIT_DIMENSIONS}
+""") for dimension in VISIT_DIMENSIONS}
+
+# Without filters, per dimension with a per-value chain: each value's visitors are its
+# visits whose previous one with that value began before the window (visit_chains.py), and
+# its index holds the rest in the value's order, so there is neither a sort nor a distinct
+# count. The index is read whole: it is narrow, and a value's entries of the window are not
+# one range of it.
+BY_CHAINED_DIMENSION = {dimension: f"""
+SELECT v.{dimension}, sum(v.{column} IS NULL OR v.{column} < :start), count(*),
+       sum(iif(v.last < :end, v.pageviews, 0)), sum(v.movements = 1), sum(v.last - v.first)
+FROM visits v INDEXED BY idx_visits_{dimension} WHERE v.first >= :start AND v.first < :end
+GROUP BY v.{dimension}
+""" for dimension, column in CHAINED.items()}
 
 # Page views by path: of the visits inside the window from `visit_pages`, and :spanning
 # ([path, userId, visit id, page views] of those across its edges).
-BY_PAGE = f"""
+BY_PAGE = driven(f"""
 WITH spanning(path, userId, visit, n) AS (
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(:spanning)
 ), counted(path, userId, visit, n) AS (
@@ -98,7 +112,7 @@ WITH spanning(path, userId, visit, n) AS (
   UNION ALL SELECT * FROM spanning
 )
 SELECT path, count(DISTINCT userId), count(*), sum(n) FROM counted GROUP BY path
-"""
+""")
 
 VISIT_MOVEMENTS = f"""
 SELECT event, iif(event = '{PAGE_VIEW}', data, NULL) FROM movements
@@ -114,7 +128,7 @@ WHERE v.first < :end AND v.last >= :start AND {PASSES}
 # Events by name: of the visits inside the window with full counts from `visit_events`
 # (page views of the filtered paths only, with a page filter), and :outside ([event,
 # userId, visit id, n] of the others).
-BY_EVENT = f"""
+BY_EVENT = driven(f"""
 WITH outside(event, userId, visit, n) AS (
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(:outside)
 ), counted(event, userId, visit, n) AS (
@@ -126,7 +140,7 @@ WITH outside(event, userId, visit, n) AS (
   UNION ALL SELECT * FROM outside
 )
 SELECT event, count(DISTINCT userId), count(*), sum(n) FROM counted WHERE n > 0 GROUP BY event
-"""
+""")
 
 # One event's (:event, or every event's) movements of the passing visits grouped by
 # data[:key] as text (a string as is, a number or boolean as its JSON text, else NULL),
@@ -232,8 +246,14 @@ class BreakdownShare:
     bases: Counter[str | None] = field(default_factory=Counter)
 
     def add(self, other: BreakdownShare) -> BreakdownShare:
+        """Add `other`'s rows to these, taking over those of values not here yet (a share is
+        added once, and a breakdown by source has thousands of values in every shard)."""
         for value, row in other.rows.items():
-            self.rows.setdefault(value, Row()).add(row)
+            mine = self.rows.get(value)
+            if mine is None:
+                self.rows[value] = row
+            else:
+                mine.add(row)
         self.bases.update(other.bases)
         return self
 
@@ -287,10 +307,10 @@ def _visit_stats(conn: apsw.Connection, span: Span, filters: Filters) -> StatsSh
     params = filters.params()
     for i, (low, high) in enumerate(buckets):
         visits, visitors, bounces, duration, counted = conn.execute(
-            FILTERED_BUCKET, {**params, "low": low, "high": high}).fetchone()
+            FILTERED_BUCKET[filters.driving], {**params, "low": low, "high": high}).fetchone()
         share.series[i] = [visitors, visits, bounces, duration, counted]
     share.visitors = conn.execute(
-        FILTERED_VISITORS, {**params, "low": span.start, "high": span.end}).fetchone()[0]
+        FILTERED_VISITORS[filters.driving], {**params, "low": span.start, "high": span.end}).fetchone()[0]
     spanning = spanning_visits(conn, span, filters)
     for views in page_views_of(conn, spanning, span, bool(filters.pages)).values():
         for timestamp, path in views:
@@ -334,7 +354,9 @@ def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
                         filters: Filters) -> BreakdownShare:
     share = BreakdownShare()
     params = {**filters.params(), "start": span.start, "end": span.end}
-    for value, *counts in conn.execute(BY_VISIT_DIMENSION[dimension], params):
+    query = (BY_CHAINED_DIMENSION[dimension] if not filters and dimension in CHAINED
+             else BY_VISIT_DIMENSION[dimension][filters.driving])
+    for value, *counts in conn.execute(query, params):
         share.rows[value] = Row(*counts)
     spanning = spanning_visits(conn, span, filters, dimension)
     views = page_views_of(conn, spanning, span, bool(filters.pages))
@@ -377,7 +399,7 @@ def _by_page(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownSh
     share = BreakdownShare()
     params = {**filters.params(), "spanning": json.dumps(spanning), "start": span.start,
               "end": span.end}
-    for path, *counts in conn.execute(BY_PAGE, params):
+    for path, *counts in conn.execute(BY_PAGE[filters.driving], params):
         share.rows[path] = Row(*counts)
     return share
 
@@ -442,7 +464,7 @@ def _by_event(conn: apsw.Connection, span: Span, filters: Filters) -> BreakdownS
                          if event != PAGE_VIEW or filters.counts_page(path))
         counted += [[event, visit.userId, visit.id, n] for event, n in events.items()]
     share = BreakdownShare()
-    for event, *counts in conn.execute(BY_EVENT, {**params, "outside": json.dumps(counted)}):
+    for event, *counts in conn.execute(BY_EVENT[filters.driving], {**params, "outside": json.dumps(counted)}):
         share.rows[event] = Row(*counts)
     return share
 
