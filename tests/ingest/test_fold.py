@@ -138,7 +138,7 @@ def logged_rows(directory, *shards: int) -> LogFile:
     log_file = LogFile(directory / "log.sqlite")
     log_file.create(0)
     with log_file.transaction() as conn:
-        log.append_rows(conn, [(shard, 0, f"u{i}", "s1", BASE + i, "click", "{}", None, None)
+        log.append_rows(conn, [(shard, 0, f"u{i}", "s1", BASE + i, "click", "{}", None, None, None, None)
                                for i, shard in enumerate(shards, 1)])
     return log_file
 

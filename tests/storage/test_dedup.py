@@ -91,7 +91,7 @@ def log_file(tmp_path):
 def append(log_file: LogFile, rows: list[tuple[int, str, str | None]]) -> int:
     """Append (shard, userId, eventId) rows as another process would; the last position."""
     with log_file.transaction() as conn:
-        return log.append_rows(conn, [(shard, 0, user, "s1", 1, "click", "{}", event_id, None)
+        return log.append_rows(conn, [(shard, 0, user, "s1", 1, "click", "{}", event_id, None, None, None)
                                       for shard, user, event_id in rows])
 
 

@@ -31,7 +31,7 @@ def log_file(tmp_path):
 def append(log_file: LogFile, *rows: tuple[int, str, str, int], context: str | None = None) -> int:
     """Append (shard, userId, event, loggedAt) rows; the last position."""
     with log_file.transaction() as conn:
-        return log.append_rows(conn, [(shard, logged_at, user, "s1", 1, event, "{}", None, context)
+        return log.append_rows(conn, [(shard, logged_at, user, "s1", 1, event, "{}", None, None, None, context)
                                       for shard, user, event, logged_at in rows])
 
 

@@ -30,12 +30,7 @@ def test_released_migrations_are_unchanged():
     assert {v: found.get(v) for v in RELEASED} == RELEASED
 
 
-# Numbers held for migrations of branches merged separately (goals: 12; the write path: 13);
-# each file records its migrations by number, so the order they are merged in does not matter.
-HELD = {12, 13}
-
-
 def test_every_migration_is_recorded_here_and_versions_run_one_to_latest():
     versions = [m.version for m in migrations.MIGRATIONS]
-    assert versions == [v for v in range(1, versions[-1] + 1) if v not in HELD]
+    assert versions == list(range(1, versions[-1] + 1))
     assert set(versions) == set(RELEASED)
