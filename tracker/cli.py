@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_parser(commands)
     goal_commands.add_parsers(commands)
     report_commands.add_parsers(commands)
+    cluster_commands.add_parsers(commands)
     for sub in commands.choices.values():
         sub.add_argument("--data-dir", help="data directory (TRACKER_DATA_DIR, default ./shards)")
     return parser

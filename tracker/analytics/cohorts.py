@@ -31,7 +31,7 @@ import apsw
 
 from tracker.analytics import zones
 from tracker.analytics.rollups import ALL_EVENTS, DAY, USERS
-from tracker.ingest.intake import ANONYMOUS_PREFIX
+from tracker.enrich.visitor_ids import ANONYMOUS_PREFIX
 from tracker.storage import archives
 
 PERIODS = ("day", "week")

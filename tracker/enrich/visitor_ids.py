@@ -42,6 +42,10 @@ class SaltFileError(Exception):
     """A salt file exists but does not hold a salt; the message names it."""
 
 
+# What every id the service makes for anonymous visitors starts with; a client's own ids may not.
+ANONYMOUS_PREFIX = "anon:"
+
+
 def visitor_id(salt: bytes, address: str, user_agent: str | None, site: str = "") -> str:
     """`anon:` and 16 hex digits identifying an address and User-Agent on one site for one salt
     (one day). The site is keyed in too, so one person's visits to two sites cannot be
@@ -52,7 +56,7 @@ def visitor_id(salt: bytes, address: str, user_agent: str | None, site: str = ""
     if site:
         site_bytes = site.encode()
         message = b"site" + len(site_bytes).to_bytes(4, "big") + site_bytes + message
-    return "anon:" + hashlib.blake2b(message, digest_size=8, key=salt).hexdigest()
+    return ANONYMOUS_PREFIX + hashlib.blake2b(message, digest_size=8, key=salt).hexdigest()
 
 
 def new_session_id() -> str:

@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tracker import schemas
+from tracker.enrich.visitor_ids import ANONYMOUS_PREFIX
 from tracker.schemas import LATEST_MS, MAX_OBJECT_BYTES
 from tracker.storage.rows import MovementRow
 
-ANONYMOUS_PREFIX = "anon:"
 MAX_NAME = 64
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -18,13 +18,13 @@ from typing import Any
 
 from tracker import schemas
 from tracker.enrich import currencies
+from tracker.enrich.visitor_ids import ANONYMOUS_PREFIX
 from tracker.ingest.anonymous_sessions import UNASSIGNED
 from tracker.ingest.visitors import Visitors
 from tracker.schemas import MAX_OBJECT_BYTES, MovementIn
 from tracker.storage.registry import Sites
 from tracker.storage.rows import MovementRow
 
-ANONYMOUS_PREFIX = "anon:"
 MAX_FUTURE_MS = 10 * 60 * 1000
 MAX_PAST_MS = 30 * 24 * 60 * 60 * 1000
 
