@@ -157,7 +157,7 @@ def ledger() -> dict[str, dict]:
 def cluster(tmp_path_factory) -> loopback.LoopbackCluster:
     root = Path(tmp_path_factory.mktemp("cluster"))
     with loopback.running(root, shards=SHARDS, snapshot_minutes=1) as started:
-        started.wait_owned(timeout=90)
+        started.wait_balanced(timeout=90)
         yield started
 
 

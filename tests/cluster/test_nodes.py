@@ -42,7 +42,7 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     with loopback.running(tmp_path_factory.mktemp("nodes"), shards=SHARDS, snapshot_minutes=1) as started:
-        started.wait_owned(timeout=90)
+        started.wait_balanced(timeout=90)
         yield started
 
 

@@ -114,6 +114,17 @@ class NatsServer(Process):
     def ready(self) -> bool:
         return get(f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true") == 200
 
+    def joined(self, peers: int) -> bool:
+        """Routed to `peers` other servers, with JetStream current: a node that connects before
+        the servers found each other may see a JetStream of its own server only."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/routez",
+                                        timeout=1.0) as answer:
+                routes = json.load(answer).get("num_routes", 0)
+        except (OSError, ValueError):
+            return False
+        return routes >= peers and get(f"http://127.0.0.1:{self.monitor_port}/healthz") == 200
+
 
 @dataclass
 class TrackerNode(Process):
@@ -159,7 +170,9 @@ class LoopbackCluster:
         self._make_nats()
         for server in self.servers:
             server.start()
-        wait_until(lambda: all(server.ready() for server in self.servers), 60, "NATS servers ready")
+        peers = len(self.servers) - 1
+        wait_until(lambda: all(server.ready() and server.joined(peers) for server in self.servers), 60,
+                   "NATS servers ready and routed to each other")
         self._make_nodes()
         self.start_nodes()
         self._start_proxy()
@@ -236,6 +249,25 @@ class LoopbackCluster:
         wait_until(owned, timeout, "every shard owned", interval=0.5)
         return found
 
+    def wait_balanced(self, timeout: float = 90) -> dict:
+        """Wait until every node is alive and owns a shard: the first node up may take every
+        shard before the others joined, then hands some over."""
+        found: dict = {}
+        members = {node.node_id for node in self.members}
+
+        def balanced() -> bool:
+            nonlocal found
+            try:
+                found = self.status()
+            except (RuntimeError, subprocess.TimeoutExpired):
+                return False
+            alive = {node["id"] for node in found["nodes"]}
+            owners = {shard["owner"] for shard in found["shards"]}
+            return members <= alive and (members <= owners or len(found["shards"]) < len(members))
+
+        wait_until(balanced, timeout, "every node alive and owning a shard", interval=0.5)
+        return found
+
     def restart_all(self) -> None:
         """Stop every node and NATS server, then start them all again on the same files."""
         self.stop_all()
@@ -251,7 +283,9 @@ class LoopbackCluster:
     def start_all(self) -> None:
         for server in self.servers:
             server.start()
-        wait_until(lambda: all(server.ready() for server in self.servers), 60, "NATS servers ready")
+        peers = len(self.servers) - 1
+        wait_until(lambda: all(server.ready() and server.joined(peers) for server in self.servers), 60,
+                   "NATS servers ready and routed to each other")
         self.start_nodes()
 
     def state_dirs(self) -> list[Path]:

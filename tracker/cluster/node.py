@@ -122,6 +122,8 @@ class ClusterNode:
                 await self._tick()
             except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as error:
                 failures.warning("cluster round failed, trying again: %r", error)
+            except Exception:  # a bug must not stop the node's heartbeat and leases for good
+                log.exception("cluster round failed, trying again")
             await asyncio.sleep(max(0.0, TICK_SECONDS - (time.monotonic() - started)))
 
     async def _tick(self) -> None:
