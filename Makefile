@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.test-installed
 DOCS_STAMP := $(VENV)/.docs-installed
 DOCS_PORT ?= 8001
 
-.PHONY: serve cluster demo screenshot test test-fast lint docs docs-build install clean bench bench-growth bench-all load
+.PHONY: serve cluster demo screenshot test test-cluster test-fast lint docs docs-build install clean bench bench-growth bench-all load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,11 @@ PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: $(TEST_STAMP) lint docs-build
 	scripts/test-deps
-	$(BIN)/pytest $(PYTEST_PARALLEL)
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m 'not cluster'
+
+test-cluster: $(TEST_STAMP)
+	scripts/test-deps
+	$(BIN)/pytest -m cluster tests/cluster
 
 # The inner loop: the tests that run the app in-process; not the slow fault and load tests, the
 # browser tests, nor those that start the service in a subprocess (marked `service`). None of

@@ -27,6 +27,8 @@ pytestmark = [
     pytest.mark.skipif(bool(loopback.missing_tools()), reason="needs nats-server and haproxy "
                        "(scripts/test-deps installs them)"),
     pytest.mark.timeout(600),
+    pytest.mark.slow,
+    pytest.mark.cluster,
 ]
 
 SHARDS = 8

@@ -33,6 +33,7 @@ pytestmark = [
                        "(scripts/test-deps installs them)"),
     pytest.mark.timeout(600),
     pytest.mark.slow,
+    pytest.mark.cluster,
 ]
 
 SHARDS = 4

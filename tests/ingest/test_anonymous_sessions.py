@@ -8,35 +8,14 @@ starts a new one. Each visitor's sessions are their own.
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from helpers import MINUTE
-from tracker.enrich.sources import rederive_functions
 from tracker.ingest.anonymous_sessions import UNASSIGNED, in_sessions
-from tracker.storage.connections import Role, connect
 from tracker.storage.rows import MovementRow
-from tracker.storage.shard_file import create_or_upgrade
 
 T = 1_790_000_000_000
 TTL = 30 * MINUTE
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "shard.sqlite"
-    create_or_upgrade(path, rederive_functions())
-    return path
-
-
-@pytest.fixture
-def shard(tmp_path, template):
-    path = tmp_path / "shard.sqlite"
-    shutil.copyfile(template, path)
-    conn = connect(path, Role.WRITER, "normal")
-    yield conn
-    conn.close()
 
 
 def anonymous(at: int, visitor: str = "anon:v1") -> MovementRow:

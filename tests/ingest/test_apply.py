@@ -10,19 +10,15 @@ here, that the sessions they make are stored and found again by the next batch.
 
 from __future__ import annotations
 
-import shutil
-
 import apsw
 import pytest
 
 from helpers import MINUTE
-from tracker.enrich.sources import rederive_functions
 from tracker.ingest.anonymous_sessions import UNASSIGNED
 from tracker.ingest.apply import applier, apply_movements
-from tracker.storage.connections import Role, connect, transaction
+from tracker.storage.connections import transaction
 from tracker.storage.fold import Applied
 from tracker.storage.rows import MovementRow
-from tracker.storage.shard_file import create_or_upgrade
 
 T = 1_790_000_000_000
 TTL = 30 * MINUTE
@@ -33,20 +29,6 @@ def movement(user="u1", session="s1", at=T, event="page_view", data='{"path":"/a
     return MovementRow(user, session, at, event, data, event_id)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "shard.sqlite"
-    create_or_upgrade(path, rederive_functions())
-    return path
-
-
-@pytest.fixture
-def shard(tmp_path, template):
-    path = tmp_path / "shard.sqlite"
-    shutil.copyfile(template, path)
-    conn = connect(path, Role.WRITER, "normal")
-    yield conn
-    conn.close()
 
 
 def applied(conn: apsw.Connection, rows, **options) -> Applied:

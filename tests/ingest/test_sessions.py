@@ -7,32 +7,14 @@ it. A session id another user holds is refused with `SessionTaken`, changing not
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tracker.enrich.sources import rederive_functions
 from tracker.ingest.sessions import SessionTaken, open_session
-from tracker.storage.connections import Role, connect, transaction
-from tracker.storage.shard_file import create_or_upgrade
+from tracker.storage.connections import transaction
 
 T = 1_790_000_000_000
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "shard.sqlite"
-    create_or_upgrade(path, rederive_functions())
-    return path
-
-
-@pytest.fixture
-def shard(tmp_path, template):
-    path = tmp_path / "shard.sqlite"
-    shutil.copyfile(template, path)
-    conn = connect(path, Role.WRITER, "normal")
-    yield conn
-    conn.close()
 
 
 def opened(conn, user="u1", session="s1", device=None, now=T):

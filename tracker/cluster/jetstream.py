@@ -80,18 +80,20 @@ class JetStream:
 async def connect(config: Config, name: str | None = None) -> JetStream:
     """Connect to the servers and declare the stream, buckets and object store (retrying while
     the JetStream cluster elects its leaders)."""
-    client = await nats.connect(
-        servers=list(config.nats_url), name=name or config.node_id, connect_timeout=2,
-        reconnect_time_wait=0.5, max_reconnect_attempts=-1, allow_reconnect=True,
-        error_cb=_quiet, disconnected_cb=_disconnected, reconnected_cb=_reconnected)
-    js = client.jetstream(timeout=API_TIMEOUT_SECONDS)
     deadline = time.monotonic() + READY_SECONDS
     while True:
+        client = await nats.connect(
+            servers=list(config.nats_url), name=name or config.node_id, connect_timeout=2,
+            reconnect_time_wait=0.5, max_reconnect_attempts=-1, allow_reconnect=True,
+            error_cb=_quiet, disconnected_cb=_disconnected, reconnected_cb=_reconnected)
         try:
-            return await _declare(client, js, config.nats_replicas)
+            return await _declare(client, client.jetstream(timeout=API_TIMEOUT_SECONDS),
+                                  config.nats_replicas)
         except (TimeoutError, nats.errors.Error) as error:
+            # A fresh connection for the next try: one whose request timed out while the
+            # servers elected their leaders was seen to leave the node's buckets unanswered.
+            await client.close()
             if time.monotonic() > deadline:
-                await client.close()
                 raise
             log.info("waiting for JetStream: %r", error)
             await asyncio.sleep(0.5)

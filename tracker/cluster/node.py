@@ -32,7 +32,7 @@ import nats.js.errors
 
 from tracker.cluster import nodes, positions, snapshots, status
 from tracker.cluster.folding import ShardFolder
-from tracker.cluster.jetstream import JetStream
+from tracker.cluster.jetstream import API_TIMEOUT_SECONDS, JetStream
 from tracker.cluster.leases import Held, Leases
 from tracker.cluster.outcomes import Outcomes
 from tracker.config import Config
@@ -127,14 +127,16 @@ class ClusterNode:
             await asyncio.sleep(max(0.0, TICK_SECONDS - (time.monotonic() - started)))
 
     async def _tick(self) -> None:
-        await nodes.beat(self.jet.nodes, self.me)
+        # Each bucket call has a deadline: one that never answers (a consumer lost while the
+        # servers elected a leader) would otherwise stop the heartbeat for good.
+        await asyncio.wait_for(nodes.beat(self.jet.nodes, self.me), API_TIMEOUT_SECONDS)
         for shard, held in list(self.leases.held.items()):
             if not await self.leases.renew(held):
                 self.lease_changes["lost"] += 1
                 await self._stop_folding(shard)
         self._reap_folders()
-        self.live = await nodes.alive(self.jet.nodes)
-        await self.leases.read_owners()
+        self.live = await asyncio.wait_for(nodes.alive(self.jet.nodes), API_TIMEOUT_SECONDS)
+        await asyncio.wait_for(self.leases.read_owners(), API_TIMEOUT_SECONDS)
         if time.monotonic() - self._started >= SETTLE_SECONDS:
             await self._balance()
         await self._snapshot_due()
