@@ -108,7 +108,7 @@ def test_caught_up_folds_the_files_behind_and_only_those(data_dir):
     async def scenario(parts):
         await parts.append((0, movement("u1")), (2, movement("u2")))
         await parts.follower.caught_up(parts.files)
-        assert [f.shard for f in parts.folds] == [0, 2]
+        assert sorted(f.shard for f in parts.folds) == [0, 2]  # folded side by side: any order
         assert await parts.shards.read(parts.files[0], stored_users) == ["u1"]
         assert await parts.shards.read(parts.files[2], stored_users) == ["u2"]
         assert len(parts.read_waits) == 1
