@@ -6,7 +6,8 @@ waits for the log's commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,14 +39,9 @@ async def track(request: Request) -> Response:
     refuse_when_disk_low(request)
     body = await read_body(request)
     movements = decode_object(schemas.track_decoder, body, schemas.TrackIn.movements)
-    try:
+    with intake_refusals(request):
         taken, stored = await take_and_append(request, movements, client_address(
             request.scope, request.app.state.trusted_proxies))
-    except intake.UnknownSite as error:
-        request.app.state.metrics.site_unknown()
-        raise ApiError(422, "unknown_site", str(error)) from None
-    except intake.Invalid as error:
-        raise invalid(str(error)) from None
     return json_response(schemas.TrackOut(taken.received, taken.kept - stored, taken.ignored))
 
 
@@ -69,22 +65,30 @@ async def open_session(request: Request) -> Response:
     body = await read_body(request)
     session: schemas.SessionIn = decode_object(schemas.session_decoder, body)
     store: Store = request.app.state.store
-    try:
+    with intake_refusals(request):
         intake.check_ids(session.userId, session.sessionId, "$")
         site = intake.site_of(schemas.MovementIn("session", site=session.site), "$",
                               store.registry.sites())
         device_info = None
         if session.deviceInfo is not None:
             device_info = intake.encode_object(session.deviceInfo, "$.deviceInfo")
+    row, created = await open_session_in(store, site, session.userId, session.sessionId,
+                                         device_info, now_ms())
+    request.app.state.metrics.session_opened(created)
+    return json_response(schemas.SessionOpened(session_from_row(row), created))
+
+
+@contextlib.contextmanager
+def intake_refusals(request: Request) -> Iterator[None]:
+    """The intake's refusals as the spec's answers: an event of no site is a counted 422
+    `unknown_site`, anything else invalid a 422 naming where."""
+    try:
+        yield
     except intake.UnknownSite as error:
         request.app.state.metrics.site_unknown()
         raise ApiError(422, "unknown_site", str(error)) from None
     except intake.Invalid as error:
         raise invalid(str(error)) from None
-    row, created = await open_session_in(store, site, session.userId, session.sessionId,
-                                         device_info, now_ms())
-    request.app.state.metrics.session_opened(created)
-    return json_response(schemas.SessionOpened(session_from_row(row), created))
 
 
 def refuse_when_disk_low(request: Request) -> None:

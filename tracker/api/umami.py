@@ -14,10 +14,9 @@ from starlette.responses import Response
 from tracker import schemas
 from tracker.api.body import decode_object, read_body
 from tracker.api.common import json_response
-from tracker.api.errors import ApiError, invalid
-from tracker.api.track import refuse_when_disk_low, take_and_append
+from tracker.api.track import intake_refusals, refuse_when_disk_low, take_and_append
 from tracker.enrich.client import client_address
-from tracker.ingest import intake, umami
+from tracker.ingest import umami
 from tracker.storage.store import Store
 
 
@@ -26,13 +25,8 @@ async def send(request: Request) -> Response:
     body: schemas.UmamiIn = decode_object(schemas.umami_decoder, await read_body(request))
     if body.type in umami.STORED_TYPES:
         store: Store = request.app.state.store
-        try:
+        with intake_refusals(request):
             movement = umami.movement(body.payload, store.registry.sites())
             await take_and_append(request, [movement], client_address(
                 request.scope, request.app.state.trusted_proxies))
-        except intake.UnknownSite as error:
-            request.app.state.metrics.site_unknown()
-            raise ApiError(422, "unknown_site", str(error)) from None
-        except intake.Invalid as error:
-            raise invalid(str(error)) from None
     return json_response(schemas.UmamiOut(""))
