@@ -35,7 +35,7 @@ async def snapshot_age(jet: JetStream, shard: int) -> float | None:
 
 
 async def gather(jet: JetStream, shard_count: int) -> dict:
-    alive = await nodes.alive(jet.nodes)
+    alive = await nodes.alive(jet)
     owners = await Leases(jet.leases, "", "", shard_count).read_owners()
     lags = await asyncio.gather(*(lag_of(jet, shard) for shard in range(shard_count)))
     ages = [None if age is None else round(age, 1) for age in await asyncio.gather(
