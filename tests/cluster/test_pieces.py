@@ -17,9 +17,12 @@ from typing import Any
 
 import apsw
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tracker.cluster import auth, codec, jetstream, loopback, positions
+from tracker.cluster import auth, codec, jetstream, loopback, nodes, positions
 from tracker.cluster.leases import Leases, Owner, unowned
+from tracker.cluster.node import share_of
 from tracker.cluster.publish import StreamUnavailable
 from tracker.cluster.salts import SharedSalts
 from tracker.config import Config
@@ -130,6 +133,32 @@ def test_a_lease_is_one_nodes_until_released_and_a_stale_holder_loses_it(nats_co
         await b.release(0)
 
     with_jetstream(nats_config, test)
+
+
+def test_the_live_nodes_are_read_without_leaving_a_consumer_behind(nats_config):
+    async def test(jet: jetstream.JetStream) -> tuple[list[str], list[str], int]:
+        for name in ("n1", "n2"):
+            await nodes.beat(jet.nodes, nodes.Node(name, f"http://{name}", 1))
+        both = [node.id for node in await nodes.alive(jet)]
+        await nodes.leave(jet.nodes, "n2")
+        for _ in range(5):  # every node reads the live set every round
+            left = [node.id for node in await nodes.alive(jet)]
+        await nodes.leave(jet.nodes, "n1")
+        info = await jet.js.stream_info(f"KV_{jetstream.NODES}")
+        return both, left, info.state.consumer_count
+
+    both, left, consumers = with_jetstream(nats_config, test)
+    assert both == ["n1", "n2"] and left == ["n1"]
+    assert consumers == 0, "each read of the live set would leave the servers a consumer to keep"
+
+
+@given(st.sets(st.text("abcdef", min_size=1, max_size=3), min_size=1, max_size=9),
+       st.integers(min_value=0, max_value=64))
+def test_the_shares_of_the_live_nodes_add_up_to_the_shards_and_differ_by_one_at_most(live, count):
+    shares = [share_of(node, sorted(live), count) for node in live]
+    assert sum(shares) == count
+    assert max(shares) - min(shares) <= 1
+    assert count < len(live) or min(shares) >= 1
 
 
 def test_every_node_gets_the_same_salt_of_a_day(nats_config, tmp_path):

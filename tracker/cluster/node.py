@@ -2,9 +2,11 @@
 
 `ClusterNode.run` is one loop, every TICK_SECONDS: put this node's heartbeat,
 renew its leases (a lost one stops its folder at once), read who owns
-every shard, and claim free shards up to this node's fair part (the shard
-count over the live nodes, rounded up), or give up what is over it, so
-that shards spread over the nodes and move off a node that is gone. A
+every shard, and claim free shards up to this node's part (`share_of`: the
+live nodes' parts differ by one at most and add up to the shard count), or
+give up what is over it once that has lasted HAND_OVER_AFTER_SECONDS, so
+that shards spread over the nodes and move off a node that is gone without
+moving back and forth while nodes come and go. A
 shard taken over starts from the latest snapshot when that holds more than
 this node's own copy, then folds the stream from there (`folding.py`);
 every TRACKER_SNAPSHOT_MINUTES its owner stores a new snapshot
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 import traceback
 from collections.abc import Callable
@@ -47,10 +48,22 @@ failures = Throttled(log)
 TICK_SECONDS = 1.0
 # A node starts claiming shards once it has seen the others' heartbeats for this long.
 SETTLE_SECONDS = 2.0
+# A node gives up shards over its part only once it has been over for this long: the live set
+# each node sees settles in a round or two after a node comes or goes.
+HAND_OVER_AFTER_SECONDS = 5.0
 # A folder that failed (a file it could not write) is started again after this long.
 RESTART_SECONDS = 2.0
 # The lag of the shards this node folds is asked of their consumers this often.
 LAG_SECONDS = 5.0
+
+
+def share_of(node_id: str, live: list[str], shard_count: int) -> int:
+    """How many shards a node should own: the count split over the live nodes (this one
+    among them), the remainder going one each to the first by id, so that the parts add up
+    to the count and every node gets one when there are enough."""
+    ids = sorted(set(live) | {node_id})
+    base, remainder = divmod(shard_count, len(ids))
+    return base + (1 if ids.index(node_id) < remainder else 0)
 
 
 class NotOwner(Exception):
@@ -108,6 +121,7 @@ class ClusterNode:
         self.lags: dict[int, int] = {}  # shard this node folds: messages not folded yet
         self.lease_changes = {"taken": 0, "lost": 0, "released": 0}
         self._lags_due = 0.0
+        self._over_since: float | None = None  # since when this node holds more than its part
 
     async def start(self) -> None:
         work = self._work_dir
@@ -135,7 +149,7 @@ class ClusterNode:
                 self.lease_changes["lost"] += 1
                 await self._stop_folding(shard)
         self._reap_folders()
-        self.live = await asyncio.wait_for(nodes.alive(self.jet.nodes), API_TIMEOUT_SECONDS)
+        self.live = await asyncio.wait_for(nodes.alive(self.jet), API_TIMEOUT_SECONDS)
         await asyncio.wait_for(self.leases.read_owners(), API_TIMEOUT_SECONDS)
         if time.monotonic() - self._started >= SETTLE_SECONDS:
             await self._balance()
@@ -158,23 +172,29 @@ class ClusterNode:
             del self.owned[shard]
             if not owned.task.cancelled() and owned.task.exception() is not None:
                 error = owned.task.exception()
-                failures.warning("shard %d: folding stopped: %s", shard,
-                                 "".join(traceback.format_exception(error)).strip())
+                if isinstance(error, (TimeoutError, nats.errors.Error, nats.js.errors.Error)):
+                    failures.warning("shard %d: folding stopped, starting again: %r", shard, error)
+                else:
+                    failures.warning("shard %d: folding stopped: %s", shard,
+                                     "".join(traceback.format_exception(error)).strip())
             self._restart_after[shard] = time.monotonic() + RESTART_SECONDS
 
-    def fair_share(self) -> int:
-        return math.ceil(self._shards.shard_count / max(1, len(self.live) or 1))
-
     async def _balance(self) -> None:
-        share = self.fair_share()
+        share = share_of(self.me.id, [node.id for node in self.live], self._shards.shard_count)
         for shard in list(self.leases.held):  # held but not folding: start (again)
             if shard not in self.owned and time.monotonic() >= self._restart_after.get(shard, 0):
                 if self.leases.ok(shard):
                     await self._start_folding(self.leases.held[shard])
         excess = len(self.leases.held) - share
-        if excess > 0:
-            for shard in sorted(self.leases.held, reverse=True)[:excess]:
-                await self.hand_over(shard)
+        if excess <= 0:
+            self._over_since = None
+        else:
+            if self._over_since is None:
+                self._over_since = time.monotonic()
+            if time.monotonic() - self._over_since >= HAND_OVER_AFTER_SECONDS:
+                for shard in sorted(self.leases.held, reverse=True)[:excess]:
+                    await self.hand_over(shard)
+                self._over_since = None
             return
         for shard in self._free_in_my_order():
             if len(self.leases.held) >= share:
