@@ -294,6 +294,8 @@ def _fold_job(ops: list[Op], upto: int, term: int, apply: fold.Apply,
                 created += applied.sessions_created
             else:
                 outcomes.append((op.ticket, _run_job(conn, op.work)))
+        if not lease_ok():  # the node was paused while it folded: roll the fold back
+            raise LeaseExpired(f"lease term {term}")
         positions.move(conn, upto, term)
         return FoldResult(outcomes, fold.Folded(0, rows, movements, created, upto,
                                                 time.perf_counter() - started))
