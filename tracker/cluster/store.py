@@ -284,7 +284,7 @@ class ClusterStore(Store):
     async def tail(self, site: int | None, after: int, limit: int, user_id: str | None = None,
                    event: str | None = None) -> tuple[list[tuple], int]:
         """The stream's events after position `after` (of a site, a user, an event), as the
-        log's tail gives them: (seq, shard key, MovementRow's columns but context)."""
+        log's tail gives them: (seq, shard key, userId, sessionId, timestamp, event, data, eventId)."""
         rows: list[tuple] = []
         at = after
         for _ in range(TAIL_MESSAGES):
@@ -297,7 +297,8 @@ class ClusterStore(Store):
             at = found.seq or at + 1
             message = messages.decode(found.data or b"")
             if isinstance(message, messages.Events):
-                rows += [(at, row_site * self.shard_count + self.shard_of(row.userId), *row)
+                rows += [(at, row_site * self.shard_count + self.shard_of(row.userId), row.userId,
+                          row.sessionId, row.timestamp, row.event, row.data, row.eventId)
                          for row_site, row in messages.movements(message)
                          if (site is None or row_site == site) and (user_id is None or row.userId == user_id)
                          and (event is None or row.event == event)]
