@@ -168,11 +168,7 @@ class LoopbackCluster:
     def start(self) -> LoopbackCluster:
         self.root.mkdir(parents=True, exist_ok=True)
         self._make_nats()
-        for server in self.servers:
-            server.start()
-        peers = len(self.servers) - 1
-        wait_until(lambda: all(server.ready() and server.joined(peers) for server in self.servers), 60,
-                   "NATS servers ready and routed to each other")
+        self._start_nats()
         self._make_nodes()
         self.start_nodes()
         self._start_proxy()
@@ -281,12 +277,17 @@ class LoopbackCluster:
             server.stop()
 
     def start_all(self) -> None:
+        self._start_nats()
+        self.start_nodes()
+
+    def _start_nats(self) -> None:
+        """Start the NATS servers and wait until they are routed and JetStream is current (on
+        a restart, every stream and consumer recovered: slower on a busy machine)."""
         for server in self.servers:
             server.start()
         peers = len(self.servers) - 1
-        wait_until(lambda: all(server.ready() and server.joined(peers) for server in self.servers), 60,
+        wait_until(lambda: all(server.ready() and server.joined(peers) for server in self.servers), 120,
                    "NATS servers ready and routed to each other")
-        self.start_nodes()
 
     def state_dirs(self) -> list[Path]:
         """Every directory the cluster keeps its state in: the NATS servers' stores, then the
