@@ -106,6 +106,10 @@ class Process:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+class PortTaken(RuntimeError):
+    """A server could not listen on the port it was given."""
+
+
 @dataclass
 class NatsServer(Process):
     port: int = 0
@@ -167,8 +171,18 @@ class LoopbackCluster:
 
     def start(self) -> LoopbackCluster:
         self.root.mkdir(parents=True, exist_ok=True)
-        self._make_nats()
-        self._start_nats()
+        for attempt in range(3):
+            self._make_nats()
+            try:
+                self._start_nats()
+                break
+            except PortTaken:  # a free port taken by another program before the server bound it
+                for server in self.servers:
+                    server.stop()
+                    shutil.rmtree(self.root / server.name, ignore_errors=True)
+                self.servers = []
+                if attempt == 2:
+                    raise
         self._make_nodes()
         self.start_nodes()
         self._start_proxy()
@@ -286,8 +300,16 @@ class LoopbackCluster:
         for server in self.servers:
             server.start()
         peers = len(self.servers) - 1
-        wait_until(lambda: all(server.ready() and server.joined(peers) for server in self.servers), 120,
-                   "NATS servers ready and routed to each other")
+
+        def up() -> bool:
+            for server in self.servers:
+                if not server.running:
+                    output = server.output()[-2000:]
+                    failure = PortTaken if "address already in use" in output else RuntimeError
+                    raise failure(f"{server.name} exited: {output}")
+            return all(server.ready() and server.joined(peers) for server in self.servers)
+
+        wait_until(up, 120, "NATS servers ready and routed to each other")
 
     def state_dirs(self) -> list[Path]:
         """Every directory the cluster keeps its state in: the NATS servers' stores, then the
