@@ -1,6 +1,7 @@
 """What every node of a cluster answers for the whole cluster: readiness and metrics of its part,
 anonymous visitors counted once whichever node serves them, a user's export and erasure,
-the live feed, the command line's sites, and a shard taken over from its snapshot.
+the live feed, the command line's sites, goals and report subscriptions made through one node
+and a report sent once by the whole cluster, and a shard taken over from its snapshot.
 
 One cluster on loopback (real nats-server, HAProxy and tracker node processes)
 serves the module; each test asks the nodes one by one, not only the front door,
@@ -10,6 +11,7 @@ so that a request reaches a node that does not own what it asks about.
 from __future__ import annotations
 
 import asyncio
+import email
 import json
 import re
 import shutil
@@ -24,6 +26,7 @@ import httpx2 as httpx
 import pytest
 
 from helpers import http_client, metric_samples, now_ms
+from mail_server import Mailbox, mail_env, mail_server
 from tracker.cluster import jetstream, loopback, snapshots
 from tracker.config import Config
 from tracker.storage.manifest import shard_of
@@ -41,8 +44,18 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    with loopback.running(tmp_path_factory.mktemp("nodes"), shards=SHARDS, snapshot_minutes=1) as started:
+def mailbox():
+    """Every node sends its email reports through one mail server."""
+    box = Mailbox()
+    with mail_server(box) as url:
+        box.url = url  # type: ignore[attr-defined]
+        yield box
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, mailbox):
+    with loopback.running(tmp_path_factory.mktemp("nodes"), shards=SHARDS, snapshot_minutes=1,
+                          extra_env=mail_env(mailbox.url)) as started:
         started.wait_balanced(timeout=90)
         yield started
 
@@ -166,6 +179,36 @@ def test_the_live_feed_of_one_node_shows_events_taken_by_another(cluster):
     post(taker.url, [sent])
     listener.join(30)
     assert [movement["eventId"] for movement in seen] == [sent["eventId"]]
+
+
+def test_goals_and_reports_made_through_one_node_are_every_nodes_and_a_report_goes_out_once(
+        cluster, mailbox):
+    maker = cluster.members[0]
+    address = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    with client(cluster, maker.url) as admin:
+        goal = admin.post("/sites/default/goals", json={"event": "signup-" + uuid.uuid4().hex[:8]})
+        report = admin.post("/sites/default/reports", json={"email": address, "every": "week"})
+    assert goal.status_code == 201 and report.status_code == 201, (goal.text, report.text)
+    for node in cluster.members:
+        with client(cluster, node.url) as reader:
+            loopback.wait_until(lambda: goal.json()["id"] in [
+                found["id"] for found in reader.get("/sites/default/goals").json()["goals"]], 10,
+                f"the goal known to {node.name}")
+            loopback.wait_until(lambda: report.json()["id"] in [
+                found["id"] for found in reader.get("/sites/default/reports").json()["reports"]], 10,
+                f"the subscription known to {node.name}")
+    # Last week's report is due at once, and every node runs the sending job every second.
+    loopback.wait_until(lambda: address in received(mailbox), 60, "the report sent")
+    time.sleep(5)
+    assert received(mailbox).count(address) == 1, "each node sent it"
+    for node in cluster.members:
+        with client(cluster, node.url) as reader:
+            listed = {found["id"]: found for found in reader.get("/sites/default/reports").json()["reports"]}
+        assert listed[report.json()["id"]]["lastSend"]["status"] == "sent", node.name
+
+
+def received(mailbox: Mailbox) -> list[str]:
+    return [email.message_from_bytes(raw)["To"] for raw in mailbox.messages]
 
 
 def tracker_command(node: loopback.TrackerNode, *args: str) -> str:

@@ -5,69 +5,27 @@ and a refusing server is tried again later."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import email
 import re
-import threading
 import time
 from email.message import Message
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from helpers import free_port, http_client, movement, now_ms, run_cli
+from mail_server import FROM, Mailbox, mail_env, mail_server
 from tracker.lifecycle import report_periods
 
-FROM = "reports@tracker.test"
 TO = "owner@example.com"
-
-
-class Mailbox:
-    """An SMTP server's handler: keeps each message; answers DATA with the next of `replies`
-    (then 250), and with `hold` set waits for it to be cleared before answering."""
-
-    def __init__(self, replies: tuple[str, ...] = ()):
-        self.messages: list[bytes] = []
-        self.tries = 0
-        self.replies = list(replies)
-        self.hold = threading.Event()
-        self.held = threading.Event()
-        self.released = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.tries += 1
-        if self.replies:
-            return self.replies.pop(0)
-        self.messages.append(envelope.original_content)
-        if self.hold.is_set():
-            self.held.set()
-            while not self.released.is_set():
-                await asyncio.sleep(0.05)
-        return "250 OK"
 
 
 @pytest.fixture
 def smtp():
     """Start a mail server with `smtp(mailbox)`; (its URL); stopped at test end."""
-    controllers = []
-
-    def start(mailbox: Mailbox) -> str:
-        port = free_port()
-        controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-        controller.start()
-        controllers.append(controller)
-        return f"smtp://127.0.0.1:{port}"
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
-
-def mail_env(url: str) -> dict[str, str]:
-    return {"TRACKER_SMTP_URL": url, "TRACKER_MAIL_FROM": FROM,
-            "TRACKER_ALARM_INTERVAL_SECONDS": "1", "TRACKER_REPORT_RETRY_SECONDS": "1",
-            "TRACKER_PUBLIC_URL": "https://tracker.example.com"}
+    with contextlib.ExitStack() as servers:
+        yield lambda mailbox: servers.enter_context(mail_server(mailbox))
 
 
 def wait_for(condition, what: str, timeout: float = 60):

@@ -39,8 +39,8 @@ async def add_goal(request: Request) -> Response:
         raise invalid("a goal has either `event` or `page` - at `$`")
     store: Store = request.app.state.store
     try:
-        goal = await store.pool.run(goals.create, store.registry, site, given.event, given.page,
-                                    given.name, now_ms())
+        goal = await store.write_registry(goals.create, store.registry, site, given.event, given.page,
+                                          given.name, now_ms())
     except Conflict as error:
         raise ApiError(409, "conflict", str(error)) from None
     return json_response(goal_out(goal), 201)
@@ -51,8 +51,8 @@ async def delete_goal(request: Request) -> Response:
     site = named_site(request)
     raw = request.path_params["goalId"]
     store: Store = request.app.state.store
-    if not GOAL_ID.fullmatch(raw) or not await store.pool.run(goals.remove, store.registry, site,
-                                                              int(raw)):
+    if not GOAL_ID.fullmatch(raw) or not await store.write_registry(goals.remove, store.registry, site,
+                                                                    int(raw)):
         raise ApiError(404, "not_found", f"site `{site.id}` has no goal `{raw[:64]}`")
     return Response(status_code=204)
 

@@ -51,8 +51,8 @@ async def add_report(request: Request) -> Response:
     given: schemas.ReportIn = decode_object(schemas.report_decoder, await read_body(request))
     store: Store = request.app.state.store
     try:
-        made = await store.pool.run(reports.subscribe, store.registry, site, given.email,
-                                    given.every, now_ms())
+        made = await store.write_registry(reports.subscribe, store.registry, site, given.email,
+                                          given.every, now_ms())
     except Conflict as error:
         raise ApiError(409, "conflict", str(error)) from None
     return json_response(report_out(made, None), 201)
@@ -63,7 +63,7 @@ async def delete_report(request: Request) -> Response:
     site = named_site(request)
     raw = request.path_params["reportId"]
     store: Store = request.app.state.store
-    if not REPORT_ID.fullmatch(raw) or not await store.pool.run(
+    if not REPORT_ID.fullmatch(raw) or not await store.write_registry(
             reports.unsubscribe, store.registry, site, int(raw)):
         raise ApiError(404, "not_found", f"site `{site.id}` has no report subscription `{raw[:64]}`")
     return Response(status_code=204)
@@ -87,7 +87,7 @@ async def unsubscribe_page(request: Request) -> Response:
 async def unsubscribe(request: Request) -> Response:
     token = params.path_text(request, "token", 128)
     store: Store = request.app.state.store
-    cancelled = await store.pool.run(reports.unsubscribe_by_token, store.registry, token)
+    cancelled = await store.write_registry(reports.unsubscribe_by_token, store.registry, token)
     if cancelled is None:
         if "text/html" not in request.headers.get("accept", ""):  # a mail client's one-click
             raise ApiError(404, "not_found", "no report subscription has this unsubscribe link")

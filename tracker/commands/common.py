@@ -1,18 +1,27 @@
 """What the management commands share: their one error, `--data-dir` after an action,
 finding the site a command names, and the registry opened for one command (any data
-directory, the service running or not)."""
+directory, the service running or not), changed in place or, in cluster mode, in the
+registry every node shares."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import time
 from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
+from tracker.cluster import registry_sync
 from tracker.config import Config
 from tracker.enrich.sources import rederive_functions
 from tracker.lifecycle import sites
 from tracker.storage.registry import RegistryFile, Site
-from tracker.storage.store import prepare
+from tracker.storage.store import Layout, prepare
+
+T = TypeVar("T")
+# `change(function, *args)`: function(*args) on the registry a command changes.
+Change = Callable[..., Any]
 
 
 class CommandError(Exception):
@@ -35,13 +44,24 @@ def live_site(registry_file: RegistryFile, site_id: str) -> Site:
         raise CommandError(f"no site `{site_id}`") from None
 
 
-def on_site(config: Config, site_id: str, action: Callable[[RegistryFile, Site], int]) -> int:
-    """`action` on the named live site, with the registry open for it."""
-    registry_file = prepare(config, rederive_functions()).registry_file()
+def on_site(config: Config, site_id: str, action: Callable[[RegistryFile, Site, Change], int]) -> int:
+    """`action` on the named live site, with the registry open for it and the way to change it."""
+    layout = prepare(config, rederive_functions())
+    registry_file = layout.registry_file()
     try:
-        return action(registry_file, live_site(registry_file, site_id))
+        change = partial(change_registry, config, layout, registry_file)
+        return action(registry_file, live_site(registry_file, site_id), change)
     finally:
         registry_file.close()
+
+
+def change_registry(config: Config, layout: Layout, registry_file: RegistryFile,
+                    change: Callable[..., T], *args: Any) -> T:
+    """`change(*args)` on the data directory's registry, or in cluster mode on the shared one."""
+    if not config.clustered:
+        return change(*args)
+    done = asyncio.run(registry_sync.change_once(config, layout, registry_file, change, *args))
+    return done  # type: ignore[return-value]  # not None: a change was given
 
 
 def now_ms() -> int:

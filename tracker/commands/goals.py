@@ -1,14 +1,15 @@
 """`tracker goals add|list|remove`: a site's goals from the command line.
 
 Like `tracker sites`, they work on the data directory whether the service
-runs on it or not; a running service counts a new goal at its next read.
+runs on it or not (in cluster mode, on the registry the nodes share); a
+running service counts a new goal at its next read.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from tracker.commands.common import CommandError, data_dir_after_action, now_ms, on_site
+from tracker.commands.common import Change, CommandError, data_dir_after_action, now_ms, on_site
 from tracker.config import Config
 from tracker.lifecycle import goals
 from tracker.storage.registry import Conflict, RegistryFile, Site
@@ -34,24 +35,23 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_goals(config: Config, args: argparse.Namespace) -> int:
-    def act(registry_file: RegistryFile, site: Site) -> int:
+    def act(registry_file: RegistryFile, site: Site, change: Change) -> int:
         if args.action == "add":
-            return _add(registry_file, site, args)
+            return _add(registry_file, site, change, args)
         if args.action == "list":
             return _list(registry_file, site)
-        return _remove(registry_file, site, args.id)
+        return _remove(registry_file, site, change, args.id)
 
     return on_site(config, args.site, act)
 
 
-def _add(registry_file: RegistryFile, site: Site, args: argparse.Namespace) -> int:
+def _add(registry_file: RegistryFile, site: Site, change: Change, args: argparse.Namespace) -> int:
     for flag, value, limit in (("--event", args.event, 64), ("--page", args.page, 1024),
                                ("--name", args.name, 100)):
         if value is not None and not 1 <= len(value) <= limit:
             raise CommandError(f"{flag} must be 1 to {limit} characters")
     try:
-        goal = goals.create(registry_file, site, args.event, args.page, args.name,
-                            now_ms())
+        goal = change(goals.create, registry_file, site, args.event, args.page, args.name, now_ms())
     except Conflict as error:
         raise CommandError(str(error)) from None
     print(f"added goal {goal.id} of site {site.id}: {goal.name}")
@@ -65,8 +65,8 @@ def _list(registry_file: RegistryFile, site: Site) -> int:
     return 0
 
 
-def _remove(registry_file: RegistryFile, site: Site, goal_id: int) -> int:
-    if not goals.remove(registry_file, site, goal_id):
+def _remove(registry_file: RegistryFile, site: Site, change: Change, goal_id: int) -> int:
+    if not change(goals.remove, registry_file, site, goal_id):
         raise CommandError(f"site `{site.id}` has no goal {goal_id}")
     print(f"removed goal {goal_id} of site {site.id}")
     return 0

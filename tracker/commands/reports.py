@@ -14,7 +14,7 @@ import asyncio
 
 import msgspec
 
-from tracker.commands.common import CommandError, data_dir_after_action, live_site, now_ms, on_site
+from tracker.commands.common import Change, CommandError, data_dir_after_action, live_site, now_ms, on_site
 from tracker.config import Config
 from tracker.enrich.sources import rederive_functions
 from tracker.ingest.apply import applier
@@ -52,25 +52,28 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def run_reports(config: Config, args: argparse.Namespace) -> int:
     if args.action in ("send-now", "preview"):
+        if config.clustered:  # a node's files hold only the shards it owns
+            raise CommandError(f"`reports {args.action}` works on one data directory; in cluster "
+                               "mode the nodes send the reports themselves")
         return asyncio.run(_with_store(config, prepare(config, rederive_functions()), args))
 
-    def act(registry_file: RegistryFile, site: Site) -> int:
+    def act(registry_file: RegistryFile, site: Site, change: Change) -> int:
         if args.action == "add":
-            return _add(registry_file, site, args)
+            return _add(registry_file, site, change, args)
         if args.action == "list":
             return _list(registry_file, site)
-        return _remove(registry_file, site, args.id)
+        return _remove(registry_file, site, change, args.id)
 
     return on_site(config, args.site, act)
 
 
-def _add(registry_file: RegistryFile, site: Site, args: argparse.Namespace) -> int:
+def _add(registry_file: RegistryFile, site: Site, change: Change, args: argparse.Namespace) -> int:
     try:  # the API's own rules for the address
         msgspec.convert({"email": args.email, "every": args.every}, ReportIn)
     except msgspec.ValidationError:
         raise CommandError(f"`{args.email}` is not an email address") from None
     try:
-        made = reports.subscribe(registry_file, site, args.email, args.every, now_ms())
+        made = change(reports.subscribe, registry_file, site, args.email, args.every, now_ms())
     except Conflict as error:
         raise CommandError(str(error)) from None
     print(f"subscribed {made.email} to the {made.every}ly report of site {site.id} (id {made.id})")
@@ -84,8 +87,8 @@ def _list(registry_file: RegistryFile, site: Site) -> int:
     return 0
 
 
-def _remove(registry_file: RegistryFile, site: Site, subscription: int) -> int:
-    if not reports.unsubscribe(registry_file, site, subscription):
+def _remove(registry_file: RegistryFile, site: Site, change: Change, subscription: int) -> int:
+    if not change(reports.unsubscribe, registry_file, site, subscription):
         raise CommandError(f"site `{site.id}` has no report subscription {subscription}")
     print(f"cancelled subscription {subscription} of site {site.id}")
     return 0

@@ -12,12 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from tracker.analytics import zones
 from tracker.cluster import registry_sync
-from tracker.commands.common import CommandError, data_dir_after_action, live_site, now_ms
+from tracker.commands.common import CommandError, change_registry, data_dir_after_action, live_site, now_ms
 from tracker.config import Config
 from tracker.enrich.sources import rederive_functions
 from tracker.lifecycle import sites
@@ -25,8 +23,6 @@ from tracker.lifecycle.sites import SiteSpec
 from tracker.schemas import SITE_ID_PATTERN
 from tracker.storage.registry import Conflict, RegistryFile, Site
 from tracker.storage.store import Layout, prepare
-
-T = TypeVar("T")
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -79,8 +75,8 @@ def _add(config: Config, layout: Layout, registry_file: RegistryFile, args: argp
         raise CommandError(f"--domain {error}") from None
     spec = SiteSpec(args.name or args.id, domains, args.timezone)
     try:
-        site = _change(config, layout, registry_file, sites.create, layout, registry_file, args.id, spec,
-                       now_ms(), rederive_functions())
+        site = change_registry(config, layout, registry_file, sites.create, layout, registry_file,
+                               args.id, spec, now_ms(), rederive_functions())
     except Conflict as error:
         raise CommandError(str(error)) from None
     print(f"added site {site.id} ({', '.join(site.domains) or 'no domains'}, {site.timezone}); "
@@ -97,7 +93,7 @@ def _list(registry_file: RegistryFile) -> int:
 
 def _remove(config: Config, layout: Layout, registry_file: RegistryFile, site_id: str) -> int:
     try:
-        _change(config, layout, registry_file, _mark_deleted, registry_file, site_id, now_ms())
+        change_registry(config, layout, registry_file, _mark_deleted, registry_file, site_id, now_ms())
     except sites.NoSuchSite:
         raise CommandError(f"no site `{site_id}`") from None
     except sites.LastSite:
@@ -115,8 +111,8 @@ def run_keys(config: Config, args: argparse.Namespace) -> int:
     layout = prepare(config, rederive_functions())
     registry_file = layout.registry_file()
     try:
-        site, key_id, key = _change(config, layout, registry_file, _add_key, registry_file, args.site,
-                                    now_ms())
+        site, key_id, key = change_registry(config, layout, registry_file, _add_key, registry_file,
+                                            args.site, now_ms())
     finally:
         registry_file.close()
     print(f"key {key_id} for site {site.id} (shown once, keep it): {key}")
@@ -132,8 +128,8 @@ def run_shares(config: Config, args: argparse.Namespace) -> int:
     layout = prepare(config, rederive_functions())
     registry_file = layout.registry_file()
     try:
-        site, token = _change(config, layout, registry_file, _add_share, registry_file, args.site,
-                              args.password, now_ms())
+        site, token = change_registry(config, layout, registry_file, _add_share, registry_file,
+                                      args.site, args.password, now_ms())
     finally:
         registry_file.close()
     base = (args.url or f"http://{config.host}:{config.port}").rstrip("/")
@@ -147,11 +143,3 @@ def _add_share(registry_file: RegistryFile, site_id: str, password: str | None,
     _share_id, token = sites.add_share(registry_file, site, password, None, now)
     return site, token
 
-
-def _change(config: Config, layout: Layout, registry_file: RegistryFile, change: Callable[..., T],
-            *args: Any) -> T:
-    """`change(*args)` on the data directory's registry, or in cluster mode on the shared one."""
-    if not config.clustered:
-        return change(*args)
-    done = asyncio.run(registry_sync.change_once(config, layout, registry_file, change, *args))
-    return done  # type: ignore[return-value]  # not None: a change was given

@@ -4,7 +4,9 @@ A report is sent at most once per (subscription, period), whichever worker
 or process gets to it (the service's job in every worker, `tracker reports
 send-now`): the send is claimed in the registry first, marked as being
 handed over before the message goes to the mail server, and marked sent,
-failed or unknown after. A failed send (the server could not be reached or
+failed or unknown after; each mark is a change of the registry like any
+other (`Store.write_registry`), so in cluster mode the nodes share them and a
+report is sent once by the whole cluster. A failed send (the server could not be reached or
 refused the message) is tried again after a back-off that doubles each time;
 one that may have reached the server is never tried again, since a second
 copy is worse than a missing one.
@@ -16,8 +18,10 @@ import asyncio
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -34,6 +38,7 @@ from tracker.storage.store import Store
 from tracker.storage.subscriptions import Send, Subscription
 
 log = logging.getLogger("tracker.reports")
+T = TypeVar("T")
 
 LEASE_MS = 10 * 60 * 1000  # a claim outlives any SMTP conversation (each step times out in 60 s)
 MAX_ATTEMPTS = 8
@@ -123,7 +128,13 @@ async def send_due(store: Store, box: Outbox, metrics: Metrics | NoMetrics, now:
     Scheduled, a period is due from its send time (Monday or the 1st, 08:00 on the site's
     clock); otherwise (`tracker reports send-now`) as soon as it is complete."""
     registry = store.registry
-    await store.pool.run(_give_up_stale, registry, now)
+    loop = asyncio.get_running_loop()
+
+    def write(change: Callable[..., T], *args: Any) -> T:
+        """A registry change from the thread talking to the mail server."""
+        return asyncio.run_coroutine_threadsafe(store.write_registry(change, *args), loop).result()
+
+    await store.write_registry(_give_up_stale, registry, now)
     outcome = Outcome()
     figures: dict[tuple[int, str], Figures] = {}
     sites = [only] if only is not None else registry.sites().live()
@@ -131,8 +142,8 @@ async def send_due(store: Store, box: Outbox, metrics: Metrics | NoMetrics, now:
         for subscription in await store.pool.run(_subscriptions_of, registry, site):
             period = _due(subscription.every, zone_of(site), now, scheduled)
             token = secrets.token_urlsafe(24)
-            if not await store.pool.run(_claim, registry, subscription, period, now,
-                                        token_hash(token)):
+            if not await store.write_registry(_claim, registry, subscription, period, now,
+                                              token_hash(token)):
                 outcome.skipped += 1
                 continue
             key = (site.number, subscription.every)
@@ -145,12 +156,12 @@ async def send_due(store: Store, box: Outbox, metrics: Metrics | NoMetrics, now:
                           box.base_url + UNSUBSCRIBE_PATH + token), now)
             except Exception as error:  # nothing went out: a failure like any other, retried
                 log.exception("report %d of site %s could not be made", subscription.id, site.id)
-                await store.pool.run(_failed, registry, subscription, period, now, box.retry_ms,
-                                     f"the report could not be made: {error}")
+                await store.write_registry(_failed, registry, subscription, period, now, box.retry_ms,
+                                           f"the report could not be made: {error}")
                 metrics.report_failed()
                 outcome.failed += 1
                 continue
-            if await asyncio.to_thread(_deliver, registry, box, subscription, period, message):
+            if await asyncio.to_thread(_deliver, write, registry, box, subscription, period, message):
                 metrics.report_sent()
                 outcome.sent += 1
             else:
@@ -165,30 +176,32 @@ def _due(every: str, zone: ZoneInfo, now: int, scheduled: bool) -> Period:
     return report_periods.last_complete(every, zone, now)
 
 
-def _deliver(registry: RegistryFile, box: Outbox, subscription: Subscription, period: Period,
-             message: EmailMessage) -> bool:
-    """Hand the message to the mail server, recording each step; whether it was taken."""
-    def handing_over() -> None:
-        with registry.transaction() as conn:
-            subscriptions.move(conn, subscription.id, period.start, "data", now_ms(),
-                               now_ms() + LEASE_MS)
+def _deliver(write: Callable[..., Any], registry: RegistryFile, box: Outbox, subscription: Subscription,
+             period: Period, message: EmailMessage) -> bool:
+    """Hand the message to the mail server, recording each step with `write`; whether it was
+    taken."""
+    def mark(status: str, lease: int = 0, error: str | None = None) -> None:
+        write(_move, registry, subscription.id, period.start, status, now_ms(), lease, error)
 
     try:
-        mailer.send(box.server, message, handing_over)
+        mailer.send(box.server, message, lambda: mark("data", now_ms() + LEASE_MS))
     except MailRefused as error:
         log.warning("report %d not sent, tried again later: %s", subscription.id, error)
-        _failed(registry, subscription, period, now_ms(), box.retry_ms, str(error))
+        write(_failed, registry, subscription, period, now_ms(), box.retry_ms, str(error))
         return False
     except MailUncertain as error:
         log.warning("report %d may not have been sent, and is not tried again: %s",
                     subscription.id, error)
-        with registry.transaction() as conn:
-            subscriptions.move(conn, subscription.id, period.start, "unknown", now_ms(),
-                               error=str(error))
+        mark("unknown", error=str(error))
         return False
-    with registry.transaction() as conn:
-        subscriptions.move(conn, subscription.id, period.start, "sent", now_ms())
+    mark("sent")
     return True
+
+
+def _move(registry: RegistryFile, subscription: int, period: int, status: str, now: int, lease: int,
+          error: str | None) -> None:
+    with registry.transaction() as conn:
+        subscriptions.move(conn, subscription, period, status, now, lease, error)
 
 
 def backoff_ms(retry_ms: int, attempts: int) -> int:
