@@ -126,7 +126,7 @@ def one_node(root: Path, args: argparse.Namespace) -> dict:
 
 def cluster(root: Path, args: argparse.Namespace) -> dict:
     with loopback.running(root / "cluster", shards=SHARDS, token=TOKEN) as started:
-        started.wait_owned(timeout=90)
+        started.wait_balanced(timeout=90)
         seed(started.front, args.seed, args.batch)
         reads = read_p50(started.members[0].url, args.reads)
         rate = ingest(started.front, args.seconds, args.threads, args.batch)

@@ -260,8 +260,9 @@ class LoopbackCluster:
         return found
 
     def wait_balanced(self, timeout: float = 90) -> dict:
-        """Wait until every node is alive and owns a shard: the first node up may take every
-        shard before the others joined, then hands some over."""
+        """Wait until every node is alive and the shards are spread over them evenly (counts
+        differ by one at most): the first node up may take every shard before the others
+        joined, then hands some over."""
         found: dict = {}
         members = {node.node_id for node in self.members}
 
@@ -271,11 +272,12 @@ class LoopbackCluster:
                 found = self.status()
             except (RuntimeError, subprocess.TimeoutExpired):
                 return False
-            alive = {node["id"] for node in found["nodes"]}
-            owners = {shard["owner"] for shard in found["shards"]}
-            return members <= alive and (members <= owners or len(found["shards"]) < len(members))
+            alive = {node["id"] for node in found["nodes"] if node["alive"]}
+            owners = [shard["owner"] for shard in found["shards"]]
+            counts = [owners.count(member) for member in members]
+            return members <= alive and None not in owners and max(counts) - min(counts) <= 1
 
-        wait_until(balanced, timeout, "every node alive and owning a shard", interval=0.5)
+        wait_until(balanced, timeout, "every node alive and the shards spread evenly", interval=0.5)
         return found
 
     def restart_all(self) -> None:
