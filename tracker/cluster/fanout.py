@@ -21,6 +21,7 @@ from typing import Any
 from tracker.cluster import codec
 from tracker.cluster.leases import Leases, Owner
 from tracker.cluster.peers import PeerError, Peers
+from tracker.storage.store import Unavailable
 
 READ_PATH = "/cluster/read"
 # An owner waits up to folding.CATCH_UP_SECONDS for its shard, then answers.
@@ -30,7 +31,7 @@ ATTEMPTS = 6
 LocalRead = Callable[[int, list[int], Callable[..., Any], tuple, int], Awaitable[list]]
 
 
-class ShardUnavailable(Exception):
+class ShardUnavailable(Unavailable):
     """A shard a read needs has no live owner, or its owner did not answer."""
 
     def __init__(self, shard: int, reason: str):

@@ -21,12 +21,13 @@ from nats.js.api import PubAck
 from tracker.cluster import auth, codec, messages
 from tracker.cluster.jetstream import JetStream, subject
 from tracker.storage.rows import MovementRow
+from tracker.storage.store import Unavailable
 
 PUBLISH_TIMEOUT_SECONDS = 5.0
 MSG_ID = "Nats-Msg-Id"
 
 
-class StreamUnavailable(Exception):
+class StreamUnavailable(Unavailable):
     """The stream did not acknowledge a publish in time; nothing can be promised stored."""
 
 

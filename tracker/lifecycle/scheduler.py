@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from tracker.ops.metrics import Metrics, NoMetrics
+from tracker.storage.store import Unavailable
 
 log = logging.getLogger("tracker.jobs")
 
@@ -84,6 +85,10 @@ class Scheduler:
         while True:
             try:
                 await self.run(job.name)
+            except Unavailable as error:  # a cluster's shard between owners, at start above all
+                self._metrics.job_failed(job.name)
+                log.warning("%s: not run, tried again in %.0f s: %s", job.name, job.interval_seconds,
+                            error)
             except Exception:  # a failed run is retried at the next interval
                 self._metrics.job_failed(job.name)
                 log.exception("%s: run failed", job.name)

@@ -94,6 +94,11 @@ def create_site_files(layout: Layout, site: int, functions: migrations.Functions
     return floor
 
 
+class Unavailable(Exception):
+    """What the work needs is out of reach for a moment (in cluster mode: a shard between
+    owners, the stream not answering); the same work succeeds later."""
+
+
 class Store:
     """Every site's shards behind the ingest log."""
 
