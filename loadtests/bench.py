@@ -23,6 +23,12 @@ prints every run and the ratio of the mean rates:
     git archive main | tar -x -C /tmp/baseline
     python loadtests/bench.py compare --baseline /tmp/baseline --events 1 --rounds 6
 
+With --ceiling, every round also runs the bare ceiling (the three take turns
+at going first), and it prints each tree's share of the ceiling measured in
+the same round, the figure the single-event target is given in:
+
+    python loadtests/bench.py compare --baseline /tmp/baseline --events 1 --rounds 4 --ceiling
+
 `enrich` is that comparison for the batch scenario (50 events a request) with
 browsers' headers (wrk/track.lua with WEB=1: a few hundred User-Agents, a few
 thousand public addresses in X-Forwarded-For, page views with referrers and
@@ -54,6 +60,7 @@ HERE = Path(__file__).resolve().parent
 TRACK_LUA = HERE / "wrk" / "track.lua"
 RESULTS = HERE / "results"
 READ_TOKEN = "bench-read-token"
+CEILING = "ceiling"
 
 
 @dataclass(frozen=True)
@@ -369,25 +376,22 @@ def compare_trees(args: argparse.Namespace, this_side: str = "this tree") -> int
         "baseline": Scenario(f"baseline {commit} {label}", "tracker", args.events, args.workers,
                              args.sync, tree=baseline, web=args.web),
     }
+    if args.ceiling:
+        sides[CEILING] = Scenario(f"ceiling {label}", "ceiling", args.events, args.workers)
     runs: list[tuple[int, str, Outcome]] = []
     for round_ in range(1, args.rounds + 1):
-        order = [this_side, "baseline"] if round_ % 2 else ["baseline", this_side]
-        for side in order:
+        for side in round_order(list(sides), round_):
             print(f"round {round_}: {side} ({sides[side].name}, {args.workers} worker(s), "
                   f"sync {args.sync}, {args.seconds:.0f} s)...", file=sys.stderr, flush=True)
             runs.append((round_, side, run_scenario(wrk, sides[side], args.seconds, args.warmup,
                                                     args.connections)))
     print(f"{label}, {args.events} event(s) a request; {args.workers} worker(s), sync {args.sync}, "
           f"{args.connections} connections, {args.seconds:.0f} s a run; baseline {baseline} ({commit})\n")
-    print("| round | side | events/s | req/s | CPU µs/req | p50 ms | p99 ms | non-2xx | fold wait ms | acked | stored |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for round_, side, o in runs:
-        print(f"| {round_} | {side} | {o.events_per_s:,.0f} | {o.requests_per_s:,.0f} | "
-              f"{o.cpu_us_per_request:,.0f} | {o.p50_ms:.2f} | {o.p99_ms:.2f} | {o.non_2xx} | "
-              f"{o.analytics_wait_ms:.0f} | {o.acknowledged} | {o.stored} |")
+    print_runs(runs)
+    trackers = [side for side in sides if side != CEILING]
     for figure, unit in (("events_per_s", "events/s"), ("cpu_us_per_request", "CPU µs/request")):
         means = {side: statistics.mean(getattr(o, figure) for _r, s, o in runs if s == side)
-                 for side in sides}
+                 for side in trackers}
         per_round = [getattr(side_of(runs, round_, this_side), figure)
                      / getattr(side_of(runs, round_, "baseline"), figure)
                      for round_ in range(1, args.rounds + 1)]
@@ -396,11 +400,44 @@ def compare_trees(args: argparse.Namespace, this_side: str = "this tree") -> int
               f"{means[this_side] / means['baseline']:.3f}, median of the rounds' ratios "
               f"{statistics.median(per_round):.3f}")
         print("ratio per round: " + ", ".join(f"{ratio:.3f}" for ratio in per_round))
+    if args.ceiling:
+        print_ceiling_shares(runs, trackers, args.rounds)
     lost = [(r, s) for r, s, o in runs if o.stored is not None and o.stored < o.acknowledged]
     if lost:
         print(f"ACKNOWLEDGED EVENTS MISSING in: {lost}")
         return 1
+    print("acknowledged events missing: none (stored >= acked in every tracker run)")
     return 0
+
+
+def round_order(sides: list[str], round_: int) -> list[str]:
+    """Two sides alternate (ABBA); three take turns at going first, and reverse every other
+    round, so that drift on a shared machine falls on each alike."""
+    shift = (round_ - 1) // 2 % len(sides) if len(sides) > 2 else 0
+    turned = sides[shift:] + sides[:shift]
+    return turned if round_ % 2 else list(reversed(turned))
+
+
+def print_runs(runs: list[tuple[int, str, Outcome]]) -> None:
+    print("| round | side | events/s | req/s | CPU µs/req | p50 ms | p99 ms | non-2xx | fold wait ms | acked | stored |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for round_, side, o in runs:
+        wait = "-" if o.analytics_wait_ms is None else f"{o.analytics_wait_ms:.0f}"
+        stored = "-" if o.stored is None else o.stored
+        print(f"| {round_} | {side} | {o.events_per_s:,.0f} | {o.requests_per_s:,.0f} | "
+              f"{o.cpu_us_per_request:,.0f} | {o.p50_ms:.2f} | {o.p99_ms:.2f} | {o.non_2xx} | "
+              f"{wait} | {o.acknowledged} | {stored} |")
+
+
+def print_ceiling_shares(runs: list[tuple[int, str, Outcome]], trackers: list[str],
+                         rounds: int) -> None:
+    """Each tracker side's events/s as a share of the bare ceiling's in the same round."""
+    print("\nshare of the bare ceiling (events/s over the ceiling's of the same round):")
+    for side in trackers:
+        shares = [side_of(runs, round_, side).events_per_s / side_of(runs, round_, CEILING).events_per_s
+                  for round_ in range(1, rounds + 1)]
+        print(f"  {side}: mean {statistics.mean(shares):.3f}, median {statistics.median(shares):.3f}; "
+              f"per round " + ", ".join(f"{share:.3f}" for share in shares))
 
 
 def side_of(runs: list[tuple[int, str, Outcome]], round_: int, side: str) -> Outcome:
@@ -430,6 +467,9 @@ def main() -> int:
         tree_parser.add_argument("--rounds", type=int, default=4)
         tree_parser.add_argument("--workers", type=int, default=1)
         tree_parser.add_argument("--sync", choices=("full", "normal"), default="full")
+        tree_parser.add_argument("--ceiling", action="store_true",
+                                 help="run the bare ceiling in every round too, and print each "
+                                      "side's share of it")
     args = parser.parse_args()
     if args.mode == "growth":
         from growth import run_growth
