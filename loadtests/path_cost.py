@@ -208,6 +208,10 @@ def main() -> int:
         others = [other * 1e6 for _loop, other in figures]
         print(f"{side:>9}: event loop {statistics.median(loops):6.1f}  other threads "
               f"{statistics.median(others):6.1f}   (loop per run: {', '.join(f'{m:.1f}' for m in loops)})")
+    if "baseline" in runs:
+        added = [(a[0] - b[0]) * 1e6 for a, b in zip(runs["this tree"], runs["baseline"])]
+        print(f"event loop, this tree - baseline: {statistics.median(added):+.1f} µs/request "
+              f"(median of the rounds' differences)")
     return 0
 
 
