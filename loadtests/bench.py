@@ -23,6 +23,10 @@ prints every run and the ratio of the mean rates:
     git archive main | tar -x -C /tmp/baseline
     python loadtests/bench.py compare --baseline /tmp/baseline --events 1 --rounds 6
 
+With one worker, the CPU time is also split three ways: the event loop's
+thread, the worker's other threads (the log's writer, the read pool) and
+the other processes (the folding process).
+
 With --ceiling, every round also runs the bare ceiling (the three take turns
 at going first), and it prints each tree's share of the ceiling measured in
 the same round, the figure the single-event target is given in:
@@ -88,6 +92,9 @@ class Outcome:
     socket_errors: int
     analytics_wait_ms: float | None
     cpu_us_per_request: float  # the service's processes (workers, folding process), wrk's run only
+    # With one worker, that split: the event loop's thread, the worker's other threads (the
+    # log's writer, the read pool), and the other processes (the folding process).
+    cpu_split_us: tuple[float, float, float] | None
     peak_rss_mb_per_worker: list[float]
     acknowledged: int
     stored: int | None
@@ -212,6 +219,29 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def thread_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds of the process's main thread, and of its other threads."""
+    main = others = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rpartition(")")[2].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if task.name == str(pid):
+            main += seconds
+        else:
+            others += seconds
+    return main, others
+
+
+def cpu_split(pid: int) -> tuple[float, float, float]:
+    """(main thread, other threads, other processes) CPU seconds of a one-worker service,
+    whose main thread runs the event loop."""
+    main, others = thread_seconds(pid)
+    return main, others, cpu_seconds(pid) - main - others
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -248,9 +278,10 @@ def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
             if scenario.web:
                 check_code(scenario, port)
             warm = run_wrk(wrk, port, scenario.events, warmup, connections, scenario.web)
-            cpu_before = cpu_seconds(process.pid)
+            cpu_before, split_before = cpu_seconds(process.pid), cpu_split(process.pid)
             measured = run_wrk(wrk, port, scenario.events, seconds, connections, scenario.web)
             cpu = cpu_seconds(process.pid) - cpu_before
+            split = [after - before for after, before in zip(cpu_split(process.pid), split_before)]
             wait = analytics_seconds(port) if scenario.target == "tracker" else 0.0
             measured["seconds"] += wait
             rss = [round(peak_rss_mb(pid), 1) for pid in worker_pids(process)]
@@ -267,6 +298,8 @@ def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
         non_2xx=measured["non2xx"], socket_errors=measured["socket_errors"],
         analytics_wait_ms=round(wait * 1000, 1) if scenario.target == "tracker" else None,
         cpu_us_per_request=round(cpu / max(measured["requests"], 1) * 1e6, 1),
+        cpu_split_us=(tuple(round(part / max(measured["requests"], 1) * 1e6, 1) for part in split)
+                      if scenario.workers == 1 and scenario.target == "tracker" else None),
         peak_rss_mb_per_worker=rss, acknowledged=acknowledged, stored=stored)
 
 
@@ -419,14 +452,16 @@ def round_order(sides: list[str], round_: int) -> list[str]:
 
 
 def print_runs(runs: list[tuple[int, str, Outcome]]) -> None:
-    print("| round | side | events/s | req/s | CPU µs/req | p50 ms | p99 ms | non-2xx | fold wait ms | acked | stored |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| round | side | events/s | req/s | CPU µs/req | loop / threads / folding | p50 ms | p99 ms "
+          "| non-2xx | fold wait ms | acked | stored |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for round_, side, o in runs:
         wait = "-" if o.analytics_wait_ms is None else f"{o.analytics_wait_ms:.0f}"
         stored = "-" if o.stored is None else o.stored
+        split = "-" if o.cpu_split_us is None else " / ".join(f"{part:.0f}" for part in o.cpu_split_us)
         print(f"| {round_} | {side} | {o.events_per_s:,.0f} | {o.requests_per_s:,.0f} | "
-              f"{o.cpu_us_per_request:,.0f} | {o.p50_ms:.2f} | {o.p99_ms:.2f} | {o.non_2xx} | "
-              f"{wait} | {o.acknowledged} | {stored} |")
+              f"{o.cpu_us_per_request:,.0f} | {split} | {o.p50_ms:.2f} | {o.p99_ms:.2f} | "
+              f"{o.non_2xx} | {wait} | {o.acknowledged} | {stored} |")
 
 
 def print_ceiling_shares(runs: list[tuple[int, str, Outcome]], trackers: list[str],
