@@ -131,14 +131,14 @@ class Tracker(Starlette):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.track_stack: ASGIApp | None = None
+        self._track_stack: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/track" and scope["method"] == "POST":
             scope["app"] = self
-            if self.track_stack is None:
-                self.track_stack = self._around(track.track)
-            await self.track_stack(scope, receive, send)
+            if self._track_stack is None:
+                self._track_stack = self._around(track.track)
+            await self._track_stack(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
 
