@@ -23,6 +23,16 @@ prints every run and the ratio of the mean rates:
     git archive main | tar -x -C /tmp/baseline
     python loadtests/bench.py compare --baseline /tmp/baseline --events 1 --rounds 6
 
+With one worker, the CPU time is also split three ways: the event loop's
+thread, the worker's other threads (the log's writer, the read pool) and
+the other processes (the folding process).
+
+With --ceiling, every round also runs the bare ceiling (the three take turns
+at going first), and it prints each tree's share of the ceiling measured in
+the same round, the figure the single-event target is given in:
+
+    python loadtests/bench.py compare --baseline /tmp/baseline --events 1 --rounds 4 --ceiling
+
 `enrich` is that comparison for the batch scenario (50 events a request) with
 browsers' headers (wrk/track.lua with WEB=1: a few hundred User-Agents, a few
 thousand public addresses in X-Forwarded-For, page views with referrers and
@@ -54,6 +64,7 @@ HERE = Path(__file__).resolve().parent
 TRACK_LUA = HERE / "wrk" / "track.lua"
 RESULTS = HERE / "results"
 READ_TOKEN = "bench-read-token"
+CEILING = "ceiling"
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,9 @@ class Outcome:
     socket_errors: int
     analytics_wait_ms: float | None
     cpu_us_per_request: float  # the service's processes (workers, folding process), wrk's run only
+    # With one worker, that split: the event loop's thread, the worker's other threads (the
+    # log's writer, the read pool), and the other processes (the folding process).
+    cpu_split_us: tuple[float, float, float] | None
     peak_rss_mb_per_worker: list[float]
     acknowledged: int
     stored: int | None
@@ -205,6 +219,29 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def thread_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds of the process's main thread, and of its other threads."""
+    main = others = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rpartition(")")[2].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if task.name == str(pid):
+            main += seconds
+        else:
+            others += seconds
+    return main, others
+
+
+def cpu_split(pid: int) -> tuple[float, float, float]:
+    """(main thread, other threads, other processes) CPU seconds of a one-worker service,
+    whose main thread runs the event loop."""
+    main, others = thread_seconds(pid)
+    return main, others, cpu_seconds(pid) - main - others
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -241,9 +278,10 @@ def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
             if scenario.web:
                 check_code(scenario, port)
             warm = run_wrk(wrk, port, scenario.events, warmup, connections, scenario.web)
-            cpu_before = cpu_seconds(process.pid)
+            cpu_before, split_before = cpu_seconds(process.pid), cpu_split(process.pid)
             measured = run_wrk(wrk, port, scenario.events, seconds, connections, scenario.web)
             cpu = cpu_seconds(process.pid) - cpu_before
+            split = [after - before for after, before in zip(cpu_split(process.pid), split_before)]
             wait = analytics_seconds(port) if scenario.target == "tracker" else 0.0
             measured["seconds"] += wait
             rss = [round(peak_rss_mb(pid), 1) for pid in worker_pids(process)]
@@ -260,6 +298,8 @@ def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
         non_2xx=measured["non2xx"], socket_errors=measured["socket_errors"],
         analytics_wait_ms=round(wait * 1000, 1) if scenario.target == "tracker" else None,
         cpu_us_per_request=round(cpu / max(measured["requests"], 1) * 1e6, 1),
+        cpu_split_us=(tuple(round(part / max(measured["requests"], 1) * 1e6, 1) for part in split)
+                      if scenario.workers == 1 and scenario.target == "tracker" else None),
         peak_rss_mb_per_worker=rss, acknowledged=acknowledged, stored=stored)
 
 
@@ -369,25 +409,22 @@ def compare_trees(args: argparse.Namespace, this_side: str = "this tree") -> int
         "baseline": Scenario(f"baseline {commit} {label}", "tracker", args.events, args.workers,
                              args.sync, tree=baseline, web=args.web),
     }
+    if args.ceiling:
+        sides[CEILING] = Scenario(f"ceiling {label}", "ceiling", args.events, args.workers)
     runs: list[tuple[int, str, Outcome]] = []
     for round_ in range(1, args.rounds + 1):
-        order = [this_side, "baseline"] if round_ % 2 else ["baseline", this_side]
-        for side in order:
+        for side in round_order(list(sides), round_):
             print(f"round {round_}: {side} ({sides[side].name}, {args.workers} worker(s), "
                   f"sync {args.sync}, {args.seconds:.0f} s)...", file=sys.stderr, flush=True)
             runs.append((round_, side, run_scenario(wrk, sides[side], args.seconds, args.warmup,
                                                     args.connections)))
     print(f"{label}, {args.events} event(s) a request; {args.workers} worker(s), sync {args.sync}, "
           f"{args.connections} connections, {args.seconds:.0f} s a run; baseline {baseline} ({commit})\n")
-    print("| round | side | events/s | req/s | CPU µs/req | p50 ms | p99 ms | non-2xx | fold wait ms | acked | stored |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for round_, side, o in runs:
-        print(f"| {round_} | {side} | {o.events_per_s:,.0f} | {o.requests_per_s:,.0f} | "
-              f"{o.cpu_us_per_request:,.0f} | {o.p50_ms:.2f} | {o.p99_ms:.2f} | {o.non_2xx} | "
-              f"{o.analytics_wait_ms:.0f} | {o.acknowledged} | {o.stored} |")
+    print_runs(runs)
+    trackers = [side for side in sides if side != CEILING]
     for figure, unit in (("events_per_s", "events/s"), ("cpu_us_per_request", "CPU µs/request")):
         means = {side: statistics.mean(getattr(o, figure) for _r, s, o in runs if s == side)
-                 for side in sides}
+                 for side in trackers}
         per_round = [getattr(side_of(runs, round_, this_side), figure)
                      / getattr(side_of(runs, round_, "baseline"), figure)
                      for round_ in range(1, args.rounds + 1)]
@@ -396,11 +433,46 @@ def compare_trees(args: argparse.Namespace, this_side: str = "this tree") -> int
               f"{means[this_side] / means['baseline']:.3f}, median of the rounds' ratios "
               f"{statistics.median(per_round):.3f}")
         print("ratio per round: " + ", ".join(f"{ratio:.3f}" for ratio in per_round))
+    if args.ceiling:
+        print_ceiling_shares(runs, trackers, args.rounds)
     lost = [(r, s) for r, s, o in runs if o.stored is not None and o.stored < o.acknowledged]
     if lost:
         print(f"ACKNOWLEDGED EVENTS MISSING in: {lost}")
         return 1
+    print("acknowledged events missing: none (stored >= acked in every tracker run)")
     return 0
+
+
+def round_order(sides: list[str], round_: int) -> list[str]:
+    """Two sides alternate (ABBA); three take turns at going first, and reverse every other
+    round, so that drift on a shared machine falls on each alike."""
+    shift = (round_ - 1) // 2 % len(sides) if len(sides) > 2 else 0
+    turned = sides[shift:] + sides[:shift]
+    return turned if round_ % 2 else list(reversed(turned))
+
+
+def print_runs(runs: list[tuple[int, str, Outcome]]) -> None:
+    print("| round | side | events/s | req/s | CPU µs/req | loop / threads / folding | p50 ms | p99 ms "
+          "| non-2xx | fold wait ms | acked | stored |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for round_, side, o in runs:
+        wait = "-" if o.analytics_wait_ms is None else f"{o.analytics_wait_ms:.0f}"
+        stored = "-" if o.stored is None else o.stored
+        split = "-" if o.cpu_split_us is None else " / ".join(f"{part:.0f}" for part in o.cpu_split_us)
+        print(f"| {round_} | {side} | {o.events_per_s:,.0f} | {o.requests_per_s:,.0f} | "
+              f"{o.cpu_us_per_request:,.0f} | {split} | {o.p50_ms:.2f} | {o.p99_ms:.2f} | "
+              f"{o.non_2xx} | {wait} | {o.acknowledged} | {stored} |")
+
+
+def print_ceiling_shares(runs: list[tuple[int, str, Outcome]], trackers: list[str],
+                         rounds: int) -> None:
+    """Each tracker side's events/s as a share of the bare ceiling's in the same round."""
+    print("\nshare of the bare ceiling (events/s over the ceiling's of the same round):")
+    for side in trackers:
+        shares = [side_of(runs, round_, side).events_per_s / side_of(runs, round_, CEILING).events_per_s
+                  for round_ in range(1, rounds + 1)]
+        print(f"  {side}: mean {statistics.mean(shares):.3f}, median {statistics.median(shares):.3f}; "
+              f"per round " + ", ".join(f"{share:.3f}" for share in shares))
 
 
 def side_of(runs: list[tuple[int, str, Outcome]], round_: int, side: str) -> Outcome:
@@ -430,6 +502,9 @@ def main() -> int:
         tree_parser.add_argument("--rounds", type=int, default=4)
         tree_parser.add_argument("--workers", type=int, default=1)
         tree_parser.add_argument("--sync", choices=("full", "normal"), default="full")
+        tree_parser.add_argument("--ceiling", action="store_true",
+                                 help="run the bare ceiling in every round too, and print each "
+                                      "side's share of it")
     args = parser.parse_args()
     if args.mode == "growth":
         from growth import run_growth

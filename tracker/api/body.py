@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 from tracker.api.errors import ApiError
 
@@ -20,20 +21,31 @@ JSON_CONTENT_TYPES = frozenset({"application/json", "text/plain", ""})
 
 
 async def read_body(request: Request) -> bytes:
-    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if content_type not in JSON_CONTENT_TYPES:
+    headers = request.headers
+    return await receive_body(request.receive, headers.get("content-type", ""),
+                              headers.get("content-length", ""))
+
+
+async def receive_body(receive: Receive, content_type: str, content_length: str) -> bytes:
+    """The body from the ASGI `receive`, once the content type and the announced length pass;
+    cut off once over MAX_BODY_BYTES rather than read on."""
+    if content_type.partition(";")[0].strip().lower() not in JSON_CONTENT_TYPES:
         raise ApiError(415, "unsupported_media_type",
                        "send application/json or text/plain")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if content_length.isdigit() and int(content_length) > MAX_BODY_BYTES:
         raise _too_large()
     chunks, size = [], 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # http.disconnect
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise _too_large()
+        if not message.get("more_body", False):
+            return b"".join((*chunks, chunk)) if chunks else chunk
         chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _too_large() -> ApiError:

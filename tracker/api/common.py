@@ -9,6 +9,8 @@ from starlette.responses import Response
 
 from tracker import schemas
 
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000

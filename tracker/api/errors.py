@@ -9,6 +9,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from tracker.cluster.fanout import ShardUnavailable
 from tracker.cluster.folding import Behind
@@ -159,3 +160,13 @@ HANDLERS = {
     ClientDisconnect: _client_closed,
     Exception: _unexpected,
 }
+
+
+async def send_error(scope: Scope, receive: Receive, send: Send, error: Exception) -> None:
+    """Answer `error` as HANDLERS say, for an endpoint outside Starlette's router. An unexpected
+    one is raised again once answered, as Starlette does, so that the server logs it too."""
+    handler = next(HANDLERS[kind] for kind in type(error).__mro__ if kind in HANDLERS)
+    response = await handler(Request(scope, receive), error)
+    await response(scope, receive, send)
+    if handler is _unexpected:
+        raise error

@@ -22,15 +22,16 @@ from tracker.storage.store import Store
 
 
 async def event(request: Request) -> Response:
-    refuse_when_disk_low(request)
+    state = request.app.state
+    refuse_when_disk_low(state)
     body = await read_body(request)
     try:
         taken = plausible.read(plausible.decode(body))
-        store: Store = request.app.state.store
+        store: Store = state.store
         movements = plausible.movements(taken, store.registry.sites()) if taken.counts else []
         if movements:
-            address = plausible_client_address(request.scope, request.app.state.trusted_proxies)
-            await take_and_append(request, movements, address)
+            address = plausible_client_address(request.scope, state.trusted_proxies)
+            await take_and_append(state, movements, address, request.headers.get("user-agent"))
     except plausible.Rejected as error:
         return rejected(error.errors)
     except intake.Invalid as error:  # a rule the intake checks: the size of `data`, say

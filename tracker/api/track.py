@@ -9,14 +9,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from tracker import schemas
-from tracker.api.body import decode_object, read_body
-from tracker.api.common import json_response, now_ms
-from tracker.api.errors import ApiError, invalid
+from tracker.api.body import decode_object, read_body, receive_body
+from tracker.api.common import JSON_HEADERS, json_response, now_ms
+from tracker.api.errors import ApiError, invalid, send_error
 from tracker.enrich.client import TrustedProxies, client_address, plausible_client_address
 from tracker.ingest import intake
 from tracker.ingest.sessions import open_session_in
@@ -35,37 +36,71 @@ INGEST_PATHS: dict[str, Callable[[Scope, TrustedProxies], str]] = {
 NO_SPACE_RETRY_SECONDS = 10
 
 
-async def track(request: Request) -> Response:
-    refuse_when_disk_low(request)
-    body = await read_body(request)
-    movements = decode_object(schemas.track_decoder, body, schemas.TrackIn.movements)
-    with intake_refusals(request):
-        taken, stored = await take_and_append(request, movements, client_address(
-            request.scope, request.app.state.trusted_proxies))
-    return json_response(schemas.TrackOut(taken.received, taken.kept - stored, taken.ignored))
+class Track:
+    """POST /track as a plain ASGI app, without Starlette's Request and Response: single
+    events are the requests browsers send most, and the app (tracker/app.py) routes them
+    here ahead of Starlette's router. It answers its own errors as the app's handlers do."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope["app"].state
+        try:
+            answer = await self.answer(scope, receive, state)
+        except Exception as error:
+            await send_error(scope, receive, send, error)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": JSON_HEADERS
+                    + [(b"content-length", b"%d" % len(answer))]})
+        await send({"type": "http.response.body", "body": answer})
+
+    async def answer(self, scope: Scope, receive: Receive, state: State) -> bytes:
+        refuse_when_disk_low(state)
+        content_type, content_length, user_agent = _track_headers(scope["headers"])
+        body = await receive_body(receive, content_type, content_length)
+        movements = decode_object(schemas.track_decoder, body, schemas.TrackIn.movements)
+        with intake_refusals(state):
+            taken, stored = await take_and_append(
+                state, movements, client_address(scope, state.trusted_proxies), user_agent)
+        return schemas.encode(schemas.TrackOut(taken.received, taken.kept - stored, taken.ignored))
 
 
-async def take_and_append(request: Request, movements: list[tuple[schemas.MovementIn, str]],
-                          address: str) -> tuple[intake.Intake, int]:
+track = Track()
+
+
+def _track_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str, str | None]:
+    """Content-Type, Content-Length and User-Agent, in one pass over the request's headers."""
+    content_type = content_length = ""
+    user_agent = None
+    for name, value in headers:
+        if name == b"content-type":
+            content_type = value.decode("latin-1")
+        elif name == b"content-length":
+            content_length = value.decode("latin-1")
+        elif name == b"user-agent":
+            user_agent = value.decode("latin-1")
+    return content_type, content_length, user_agent
+
+
+async def take_and_append(state: State, movements: list[tuple[schemas.MovementIn, str]],
+                          address: str, user_agent: str | None) -> tuple[intake.Intake, int]:
     """Make a request's movements into rows (intake.take, whose Invalid it raises) and append
     them to the log; (the intake, how many rows were new) once the commit is durable. Every
     ingest path goes through here."""
-    store: Store = request.app.state.store
-    taken = intake.take(movements, now_ms(), request.app.state.visitors, store.registry.sites(),
-                        address, request.headers.get("user-agent"))
+    store: Store = state.store
+    taken = intake.take(movements, now_ms(), state.visitors, store.registry.sites(),
+                        address, user_agent)
     stored = 0
     if taken.rows:  # sessions, rollups and visits follow when the log is folded
         stored = await store.append(taken.rows, taken.context)
-    request.app.state.metrics.track_answered(taken.kept, stored, taken.ignored)
+    state.metrics.track_answered(taken.kept, stored, taken.ignored)
     return taken, stored
 
 
 async def open_session(request: Request) -> Response:
-    refuse_when_disk_low(request)
+    refuse_when_disk_low(request.app.state)
     body = await read_body(request)
     session: schemas.SessionIn = decode_object(schemas.session_decoder, body)
     store: Store = request.app.state.store
-    with intake_refusals(request):
+    with intake_refusals(request.app.state):
         intake.check_ids(session.userId, session.sessionId, "$")
         site = intake.site_of(schemas.MovementIn("session", site=session.site), "$",
                               store.registry.sites())
@@ -79,20 +114,20 @@ async def open_session(request: Request) -> Response:
 
 
 @contextlib.contextmanager
-def intake_refusals(request: Request) -> Iterator[None]:
+def intake_refusals(state: State) -> Iterator[None]:
     """The intake's refusals as the spec's answers: an event of no site is a counted 422
     `unknown_site`, anything else invalid a 422 naming where."""
     try:
         yield
     except intake.UnknownSite as error:
-        request.app.state.metrics.site_unknown()
+        state.metrics.site_unknown()
         raise ApiError(422, "unknown_site", str(error)) from None
     except intake.Invalid as error:
         raise invalid(str(error)) from None
 
 
-def refuse_when_disk_low(request: Request) -> None:
+def refuse_when_disk_low(state: State) -> None:
     """503 before the body is read while the data's disk holds less than the reserve."""
-    shortage = request.app.state.free_space.shortage()
+    shortage = state.free_space.shortage()
     if shortage is not None:
         raise ApiError(503, "no_space", shortage, {"Retry-After": str(NO_SPACE_RETRY_SECONDS)})

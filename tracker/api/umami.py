@@ -21,12 +21,13 @@ from tracker.storage.store import Store
 
 
 async def send(request: Request) -> Response:
-    refuse_when_disk_low(request)
+    state = request.app.state
+    refuse_when_disk_low(state)
     body: schemas.UmamiIn = decode_object(schemas.umami_decoder, await read_body(request))
     if body.type in umami.STORED_TYPES:
-        store: Store = request.app.state.store
-        with intake_refusals(request):
+        store: Store = state.store
+        with intake_refusals(state):
             movement = umami.movement(body.payload, store.registry.sites())
-            await take_and_append(request, [movement], client_address(
-                request.scope, request.app.state.trusted_proxies))
+            await take_and_append(state, [movement], client_address(request.scope, state.trusted_proxies),
+                                  request.headers.get("user-agent"))
     return json_response(schemas.UmamiOut(""))

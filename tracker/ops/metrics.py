@@ -67,6 +67,7 @@ class Metrics:
         self._define_live()
         self._define_cluster()
         self._http_children: dict[tuple[str, str, str], tuple] = {}
+        self._lookup_children: dict[tuple[str, bool], Counter] = {}
 
     def _counter(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Counter:
         return Counter(name, help_text, labelnames=tuple(labels), registry=self.registry)
@@ -265,8 +266,10 @@ class Metrics:
 
     def track_answered(self, accepted: int, stored: int, ignored: int) -> None:
         self.events_accepted.inc(accepted + ignored)
-        self.events_ingested.inc(stored)
-        self.events_duplicate.inc(accepted - stored)
+        if stored:  # each increment is a write to the metrics file: none for nothing
+            self.events_ingested.inc(stored)
+        if accepted > stored:
+            self.events_duplicate.inc(accepted - stored)
         if ignored:
             self.events_ignored.labels("bot").inc(ignored)
         self.batch_events.observe(accepted + ignored)
@@ -325,7 +328,11 @@ class Metrics:
         self.web_duration.labels(endpoint, range_label).observe(seconds)
 
     def enrich_lookup(self, cache: str, hit: bool) -> None:
-        self.enrich_lookups.labels(cache, "hit" if hit else "miss").inc()
+        child = self._lookup_children.get((cache, hit))
+        if child is None:  # labels() costs more than the increment: once per cache and outcome
+            child = self._lookup_children[cache, hit] = self.enrich_lookups.labels(
+                cache, "hit" if hit else "miss")
+        child.inc()
 
     def watch(self, writers: list, *collectors: Collector) -> None:
         """Follow the store's writer queues and collect its shard files (and in cluster mode
