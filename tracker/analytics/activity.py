@@ -10,6 +10,11 @@ Shards are disjoint by user, so their shares, distinct counts included, add up.
 Raw movements are the stored ones plus those retention moved to archive
 files (`tracker/storage/archives.py`); rollups count both. A share is read in one
 transaction, so a pass of the archiver never shows a movement twice or not at all.
+
+A share waits for no fold: it counts the shard as folded plus the log's rows
+it has not folded yet (`tracker/storage/tail.py`), read in that same
+transaction. Counts and buckets add; the tail's users and sessions count
+once each, less those the folded window already has (`activity_tail.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 
 import apsw
 
+from tracker.analytics import activity_tail
 from tracker.analytics.rollups import (
     ALL_EVENTS,
     GAP_MS,
@@ -33,6 +39,7 @@ from tracker.analytics.rollups import (
 )
 from tracker.schemas import Bucket
 from tracker.storage import archives
+from tracker.storage.tail import Unfolded
 
 TOP_PAGES = 10
 RAW = 0  # the grain of a piece counted from raw movements
@@ -144,18 +151,30 @@ def empty_share(window: Window) -> Share:
     return Share(series=[[0, 0] for _ in window.starts])
 
 
-def shard_share(conn: apsw.Connection, window: Window) -> Share:
-    return archives.read_consistently(conn, _shard_share, window)
+def shard_share(conn: apsw.Connection, unfolded: Unfolded, window: Window) -> Share:
+    """The shard's share with its unfolded tail (`Store.read_with_tail`)."""
+    return archives.read_consistently(conn, _shard_share, unfolded, window)
 
 
-def _shard_share(conn: apsw.Connection, window: Window) -> Share:
+def _shard_share(conn: apsw.Connection, unfolded: Unfolded, window: Window) -> Share:
+    tail = activity_tail.rows_in(unfolded(conn), window.start, window.end, window.event,
+                                 window.user_id)
     if window.user_id is not None:
         rows = conn.execute(USER_MOVEMENTS, (window.user_id, window.start, window.end, window.event))
         archived = _archived(conn, window.start, window.end, window.event, window.user_id)
-        return _share_of_rows(rows.fetchall() + archived, window)
+        return _share_of_rows(rows.fetchall() + archived + tail, window)
     if window.end - window.start < GAP_MS:
-        return _share_of_rows(raw_movements(conn, window.start, window.end, window.event), window)
-    return _share_of_rollups(conn, window)
+        return _share_of_rows(raw_movements(conn, window.start, window.end, window.event) + tail,
+                              window)
+    share = _share_of_rollups(conn, window)
+    _count_series(share, tail, window)
+    _count_totals(share, tail)
+    event = ALL_EVENTS if window.event is None else window.event
+    share.users += activity_tail.new_entities(conn, USERS, event, tail, window.start,
+                                               window.end)
+    share.sessions += activity_tail.new_entities(conn, SESSIONS, event, tail,
+                                                  window.start, window.end)
+    return share
 
 
 def _share_of_rows(rows: list[tuple], window: Window) -> Share:
