@@ -13,7 +13,9 @@ from starlette.testclient import TestClient
 from test_activity import ask, boundaries_before, fresh_client, movements, queries
 
 import analytics_reference as reference
-from helpers import DAY, HOUR, movement, same_shard_user
+from helpers import DAY, HOUR, connect, movement, same_shard_user
+from tracker.analytics import activity_tail
+from tracker.analytics.rollups import ALL_EVENTS, USERS
 
 ALL = {"window": "30d", "user": None, "event": None, "zone": None}
 
@@ -118,3 +120,15 @@ def test_an_erased_user_is_not_counted_from_the_tail(client, now):
         assert [page["path"] for page in answer["topPages"]] == []
         expected = 0 if "userId" in params else 1
         assert answer["totals"]["users"] == expected, params
+
+
+def test_the_tail_probe_searches_each_entity_by_its_key(client, data_dir, now):
+    """Spans that end in the window are nearly every entity under ingest: the probe must not
+    walk them, whatever the planner would rather do."""
+    post(client, [movement(user=f"u{n}", timestamp=now - HOUR) for n in range(200)])
+    fold_all(client)
+    with connect(data_dir / "shard-0000.sqlite") as conn:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {activity_tail.FOLDED_ACTIVE}",
+                                               ('[["u1", ""]]', USERS, ALL_EVENTS, now - DAY, now))]
+    assert plan[0].startswith("SCAN json_each"), plan
+    assert "SEARCH span USING PRIMARY KEY (userId=? AND sessionId=? AND kind=? AND event=?)" in plan

@@ -20,10 +20,12 @@ import apsw
 from tracker.analytics.rollups import USERS
 from tracker.storage.rows import MovementRow
 
-# The probes take the tail's entities as one JSON array of [userId, sessionId].
+# The probes take the tail's entities as one JSON array of [userId, sessionId]. CROSS JOIN
+# keeps the tail the outer loop, an entity's span one primary key search: the planner would
+# otherwise walk every span ending in the window, which under ingest is nearly all of them.
 FOLDED_ACTIVE = """
 WITH tail(userId, sessionId) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
-SELECT count(*) FROM tail JOIN activity_spans AS span
+SELECT count(*) FROM tail CROSS JOIN activity_spans AS span
   ON span.kind = ?2 AND span.event = ?3 AND span.userId = tail.userId
   AND span.sessionId = tail.sessionId
 WHERE span.first < ?5 AND span.last >= ?4 AND NOT EXISTS (
