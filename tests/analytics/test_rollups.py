@@ -69,7 +69,7 @@ def test_every_select_is_an_index_search(make_client, data_dir):
 
     issued = {" ".join(sql.split()) for sql in statements}
     for name in ("USER_MOVEMENTS", "WINDOW_MOVEMENTS", "SLOT_TOTALS", "EVENT_TOTALS", "PAGE_TOTALS",
-                 "ENTITIES", "GAP_BOUNDS"):
+                 "ENTITIES", "GAP_BOUNDS", "RAW_EVENTS", "RAW_PAGE_DATA"):
         assert " ".join(getattr(activity, name).split()) in issued, name
     for counts in (activity.SPAN_BOUNDS, activity.SPANS_BEFORE, activity.SPANS_FROM,
                    activity.GAPS_ACROSS):

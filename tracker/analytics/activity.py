@@ -56,6 +56,16 @@ SELECT {MOVEMENT_COLUMNS} FROM movements
 WHERE timestamp >= ?1 AND timestamp < ?2 AND (?3 IS NULL OR event = ?3)
 """
 
+RAW_EVENTS = """
+SELECT event, count(*) FROM movements
+WHERE timestamp >= ?1 AND timestamp < ?2 AND (?3 IS NULL OR event = ?3)
+GROUP BY event
+"""
+
+RAW_PAGE_DATA = f"""
+SELECT data FROM movements WHERE event = '{PAGE_VIEW}' AND timestamp >= ?1 AND timestamp < ?2
+"""
+
 # The rollup queries take their pieces as one JSON array of [grain, start, end],
 # so a window of many buckets is one statement: an index search per piece.
 PIECES = """
@@ -206,14 +216,19 @@ def _share_of_rollups(conn: apsw.Connection, window: Window) -> Share:
     # Series need pieces that never straddle a bucket; totals take the window whole.
     series_raw, series_slots = split_pieces(pieces([window.start, *window.starts[1:], window.end]))
     for start, end in series_raw:
-        _count_series(share, raw_movements(conn, start, end, window.event), window)
+        events = raw_events(conn, start, end, window.event)
+        counts = share.series[window.bucket_of(start)]
+        counts[0] += sum(events.values())
+        counts[1] += events[PAGE_VIEW]
     for slot, movements, page_views in conn.execute(SLOT_TOTALS, (series_slots, window.event)):
         counts = share.series[window.bucket_of(slot)]
         counts[0] += movements
         counts[1] += page_views
     totals_raw, totals_slots = split_pieces(pieces([window.start, window.end]))
     for start, end in totals_raw:
-        _count_totals(share, raw_movements(conn, start, end, window.event))
+        share.events.update(raw_events(conn, start, end, window.event))
+        if window.event in (None, PAGE_VIEW):
+            share.pages.update(raw_paths(conn, start, end))
     share.events.update(dict(conn.execute(EVENT_TOTALS, (totals_slots, window.event))))
     if window.event in (None, PAGE_VIEW):
         share.pages.update(dict(conn.execute(PAGE_TOTALS, (totals_slots,))))
@@ -228,6 +243,23 @@ def split_pieces(found: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int
     raw = [(start, end) for grain, start, end in found if grain == RAW]
     slots = [[grain, start, end] for grain, start, end in found if grain != RAW]
     return raw, json.dumps(slots)
+
+
+def raw_events(conn: apsw.Connection, start: int, end: int, event: str | None) -> Counter:
+    """Movements per event with start <= timestamp < end, counted in SQLite: the piece at a
+    window's end holds the last minute's movements, many of them under ingest."""
+    found = Counter(dict(conn.execute(RAW_EVENTS, (start, end, event))))
+    found.update(row[1] for row in _archived(conn, start, end, event))
+    return found
+
+
+def raw_paths(conn: apsw.Connection, start: int, end: int) -> Counter:
+    """Page views per path with start <= timestamp < end."""
+    found = Counter(path for (data,) in conn.execute(RAW_PAGE_DATA, (start, end))
+                    if (path := page_path(PAGE_VIEW, data)) is not None)
+    found.update(path for _t, event, _u, _s, data in _archived(conn, start, end, PAGE_VIEW)
+                 if (path := page_path(event, data)) is not None)
+    return found
 
 
 def raw_movements(conn: apsw.Connection, start: int, end: int, event: str | None) -> list[tuple]:
