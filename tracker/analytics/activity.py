@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -216,7 +217,7 @@ def _share_of_rollups(conn: apsw.Connection, window: Window) -> Share:
     # Series need pieces that never straddle a bucket; totals take the window whole.
     series_raw, series_slots = split_pieces(pieces([window.start, *window.starts[1:], window.end]))
     for start, end in series_raw:
-        events = raw_events(conn, start, end, window.event)
+        events = piece_events(conn, start, end, window.event)
         counts = share.series[window.bucket_of(start)]
         counts[0] += sum(events.values())
         counts[1] += events[PAGE_VIEW]
@@ -226,9 +227,9 @@ def _share_of_rollups(conn: apsw.Connection, window: Window) -> Share:
         counts[1] += page_views
     totals_raw, totals_slots = split_pieces(pieces([window.start, window.end]))
     for start, end in totals_raw:
-        share.events.update(raw_events(conn, start, end, window.event))
+        share.events.update(piece_events(conn, start, end, window.event))
         if window.event in (None, PAGE_VIEW):
-            share.pages.update(raw_paths(conn, start, end))
+            share.pages.update(piece_paths(conn, start, end))
     share.events.update(dict(conn.execute(EVENT_TOTALS, (totals_slots, window.event))))
     if window.event in (None, PAGE_VIEW):
         share.pages.update(dict(conn.execute(PAGE_TOTALS, (totals_slots,))))
@@ -243,6 +244,43 @@ def split_pieces(found: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int
     raw = [(start, end) for grain, start, end in found if grain == RAW]
     slots = [[grain, start, end] for grain, start, end in found if grain != RAW]
     return raw, json.dumps(slots)
+
+
+def piece_events(conn: apsw.Connection, start: int, end: int, event: str | None) -> Counter:
+    """Movements per event in a raw piece (inside one minute): its own movements, or the
+    minute's rollup less the rest of the minute when that rest is likely smaller."""
+    minute = start - start % MINUTE
+    if not _rest_is_smaller(start, end, minute):
+        return raw_events(conn, start, end, event)
+    found = Counter(dict(conn.execute(EVENT_TOTALS, (_minute_piece(minute), event))))
+    found.subtract(raw_events(conn, minute, start, event))
+    found.subtract(raw_events(conn, end, minute + MINUTE, event))
+    return found
+
+
+def piece_paths(conn: apsw.Connection, start: int, end: int) -> Counter:
+    """Page views per path in a raw piece, as `piece_events` counts movements."""
+    minute = start - start % MINUTE
+    if not _rest_is_smaller(start, end, minute):
+        return raw_paths(conn, start, end)
+    found = Counter(dict(conn.execute(PAGE_TOTALS, (_minute_piece(minute),))))
+    found.subtract(raw_paths(conn, minute, start))
+    found.subtract(raw_paths(conn, end, minute + MINUTE))
+    return found
+
+
+def _rest_is_smaller(start: int, end: int, minute: int) -> bool:
+    """Whether the rest of the piece's minute likely holds fewer movements than the piece: the
+    shorter time, what is still to come counting for none. A window ending now ends in a
+    piece of the current minute, thousands of movements under ingest, whose rest is empty."""
+    now = int(time.time() * 1000)
+    piece = max(0, min(end, now) - start)
+    rest = (start - minute) + max(0, minute + MINUTE - max(end, now))
+    return rest < piece
+
+
+def _minute_piece(minute: int) -> str:
+    return json.dumps([[MINUTE, minute, minute + MINUTE]])
 
 
 def raw_events(conn: apsw.Connection, start: int, end: int, event: str | None) -> Counter:
