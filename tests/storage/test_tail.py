@@ -63,8 +63,8 @@ def test_the_tail_is_what_the_file_has_not_folded(tmp_path):
 
 
 def test_a_fold_between_the_logs_snapshot_and_the_files_loses_nothing(tmp_path):
-    """The file folds (and the log forgets what it folded) after the log's snapshot began:
-    the query sees the rows in the file, and no row twice."""
+    """The file folds after the log's snapshot began and before the query's transaction: the
+    query sees the rows in the file, and none of them again in the tail."""
     async def scenario(store):
         a, b, _c = users(store)
         file = store.file_of(0, a)
