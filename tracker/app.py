@@ -45,7 +45,7 @@ from tracker.cluster.store import ClusterStore
 from tracker.config import Config
 from tracker.enrich.client import TrustedProxies
 from tracker.enrich.sources import rederive_functions
-from tracker.ingest.apply import applier
+from tracker.ingest.apply import applier, placer
 from tracker.ingest.visitors import Visitors
 from tracker.lifecycle.erasures import Erasures
 from tracker.lifecycle.export_slots import ExportSlots
@@ -236,7 +236,8 @@ async def _open_store(layout: Layout, config: Config, apply: Apply, metrics: Met
     if not config.clustered:
         return Store(layout, config, apply, _commit_observer(metrics), on_fold=metrics.folded,
                      on_read_wait=metrics.read_waited,
-                     fold_in_background=folding_process.ENV not in os.environ)
+                     fold_in_background=folding_process.ENV not in os.environ,
+                     place=placer(config.session_ttl_seconds))
     store = ClusterStore(layout, config, apply, rederive_functions(), _commit_observer(metrics),
                          on_fold=metrics.folded, on_read_wait=metrics.read_waited,
                          on_fan_out=metrics.fanned_out)

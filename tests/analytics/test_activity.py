@@ -145,3 +145,22 @@ def test_sessions_are_still_counted_after_they_expire(make_client, now):
     for params in ({}, {"userId": "u1"}, {"timeRange": "30d", "tz": "Asia/Kathmandu"}):
         totals = client.get("/analytics", params=params).json()["totals"]
         assert totals == {"movements": 2, "pageViews": 0, "sessions": 1, "users": 1}
+
+
+def test_a_piece_counted_as_its_minute_less_the_rest_is_exact(client, now):
+    """Raw pieces longer than the rest of their minute are the minute's rollup less that rest:
+    movements in the rest, before and after the piece, must not count."""
+    minute = now - now % 60_000 - 2 * HOUR
+    window = (minute - 2 * HOUR - 50_000, minute + 45_000)
+    stamps = [window[0] - 5_000, window[0], window[0] + 30_000,  # the first piece and before it
+              minute, minute + 44_999, minute + 45_000, minute + 59_999]  # the last and after it
+    stored = [movement(user=f"u{n % 3}", session=f"s{n % 2}", event=event, timestamp=t,
+                       data={"path": f"/{n % 2}"})
+              for n, t in enumerate(stamps) for event in ("page_view", "click")]
+    assert client.post("/track", json={"events": stored}).status_code == 200
+    store = client.app.state.store
+    client.portal.call(store.caught_up, store.live_files())  # counted from the rollups
+    for event in (None, "page_view"):
+        params = {"from": window[0], "to": window[1], **({"event": event} if event else {})}
+        answer = client.get("/analytics", params=params).json()
+        assert answer == reference.analytics(stored, answer, None, event, None)

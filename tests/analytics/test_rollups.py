@@ -8,7 +8,7 @@ import re
 import apsw
 
 from helpers import DAY, LARGE_TABLES, MINUTE, ROLLUP_TABLES, connect, movement, now_ms
-from tracker.analytics import activity, rollups
+from tracker.analytics import activity, activity_tail, rollups
 from tracker.enrich.sources import rederive_functions
 from tracker.ingest import apply
 from tracker.storage import migrations, queries
@@ -69,13 +69,14 @@ def test_every_select_is_an_index_search(make_client, data_dir):
 
     issued = {" ".join(sql.split()) for sql in statements}
     for name in ("USER_MOVEMENTS", "WINDOW_MOVEMENTS", "SLOT_TOTALS", "EVENT_TOTALS", "PAGE_TOTALS",
-                 "ENTITIES", "GAP_BOUNDS"):
+                 "ENTITIES", "GAP_BOUNDS", "RAW_EVENTS", "RAW_PAGE_DATA"):
         assert " ".join(getattr(activity, name).split()) in issued, name
     for counts in (activity.SPAN_BOUNDS, activity.SPANS_BEFORE, activity.SPANS_FROM,
                    activity.GAPS_ACROSS):
         for sql in counts.values():
             assert " ".join(sql.split()) in issued, sql
-    for sql in (queries.LIST_MOVEMENTS, rollups.SELECT_SPAN, rollups.GAP_BEFORE):
+    for sql in (queries.LIST_MOVEMENTS, rollups.SELECT_SPAN, rollups.GAP_BEFORE,
+                activity_tail.FOLDED_ACTIVE):
         assert " ".join(sql.split()) in issued
 
     # Migrations run once per file at upgrade; building rollups from every movement is their job.
@@ -100,9 +101,13 @@ def exercise(client) -> None:
     client.post("/track", json={"events": [
         movement(user=user, event=event, timestamp=t, data={"path": "/x"})
         for user in ("a", "b", "c") for event in ("page_view", "click") for t in stamps]})
-    client.get("/analytics", params={"timeRange": "1h"})  # folded apart from what follows
+    store = client.app.state.store
+    client.portal.call(store.caught_up, store.live_files())  # folded apart from what follows
     client.post("/track", json=movement(user="a", timestamp=now - 15 * DAY))  # inside a gap
     client.post("/track", json=movement(user="d", timestamp=now - 25 * DAY))  # long gone
+    client.portal.call(store.caught_up, store.live_files())
+    store.follower.stop_folding()
+    client.post("/track", json=movement(user="a", timestamp=now - 10 * MINUTE))  # an unfolded tail
     for params in ({"timeRange": "1h"}, {"timeRange": "24h"}, {"timeRange": "30d", "tz": "Asia/Kolkata"},
                    {"timeRange": "7d", "event": "page_view"}, {"timeRange": "30d", "userId": "a"},
                    {"from": now - 3 * DAY + 12_345, "to": now - 12_345, "tz": "Australia/Lord_Howe"},

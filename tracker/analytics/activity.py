@@ -10,17 +10,24 @@ Shards are disjoint by user, so their shares, distinct counts included, add up.
 Raw movements are the stored ones plus those retention moved to archive
 files (`tracker/storage/archives.py`); rollups count both. A share is read in one
 transaction, so a pass of the archiver never shows a movement twice or not at all.
+
+A share waits for no fold: it counts the shard as folded plus the log's rows
+it has not folded yet (`tracker/storage/tail.py`), read in that same
+transaction. Counts and buckets add; the tail's users and sessions count
+once each, less those the folded window already has (`activity_tail.py`).
 """
 
 from __future__ import annotations
 
 import bisect
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 import apsw
 
+from tracker.analytics import activity_tail
 from tracker.analytics.rollups import (
     ALL_EVENTS,
     GAP_MS,
@@ -33,6 +40,7 @@ from tracker.analytics.rollups import (
 )
 from tracker.schemas import Bucket
 from tracker.storage import archives
+from tracker.storage.tail import Unfolded
 
 TOP_PAGES = 10
 RAW = 0  # the grain of a piece counted from raw movements
@@ -47,6 +55,16 @@ WHERE userId = ?1 AND timestamp >= ?2 AND timestamp < ?3 AND (?4 IS NULL OR even
 WINDOW_MOVEMENTS = f"""
 SELECT {MOVEMENT_COLUMNS} FROM movements
 WHERE timestamp >= ?1 AND timestamp < ?2 AND (?3 IS NULL OR event = ?3)
+"""
+
+RAW_EVENTS = """
+SELECT event, count(*) FROM movements
+WHERE timestamp >= ?1 AND timestamp < ?2 AND (?3 IS NULL OR event = ?3)
+GROUP BY event
+"""
+
+RAW_PAGE_DATA = f"""
+SELECT data FROM movements WHERE event = '{PAGE_VIEW}' AND timestamp >= ?1 AND timestamp < ?2
 """
 
 # The rollup queries take their pieces as one JSON array of [grain, start, end],
@@ -144,18 +162,30 @@ def empty_share(window: Window) -> Share:
     return Share(series=[[0, 0] for _ in window.starts])
 
 
-def shard_share(conn: apsw.Connection, window: Window) -> Share:
-    return archives.read_consistently(conn, _shard_share, window)
+def shard_share(conn: apsw.Connection, unfolded: Unfolded, window: Window) -> Share:
+    """The shard's share with its unfolded tail (`Store.read_with_tail`)."""
+    return archives.read_consistently(conn, _shard_share, unfolded, window)
 
 
-def _shard_share(conn: apsw.Connection, window: Window) -> Share:
+def _shard_share(conn: apsw.Connection, unfolded: Unfolded, window: Window) -> Share:
+    tail = activity_tail.rows_in(unfolded(conn), window.start, window.end, window.event,
+                                 window.user_id)
     if window.user_id is not None:
         rows = conn.execute(USER_MOVEMENTS, (window.user_id, window.start, window.end, window.event))
         archived = _archived(conn, window.start, window.end, window.event, window.user_id)
-        return _share_of_rows(rows.fetchall() + archived, window)
+        return _share_of_rows(rows.fetchall() + archived + tail, window)
     if window.end - window.start < GAP_MS:
-        return _share_of_rows(raw_movements(conn, window.start, window.end, window.event), window)
-    return _share_of_rollups(conn, window)
+        return _share_of_rows(raw_movements(conn, window.start, window.end, window.event) + tail,
+                              window)
+    share = _share_of_rollups(conn, window)
+    _count_series(share, tail, window)
+    _count_totals(share, tail)
+    event = ALL_EVENTS if window.event is None else window.event
+    share.users += activity_tail.new_entities(conn, USERS, event, tail, window.start,
+                                               window.end)
+    share.sessions += activity_tail.new_entities(conn, SESSIONS, event, tail,
+                                                  window.start, window.end)
+    return share
 
 
 def _share_of_rows(rows: list[tuple], window: Window) -> Share:
@@ -187,14 +217,19 @@ def _share_of_rollups(conn: apsw.Connection, window: Window) -> Share:
     # Series need pieces that never straddle a bucket; totals take the window whole.
     series_raw, series_slots = split_pieces(pieces([window.start, *window.starts[1:], window.end]))
     for start, end in series_raw:
-        _count_series(share, raw_movements(conn, start, end, window.event), window)
+        events = piece_events(conn, start, end, window.event)
+        counts = share.series[window.bucket_of(start)]
+        counts[0] += sum(events.values())
+        counts[1] += events[PAGE_VIEW]
     for slot, movements, page_views in conn.execute(SLOT_TOTALS, (series_slots, window.event)):
         counts = share.series[window.bucket_of(slot)]
         counts[0] += movements
         counts[1] += page_views
     totals_raw, totals_slots = split_pieces(pieces([window.start, window.end]))
     for start, end in totals_raw:
-        _count_totals(share, raw_movements(conn, start, end, window.event))
+        share.events.update(piece_events(conn, start, end, window.event))
+        if window.event in (None, PAGE_VIEW):
+            share.pages.update(piece_paths(conn, start, end))
     share.events.update(dict(conn.execute(EVENT_TOTALS, (totals_slots, window.event))))
     if window.event in (None, PAGE_VIEW):
         share.pages.update(dict(conn.execute(PAGE_TOTALS, (totals_slots,))))
@@ -209,6 +244,60 @@ def split_pieces(found: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int
     raw = [(start, end) for grain, start, end in found if grain == RAW]
     slots = [[grain, start, end] for grain, start, end in found if grain != RAW]
     return raw, json.dumps(slots)
+
+
+def piece_events(conn: apsw.Connection, start: int, end: int, event: str | None) -> Counter:
+    """Movements per event in a raw piece (inside one minute): its own movements, or the
+    minute's rollup less the rest of the minute when that rest is likely smaller."""
+    minute = start - start % MINUTE
+    if not _rest_is_smaller(start, end, minute):
+        return raw_events(conn, start, end, event)
+    found = Counter(dict(conn.execute(EVENT_TOTALS, (_minute_piece(minute), event))))
+    found.subtract(raw_events(conn, minute, start, event))
+    found.subtract(raw_events(conn, end, minute + MINUTE, event))
+    return found
+
+
+def piece_paths(conn: apsw.Connection, start: int, end: int) -> Counter:
+    """Page views per path in a raw piece, as `piece_events` counts movements."""
+    minute = start - start % MINUTE
+    if not _rest_is_smaller(start, end, minute):
+        return raw_paths(conn, start, end)
+    found = Counter(dict(conn.execute(PAGE_TOTALS, (_minute_piece(minute),))))
+    found.subtract(raw_paths(conn, minute, start))
+    found.subtract(raw_paths(conn, end, minute + MINUTE))
+    return found
+
+
+def _rest_is_smaller(start: int, end: int, minute: int) -> bool:
+    """Whether the rest of the piece's minute likely holds fewer movements than the piece: the
+    shorter time, what is still to come counting for none. A window ending now ends in a
+    piece of the current minute, thousands of movements under ingest, whose rest is empty."""
+    now = int(time.time() * 1000)
+    piece = max(0, min(end, now) - start)
+    rest = (start - minute) + max(0, minute + MINUTE - max(end, now))
+    return rest < piece
+
+
+def _minute_piece(minute: int) -> str:
+    return json.dumps([[MINUTE, minute, minute + MINUTE]])
+
+
+def raw_events(conn: apsw.Connection, start: int, end: int, event: str | None) -> Counter:
+    """Movements per event with start <= timestamp < end, counted in SQLite: the piece at a
+    window's end holds the last minute's movements, many of them under ingest."""
+    found = Counter(dict(conn.execute(RAW_EVENTS, (start, end, event))))
+    found.update(row[1] for row in _archived(conn, start, end, event))
+    return found
+
+
+def raw_paths(conn: apsw.Connection, start: int, end: int) -> Counter:
+    """Page views per path with start <= timestamp < end."""
+    found = Counter(path for (data,) in conn.execute(RAW_PAGE_DATA, (start, end))
+                    if (path := page_path(PAGE_VIEW, data)) is not None)
+    found.update(path for _t, event, _u, _s, data in _archived(conn, start, end, PAGE_VIEW)
+                 if (path := page_path(event, data)) is not None)
+    return found
 
 
 def raw_movements(conn: apsw.Connection, start: int, end: int, event: str | None) -> list[tuple]:

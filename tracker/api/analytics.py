@@ -1,4 +1,5 @@
-"""GET /analytics: parameters checked, shards asked (one, or all in parallel), shares merged."""
+"""GET /analytics: parameters checked, shards asked (one, or all in parallel) with their unfolded
+tails, so that no read waits for a fold, shares merged."""
 
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ async def analytics(request: Request) -> Response:
 async def read_share(store: Store, site: Site, window: Window) -> Share:
     """What the user's shard, or every shard of the site merged, counts in the window."""
     if window.user_id is not None:
-        shares = [await store.read(store.file_of(site.number, window.user_id), shard_share, window)]
+        shares = [await store.read_with_tail(store.file_of(site.number, window.user_id),
+                                             shard_share, window)]
     else:
-        shares = await store.read_each(site.number, shard_share, window)
+        shares = await store.read_each_with_tail(site.number, shard_share, window)
     return reduce(Share.add, shares, empty_share(window))
 
 

@@ -51,6 +51,7 @@ from tracker.storage.group_commit import CommitStats
 from tracker.storage.rows import MovementRow
 from tracker.storage.shard_file import ShardFile
 from tracker.storage.store import Layout, Store, gather_all
+from tracker.storage.tail import without_tail
 from tracker.throttle import Throttled
 
 T = TypeVar("T")
@@ -269,6 +270,13 @@ class ClusterStore(Store):
 
     async def read_each(self, site: int, query: Callable[..., T], *args: Any) -> list[T]:
         return await self.fan_out.read(site, list(range(self.shard_count)), query, args)
+
+    async def read_with_tail(self, file: ShardFile, query: Callable[..., T], *args: Any) -> T:
+        """The owner's files are read caught up to the stream's head: their tail is empty."""
+        return await self.read(file, without_tail, query, *args)
+
+    async def read_each_with_tail(self, site: int, query: Callable[..., T], *args: Any) -> list[T]:
+        return await self.read_each(site, without_tail, query, *args)
 
     async def read_owned(self, site: int, shards: list[int], query: Callable[..., Any], args: tuple,
                          target: int) -> list:

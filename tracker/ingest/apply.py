@@ -17,6 +17,7 @@ from tracker.analytics import rollups, visits
 from tracker.ingest import anonymous_sessions
 from tracker.storage.fold import Applied, Apply
 from tracker.storage.rows import MovementRow
+from tracker.storage.tail import Place
 
 INSERT_MOVEMENT = """
 INSERT INTO movements(userId, sessionId, timestamp, event, data, eventId, revenue, currency)
@@ -52,6 +53,12 @@ DEFAULT_SESSION_TTL_MS = 1_800_000
 def applier(session_ttl_seconds: int) -> Apply:
     """The store's Apply: `apply_movements` with the session TTL anonymous visits end after."""
     return partial(apply_movements, session_ttl_ms=session_ttl_seconds * 1000)
+
+
+def placer(session_ttl_seconds: int) -> Place:
+    """The store's Place for reads of the unfolded tail: anonymous movements in the sessions
+    `apply_movements` would put them in, folded now."""
+    return partial(anonymous_sessions.in_sessions, ttl_ms=session_ttl_seconds * 1000)
 
 
 def apply_movements(conn: apsw.Connection, rows: list[MovementRow],

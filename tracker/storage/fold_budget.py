@@ -1,7 +1,8 @@
 """The backlog's bound in seconds of folding, measured as it goes.
 
-A read folds its shard files up to the log's head before it answers, so it
-waits for the fold of whatever is unfolded then. A bound in events
+A read other than /analytics (which reads the unfolded tail instead,
+`tail.py`) folds its shard files up to the log's head before it answers, so
+it waits for the fold of whatever is unfolded then. A bound in events
 (TRACKER_MAX_BACKLOG) lets that wait be seconds long under sustained load;
 this bound keeps the whole unfolded backlog within TRACKER_MAX_BACKLOG_SECONDS
 of folding, at the rate this process's reads were measured to fold at (the

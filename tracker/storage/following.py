@@ -1,8 +1,9 @@
 """Following the log into the shards: nothing is read or written behind an acknowledgement.
 
-Every write job and every read first folds its shard files up to the log's
-head as it was when the job or read began, so nothing acknowledged is ever
-missing from what they see; a file with no row in that stretch has nothing
+Every write job, and every read but those that count the unfolded tail
+themselves (`tail.py`), first folds its shard files up to the log's head as
+it was when the job or read began, so nothing acknowledged is ever missing
+from what they see; a file with no row in that stretch has nothing
 to fold, which one index probe of the log tells. Folding in the background is
 the folding process's (or, for an app on its own, a thread's); this side
 learns the positions it reached, so that a read of a file already caught up

@@ -4,7 +4,9 @@ Ingest appends to the log (`ingest_log.py`) and is acknowledged once that
 commit is durable; the folding process applies the log to each shard file in
 large batches, and every write job and read first folds its files up to the
 log's head as it was when it began (`following.py`), so nothing acknowledged
-is ever missing from what they see. The files' writers and reads are
+is ever missing from what they see; a read that can count the log's rows
+itself reads the files as folded plus their unfolded tail instead, and
+waits for no fold (`tail.py`). The files' writers and reads are
 `shards.py`'s; which sites exist is the registry's (`registry.py`). The store
 runs jobs on one file or every file and knows nothing of what they do:
 ingest, the lifecycle jobs and the analytics bring their own, and the caller
@@ -34,6 +36,7 @@ from tracker.storage.registry import RegistryFile
 from tracker.storage.rows import MovementRow
 from tracker.storage.shard_file import ShardFile
 from tracker.storage.shards import Shards, files_of
+from tracker.storage.tail import Place, as_logged, read_with_tail
 
 T = TypeVar("T")
 
@@ -112,6 +115,7 @@ class Store:
         on_read_wait: Callable[[float], None] | None = None,
         fold_in_background: bool = True,
         follow_log: bool = True,
+        place: Place = as_logged,
     ):
         loop = asyncio.get_running_loop()
         self.layout = layout
@@ -122,6 +126,7 @@ class Store:
                              config.queue_limit, loop, on_commit)
         self.log = IngestLog(layout.log_file(config.sync), self.shards.by_key, self.pool,
                              config.queue_limit, loop, on_commit)
+        self._place = place
         self.follower = Follower(self.shards, self.log, self.live_files, apply, config.max_backlog,
                                  on_fold, on_read_wait, config.max_backlog_seconds)
         if follow_log:  # a cluster node (tracker/cluster/store.py) follows a stream instead
@@ -202,6 +207,19 @@ class Store:
         files = self.shards.files(site)
         await self.follower.caught_up(files)
         return await self.shards.read_each(files, query, *args)
+
+    async def read_with_tail(self, file: ShardFile, query: Callable[..., T], *args: Any) -> T:
+        """`query(connection, unfolded, *args)` on `file` at once, without waiting for a fold:
+        `unfolded(connection)` returns the file's log rows that connection's transaction does
+        not hold yet, up to the log's head (at least the head when the call began), as a fold
+        would store them (`tail.py`)."""
+        return await self.pool.run(read_with_tail, file, self.log.file, self._place, query,
+                                   *args)
+
+    async def read_each_with_tail(self, site: int, query: Callable[..., T], *args: Any) -> list[T]:
+        """`read_with_tail` on every file of a site at once; results in shard order."""
+        return await asyncio.gather(*(self.read_with_tail(file, query, *args)
+                                      for file in self.shards.files(site)))
 
     def snapshot(self, file: ShardFile) -> apsw.Connection:
         return self.shards.snapshot(file)
