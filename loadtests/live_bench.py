@@ -49,7 +49,9 @@ def free_port() -> int:
 
 def start_service(data_dir: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "TRACKER_DATA_DIR": str(data_dir), "TRACKER_READ_TOKEN": TOKEN,
-           "TRACKER_RATE_LIMIT": "0", "TRACKER_SYNC": "normal"}
+           "TRACKER_RATE_LIMIT": "0", "TRACKER_SYNC": "normal",
+           # every client of the benchmark is 127.0.0.1: its streams and posters together
+           "TRACKER_MAX_CONNECTIONS_PER_CLIENT": "1024"}
     process = subprocess.Popen([sys.executable, "-m", "tracker", "serve", "--host", "127.0.0.1",
                                 "--port", str(port), "--workers", "2"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
