@@ -431,6 +431,9 @@ def main() -> int:
     growth_parser = sub.add_parser("growth", help="ingest many movements through the store, rate per million")
     growth_parser.add_argument("--movements", type=int, default=10_000_000)
     growth_parser.add_argument("--batch", type=int, default=50)
+    growth_parser.add_argument("--shards", type=int, default=16)
+    growth_parser.add_argument("--step", type=int, default=1_000_000,
+                               help="movements timed together (a million: the issue's rows)")
     enrich_parser = sub.add_parser("enrich", help="batches with browsers' headers, this tree against "
                                                   "a baseline tree, alternating rounds")
     compare_parser = sub.add_parser("compare", help="one scenario, this tree against a baseline "
@@ -450,7 +453,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.mode == "growth":
         from growth import run_growth
-        return run_growth(args.movements, args.batch)
+        return run_growth(args.movements, args.batch, args.shards, args.step)
     if args.mode == "enrich":
         return enrichment(args)
     if args.mode == "compare":
