@@ -7,7 +7,8 @@ directory, then (1) posts about `--rate` events/s for `--seconds` with one
 GET /live stream open and prints the p50/p99 time from a batch's
 acknowledgement to its events' arrival; (2) posts as fast as `--connections`
 connections can for `--seconds`, with no stream and with `--streams` streams
-open (read by a process of their own), in `--rounds` rounds whose order
+open (read by a process of their own; `--fixed-rate R` posts R events/s
+instead, so both sides do the same work), in `--rounds` rounds whose order
 alternates (ABBA) so that drift on a shared machine falls on both sides, and
 prints events/s of each phase, the ratio of the means, and the service's CPU
 time per acknowledged event on each side (which moves less with other work
@@ -151,18 +152,24 @@ class Phase:
 
 
 async def ingest_phase(port: int, service_pid: int, seconds: float, connections: int,
-                       streams: int) -> Phase:
+                       streams: int, rate: float | None = None) -> Phase:
+    """Post as fast as `connections` can, or at `rate` events/s in all (the same work on both
+    sides, so that the service's CPU per event compares what the streams add)."""
     phase = Phase(streams)
     readers = await open_readers(port, streams) if streams else None
+    interval = BATCH * connections / rate if rate else 0.0
 
     async def poster() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        next_at = time.monotonic()
         while time.monotonic() < deadline:
             status = await post(reader, writer, batch_body([uuid.uuid4().hex for _ in range(BATCH)]))
             if status == 200:
                 phase.acknowledged += BATCH
             else:
                 phase.refused += 1
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         writer.close()
 
     cpu_before = cpu_seconds(service_pid)
@@ -210,7 +217,8 @@ async def run(port: int, service_pid: int, args) -> int:
     for round_ in range(1, args.rounds + 1):
         order = (0, args.streams) if round_ % 2 else (args.streams, 0)
         for streams in order:
-            phase = await ingest_phase(port, service_pid, args.seconds, args.connections, streams)
+            phase = await ingest_phase(port, service_pid, args.seconds, args.connections, streams,
+                                       args.fixed_rate)
             phases.append(phase)
             acknowledged += phase.acknowledged
             print(f"round {round_}, {streams:>3} streams: {phase.rate:,.0f} events/s, "
@@ -244,6 +252,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--streams", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=2, help="rounds of no streams and streams")
+    parser.add_argument("--fixed-rate", type=float,
+                        help="post this many events/s in every phase instead of as fast as possible")
     parser.add_argument("--drain", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.drain:
