@@ -90,8 +90,9 @@ async def append_batch(store: Store, batch: int) -> int:
 
 def run_growth(movements: int, batch: int, shards: int = 16, step: int = MILLION) -> int:
     """Print the rate of each step; 1 (and the count) if an acknowledged movement is missing.
-    One shard with a tenth of the movements grows each file as large as sixteen shards with
-    all of them, in a tenth of the time."""
+    One shard with a tenth of the movements grows its file as large as sixteen shards with all
+    of them, but its folds then wait on each other (the folder's and those on demand): on a
+    busy machine a fold can time out on the lock and be tried again, which the rate shows."""
     with tempfile.TemporaryDirectory(prefix="tracker-growth-") as temp:
         config = Config.from_env({"TRACKER_DATA_DIR": str(Path(temp) / "data"),
                                   "TRACKER_SHARDS": str(shards), "TRACKER_SYNC": "full"})
