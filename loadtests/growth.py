@@ -98,8 +98,7 @@ def run_growth(movements: int, batch: int, shards: int = 16, step: int = MILLION
                                   "TRACKER_SHARDS": str(shards), "TRACKER_SYNC": "full"})
         layout = prepare(config, rederive_functions())
         # The store folds in a thread of this process: give it the folding process's memory.
-        connections.limit_memory(connections.FOLDING_MEMORY_MIB,
-                                 connections.FOLDING_WRITER_CACHE_KIB)
+        connections.limit_memory(connections.FOLDING_MEMORY_MIB)
         print(f"ingesting {movements:,} movements in batches of {batch} for {USERS:,} random users "
               f"into {config.shards} shards ({config.data_dir}), through the store: appended to the log, "
               f"then folded")

@@ -185,7 +185,7 @@ def fold_forever(config: Config, server_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
     parent_death.stop_with_parent(server_pid)
     metrics_lock = multiproc.use()
-    connections.limit_memory(connections.FOLDING_MEMORY_MIB, connections.FOLDING_WRITER_CACHE_KIB)
+    connections.limit_memory(connections.FOLDING_MEMORY_MIB)
     service_lock = hold_shared(config.data_dir)
     metrics = Metrics(config.shards) if multiproc.directory() is not None else NoMetrics()
     sites = RegistryFile(registry.path_in(config.data_dir), config.sync)

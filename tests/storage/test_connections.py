@@ -3,7 +3,7 @@
 `connect` sets each role's PRAGMAs: only a creator makes a missing file, and switches it to
 WAL; readers cannot write; a writer's durability follows TRACKER_SYNC; a lookup keeps a
 small cache; a snapshot starts inside a read transaction. `limit_memory` bounds SQLite's
-heap in the process and sets the cache of writers opened after it. `transaction` is `BEGIN IMMEDIATE`,
+heap in the process: the caches of all connections together. `transaction` is `BEGIN IMMEDIATE`,
 committed when its block ends and rolled back when it raises. `file_identity` tells a file
 replaced at the same path; `integrity_problems` and `write_problem` are the checks the
 command line and the health check run on a file.
@@ -116,17 +116,6 @@ def test_a_memory_limit_bounds_the_caches_of_all_connections_together(path, memo
     finally:
         for reader in readers:
             reader.close()
-
-
-def test_a_limit_sets_the_cache_of_writers_opened_after_it(path, memory_limit):
-    limit_memory(64, writer_cache_kib=4 * CACHE_KIB)
-    writer, reader = connect(path, Role.WRITER), connect(path, Role.READER)
-    try:
-        assert pragma(writer, "cache_size") == -4 * CACHE_KIB
-        assert pragma(reader, "cache_size") == -CACHE_KIB
-    finally:
-        writer.close()
-        reader.close()
 
 
 def test_a_snapshot_sees_the_file_as_it_was_when_it_was_made(path):

@@ -36,10 +36,9 @@ SMALL_CACHE_KIB = 1024
 # sustained ingest. Past this bound a connection reuses its own cache pages instead of
 # taking more (sqlite3_soft_heap_limit64), so the caches share it.
 WORKER_MEMORY_MIB = 40
-# The folding process writes every shard and has 250 MB: its writers keep larger caches,
-# since the B-trees that random users land in outgrow a small one as the files grow.
+# The folding process has 250 MB: one writer per shard file of every site, bounded all the
+# same when there are many sites.
 FOLDING_MEMORY_MIB = 160
-FOLDING_WRITER_CACHE_KIB = 16 * 1024
 
 
 # What SQLite raises when a file cannot be opened or read (gone, disk full,
@@ -67,15 +66,9 @@ class Role(enum.Enum):
     CREATOR = "creator"  # makes the file if missing and switches it to WAL
 
 
-_writer_cache_kib = CACHE_KIB  # set per process by limit_memory, like SQLite's own limit
-
-
-def limit_memory(mib: int, writer_cache_kib: int = CACHE_KIB) -> None:
-    """Bound SQLite's heap in this process to `mib` MiB, and give writer connections opened
-    from now on a cache of `writer_cache_kib`."""
-    global _writer_cache_kib
+def limit_memory(mib: int) -> None:
+    """Bound SQLite's heap in this process to `mib` MiB (0: no bound)."""
     apsw.soft_heap_limit(mib * 2**20)
-    _writer_cache_kib = writer_cache_kib
 
 
 def connect(path: Path, role: Role = Role.READER, sync: str = "full") -> apsw.Connection:
@@ -94,7 +87,7 @@ def connect(path: Path, role: Role = Role.READER, sync: str = "full") -> apsw.Co
 
 def _prepare(conn: apsw.Connection, role: Role, sync: str) -> None:
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
-    cache_kib = {Role.LOOKUP: SMALL_CACHE_KIB, Role.WRITER: _writer_cache_kib}.get(role, CACHE_KIB)
+    cache_kib = SMALL_CACHE_KIB if role is Role.LOOKUP else CACHE_KIB
     conn.execute(f"PRAGMA cache_size=-{cache_kib}")
     if role is Role.CREATOR:
         conn.execute("PRAGMA journal_mode=WAL")
