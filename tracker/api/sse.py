@@ -117,8 +117,10 @@ class LiveHub:
         return b"".join(picked), len(picked), max(looked, after)
 
     async def arrival(self) -> None:
-        """Until new rows arrive, the hub stops, or WAKE_SECONDS pass without rows."""
-        await self._arrived.wait()
+        """Until new rows arrive, the hub stops, or WAKE_SECONDS pass without rows (at once when
+        it has stopped already: nothing would wake the stream)."""
+        if self.running():
+            await self._arrived.wait()
 
     def join(self) -> None:
         self._streams += 1
