@@ -37,7 +37,9 @@ the same round, the figure the single-event target is given in:
 browsers' headers (wrk/track.lua with WEB=1: a few hundred User-Agents, a few
 thousand public addresses in X-Forwarded-For, page views with referrers and
 UTM tags), against a tree from before web analytics, which derives no
-context and folds no visits.
+context and folds no visits; without --baseline, against this tree given the
+same bodies without User-Agent and X-Forwarded-For (HEADERS=0), which is the
+cost of the enrichment alone (browser, OS, device and country per request).
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class Scenario:
     sync: str = "-"
     tree: Path | None = None  # run the tracker from this source tree instead of this one
     web: bool = False  # browsers' headers and page view data (wrk/track.lua WEB=1)
+    headers: bool = True  # with web: send the User-Agent and address (HEADERS=0 leaves them out)
 
 
 @dataclass
@@ -180,8 +183,9 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 30) -> N
 
 
 def run_wrk(wrk: str, port: int, events: int, seconds: float, connections: int,
-            web: bool = False) -> dict:
-    env = {**os.environ, "EVENTS": str(events), "WEB": "1" if web else "0"}
+            web: bool = False, headers: bool = True) -> dict:
+    env = {**os.environ, "EVENTS": str(events), "WEB": "1" if web else "0",
+           "HEADERS": "1" if headers else "0"}
     result = subprocess.run(
         [wrk, "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency",
          "-s", str(TRACK_LUA), f"http://127.0.0.1:{port}"],
@@ -278,9 +282,11 @@ def run_scenario(wrk: str, scenario: Scenario, seconds: float, warmup: float,
         try:
             if scenario.web:
                 check_code(scenario, port)
-            warm = run_wrk(wrk, port, scenario.events, warmup, connections, scenario.web)
+            warm = run_wrk(wrk, port, scenario.events, warmup, connections, scenario.web,
+                           scenario.headers)
             cpu_before, split_before = cpu_seconds(process.pid), cpu_split(process.pid)
-            measured = run_wrk(wrk, port, scenario.events, seconds, connections, scenario.web)
+            measured = run_wrk(wrk, port, scenario.events, seconds, connections, scenario.web,
+                               scenario.headers)
             cpu = cpu_seconds(process.pid) - cpu_before
             split = [after - before for after, before in zip(cpu_split(process.pid), split_before)]
             wait = analytics_seconds(port) if scenario.target == "tracker" else 0.0
@@ -388,27 +394,35 @@ def imported_from(tree: Path) -> Path:
 
 def enrichment(args: argparse.Namespace) -> int:
     """Batches with browsers' headers: this tree (context, visits) against a baseline tree from
-    before web analytics."""
+    before web analytics, or against this tree sent the same bodies without the headers."""
     args.events, args.web = 50, True
     return compare_trees(args, this_side="enriched")
 
 
 def compare_trees(args: argparse.Namespace, this_side: str = "this tree") -> int:
-    """One scenario, this tree against the baseline tree, in rounds of the same length, the
-    order alternating (ABBA)."""
+    """One scenario, this tree against the baseline tree (or, for `enrich` without one, against
+    itself without browsers' headers), in rounds of the same length, the order alternating
+    (ABBA)."""
     wrk = ensure_wrk()
-    baseline = args.baseline.resolve()
-    if not imported_from(baseline).is_relative_to(baseline):
-        raise SystemExit(f"with PYTHONPATH={baseline} tracker is imported from "
-                         f"{imported_from(baseline)}: is {baseline} a source tree?")
-    commit = subprocess.run(["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip() or baseline.name
     label = f"{'batch' + str(args.events) if args.events > 1 else 'single'}{' web' if args.web else ''}"
+    if args.baseline is None:
+        baseline = Path(__file__).resolve().parent.parent
+        commit = "this tree, no User-Agent or address"
+        other = Scenario(f"tracker {label} no headers", "tracker", args.events, args.workers,
+                         args.sync, web=args.web, headers=False)
+    else:
+        baseline = args.baseline.resolve()
+        if not imported_from(baseline).is_relative_to(baseline):
+            raise SystemExit(f"with PYTHONPATH={baseline} tracker is imported from "
+                             f"{imported_from(baseline)}: is {baseline} a source tree?")
+        commit = subprocess.run(["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True).stdout.strip() or baseline.name
+        other = Scenario(f"baseline {commit} {label}", "tracker", args.events, args.workers,
+                         args.sync, tree=baseline, web=args.web)
     sides = {
         this_side: Scenario(f"tracker {label}", "tracker", args.events, args.workers, args.sync,
                             web=args.web),
-        "baseline": Scenario(f"baseline {commit} {label}", "tracker", args.events, args.workers,
-                             args.sync, tree=baseline, web=args.web),
+        "baseline": other,
     }
     if args.ceiling:
         sides[CEILING] = Scenario(f"ceiling {label}", "ceiling", args.events, args.workers)
@@ -490,16 +504,22 @@ def main() -> int:
     growth_parser = sub.add_parser("growth", help="ingest many movements through the store, rate per million")
     growth_parser.add_argument("--movements", type=int, default=10_000_000)
     growth_parser.add_argument("--batch", type=int, default=50)
+    growth_parser.add_argument("--shards", type=int, default=16)
+    growth_parser.add_argument("--step", type=int, default=1_000_000,
+                               help="movements timed together (a million: the issue's rows)")
     enrich_parser = sub.add_parser("enrich", help="batches with browsers' headers, this tree against "
                                                   "a baseline tree, alternating rounds")
     compare_parser = sub.add_parser("compare", help="one scenario, this tree against a baseline "
                                                     "tree, alternating rounds")
     compare_parser.add_argument("--events", type=int, default=1, help="events a request")
     compare_parser.add_argument("--web", action="store_true", help="browsers' headers (WEB=1)")
+    enrich_parser.add_argument("--baseline", type=Path,
+                               help="source tree to compare with (e.g. the commit before web "
+                                    "analytics); without it, this tree without browsers' headers")
+    compare_parser.add_argument("--baseline", type=Path, required=True,
+                                help="source tree to compare with, e.g. made by `git archive "
+                                     "main | tar -x -C /tmp/baseline`")
     for tree_parser in (enrich_parser, compare_parser):
-        tree_parser.add_argument("--baseline", type=Path, required=True,
-                                 help="source tree to compare with, e.g. made by `git archive "
-                                      "main | tar -x -C /tmp/baseline`")
         tree_parser.add_argument("--rounds", type=int, default=4)
         tree_parser.add_argument("--workers", type=int, default=1)
         tree_parser.add_argument("--sync", choices=("full", "normal"), default="full")
@@ -509,7 +529,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.mode == "growth":
         from growth import run_growth
-        return run_growth(args.movements, args.batch)
+        return run_growth(args.movements, args.batch, args.shards, args.step)
     if args.mode == "enrich":
         return enrichment(args)
     if args.mode == "compare":

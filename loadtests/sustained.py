@@ -8,8 +8,9 @@ and reads the unfolded backlog from /metrics. It prints the acknowledged
 rate (time of the final /analytics included), the share of batch requests
 refused (503), the service's CPU time per acknowledged event (which moves
 little when other work shares the machine), the largest backlog in events and seconds, p50 and p99 of
-/analytics, peak RSS per worker, and checks that every acknowledged event is
-stored once the service has stopped. With --baseline it runs the same load
+/analytics, peak RSS of each worker and of the folding process against the
+issue's bounds (150 and 250 MB; loadtests/service_memory.py), and checks that
+every acknowledged event is stored once the service has stopped. With --baseline it runs the same load
 against that source tree too (this interpreter, PYTHONPATH set to it), in
 alternating order over --rounds rounds, so both share whatever else the
 machine is doing.
@@ -31,12 +32,11 @@ from bench import (
     cpu_seconds,
     ensure_wrk,
     free_port,
-    peak_rss_mb,
     run_wrk,
     start_server,
     stored_movements,
-    worker_pids,
 )
+from service_memory import RssWatch, describe
 
 
 def backlog(port: int) -> tuple[float, float]:
@@ -97,6 +97,7 @@ def run(wrk: str, args: argparse.Namespace, tree: Path | None, label: str) -> in
                                         tree=tree), port, data_dir)
         stop = threading.Event()
         watcher = threading.Thread(target=watch, args=(port, stop, samples))
+        memory = RssWatch(process.pid, port)
         try:
             watcher.start()
             cpu = cpu_seconds(process.pid)
@@ -105,7 +106,7 @@ def run(wrk: str, args: argparse.Namespace, tree: Path | None, label: str) -> in
             watcher.join()
             wait = analytics_seconds(port)
             cpu = cpu_seconds(process.pid) - cpu
-            rss = [round(peak_rss_mb(pid), 1) for pid in worker_pids(process)]
+            rss = describe(memory.stop())
         finally:
             stop.set()
             process.send_signal(signal.SIGTERM)
@@ -122,7 +123,7 @@ def run(wrk: str, args: argparse.Namespace, tree: Path | None, label: str) -> in
           f"(the service's processes, reads and final fold included), "
           f"largest backlog {max(samples['events'], default=0):,.0f} events / "
           f"{max(samples['age'], default=0):.1f} s, /analytics 24h p50 {p50:.0f} ms p99 {p99:.0f} ms "
-          f"({len(samples['analytics'])} samples), RSS MB/worker {rss}, "
+          f"({len(samples['analytics'])} samples), peak RSS: {rss}, "
           f"acknowledged {measured['acknowledged']}, stored {stored}", flush=True)
     return 0 if stored >= measured["acknowledged"] else 1
 

@@ -57,7 +57,7 @@ from tracker.middleware.ratelimit import RateLimit, TokenBuckets
 from tracker.ops import logs, multiproc, parent_death
 from tracker.ops.free_space import FreeSpace
 from tracker.ops.metrics import Metrics, NoMetrics, ShardCollector
-from tracker.storage import folding_process
+from tracker.storage import connections, folding_process
 from tracker.storage.fold import Apply
 from tracker.storage.group_commit import CommitStats
 from tracker.storage.lock import hold_shared, release
@@ -195,6 +195,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     if supervisor is not None:  # a worker of `tracker serve`: it goes when the supervisor does
         parent_death.stop_with_parent(supervisor)
     metrics_lock = multiproc.use()
+    connections.limit_memory(connections.WORKER_MEMORY_MIB)
     layout = await run_in_threadpool(prepare, config, rederive_functions())
     service_lock = hold_shared(config.data_dir)
     app.state.read_token, token_source = resolve_read_token(config)

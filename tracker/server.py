@@ -18,7 +18,7 @@ from tracker.http_guard import GuardedConfig, Limits
 from tracker.ingest.apply import applier
 from tracker.ops import multiproc, parent_death
 from tracker.ops.metrics import Metrics, NoMetrics
-from tracker.storage import folding_process, log, registry
+from tracker.storage import connections, folding_process, log, registry
 from tracker.storage.folding_process import advance_rows
 from tracker.storage.lock import hold_shared, release
 from tracker.storage.log import LogFile
@@ -185,6 +185,7 @@ def fold_forever(config: Config, server_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
     parent_death.stop_with_parent(server_pid)
     metrics_lock = multiproc.use()
+    connections.limit_memory(connections.FOLDING_MEMORY_MIB)
     service_lock = hold_shared(config.data_dir)
     metrics = Metrics(config.shards) if multiproc.directory() is not None else NoMetrics()
     sites = RegistryFile(registry.path_in(config.data_dir), config.sync)

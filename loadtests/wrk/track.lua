@@ -8,10 +8,13 @@
 -- of a few hundred browsers and, in X-Forwarded-For, one of a few thousand
 -- public addresses (for a service started with TRACKER_TRUSTED_PROXIES=
 -- 127.0.0.1). The tables are built from a fixed seed, so every thread and
--- every run, whatever code serves it, gets the same mix.
+-- every run, whatever code serves it, gets the same mix. HEADERS=0 sends the
+-- same bodies without User-Agent and X-Forwarded-For: the request's visitor
+-- is then unknown, which is what ingest costs without enrichment.
 local events_per_request = tonumber(os.getenv("EVENTS") or "1")
 local users = tonumber(os.getenv("USERS") or "100000")
 local web = os.getenv("WEB") == "1"
+local browser_headers = os.getenv("HEADERS") ~= "0"
 local names = {"page_view", "click", "scroll", "signup"}
 local web_names = {"page_view", "page_view", "page_view", "page_view", "page_view", "click",
                    "click", "click", "scroll", "scroll", "add_to_cart", "signup"}
@@ -158,8 +161,10 @@ local function request_headers()
     return nil
   end
   headers["Content-Type"] = "application/json"
-  headers["User-Agent"] = skewed(agents)
-  headers["X-Forwarded-For"] = addresses[math.random(#addresses)]
+  if browser_headers then
+    headers["User-Agent"] = skewed(agents)
+    headers["X-Forwarded-For"] = addresses[math.random(#addresses)]
+  end
   return headers
 end
 

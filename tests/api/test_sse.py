@@ -177,3 +177,23 @@ def test_a_stream_that_stops_reading_is_dropped_while_ingest_goes_on(tracker_ser
 def dropped(client: httpx.Client) -> bool:
     samples = metric_samples(client.get("/metrics").text)
     return samples.get(("tracker_live_streams_dropped_total",), 0) >= 1
+
+
+def test_streams_count_each_event_sent_however_many_go_in_one_write(tracker_server):
+    server = tracker_server()
+    feeds = [Feed(server) for _ in range(2)]
+    with server.client() as client:
+        for round_ in range(3):
+            post(client, [tagged(f"user-{round_}-{i}") for i in range(40)])
+        for feed in feeds:
+            assert len(feed.wait_for(120)) == 120
+        deadline = time.monotonic() + 5  # a write is counted just after it was handed over
+        while sent_events(client) < 240 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sent_events(client) == 240
+    for feed in feeds:
+        feed.close()
+
+
+def sent_events(client: httpx.Client) -> float:
+    return metric_samples(client.get("/metrics").text)[("tracker_live_events_sent_total",)]

@@ -2,7 +2,8 @@
 
 `connect` sets each role's PRAGMAs: only a creator makes a missing file, and switches it to
 WAL; readers cannot write; a writer's durability follows TRACKER_SYNC; a lookup keeps a
-small cache; a snapshot starts inside a read transaction. `transaction` is `BEGIN IMMEDIATE`,
+small cache; a snapshot starts inside a read transaction. `limit_memory` bounds SQLite's
+heap in the process: the caches of all connections together. `transaction` is `BEGIN IMMEDIATE`,
 committed when its block ends and rolled back when it raises. `file_identity` tells a file
 replaced at the same path; `integrity_problems` and `write_problem` are the checks the
 command line and the health check run on a file.
@@ -22,6 +23,7 @@ from tracker.storage.connections import (
     connect,
     file_identity,
     integrity_problems,
+    limit_memory,
     read_once,
     transaction,
     write_problem,
@@ -90,6 +92,30 @@ def test_a_lookup_keeps_a_smaller_cache_than_other_roles(path, role, kib):
     finally:
         conn.close()
     assert SMALL_CACHE_KIB < CACHE_KIB
+
+
+@pytest.fixture
+def memory_limit():
+    """Whatever a test sets, the process gets SQLite's defaults back."""
+    yield
+    limit_memory(0)
+
+
+def test_a_memory_limit_bounds_the_caches_of_all_connections_together(path, memory_limit):
+    writer = connect(path, Role.WRITER)
+    with transaction(writer):
+        writer.execute("CREATE TABLE filler(x)")
+        writer.executemany("INSERT INTO filler VALUES (randomblob(400))", [()] * 20_000)
+    writer.close()
+    limit_memory(1)
+    readers = [connect(path, Role.READER) for _ in range(4)]
+    try:
+        for reader in readers:  # each alone would cache the whole 8 MiB table (its cache: 2 MiB)
+            reader.execute("SELECT sum(length(x)) FROM filler").fetchall()
+        assert apsw.memory_used() <= 1.5 * 2**20
+    finally:
+        for reader in readers:
+            reader.close()
 
 
 def test_a_snapshot_sees_the_file_as_it_was_when_it_was_made(path):

@@ -34,7 +34,8 @@ async def receive_body(receive: Receive, content_type: str, content_length: str)
                        "send application/json or text/plain")
     if content_length.isdigit() and int(content_length) > MAX_BODY_BYTES:
         raise _too_large()
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":  # http.disconnect

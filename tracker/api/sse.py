@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import time
 from typing import Any
 
@@ -34,6 +33,8 @@ HUB_BATCH_ROWS = 1_000  # rows the hub reads from the log at once
 HUB_SEND_ROWS = 1_000  # events one stream sends at once from the hub
 KEEP_ROWS = 10_000  # the newest rows the hub holds for its streams
 KEEP_ALIVE_SECONDS = 15.0
+# Without rows the hub still wakes its streams this often, so each sends its keep-alive on time.
+WAKE_SECONDS = 1.0
 KEEP_ALIVE = b": keep-alive\n\n"
 # A send that waited this long for the client to take earlier bytes was held up
 # by the client; a stream that ends then is counted as dropped for slowness.
@@ -64,6 +65,11 @@ class LiveHub:
     encodes each once and keeps the newest KEEP_ROWS. A stream whose cursor
     lies within what the hub holds picks its rows from there; one further
     behind (a reconnect) reads the log itself until it has caught up.
+
+    Each read's events are also kept joined, as one page: with a hundred
+    streams each taking every event, joining them again per stream was most
+    of what the streams cost ingest, so a stream that wants every row and
+    stands where a page starts sends that page as it is.
     """
 
     def __init__(self, store: Store):
@@ -72,6 +78,8 @@ class LiveHub:
         self._keys: list[tuple[int, str, str]] = []  # site, userId and event of each row
         self._encoded: list[bytes] = []  # each row as its event
         self._sites: set[int] = set()  # the sites of the rows held
+        # each read's events joined, by the position it read after: (body, rows, read to)
+        self._pages: dict[int, tuple[bytes, int, int]] = {}
         self.start = self.position = 0  # the hub holds the rows in (start, position]
         self._arrived = asyncio.Event()
         self._streams = 0
@@ -85,15 +93,18 @@ class LiveHub:
         return self.running() and after >= self.start
 
     def rows_after(self, after: int, site: int, user_id: str | None, event: str | None,
-                   limit: int) -> tuple[list[bytes], int]:
-        """Encoded rows of `site` after `after` that match, at most `limit`; and the position
-        looked through."""
+                   limit: int) -> tuple[bytes, int, int]:
+        """Encoded rows of `site` after `after` that match, at most `limit`, as one body; how
+        many; and the position looked through."""
         begin = bisect.bisect_right(self._seqs, after)
         if user_id is None and event is None and self._sites <= {site}:
-            # every row it holds is the site's: a slice, no loop in Python
+            # every row it holds is the site's: a whole page, or a slice, no loop in Python
+            page = self._pages.get(after)
+            if page is not None and page[1] <= limit:
+                return page
             end = min(begin + limit, len(self._seqs))
             looked = self._seqs[end - 1] if end - begin == limit else self.position
-            return self._encoded[begin:end], max(looked, after)
+            return b"".join(self._encoded[begin:end]), end - begin, max(looked, after)
         picked, looked = [], self.position
         for index in range(begin, len(self._seqs)):
             row_site, row_user, row_event = self._keys[index]
@@ -103,12 +114,13 @@ class LiveHub:
                 if len(picked) == limit:
                     looked = self._seqs[index]
                     break
-        return picked, max(looked, after)
+        return b"".join(picked), len(picked), max(looked, after)
 
-    async def arrival(self, timeout: float) -> None:
-        """Until new rows arrive, or `timeout` seconds."""
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._arrived.wait(), timeout)
+    async def arrival(self) -> None:
+        """Until new rows arrive, the hub stops, or WAKE_SECONDS pass without rows (at once when
+        it has stopped already: nothing would wake the stream)."""
+        if self.running():
+            await self._arrived.wait()
 
     def join(self) -> None:
         self._streams += 1
@@ -122,27 +134,43 @@ class LiveHub:
             self._task.cancel()
             self._task = None
             self._seqs, self._keys, self._encoded, self._sites = [], [], [], set()
+            self._pages = {}
 
     async def _read(self) -> None:
-        while True:
-            rows, self.position = await self._store.tail(None, self.position, HUB_BATCH_ROWS)
-            if rows:
-                self._keep(rows)
-                self._arrived.set()
-                self._arrived = asyncio.Event()
-            if len(rows) < HUB_BATCH_ROWS:
-                await asyncio.sleep(POLL_SECONDS)
+        """Read the log into the hub; wake the streams when rows came, at least every
+        WAKE_SECONDS, and when the reading ends (a stream then reads the log itself)."""
+        woken = time.monotonic()
+        try:
+            while True:
+                after = self.position
+                rows, self.position = await self._store.tail(None, after, HUB_BATCH_ROWS)
+                if rows:
+                    self._keep(rows, after)
+                if rows or time.monotonic() - woken >= WAKE_SECONDS:
+                    woken = time.monotonic()
+                    self._wake()
+                if len(rows) < HUB_BATCH_ROWS:
+                    await asyncio.sleep(POLL_SECONDS)
+        finally:
+            self._wake()
 
-    def _keep(self, rows: list[tuple]) -> None:
+    def _wake(self) -> None:
+        self._arrived.set()
+        self._arrived = asyncio.Event()
+
+    def _keep(self, rows: list[tuple], after: int) -> None:
         self._seqs += [row[0] for row in rows]
         shards = self._store.shard_count
         self._keys += [(row[1] // shards, row[2], row[5]) for row in rows]
         self._sites.update(key[0] for key in self._keys[-len(rows):])
-        self._encoded += [event_bytes(row) for row in rows]
+        encoded = [event_bytes(row) for row in rows]
+        self._encoded += encoded
+        self._pages[after] = (b"".join(encoded), len(rows), self.position)
         if len(self._seqs) > 2 * KEEP_ROWS:
             self.start = self._seqs[-KEEP_ROWS - 1]
             self._seqs = self._seqs[-KEEP_ROWS:]
             self._keys, self._encoded = self._keys[-KEEP_ROWS:], self._encoded[-KEEP_ROWS:]
+            self._pages = {at: page for at, page in self._pages.items() if at >= self.start}
 
 
 class LiveStream:
@@ -184,10 +212,10 @@ class LiveStream:
     async def _pump(self, send: Any) -> None:
         quiet_since = time.monotonic()
         while True:
-            events, full = await self._next_events()
-            if events:
-                await self._send(send, b"".join(events))
-                self._metrics.live_sent(len(events))
+            body, count, full = await self._next_events()
+            if count:
+                await self._send(send, body)
+                self._metrics.live_sent(count)
                 quiet_since = time.monotonic()
                 if full:
                     continue
@@ -195,23 +223,23 @@ class LiveStream:
                 await self._send(send, KEEP_ALIVE)
                 quiet_since = time.monotonic()
             if self._from_hub:
-                await self._hub.arrival(KEEP_ALIVE_SECONDS)
+                await self._hub.arrival()
             else:
                 await asyncio.sleep(POLL_SECONDS)
 
-    async def _next_events(self) -> tuple[list[bytes], bool]:
-        """The next encoded events after the cursor, from the hub or, further back, the log;
-        and whether there may be more at once."""
+    async def _next_events(self) -> tuple[bytes, int, bool]:
+        """The next encoded events after the cursor, from the hub or, further back, the log, as
+        one body; how many; and whether there may be more at once."""
         self._from_hub = self._from_hub and self._hub.holds(self._after)
         if self._from_hub:
-            events, self._after = self._hub.rows_after(self._after, self._site, *self._filters,
-                                                       HUB_SEND_ROWS)
-            return events, len(events) == HUB_SEND_ROWS
+            body, count, self._after = self._hub.rows_after(self._after, self._site,
+                                                            *self._filters, HUB_SEND_ROWS)
+            return body, count, self._after < self._hub.position
         rows, self._after = await self._store.tail(self._site, self._after, BATCH_ROWS,
                                                    *self._filters)
         full = len(rows) == BATCH_ROWS
         self._from_hub = not full and self._hub.running() and self._after >= self._hub.position
-        return [event_bytes(row) for row in rows], full
+        return b"".join(event_bytes(row) for row in rows), len(rows), full
 
     async def _send(self, send: Any, body: bytes) -> None:
         started = time.monotonic()

@@ -30,6 +30,16 @@ CACHE_KIB = 2 * 1024
 # keep a small cache: there is one per file and thread.
 SMALL_CACHE_KIB = 1024
 
+# SQLite's heap in one process, mostly page caches. Each thread keeps a connection per
+# file and role, so a worker (16 shard writer threads, 4 read threads, 16 shards) holds
+# about 90 of them: at 2 MiB each they grew a worker from 90 to over 200 MB under
+# sustained ingest. Past this bound a connection reuses its own cache pages instead of
+# taking more (sqlite3_soft_heap_limit64), so the caches share it.
+WORKER_MEMORY_MIB = 40
+# The folding process has 250 MB: one writer per shard file of every site, bounded all the
+# same when there are many sites.
+FOLDING_MEMORY_MIB = 160
+
 
 # What SQLite raises when a file cannot be opened or read (gone, disk full,
 # damaged, locked for too long), as opposed to a mistake in a query.
@@ -54,6 +64,11 @@ class Role(enum.Enum):
     LOOKUP = "lookup"  # a reader that touches a few pages per use: a small cache
     SNAPSHOT = "snapshot"  # a reader already inside a read transaction: one moment
     CREATOR = "creator"  # makes the file if missing and switches it to WAL
+
+
+def limit_memory(mib: int) -> None:
+    """Bound SQLite's heap in this process to `mib` MiB (0: no bound)."""
+    apsw.soft_heap_limit(mib * 2**20)
 
 
 def connect(path: Path, role: Role = Role.READER, sync: str = "full") -> apsw.Connection:
