@@ -79,9 +79,10 @@ function cell(returned, users) {
   return td;
 }
 
-// 0 stays blank; 1% already shows, 10% is clear, and 100% is the full colour.
+// 0 stays blank; any other rate, 1 in 100 as well, shows at 0.2 at least, and 100% is the
+// full colour.
 function shadeOf(rate) {
-  return rate > 0 ? 0.08 + 0.8 * Math.sqrt(rate) : 0;
+  return rate > 0 ? 0.2 + 0.68 * Math.sqrt(rate) : 0;
 }
 
 // data-more="right" while part of the table lies beyond the right edge.
