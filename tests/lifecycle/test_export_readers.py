@@ -139,7 +139,7 @@ def test_a_stalled_export_leaves_the_wal_bounded_while_ingest_goes_on(tracker_se
         writers = users_of_shard(shard, 50)
         for _ in range(80):  # 80 x 200 x 4 KB of data: about 150 MiB of WAL left unchecked
             posted += post_padded(client, writers, 200, 4000, batch=200)
-            assert client.get("/analytics").status_code == 200  # folds what was posted
+            assert client.get("/stats").status_code == 200  # folds what was posted
             largest = max(largest, wal.stat().st_size)
         still_stalled = spool_files(server.process.pid, data_dir)
     stalled.close()
@@ -158,7 +158,7 @@ def test_a_client_that_takes_nothing_is_cut_off_and_its_spool_file_goes(tracker_
     with server.client() as client:
         post_padded(client, ["small"], 2_000, 1000)
         post_padded(client, ["big"], 20_000, 1000)
-        client.get("/analytics")  # folds every shard now: the peaks below are the exports'
+        client.get("/stats")  # folds every shard now: the peaks below are the exports'
     small = export_bytes(server, "small")  # one page's work, ten times fewer pages
     peak_after_small = peak_rss_bytes(pid)
     stalled = request_export(server, "big")

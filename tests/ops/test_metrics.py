@@ -105,7 +105,7 @@ def test_rate_limited_ingest_is_counted_under_its_route(make_client):
 
 def test_shard_file_sizes_are_read_at_scrape_time(client):
     client.post("/track", json=movement())
-    client.get("/analytics")  # folds every shard now, so that no fold changes a file meanwhile
+    client.get("/stats")  # folds every shard now, so that no fold changes a file meanwhile
     samples = scrape(client)
     for index, path in enumerate([f.path for f in client.app.state.store.files(0)]):
         wal = path.with_name(path.name + "-wal")
