@@ -30,17 +30,13 @@ REQUEST = (b"POST /track HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nContent-Type: appli
            b"Content-Length: %d\r\n\r\n%s" % (len(BODY), BODY))
 
 
-class CountingTransport:
-    """What the protocol writes is counted and dropped; the connection never closes."""
+class QuietTransport:
+    """A transport for a protocol fed by hand: no socket, no flow control, never closed."""
 
-    def __init__(self) -> None:
-        self.answers = 0
-
-    def write(self, data: bytes) -> None:
-        self.answers += data.endswith(b"{}")
+    port = 50000  # the client's, as the protocol sees it
 
     def get_extra_info(self, name: str, default=None):
-        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+        return {"peername": ("127.0.0.1", self.port), "sockname": ("127.0.0.1", 8000)}.get(name, default)
 
     def is_closing(self) -> bool:
         return False
@@ -57,8 +53,21 @@ class CountingTransport:
     def set_write_buffer_limits(self, high=None, low=None) -> None:
         pass
 
+    def can_write_eof(self) -> bool:
+        return False
+
     def close(self) -> None:
         raise AssertionError("the connection was closed")
+
+
+class CountingTransport(QuietTransport):
+    """What the protocol writes is counted and dropped."""
+
+    def __init__(self) -> None:
+        self.answers = 0
+
+    def write(self, data: bytes) -> None:
+        self.answers += data.endswith(b"{}")
 
 
 async def answer(scope, receive, send) -> None:

@@ -28,6 +28,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from edge_cost import QuietTransport
+
 CONNECTIONS = 64
 USERS = 100_000
 
@@ -40,7 +42,7 @@ def request_bytes(number: int) -> bytes:
             b"User-Agent: path-cost\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
-class KeepingTransport:
+class KeepingTransport(QuietTransport):
     """Keeps what the protocol writes (one answer per request, never split here)."""
 
     def __init__(self, port: int, answered) -> None:
@@ -55,30 +57,6 @@ class KeepingTransport:
             self.answers.append(data)
         if data.endswith(b"}"):  # every body here is a JSON object
             self.answered()
-
-    def get_extra_info(self, name: str, default=None):
-        return {"peername": ("127.0.0.1", self.port), "sockname": ("127.0.0.1", 8000)}.get(name, default)
-
-    def is_closing(self) -> bool:
-        return False
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-    def set_write_buffer_limits(self, high=None, low=None) -> None:
-        pass
-
-    def can_write_eof(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        raise AssertionError("the connection was closed")
 
 
 class Lifespan:
