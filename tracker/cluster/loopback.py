@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracker.cluster.node import share_of
+
 NATS_SERVER = "nats-server"
 HAPROXY = "haproxy"
 
@@ -260,8 +262,8 @@ class LoopbackCluster:
         return found
 
     def wait_balanced(self, timeout: float = 90) -> dict:
-        """Wait until every node is alive and the shards are spread over them evenly (counts
-        differ by one at most): the first node up may take every shard before the others
+        """Wait until every node is alive and owns its part of the shards (`share_of`), after
+        which no shard moves: the first node up may take every shard before the others
         joined, then hands some over."""
         found: dict = {}
         members = {node.node_id for node in self.members}
@@ -274,10 +276,10 @@ class LoopbackCluster:
                 return False
             alive = {node["id"] for node in found["nodes"] if node["alive"]}
             owners = [shard["owner"] for shard in found["shards"]]
-            counts = [owners.count(member) for member in members]
-            return members <= alive and None not in owners and max(counts) - min(counts) <= 1
+            return members <= alive and all(
+                owners.count(member) == share_of(member, list(members), len(owners)) for member in members)
 
-        wait_until(balanced, timeout, "every node alive and the shards spread evenly", interval=0.5)
+        wait_until(balanced, timeout, "every node alive and owning its part of the shards", interval=0.5)
         return found
 
     def restart_all(self) -> None:
