@@ -16,17 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import apsw
+import nats.js.errors
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker.cluster import auth, codec, jetstream, loopback, nodes, positions
+from tracker.cluster import auth, codec, jetstream, loopback, nodes, positions, snapshots
 from tracker.cluster.leases import Leases, Owner, unowned
 from tracker.cluster.node import share_of
 from tracker.cluster.publish import StreamUnavailable
 from tracker.cluster.salts import SharedSalts
 from tracker.config import Config
 from tracker.enrich.visitor_ids import DAY_MS, SALT_BYTES
+from tracker.storage.shard_file import ShardFile
 
 
 def test_the_codec_carries_tracker_values_and_refuses_anything_else():
@@ -159,6 +161,37 @@ def test_the_shares_of_the_live_nodes_add_up_to_the_shards_and_differ_by_one_at_
     assert sum(shares) == count
     assert max(shares) - min(shares) <= 1
     assert count < len(live) or min(shares) >= 1
+
+
+def test_a_snapshot_stored_after_a_newer_one_leaves_the_stream_what_it_lacks(nats_config, tmp_path):
+    shard = 0
+
+    def file_at(name: str, position: int) -> ShardFile:
+        file = ShardFile(0, shard, 1, tmp_path / f"{name}.sqlite")
+        conn = apsw.Connection(str(file.path))
+        positions.move(conn, position, 1)
+        conn.close()
+        return file
+
+    async def test(jet: jetstream.JetStream) -> list[int]:
+        sent = [(await jet.js.publish(jetstream.subject(shard), b"m")).seq for _ in range(6)]
+
+        async def take(name: str, upto: int) -> None:
+            await snapshots.take(jet, shard, [file_at(name, upto)], 1, tmp_path, asyncio.to_thread)
+
+        await take("first", sent[1])  # nothing to purge yet
+        await take("newer", sent[4])  # purges up to the first
+        await take("late", sent[2])  # a stale owner's, stored last: the stream must keep what follows
+        left = []
+        for seq in sent:
+            try:
+                left.append((await jet.js.get_msg(jetstream.STREAM, seq=seq)).seq)
+            except nats.js.errors.NotFoundError:
+                pass
+        return [sent.index(seq) for seq in left]
+
+    left = with_jetstream(nats_config, test)
+    assert left == [3, 4, 5], "what the late snapshot lacks (after its position) stays in the stream"
 
 
 def test_every_node_gets_the_same_salt_of_a_day(nats_config, tmp_path):

@@ -9,9 +9,14 @@ description, so a node learns a snapshot's positions and age without
 downloading it.
 
 Once the new snapshot is stored, the stream's messages of that shard up to
-the *previous* snapshot's position are purged: the stream keeps everything
-newer than the snapshot before the latest (one interval in hand for the live
-feed's replays, and for a node still restoring the previous one).
+the *previous* snapshot's position are purged, and never past the new one's:
+the stream keeps everything newer than the snapshot before the latest (one
+interval in hand for the live feed's replays, and for a node still restoring
+the previous one), and everything newer than whichever snapshot is stored
+last. Snapshots can be stored out of order (an owner that lost its lease
+while it uploaded one stores it after the next owner's newer one); without
+the second bound, the newer one's position would purge what only the newer
+owner's files held.
 
 A node that takes a shard over downloads the latest snapshot and copies
 each file in it over its own copy, with the backup API too, when the
@@ -95,8 +100,9 @@ async def take(jet: JetStream, shard: int, files: list[ShardFile], term: int, wo
                                     meta=ObjectMeta(name=name_of(shard), description=manifest.encode()))
     finally:
         shutil.rmtree(place, ignore_errors=True)
-    if previous is not None and previous.position > 0:
-        await jet.js.purge_stream(STREAM, subject=subject(shard), seq=previous.position + 1)
+    upto = 0 if previous is None else min(previous.position, manifest.position)
+    if upto > 0:
+        await jet.js.purge_stream(STREAM, subject=subject(shard), seq=upto + 1)
     return manifest
 
 
