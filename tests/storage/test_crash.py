@@ -124,8 +124,9 @@ def exported_event_ids(server, users: list[str]) -> list[str]:
 
 
 def test_kill_9_while_archiving_loses_and_duplicates_nothing(tracker_server, data_dir):
+    # No backlog bound, in events or in seconds: the posting loop below does not retry a 503.
     server = tracker_server(TRACKER_RETENTION_DAYS="1", TRACKER_ALARM_INTERVAL_SECONDS="1",
-                            TRACKER_MAX_BACKLOG="0")  # the posting loop below does not retry
+                            TRACKER_MAX_BACKLOG="0", TRACKER_MAX_BACKLOG_SECONDS="0")
     server.kill()  # ingest first, archive under fire after
     server.start()
     now = now_ms()
