@@ -55,6 +55,21 @@ def on_site(config: Config, site_id: str, action: Callable[[RegistryFile, Site, 
         registry_file.close()
 
 
+def add_list_remove(config: Config, args: argparse.Namespace,
+                    add: Callable[[RegistryFile, Site, Change, argparse.Namespace], int],
+                    listing: Callable[[RegistryFile, Site], int],
+                    remove: Callable[[RegistryFile, Site, Change, int], int]) -> int:
+    """`tracker goals|reports add|list|remove SITE ...`: the action asked for, on the named site."""
+    def act(registry_file: RegistryFile, site: Site, change: Change) -> int:
+        if args.action == "add":
+            return add(registry_file, site, change, args)
+        if args.action == "list":
+            return listing(registry_file, site)
+        return remove(registry_file, site, change, args.id)
+
+    return on_site(config, args.site, act)
+
+
 def change_registry(config: Config, layout: Layout, registry_file: RegistryFile,
                     change: Callable[..., T], *args: Any) -> T:
     """`change(*args)` on the data directory's registry, or in cluster mode on the shared one."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from tracker.commands.common import Change, CommandError, data_dir_after_action, now_ms, on_site
+from tracker.commands.common import Change, CommandError, add_list_remove, data_dir_after_action, now_ms
 from tracker.config import Config
 from tracker.lifecycle import goals
 from tracker.storage.registry import Conflict, RegistryFile, Site
@@ -35,14 +35,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_goals(config: Config, args: argparse.Namespace) -> int:
-    def act(registry_file: RegistryFile, site: Site, change: Change) -> int:
-        if args.action == "add":
-            return _add(registry_file, site, change, args)
-        if args.action == "list":
-            return _list(registry_file, site)
-        return _remove(registry_file, site, change, args.id)
-
-    return on_site(config, args.site, act)
+    return add_list_remove(config, args, _add, _list, _remove)
 
 
 def _add(registry_file: RegistryFile, site: Site, change: Change, args: argparse.Namespace) -> int:

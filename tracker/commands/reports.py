@@ -14,7 +14,14 @@ import asyncio
 
 import msgspec
 
-from tracker.commands.common import Change, CommandError, data_dir_after_action, live_site, now_ms, on_site
+from tracker.commands.common import (
+    Change,
+    CommandError,
+    add_list_remove,
+    data_dir_after_action,
+    live_site,
+    now_ms,
+)
 from tracker.config import Config
 from tracker.enrich.sources import rederive_functions
 from tracker.ingest.apply import applier
@@ -57,14 +64,7 @@ def run_reports(config: Config, args: argparse.Namespace) -> int:
                                "mode the nodes send the reports themselves")
         return asyncio.run(_with_store(config, prepare(config, rederive_functions()), args))
 
-    def act(registry_file: RegistryFile, site: Site, change: Change) -> int:
-        if args.action == "add":
-            return _add(registry_file, site, change, args)
-        if args.action == "list":
-            return _list(registry_file, site)
-        return _remove(registry_file, site, change, args.id)
-
-    return on_site(config, args.site, act)
+    return add_list_remove(config, args, _add, _list, _remove)
 
 
 def _add(registry_file: RegistryFile, site: Site, change: Change, args: argparse.Namespace) -> int:
