@@ -41,6 +41,7 @@ from tracker.cluster.outcomes import REPLAYED, Outcomes
 from tracker.storage import fold
 from tracker.storage.rows import MovementRow
 from tracker.storage.shard_file import ShardFile
+from tracker.storage.store import Unavailable
 from tracker.throttle import Throttled
 
 log = logging.getLogger("tracker.cluster")
@@ -60,7 +61,7 @@ class LeaseExpired(Exception):
     """This node can no longer be sure it holds the shard's lease: it must not write it."""
 
 
-class Behind(Exception):
+class Behind(Unavailable):
     """The shard did not fold what a read needs in time."""
 
     def __init__(self, shard: int, reason: str):

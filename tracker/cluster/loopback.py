@@ -121,15 +121,21 @@ class NatsServer(Process):
         return get(f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true") == 200
 
     def joined(self, peers: int) -> bool:
-        """Routed to `peers` other servers, with JetStream current: a node that connects before
-        the servers found each other may see a JetStream of its own server only."""
+        """Routed to `peers` other servers, with a JetStream meta leader known: a node that
+        connects before the servers found each other may see a JetStream of its own server
+        only. (Not every stream and consumer current, as /healthz asks: after a restart one
+        consumer can stay behind until its owner makes it again, which the nodes do.)"""
+        routes = self._monitor("routez").get("num_routes", 0)
+        leader = self._monitor("jsz").get("meta_cluster", {}).get("leader")
+        return routes >= peers and bool(leader)
+
+    def _monitor(self, page: str) -> dict:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/routez",
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/{page}",
                                         timeout=1.0) as answer:
-                routes = json.load(answer).get("num_routes", 0)
+                return json.load(answer)
         except (OSError, ValueError):
-            return False
-        return routes >= peers and get(f"http://127.0.0.1:{self.monitor_port}/healthz") == 200
+            return {}
 
 
 @dataclass
