@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -56,13 +57,14 @@ def worker_of(connections: list[http.client.HTTPConnection], server_pid: int) ->
 def pinned(tracker_server):
     """(server, connections to it, spread over both workers).
 
-    A busy machine may let one worker accept every connection of a round, so the
-    connections already told apart are kept and more are opened until both
-    workers hold some."""
+    A busy machine may let one worker accept every connection of a round (the other
+    still starting, or busy), so the connections already told apart are kept and
+    more are opened, a round at a time, until both workers hold some."""
     server = tracker_server(workers=2)
     held: list[http.client.HTTPConnection] = []
+    deadline = time.monotonic() + 60
     try:
-        for _round in range(40):
+        while time.monotonic() < deadline:
             for _ in range(CONNECTIONS):
                 conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
                 conn.connect()
@@ -80,6 +82,7 @@ def pinned(tracker_server):
             held = [conn for on in kept.values() for conn in on]
             if len(kept) == 2 and all(len(on) == CONNECTIONS // 2 for on in kept.values()):
                 break
+            time.sleep(0.2)
         else:
             pytest.fail("could not hold connections to both workers")
         yield server, held
