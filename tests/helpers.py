@@ -318,3 +318,17 @@ def wait_until(condition, seconds: float = 30, every: float = 0.05) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"not true within {seconds} s: {condition}"
         time.sleep(every)
+
+
+def read_served(client: httpx.Client, path: str, **params) -> dict:
+    """A read from a cluster. While a shard has no live owner (a fault just happened, or a new
+    owner still restores it) the answer is a 503 naming it, never a partial answer: ask again,
+    for up to a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        answer = client.get(path, params=params)
+        if answer.status_code != 503 or time.monotonic() > deadline:
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+        assert answer.json()["error"] in ("shard_unavailable", "stream_unavailable"), answer.text
+        time.sleep(0.5)

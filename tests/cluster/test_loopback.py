@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from helpers import http_client, now_ms
+from helpers import http_client, now_ms, read_served
 from tracker.cluster import loopback, positions
 from tracker.storage.connections import read_once
 from tracker.storage.manifest import shard_paths
@@ -98,19 +98,6 @@ class RetryingClients:
             time.sleep(0.1)
 
 
-def read(client: httpx.Client, path: str, **params) -> dict:
-    """A read through the front door. While a shard has no live owner (a fault just happened)
-    the answer is a 503 naming it, never a partial answer: ask again, for up to a minute."""
-    deadline = time.monotonic() + 60
-    while True:
-        answer = client.get(path, params=params)
-        if answer.status_code != 503 or time.monotonic() > deadline:
-            assert answer.status_code == 200, answer.text
-            return answer.json()
-        assert answer.json()["error"] in ("shard_unavailable", "stream_unavailable"), answer.text
-        time.sleep(0.5)
-
-
 def stored_event_ids(front: str, token: str) -> Counter:
     """Every stored movement's eventId, counted, read through the front door user by user."""
     found: Counter = Counter()
@@ -118,7 +105,7 @@ def stored_event_ids(front: str, token: str) -> Counter:
         for user in USERS:
             cursor = None
             while True:
-                page = read(client, "/movements", userId=user, limit=1000,
+                page = read_served(client, "/movements", userId=user, limit=1000,
                             **({"cursor": cursor} if cursor else {}))
                 found.update(movement["eventId"] for movement in page["movements"])
                 cursor = page.get("nextCursor")
@@ -140,7 +127,7 @@ def assert_exact(cluster: loopback.LoopbackCluster, clients: RetryingClients) ->
     events = list(clients.acknowledged.values())
     with http_client(base_url=cluster.front, timeout=60,
                      headers={"Authorization": f"Bearer {cluster.token}"}) as client:
-        totals = read(client, "/analytics", timeRange="24h")["totals"]
+        totals = read_served(client, "/analytics", timeRange="24h")["totals"]
     assert totals["movements"] == len(stored)
     assert totals["pageViews"] == len(stored)
     assert totals["users"] == len({event["userId"] for event in events})

@@ -25,7 +25,7 @@ import uuid
 import httpx2 as httpx
 import pytest
 
-from helpers import http_client, metric_samples, now_ms
+from helpers import http_client, metric_samples, now_ms, read_served
 from mail_server import Mailbox, mail_env, mail_server
 from tracker.cluster import jetstream, loopback, snapshots
 from tracker.config import Config
@@ -207,19 +207,6 @@ def test_goals_and_reports_made_through_one_node_are_every_nodes_and_a_report_go
         assert listed[report.json()["id"]]["lastSend"]["status"] == "sent", node.name
 
 
-def served(reader: httpx.Client, path: str, **params) -> dict:
-    """A read's answer once its shards are served: a shard just taken over answers 503 until
-    its new owner restored it (the spec's shard_unavailable)."""
-    deadline = time.monotonic() + 30
-    while True:
-        answer = reader.get(path, params=params)
-        if answer.status_code != 503 or time.monotonic() > deadline:
-            assert answer.status_code == 200, answer.text
-            return answer.json()
-        assert answer.json()["error"] == "shard_unavailable", answer.text
-        time.sleep(0.5)
-
-
 def received(mailbox: Mailbox) -> list[str]:
     return [email.message_from_bytes(raw)["To"] for raw in mailbox.messages]
 
@@ -302,7 +289,7 @@ def test_a_shard_taken_over_starts_from_its_snapshot_and_folds_only_the_stream_a
     takeover = time.monotonic() - killed_at
     with client(cluster, cluster.front) as reader:
         for user in users:  # every read counts everything acknowledged: both events, once each
-            movements = served(reader, "/movements", userId=user, site="default")["movements"]
+            movements = read_served(reader, "/movements", userId=user, site="default")["movements"]
             assert len(movements) == 2, (user, movements)
     folded = sum(folded_rows(node) for node in survivors) - before_kill
     logs = "".join(node.output() for node in survivors)
