@@ -22,8 +22,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker.cluster import auth, codec, jetstream, loopback, nodes, positions, snapshots
+from tracker.cluster.folding import ShardFolder
 from tracker.cluster.leases import Leases, Owner, unowned
 from tracker.cluster.node import share_of
+from tracker.cluster.outcomes import Outcomes
 from tracker.cluster.publish import StreamUnavailable
 from tracker.cluster.salts import SharedSalts
 from tracker.config import Config
@@ -192,6 +194,40 @@ def test_a_snapshot_stored_after_a_newer_one_leaves_the_stream_what_it_lacks(nat
 
     left = with_jetstream(nats_config, test)
     assert left == [3, 4, 5], "what the late snapshot lacks (after its position) stays in the stream"
+
+
+def test_a_delivery_lost_inside_a_pull_is_not_folded_past(nats_config):
+    """A fetch that spans the death of the client's NATS server returns what came through the
+    old server and the rest of the same pull through the next one; a message sent through the
+    dead server is missing from the middle. Here another pull takes that message instead."""
+    shard = 3
+
+    def unused(*args: Any) -> Any:
+        raise AssertionError("the check reads only the stream")
+
+    async def test(jet: jetstream.JetStream) -> tuple[bool, bool, bool]:
+        for _ in range(6):
+            await jet.js.publish(jetstream.subject(shard), b"m")
+        folder = ShardFolder(shard, 1, jet, unused, unused, unused, unused, unused, "secret",
+                             lambda: True, Outcomes(), unused)
+        consumer = await folder._subscribe(1)
+        before = await consumer.fetch(2, timeout=5)
+        elsewhere = await jet.client.subscribe(jet.client.new_inbox())
+        await jet.client.publish(f"$JS.API.CONSUMER.MSG.NEXT.{jetstream.STREAM}.fold-{shard}",
+                                 b'{"batch": 1}', reply=elsewhere.subject)
+        await elsewhere.next_msg(timeout=5)  # the lost delivery
+        after = await consumer.fetch(3, timeout=5)
+        whole = await folder._follows_on(before)
+        spanning = await folder._follows_on(before + after)
+        folder.consumed, folder._delivered = before[-1].metadata.sequence.stream, 2
+        resumed = await folder._follows_on(after)
+        await consumer.unsubscribe()
+        return whole, spanning, resumed
+
+    whole, spanning, resumed = with_jetstream(nats_config, test)
+    assert whole, "the first two messages follow on from nothing folded"
+    assert not spanning, "a batch missing a message in its middle must not be folded"
+    assert not resumed, "nor one that starts after the missing message"
 
 
 def test_every_node_gets_the_same_salt_of_a_day(nats_config, tmp_path):

@@ -115,6 +115,7 @@ class ShardFolder:
         self.positions: dict[int, int] = {}  # by file key
         self.consumed = 0  # every message of the shard up to here is folded
         self._checked = 0  # the stream was seen to hold nothing more for the shard up to here
+        self._delivered = 0  # the consumer sequence of the last message taken from the consumer
         self._progress = asyncio.Event()
         self._advanced_at = time.monotonic()
         self.ready = asyncio.Event()
@@ -150,6 +151,7 @@ class ShardFolder:
                     continue
                 if batch:
                     await self._fold(batch)
+                    self._delivered = batch[-1].metadata.sequence.consumer
                     await _quietly(batch[-1].ack())  # a lost ack is redelivered, and caught above
                 await self._advance_quiet_files()
         finally:
@@ -157,9 +159,15 @@ class ShardFolder:
             await _quietly(consumer.unsubscribe())
 
     async def _follows_on(self, batch: list[Msg]) -> bool:
-        """Whether the batch starts with the shard's first message after what is folded and
-        goes up in stream order: after a server failover a consumer may deliver past a message
-        it still counts as pending (redelivered only later), and folding past it would skip it."""
+        """Whether the batch holds every message of the shard after what is folded, in stream
+        order. A delivery can be lost on its way: when the client's NATS server dies, what the
+        consumer sent through it is gone while the rest of the same pull arrives through the
+        next server, and acknowledging past the gap (AckPolicy.ALL) would drop it for good. The
+        consumer numbers its deliveries one by one, so a lost one leaves a gap there; a
+        redelivery or a consumer that started past a message shows in the stream sequences."""
+        deliveries = [msg.metadata.sequence.consumer for msg in batch]
+        if deliveries != list(range(self._delivered + 1, self._delivered + 1 + len(batch))):
+            return False
         seqs = [msg.metadata.sequence.stream for msg in batch]
         if any(b <= a for a, b in zip(seqs, seqs[1:])):
             return False
@@ -167,6 +175,7 @@ class ShardFolder:
 
     async def _subscribe(self, start: int):  # -> JetStreamContext.PullSubscription
         durable = f"fold-{self.shard}"
+        self._delivered = 0  # a new consumer numbers its deliveries from 1
         try:
             await self._jet.js.delete_consumer(STREAM, durable)
         except nats.js.errors.NotFoundError:
