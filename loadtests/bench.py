@@ -507,6 +507,7 @@ def main() -> int:
     growth_parser.add_argument("--shards", type=int, default=16)
     growth_parser.add_argument("--step", type=int, default=1_000_000,
                                help="movements timed together (a million: the issue's rows)")
+    growth_parser.add_argument("--users", type=int, default=100_000, help="random users sending them")
     enrich_parser = sub.add_parser("enrich", help="batches with browsers' headers, this tree against "
                                                   "a baseline tree, alternating rounds")
     compare_parser = sub.add_parser("compare", help="one scenario, this tree against a baseline "
@@ -529,7 +530,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.mode == "growth":
         from growth import run_growth
-        return run_growth(args.movements, args.batch, args.shards, args.step)
+        return run_growth(args.movements, args.batch, args.shards, args.step, args.users)
     if args.mode == "enrich":
         return enrichment(args)
     if args.mode == "compare":
