@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from starlette.testclient import TestClient
 
 import web_reference as reference
 from helpers import DAY, HOUR, MINUTE, PEER, PROXY, TOKEN, service_env
+from tracker.analytics import visit_chains
 from tracker.app import create_app
 from tracker.config import Config
 
@@ -188,12 +189,17 @@ def filter_values(stored: list[dict], start: int, end: int) -> dict[str, list[st
     return {d: sorted(values - {None}) * 3 + ["nope"] for d, values in found.items()}
 
 
-def filters(values: dict[str, list[str]]) -> st.SearchStrategy:
-    """One to three filters; sometimes two values on one dimension."""
-    one_dimension = st.sampled_from(reference.FILTER_DIMENSIONS).flatmap(
+def one_dimension(values: dict[str, list[str]], dimensions: Iterable[str]) -> st.SearchStrategy:
+    """Filters on one of these dimensions: one value, sometimes two."""
+    return st.sampled_from(sorted(dimensions)).flatmap(
         lambda d: st.lists(st.sampled_from(values[d]), min_size=1, max_size=2, unique=True)
         .map(lambda chosen: [f"{d}:{value}" for value in chosen]))
-    return st.one_of(one_dimension, st.lists(one_dimension, min_size=2, max_size=2).map(
+
+
+def filters(values: dict[str, list[str]]) -> st.SearchStrategy:
+    """One to three filters; sometimes two values on one dimension."""
+    one = one_dimension(values, reference.FILTER_DIMENSIONS)
+    return st.one_of(one, st.lists(one, min_size=2, max_size=2).map(
         lambda groups: [text for group in groups for text in group][:3]))
 
 
@@ -210,12 +216,17 @@ def windows(moments: list[int], boundaries: list[int]) -> st.SearchStrategy:
     return around | around | near
 
 
-def queries(stored: list[dict], boundaries: list[int]) -> st.SearchStrategy:
+def queries(stored: list[dict], boundaries: list[int],
+            chosen_filters: Callable[[dict[str, list[str]]], st.SearchStrategy] | None = None,
+            ) -> st.SearchStrategy:
+    """Queries whose filters are drawn by `chosen_filters` (from the values the window sees),
+    or are none or any `filters`."""
     moments = [m["timestamp"] for m in stored]
+    filtered = chosen_filters or (lambda values: st.just([]) | filters(values))
     return windows(moments, boundaries).flatmap(lambda window: st.fixed_dictionaries({
         "window": st.just(window),
         "zone": st.sampled_from(ZONES),
-        "filters": st.just([]) | filters(filter_values(stored, *window)),
+        "filters": filtered(filter_values(stored, *window)),
         "compare": st.booleans(),
         "by": st.sampled_from([*BREAKDOWNS, *(f"prop:{key}" for key in PROPERTY_KEYS)]),
         "event": st.sampled_from(EVENTS),
@@ -310,6 +321,30 @@ def test_stats_and_breakdowns_equal_a_brute_force_count(now):
                 check_breakdown(client, stored, query, query["by"])
 
     stats_and_breakdowns_equal_a_brute_force_count()
+
+
+def test_a_filter_on_one_chained_dimension_alone_equals_a_brute_force_count(now):
+    """Such a filter is read through the value's chain (no distinct count): stats, and
+    breakdowns by the chained dimensions, the filtered one among them."""
+    boundaries = midnights(now)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(made=st.lists(visits(now, boundaries), min_size=2, max_size=15), data=st.data())
+    def chained_filters_equal_a_brute_force_count(made, data):
+        posted = data.draw(batches([m for visit in made for m in visit]))
+        stored = stored_of(posted)
+        chained = data.draw(st.lists(queries(
+            stored, boundaries, lambda values: one_dimension(values, visit_chains.CHAINED)),
+            min_size=1, max_size=3))
+        with tempfile.TemporaryDirectory() as tmp, fresh_client(Path(tmp) / "data") as client:
+            for agent, address, events in posted:
+                post(client, agent, address, events)
+            for query in chained:
+                check_stats(client, stored, query)
+                for by in visit_chains.CHAINED:
+                    check_breakdown(client, stored, query, by)
+
+    chained_filters_equal_a_brute_force_count()
 
 
 # Worked examples of the spec's rules, end to end.

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from tracker.analytics.goals import Goal
 from tracker.analytics.rollups import PAGE_VIEW
+from tracker.analytics.visit_chains import CHAINED
 
 VISIT_DIMENSIONS = ("entryPage", "exitPage", "referrer", "source", "channel", "utmSource",
                     "utmMedium", "utmCampaign", "utmTerm", "utmContent", "browser", "os", "device",
@@ -112,6 +113,14 @@ class Filters:
         """The dimension whose index reads the visits these filters pass, if any."""
         chosen = dict(self.visits)
         return next((dimension for dimension in DRIVING if dimension in chosen), None)
+
+    @property
+    def chained_alone(self) -> tuple[str, tuple[str, ...]] | None:
+        """The dimension and its values when these filters are on one chained dimension and
+        nothing else: a value's chain then counts the passing visits' visitors as a sum."""
+        if self.pages or self.goals or len(self.visits) != 1 or self.visits[0][0] not in CHAINED:
+            return None
+        return self.visits[0]
 
     def counts_page(self, path: str | None) -> bool:
         return not self.pages or path in self.pages

@@ -75,6 +75,15 @@ SELECT count(*), count(DISTINCT v.userId), coalesce(sum(v.movements = 1), 0),
 FROM visits v NOT INDEXED WHERE v.first >= :low AND v.first < :high AND {PASSES}
 """)
 
+# A filter on one value of a chained dimension and nothing else: that value's visitors are a
+# sum over its chain, as without filters, and one range of its covering index per bucket.
+CHAINED_FILTER_BUCKET = {dimension: f"""
+SELECT count(*), coalesce(sum(v.{column} IS NULL OR v.{column} < :low), 0), coalesce(sum(v.movements = 1), 0),
+       coalesce(sum(v.last - v.first), 0), coalesce(sum(iif(v.last < :high, v.pageviews, 0)), 0)
+FROM visits v INDEXED BY idx_visits_{dimension}
+WHERE v.{dimension} = :value AND v.first >= :low AND v.first < :high
+""" for dimension, column in CHAINED.items()}
+
 FILTERED_VISITORS = driven(f"""
 SELECT count(DISTINCT v.userId) FROM visits v NOT INDEXED
 WHERE v.first >= :low AND v.first < :high AND {PASSES}
@@ -308,13 +317,20 @@ def _visit_stats(conn: apsw.Connection, span: Span, filters: Filters) -> StatsSh
         for i, count in enumerate(_page_views_per_bucket(conn, span)):
             share.series[i][4] = count
         return share
-    params = filters.params()
+    chained = filters.chained_alone
+    params: dict[str, str | None]
+    if chained is not None and len(chained[1]) == 1:
+        query, params = CHAINED_FILTER_BUCKET[chained[0]], {"value": chained[1][0]}
+        visitors_query, visitors_column = query, 1
+    else:
+        query, params = FILTERED_BUCKET[filters.driving], filters.params()
+        visitors_query, visitors_column = FILTERED_VISITORS[filters.driving], 0
     for i, (low, high) in enumerate(buckets):
         visits, visitors, bounces, duration, counted = conn.execute(
-            FILTERED_BUCKET[filters.driving], {**params, "low": low, "high": high}).fetchone()
+            query, {**params, "low": low, "high": high}).fetchone()
         share.series[i] = [visitors, visits, bounces, duration, counted]
     share.visitors = conn.execute(
-        FILTERED_VISITORS[filters.driving], {**params, "low": span.start, "high": span.end}).fetchone()[0]
+        visitors_query, {**params, "low": span.start, "high": span.end}).fetchone()[visitors_column]
     spanning = spanning_visits(conn, span, filters)
     for views in page_views_of(conn, spanning, span, bool(filters.pages)).values():
         for timestamp, path in views:
@@ -358,10 +374,15 @@ def _by_visit_dimension(conn: apsw.Connection, dimension: str, span: Span,
                         filters: Filters) -> BreakdownShare:
     share = BreakdownShare()
     params = {**filters.params(), "start": span.start, "end": span.end}
-    query = (BY_CHAINED_DIMENSION[dimension] if not filters and dimension in CHAINED
-             else BY_VISIT_DIMENSION[dimension][filters.driving])
-    for value, *counts in conn.execute(query, params):
-        share.rows[value] = Row(*counts)
+    chained = filters.chained_alone
+    if dimension in CHAINED and (not filters or (chained is not None and chained[0] == dimension)):
+        # Each value's row is its own chain's: a filter on this dimension alone only drops rows.
+        for value, *counts in conn.execute(BY_CHAINED_DIMENSION[dimension], params):
+            if chained is None or value in chained[1]:
+                share.rows[value] = Row(*counts)
+    else:
+        for value, *counts in conn.execute(BY_VISIT_DIMENSION[dimension][filters.driving], params):
+            share.rows[value] = Row(*counts)
     spanning = spanning_visits(conn, span, filters, dimension)
     views = page_views_of(conn, spanning, span, bool(filters.pages))
     for visit in spanning:
