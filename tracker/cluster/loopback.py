@@ -129,6 +129,13 @@ class NatsServer(Process):
         leader = self._monitor("jsz").get("meta_cluster", {}).get("leader")
         return routes >= peers and bool(leader)
 
+    def stream_last(self, stream: str) -> int:
+        """The last sequence of `stream` this server holds (0 when it cannot say)."""
+        details = self._monitor("jsz?streams=true").get("account_details") or []
+        return max((found["state"]["last_seq"] for account in details
+                    for found in account.get("stream_detail") or [] if found["name"] == stream),
+                   default=0)
+
     def _monitor(self, page: str) -> dict:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/{page}",
