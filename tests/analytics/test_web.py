@@ -179,6 +179,13 @@ def stored_of(posted: list[tuple]) -> list[dict]:
     return stored
 
 
+def traffic(now: int, boundaries: list[int]) -> st.SearchStrategy:
+    """(the requests browsers send, what the service stores of them)."""
+    return st.lists(visits(now, boundaries), min_size=2, max_size=15).flatmap(
+        lambda made: batches([m for visit in made for m in visit])).map(
+        lambda posted: (posted, stored_of(posted)))
+
+
 def filter_values(stored: list[dict], start: int, end: int) -> dict[str, list[str]]:
     """For each dimension, the values of the visits the window sees, and one no visit has."""
     visits = [v for v in reference.build_visits(stored)
@@ -240,6 +247,15 @@ def fresh_client(data_dir: Path) -> Iterator[TestClient]:
     config = Config.from_env(service_env(data_dir, **PROXY))
     with TestClient(create_app(config), headers={"Authorization": f"Bearer {TOKEN}"},
                     client=(PEER, 50000)) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def serving(posted: list[tuple]) -> Iterator[TestClient]:
+    """A fresh app that has taken every request of `posted`."""
+    with tempfile.TemporaryDirectory() as tmp, fresh_client(Path(tmp) / "data") as client:
+        for agent, address, events in posted:
+            post(client, agent, address, events)
         yield client
 
 
@@ -305,14 +321,11 @@ def test_stats_and_breakdowns_equal_a_brute_force_count(now):
     boundaries = midnights(now)
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(made=st.lists(visits(now, boundaries), min_size=2, max_size=15), data=st.data())
-    def stats_and_breakdowns_equal_a_brute_force_count(made, data):
-        posted = data.draw(batches([m for visit in made for m in visit]))
-        stored = stored_of(posted)
+    @given(sent=traffic(now, boundaries), data=st.data())
+    def stats_and_breakdowns_equal_a_brute_force_count(sent, data):
+        posted, stored = sent
         first, *others = data.draw(st.lists(queries(stored, boundaries), min_size=1, max_size=3))
-        with tempfile.TemporaryDirectory() as tmp, fresh_client(Path(tmp) / "data") as client:
-            for agent, address, events in posted:
-                post(client, agent, address, events)
+        with serving(posted) as client:
             for by in [*BREAKDOWNS, *(f"prop:{key}" for key in PROPERTY_KEYS)]:
                 check_breakdown(client, stored, first, by)
             for query in [first, *others]:
@@ -329,16 +342,13 @@ def test_a_filter_on_one_chained_dimension_alone_equals_a_brute_force_count(now)
     boundaries = midnights(now)
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(made=st.lists(visits(now, boundaries), min_size=2, max_size=15), data=st.data())
-    def chained_filters_equal_a_brute_force_count(made, data):
-        posted = data.draw(batches([m for visit in made for m in visit]))
-        stored = stored_of(posted)
+    @given(sent=traffic(now, boundaries), data=st.data())
+    def chained_filters_equal_a_brute_force_count(sent, data):
+        posted, stored = sent
         chained = data.draw(st.lists(queries(
             stored, boundaries, lambda values: one_dimension(values, visit_chains.CHAINED)),
             min_size=1, max_size=3))
-        with tempfile.TemporaryDirectory() as tmp, fresh_client(Path(tmp) / "data") as client:
-            for agent, address, events in posted:
-                post(client, agent, address, events)
+        with serving(posted) as client:
             for query in chained:
                 check_stats(client, stored, query)
                 for by in visit_chains.CHAINED:
