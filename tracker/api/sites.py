@@ -103,13 +103,7 @@ async def list_keys(request: Request) -> Response:
 
 
 async def delete_key(request: Request) -> Response:
-    require_admin(request)
-    site = named_site(request)
-    key_id = params.path_text(request, "keyId", 64)
-    store: Store = request.app.state.store
-    if not await store.write_registry(_drop, registry.drop_key, store.registry, site.number, key_id):
-        raise ApiError(404, "not_found", f"site `{site.id}` has no key `{key_id}`")
-    return Response(status_code=204)
+    return await _delete(request, "key", "keyId", registry.drop_key)
 
 
 async def add_share(request: Request) -> Response:
@@ -138,12 +132,18 @@ async def list_shares(request: Request) -> Response:
 
 
 async def delete_share(request: Request) -> Response:
+    return await _delete(request, "share", "shareId", registry.drop_share)
+
+
+async def _delete(request: Request, kind: str, parameter: str,
+                  drop: Callable[[apsw.Connection, int, str], bool]) -> Response:
+    """Drop the site's `kind` named by the path's `parameter`: 204, or 404 when it has none."""
     require_admin(request)
     site = named_site(request)
-    share_id = params.path_text(request, "shareId", 64)
+    item = params.path_text(request, parameter, 64)
     store: Store = request.app.state.store
-    if not await store.write_registry(_drop, registry.drop_share, store.registry, site.number, share_id):
-        raise ApiError(404, "not_found", f"site `{site.id}` has no share `{share_id}`")
+    if not await store.write_registry(_drop, drop, store.registry, site.number, item):
+        raise ApiError(404, "not_found", f"site `{site.id}` has no {kind} `{item}`")
     return Response(status_code=204)
 
 
