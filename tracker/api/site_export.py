@@ -29,17 +29,14 @@ from tracker.analytics.filters import Filters
 from tracker.analytics.web import Span
 from tracker.api import csv_out, params
 from tracker.api.access import forbidden, reader_of
-from tracker.api.errors import ApiError
 from tracker.api.sites import named_site
-from tracker.api.spooled import SpooledResponse
+from tracker.api.spooled import spooled_export
 from tracker.api.web import breakdown_answer
 from tracker.lifecycle import goals as site_goals
 from tracker.lifecycle.export import spool_dir
-from tracker.lifecycle.export_slots import ExportSlots
 from tracker.storage.registry import Site
 
 ZIP = "application/zip"
-EXPORT_RETRY_SECONDS = 5
 ALL_ROWS = sys.maxsize
 DAILY = "visitors.csv"
 BREAKDOWNS = (
@@ -60,20 +57,10 @@ async def export_site(request: Request) -> Response:
         raise forbidden("this credential reads another site")
     zone = params.parse_zone(request, site.timezone)
     start, end, _bucket = params.parse_span(request, zone)
-    slots: ExportSlots = request.app.state.export_slots
-    place = slots.take()
-    if place is None:
-        raise ApiError(503, "too_many_exports",
-                       f"{slots.limit} exports are being sent already; retry later",
-                       {"Retry-After": str(EXPORT_RETRY_SECONDS)})
-    try:
-        spooled = await _spool(request, site, zone, start, end)
-    except BaseException:
-        slots.give_back(place)
-        raise
     name = f"{site.id}-{_day(start, zone)}-{_day(end - 1, zone)}.zip"
-    return SpooledResponse(spooled, ZIP, on_close=lambda: slots.give_back(place),
-                           headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return await spooled_export(request.app.state.export_slots,
+                                lambda: _spool(request, site, zone, start, end), ZIP,
+                                headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 async def _spool(request: Request, site: Site, zone: zones.ZoneInfo | None, start: int,

@@ -13,15 +13,13 @@ from tracker.api import params
 from tracker.api.access import forbidden, read_site, reader_of
 from tracker.api.common import json_response
 from tracker.api.errors import ApiError
-from tracker.api.spooled import SpooledResponse
+from tracker.api.spooled import spooled_export
 from tracker.cluster.store import ClusterStore
 from tracker.lifecycle import export
-from tracker.lifecycle.export_slots import ExportSlots
 from tracker.storage.store import Store
 
 NDJSON = "application/x-ndjson"
 # An export takes seconds to spool and as long as its client takes to read.
-EXPORT_RETRY_SECONDS = 5
 
 
 async def export_user(request: Request) -> Response:
@@ -37,21 +35,9 @@ async def export_user(request: Request) -> Response:
     """
     site = read_site(request)
     user_id = params.path_text(request, "userId", 128)
-    slots: ExportSlots = request.app.state.export_slots
-    place = slots.take()
-    if place is None:
-        raise ApiError(503, "too_many_exports",
-                       f"{slots.limit} exports are being sent already; retry later",
-                       {"Retry-After": str(EXPORT_RETRY_SECONDS)})
-    try:
-        spooled = await _spool(request.app.state.store, site.number, user_id)
-    except BaseException:
-        slots.give_back(place)
-        raise
-    if spooled is None:
-        slots.give_back(place)
-        raise ApiError(404, "not_found", "nothing is stored for this userId")
-    return SpooledResponse(spooled, media_type=NDJSON, on_close=lambda: slots.give_back(place))
+    return await spooled_export(request.app.state.export_slots,
+                                lambda: _spool(request.app.state.store, site.number, user_id), NDJSON,
+                                "nothing is stored for this userId")
 
 
 async def _spool(store: Store, site: int, user_id: str) -> BinaryIO | None:
