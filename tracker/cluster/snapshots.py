@@ -36,13 +36,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import apsw
 import nats.js.errors
 from nats.js.api import ObjectMeta
 
 from tracker.cluster import positions
 from tracker.cluster.jetstream import STREAM, JetStream, subject
-from tracker.storage.connections import Role, connect
+from tracker.storage.connections import Role, connect, copy_database
 from tracker.storage.shard_file import ShardFile
 
 MANIFEST = "manifest.json"
@@ -129,20 +128,6 @@ def _position_of(path: Path) -> int:
         return positions.read(conn)[0]
     finally:
         conn.close()
-
-
-def copy_database(source: Path, target: Path) -> None:
-    """One consistent copy of a SQLite file, made with the backup API in one step."""
-    target.unlink(missing_ok=True)
-    src = connect(source, Role.READER)
-    dst = apsw.Connection(str(target))
-    try:
-        with dst.backup("main", src, "main") as copy:
-            copy.step(-1)
-        dst.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        dst.close()
-        src.close()
 
 
 async def restore(jet: JetStream, manifest: Manifest, file_of: Callable[[int], ShardFile | None],

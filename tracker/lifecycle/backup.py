@@ -118,16 +118,7 @@ def _facts(path: Path) -> dict:
 
 
 def _snapshot(source: Path, target: Path) -> None:
-    target.unlink(missing_ok=True)
-    src = connections.connect(source)
-    dst = connections.connect(target, connections.Role.CREATOR)
-    try:
-        with dst.backup("main", src, "main") as copy:
-            copy.step(-1)
-        dst.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        dst.close()
-        src.close()
+    connections.copy_database(source, target)
     fsync_path(target)
 
 

@@ -85,6 +85,21 @@ def connect(path: Path, role: Role = Role.READER, sync: str = "full") -> apsw.Co
     return conn
 
 
+def copy_database(source: Path, target: Path) -> None:
+    """One consistent copy of a SQLite file, made with the backup API in one step, as a
+    single file (no WAL beside it) that replaces whatever `target` was."""
+    target.unlink(missing_ok=True)
+    src = connect(source)
+    dst = connect(target, Role.CREATOR)
+    try:
+        with dst.backup("main", src, "main") as copy:
+            copy.step(-1)
+        dst.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        dst.close()
+        src.close()
+
+
 def _prepare(conn: apsw.Connection, role: Role, sync: str) -> None:
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
     cache_kib = SMALL_CACHE_KIB if role is Role.LOOKUP else CACHE_KIB
