@@ -6,8 +6,9 @@ Every share is read in one transaction (`archives.read_consistently`).
 Visits are counted in the bucket of their first movement, from the visits
 table (`tracker/analytics/visits.py`). Without filters, a bucket's visitors
 are its visits whose user's previous visit began before the bucket, one
-range of a covering index per bucket; with filters, a distinct count of the
-visits that pass. Page views are counted where they happen: without filters
+range of a covering index per bucket; with a filter on one value of a chained
+dimension alone, the same over that value's chain; with other filters, a
+distinct count of the visits that pass. Page views are counted where they happen: without filters
 from the rollups, like /analytics; with filters, a visit that lies inside
 one bucket gives its stored count, and the few that run across a bucket's
 edge (or the window's start) are counted from their movements, stored or
