@@ -1,9 +1,10 @@
-"""public_addresses: the same answer as `ipaddress` on any text, without its objects for IPv4.
+"""public_addresses: the same answer as `ipaddress` on any text, without its objects.
 
 The brute force is the reading of an address the service made before: parse with
 `ipaddress.ip_address`, unwrap an IPv4-mapped IPv6 address, and call it public when
 `is_global` and not multicast. Addresses are drawn over the whole space, at and beside the
-edges of every block `ipaddress` or the table knows, and as text `ipaddress` refuses.
+edges of every block `ipaddress` or the tables know, in every way IPv6 may be written, and as
+text `ipaddress` refuses.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tracker.enrich.public_addresses import RUN_STARTS, SPECIAL_IPV4, ipv4_number, public_address
+from tracker.enrich.public_addresses import (
+    PUBLIC_IPV4,
+    PUBLIC_IPV6,
+    SPECIAL_IPV4,
+    SPECIAL_IPV6,
+    public_address,
+)
 
 
 def brute_force(address: object) -> str | None:
@@ -29,31 +36,42 @@ def brute_force(address: object) -> str | None:
     return str(parsed).split("%", 1)[0]
 
 
-def known_blocks() -> list[ipaddress.IPv4Network]:
-    """Every IPv4 block either side names: the table's and `ipaddress`'s own lists."""
-    constants = ipaddress.IPv4Address._constants  # type: ignore[attr-defined]
-    theirs = [value for value in vars(constants).values()
-              if isinstance(value, ipaddress.IPv4Network)]
-    for value in vars(constants).values():
-        if isinstance(value, list):
-            theirs += [item for item in value if isinstance(item, ipaddress.IPv4Network)]
-    return [ipaddress.IPv4Network(block) for block in SPECIAL_IPV4] + theirs
+def known_blocks(address: type, network: type, ours: tuple[str, ...]) -> list:
+    """Every block either side names: the table's and `ipaddress`'s own lists."""
+    theirs = []
+    for value in vars(address._constants).values():
+        theirs += value if isinstance(value, list) else [value]
+    return [network(block) for block in ours] + [n for n in theirs if isinstance(n, network)]
 
 
-EDGES = sorted({edge + step for block in known_blocks()
-                for edge in (int(block.network_address), int(block.broadcast_address))
-                for step in (-1, 0, 1) if 0 <= edge + step < 1 << 32} | set(RUN_STARTS))
+def edges(blocks: list, starts: list[int], bits: int) -> list[int]:
+    return sorted({edge + step for block in blocks
+                   for edge in (int(block.network_address), int(block.broadcast_address))
+                   for step in (-1, 0, 1) if 0 <= edge + step < 1 << bits} | set(starts))
 
-ipv4_numbers = st.one_of(st.integers(0, (1 << 32) - 1), st.sampled_from(EDGES))
+
+EDGES_IPV4 = edges(known_blocks(ipaddress.IPv4Address, ipaddress.IPv4Network, SPECIAL_IPV4),
+                   PUBLIC_IPV4.starts, 32)
+EDGES_IPV6 = edges(known_blocks(ipaddress.IPv6Address, ipaddress.IPv6Network, SPECIAL_IPV6),
+                   PUBLIC_IPV6.starts, 128)
+
+ipv4_numbers = st.one_of(st.integers(0, (1 << 32) - 1), st.sampled_from(EDGES_IPV4))
+ipv6_numbers = st.one_of(st.integers(0, (1 << 128) - 1), st.sampled_from(EDGES_IPV6))
 ipv4_texts = ipv4_numbers.map(lambda number: str(ipaddress.IPv4Address(number)))
 octet_texts = st.one_of(st.integers(0, 999).map(str), st.sampled_from(
     ["", "00", "01", "007", "0x1", "1e2", "+1", "-1", " 1", "\u0663", "\uff11", "1\n", "256"]))
 almost_ipv4 = st.lists(octet_texts, min_size=1, max_size=6).map(".".join)
+ipv6_addresses = ipv6_numbers.map(ipaddress.IPv6Address)
 ipv6_texts = st.one_of(
-    st.integers(0, (1 << 128) - 1).map(lambda n: str(ipaddress.IPv6Address(n))),
-    ipv4_texts.map(lambda text: f"::ffff:{text}"),
+    ipv6_addresses.map(str), ipv6_addresses.map(lambda a: a.exploded),
+    ipv6_addresses.map(lambda a: a.exploded.upper().replace(":0", ":")),
+    ipv4_texts.map(lambda text: f"::ffff:{text}"), ipv4_texts.map(lambda text: f"::{text}"),
+    st.lists(st.sampled_from(["", "0", "00000", "1", "ffff", "g", ":", "::", ".", "1.2.3.4",
+                              "%", "%eth0", "12345"]), min_size=2, max_size=10).map(":".join),
     st.sampled_from(["::1", "fe80::1%eth0", "2001:db8::1", "2001:4860:4860::8888", "ff02::1",
-                     "::", "1::2::3", "::ffff:1.2.3.04", "2001:4860::8888%1"]))
+                     "::", "1::2::3", "::ffff:1.2.3.04", "2001:4860::8888%1",
+                     "1:2:3:4:5:6:7::", "::1:2:3:4:5:6:7", "1:2:3:4:5:6:7::8",
+                     "2001:4860:4860::8888%", "::ffff:8.8.8.8%eth0"]))
 spaced = st.sampled_from(["", " ", "\t", "\n", "\u3000"])
 texts = st.tuples(spaced, st.one_of(ipv4_texts, almost_ipv4, ipv6_texts, st.text()), spaced) \
     .map("".join)
@@ -72,11 +90,9 @@ def test_public_address_is_what_ipaddress_says(text):
 
 
 @settings(max_examples=2000, deadline=None, database=None)
-@given(ipv4_numbers)
-def test_every_edge_of_every_block_is_classed_as_ipaddress_does(number):
-    text = str(ipaddress.IPv4Address(number))
-    assert ipv4_number(text) == number
-    assert public_address(text) == brute_force(text)
+@given(st.one_of(ipv4_numbers.map(ipaddress.IPv4Address), ipv6_addresses))
+def test_every_edge_of_every_block_is_classed_as_ipaddress_does(address):
+    assert public_address(str(address)) == brute_force(str(address))
 
 
 @pytest.mark.parametrize("value", [None, 8, b"8.8.8.8", ["8.8.8.8"]])
