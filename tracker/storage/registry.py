@@ -166,7 +166,9 @@ class RegistryFile(Database):
         Off an event loop every call checks. On one, a check serves every call until the
         loop's next turn: whatever runs before that turn was queued before the check, so
         the request it serves was received before it, and a change committed before that
-        request was sent is seen. A change this process made is seen at once either way.
+        request was sent is seen. (This holds while a task's steps run from the loop's queue,
+        as they do without an eager task factory, which tracker never sets.) A change this
+        process made is seen at once either way.
         """
         loop = asyncio._get_running_loop()
         if loop is None:
