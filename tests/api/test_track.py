@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers import movement, now_ms, same_shard_user, saturated_writer
+from helpers import fold_all, movement, now_ms, same_shard_user, saturated_writer
 
 
 def stored(client, user: str) -> list[dict]:
@@ -52,6 +52,16 @@ def test_repeated_event_id_within_one_request_counts_as_duplicate(client):
     events = [movement(eventId="x"), movement(eventId="x"), movement(user="u2", eventId="x")]
     assert client.post("/track", json={"events": events}).json() == {"accepted": 3, "duplicates": 1, "ignored": 0}
     assert len(stored(client, "u1")) == 1 and len(stored(client, "u2")) == 1
+
+
+def test_a_batch_repeating_a_folded_a_logged_and_its_own_event_id_stores_each_once(client):
+    assert client.post("/track", json=movement(eventId="folded")).json()["accepted"] == 1
+    fold_all(client)
+    assert client.post("/track", json=movement(eventId="logged")).json()["accepted"] == 1
+    events = [movement(eventId=event_id) for event_id in ("folded", "new", "logged", "new", "other")]
+    assert client.post("/track", json={"events": events}).json() == \
+        {"accepted": 5, "duplicates": 3, "ignored": 0}
+    assert sorted(m["eventId"] for m in stored(client, "u1")) == ["folded", "logged", "new", "other"]
 
 
 def test_events_without_event_id_are_never_duplicates(client):

@@ -3,9 +3,9 @@
 `UnfoldedEventIds` knows every (shard, userId, eventId) logged and not yet known folded: what
 a transaction stages counts inside it, and afterwards only if it committed; `catch_up` stages
 what other processes appended; entries at or below a shard's folded position are pruned at
-the next transaction, per shard. `FoldedProbe` asks a shard file whether it stores an id, in
-one snapshot with its position, and names the shard when the file cannot be read.
-`is_duplicate` puts the two together.
+the next transaction, per shard. `FoldedProbe` asks a shard file which of a set of ids it
+stores, in one snapshot with its position, and names the shard when the file cannot be read;
+`FoldedLookups` asks each shard once per transaction. `is_duplicate` puts the two together.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tracker.enrich.sources import rederive_functions
 from tracker.ingest.apply import apply_movements
 from tracker.storage import log
 from tracker.storage.connections import Role, ShardUnreadable, transaction
-from tracker.storage.dedup import FoldedProbe, UnfoldedEventIds, is_duplicate
+from tracker.storage.dedup import FoldedLookups, FoldedProbe, UnfoldedEventIds, is_duplicate
 from tracker.storage.log import LogFile
 from tracker.storage.rows import MovementRow
 from tracker.storage.shard_file import ShardFile, move_position
@@ -129,27 +129,50 @@ def store(shard: ShardFile, user: str, event_id: str, folded_to: int) -> None:
 
 def test_the_probe_finds_ids_the_shard_stores(shard):
     store(shard, "u1", "e1", folded_to=1)
+    store(shard, "u2", "e2", folded_to=1)
     probe = FoldedProbe({shard.key: shard}.__getitem__)
-    assert probe.stored(shard.key, ("u1", "e1"))
-    assert not probe.stored(shard.key, ("u1", "e2"))
-    assert not probe.stored(shard.key, ("u2", "e1"))
+    asked = [("u1", "e1"), ("u1", "e2"), ("u2", "e1"), ("u2", "e2"), ("u3", "e3")]
+    assert probe.look(shard.key, asked) == (1, frozenset({("u1", "e1"), ("u2", "e2")}))
+    assert probe.look(shard.key, []) == (1, frozenset())
+
+
+def test_the_probe_takes_ids_of_any_text(shard):
+    odd = ("u\"1]", "e,\u00e9\\")
+    store(shard, *odd, folded_to=1)
+    probe = FoldedProbe({shard.key: shard}.__getitem__)
+    assert probe.look(shard.key, [odd, ("u", "e")]).stored == {odd}
+
+
+def lookups_of(shard: ShardFile, *keys) -> FoldedLookups:
+    probe = FoldedProbe({shard.key: shard}.__getitem__)
+    return FoldedLookups(probe, {shard.key: set(keys)})
 
 
 def test_an_id_logged_past_the_shards_position_counts_as_stored(shard):
     store(shard, "u1", "other", folded_to=4)
-    probe = FoldedProbe({shard.key: shard}.__getitem__)
-    assert probe.stored_or_unfolded(shard.key, KEY, 5)  # not folded yet
-    assert not probe.stored_or_unfolded(shard.key, KEY, 4)  # folded, and not there: erased
+    ids = UnfoldedEventIds()
+    staged_and_ended(ids, [(shard.key, KEY)], 5, committed=True)
+    assert is_duplicate(shard.key, KEY, ids, lookups_of(shard, KEY))  # not folded yet
+    store(shard, "u1", "other", folded_to=5)
+    assert not is_duplicate(shard.key, KEY, ids, lookups_of(shard, KEY))  # folded, not there
 
 
 def test_is_duplicate_asks_the_shard_when_the_log_does_not_hold_the_id(shard):
     store(shard, "u1", "e1", folded_to=1)
-    probe = FoldedProbe({shard.key: shard}.__getitem__)
     ids = UnfoldedEventIds()
-    assert is_duplicate(shard.key, KEY, ids, probe)
-    assert not is_duplicate(shard.key, ("u1", "new"), ids, probe)
+    lookups = lookups_of(shard, KEY, ("u1", "new"))
+    assert is_duplicate(shard.key, KEY, ids, lookups)
+    assert not is_duplicate(shard.key, ("u1", "new"), ids, lookups)
     staged_and_ended(ids, [(shard.key, ("u1", "new"))], 2, committed=True)
-    assert is_duplicate(shard.key, ("u1", "new"), ids, probe)
+    assert is_duplicate(shard.key, ("u1", "new"), ids, lookups)
+
+
+def test_each_shard_is_asked_once_per_transaction(shard):
+    lookups = lookups_of(shard, KEY)
+    assert not is_duplicate(shard.key, KEY, UnfoldedEventIds(), lookups)
+    store(shard, *KEY, folded_to=1)  # after the snapshot: this transaction does not see it
+    assert not is_duplicate(shard.key, KEY, UnfoldedEventIds(), lookups)
+    assert is_duplicate(shard.key, KEY, UnfoldedEventIds(), lookups_of(shard, KEY))
 
 
 def test_a_shard_that_cannot_be_read_is_named(shard):
@@ -157,8 +180,18 @@ def test_a_shard_that_cannot_be_read_is_named(shard):
     os.remove(shard.path)
     probe = FoldedProbe({shard.key: shard}.__getitem__)
     with pytest.raises(ShardUnreadable) as unreadable:
-        probe.stored(shard.key, KEY)
+        probe.look(shard.key, [KEY])
     assert unreadable.value.shard == shard.index == 2
+
+
+def test_an_unreadable_shard_is_named_each_time_it_is_needed_in_the_transaction(shard):
+    shard.connection(Role.LOOKUP)
+    os.remove(shard.path)
+    lookups = lookups_of(shard, KEY)
+    for _ in range(2):
+        with pytest.raises(ShardUnreadable) as unreadable:
+            is_duplicate(shard.key, KEY, UnfoldedEventIds(), lookups)
+        assert unreadable.value.shard == 2
 
 
 def test_the_probe_answers_again_once_a_damaged_shard_is_repaired(shard):
@@ -168,9 +201,9 @@ def test_the_probe_answers_again_once_a_damaged_shard_is_repaired(shard):
     probe = FoldedProbe({shard.key: shard}.__getitem__)
     shard.path.write_bytes(b"not a database, " * 512)  # the same file, overwritten in place
     with pytest.raises(ShardUnreadable):
-        probe.stored(shard.key, KEY)
+        probe.look(shard.key, [KEY])
     shard.path.write_bytes(intact)
-    assert probe.stored(shard.key, KEY)
+    assert probe.look(shard.key, [KEY]).stored == {KEY}
 
 
 def test_the_probe_sees_only_what_the_shard_committed(shard):
@@ -178,5 +211,6 @@ def test_the_probe_sees_only_what_the_shard_committed(shard):
     probe = FoldedProbe({shard.key: shard}.__getitem__)
     with transaction(writer):
         move_position(writer, 9)  # not committed: the probe does not wait for it, nor see it
-        assert probe.stored_or_unfolded(shard.key, KEY, 5)
-    assert not probe.stored_or_unfolded(shard.key, KEY, 5)
+        apply_movements(writer, [MovementRow(*KEY[:1], "s1", 1, "click", "{}", KEY[1])])
+        assert probe.look(shard.key, [KEY]) == (0, frozenset())
+    assert probe.look(shard.key, [KEY]) == (9, frozenset({KEY}))

@@ -2,7 +2,8 @@
 
 An append is one request, logged whole and answered with how many of its rows were new once
 committed: a row whose (userId, eventId) its shard file already holds, or the log holds
-unfolded, is a duplicate, whichever process logged it. `trim` deletes only what each shard
+unfolded, is a duplicate, whichever process logged it; appends sharing a transaction are
+checked together, each shard asked once for all their eventIds. `trim` deletes only what each shard
 has folded, and only once the live feed's retention has passed it; `forget_user` deletes the
 rows at the positions it is given and `forget_shards` every row of a range of shard files.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -176,6 +178,35 @@ def test_an_event_id_another_process_logged_is_a_duplicate(data):
 
     with_writer(data, scenario, writers=2)
     assert [r.movement.eventId for r in data.logged(0)] == ["e1", "e2"]
+
+
+def test_appends_sharing_a_transaction_ask_each_shard_once_and_catch_every_duplicate(
+        data, monkeypatch):
+    async def scenario(writer):
+        await writer.append([(0, row("u1", "folded")), (1, row("u2", "logged"))], None)
+        data.fold(0)
+        asked = []
+        look = writer._probe.look
+        monkeypatch.setattr(writer._probe, "look",
+                            lambda shard, keys: asked.append(shard) or look(shard, keys))
+        release = threading.Event()
+        busy = writer.submit(data.log_file, lambda conn: release.wait(30))
+        while writer.queued_events:  # the writer holds the busy job: the appends queue behind it
+            await asyncio.sleep(0.01)
+        appends = [
+            writer.append([(0, row("u1", "folded")), (0, row("u1", "new"))], None),
+            writer.append([(1, row("u2", "logged")), (0, row("u1", "new")),
+                           (SITE_1_SHARD_0, row("u1", "new"))], None),
+            writer.append([(0, row("u1", "new")), (1, row("u2", "new")), (1, row("u2"))], None)]
+        release.set()
+        await busy
+        assert await asyncio.gather(*appends) == [1, 1, 2]
+        assert sorted(asked) == [0, 1, SITE_1_SHARD_0]
+
+    with_writer(data, scenario)
+    assert [(shard, user, event_id) for _seq, shard, user, event_id in data.all_rows()] == [
+        (0, "u1", "folded"), (1, "u2", "logged"), (0, "u1", "new"),
+        (SITE_1_SHARD_0, "u1", "new"), (1, "u2", "new"), (1, "u2", None)]
 
 
 def test_trim_deletes_only_what_each_shard_has_folded(data, monkeypatch):

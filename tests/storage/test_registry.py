@@ -3,12 +3,16 @@
 A new registry holds one site, `default`, number 0, and creating it again changes nothing.
 `RegistryFile.sites()` is a view of every site with its domains, reloaded only when another
 connection committed (SQLite's `data_version`): a change made anywhere is seen on the next
-call, and an unchanged registry costs no reload. Ids and domains are unique, refused as a
+call, and an unchanged registry costs no reload. On an event loop one check serves the calls
+of one turn of the loop (what runs in it was queued before the check): another process's
+change is seen from the next turn, this process's own at once. Ids and domains are unique, refused as a
 `Conflict` naming them; numbers are never reused. A site being deleted leaves the live
 views; forgetting it removes its domains, keys and shares. Keys and shares are found by hash.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
@@ -71,6 +75,58 @@ def test_a_change_made_on_this_threads_own_writer_is_seen_too(sites_file):
     default = sites_file.sites().by_number(0)
     assert default is not None and default is not first.by_number(0)
     assert (default.name, default.timezone, default.domains) == ("Main", "Asia/Tokyo", ("main.example",))
+
+
+def add_elsewhere(file: RegistryFile, site_id: str) -> None:
+    other = another_process(file)
+    try:
+        with transaction(other):
+            registry.add_site(other, site_id, site_id, [], "UTC", NOW)
+    finally:
+        other.close()
+
+
+def test_on_a_loop_another_process_change_is_seen_from_the_next_turn(sites_file):
+    async def looks():
+        first = sites_file.sites()
+        add_elsewhere(sites_file, "blog")
+        same_turn = sites_file.sites()
+        await asyncio.sleep(0)  # the loop turns: what runs now was queued after the check
+        return first, same_turn, sites_file.sites()
+
+    first, same_turn, next_turn = asyncio.run(looks())
+    assert same_turn is first
+    assert next_turn.by_id("blog") is not None
+
+
+def test_on_a_loop_this_process_change_is_seen_in_the_same_turn(sites_file):
+    async def looks():
+        sites_file.sites()
+        with sites_file.transaction() as conn:
+            registry.add_site(conn, "blog", "Blog", [], "UTC", NOW)
+        return sites_file.sites()
+
+    assert asyncio.run(looks()).by_id("blog") is not None
+
+
+def test_on_a_loop_a_write_that_fails_still_ends_the_turn_view(sites_file):
+    async def looks():
+        sites_file.sites()
+        add_elsewhere(sites_file, "blog")
+        with pytest.raises(registry.Conflict), sites_file.transaction() as conn:
+            registry.add_site(conn, "blog", "Blog", [], "UTC", NOW)
+        return sites_file.sites()
+
+    assert asyncio.run(looks()).by_id("blog") is not None
+
+
+def test_a_turn_view_serves_its_own_loop_only(sites_file):
+    async def look():
+        return sites_file.sites()
+
+    asyncio.run(look())
+    add_elsewhere(sites_file, "blog")
+    assert asyncio.run(look()).by_id("blog") is not None
 
 
 def test_a_replaced_registry_is_read_afresh(sites_file, tmp_path):

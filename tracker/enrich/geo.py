@@ -19,13 +19,14 @@ not even in a cache.
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Any
 
 import iptocc
 import maxminddb
 import msgspec
+
+from tracker.enrich.public_addresses import public_address
 
 NOT_COUNTRIES = frozenset({"EU", "AP"})
 """Registry codes for blocks shared by a region, not ISO 3166-1 countries."""
@@ -53,19 +54,6 @@ def country(address: str) -> str | None:
         return None
     code = iptocc.country_code(public)
     return None if code in NOT_COUNTRIES else code
-
-
-def public_address(address: object) -> str | None:
-    """The address in canonical form when it is a globally routable one, else None."""
-    try:
-        parsed = ipaddress.ip_address(address.strip() if isinstance(address, str) else "")
-    except ValueError:
-        return None
-    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-        parsed = parsed.ipv4_mapped
-    if not parsed.is_global or parsed.is_multicast:
-        return None
-    return str(parsed).split("%", 1)[0]
 
 
 class CityLookup:

@@ -9,14 +9,23 @@ so nothing can slip in between), and rebuilt from the log the same way at
 start-up. An entry stops counting once its shard has folded past it: then the
 unique index decides, which also lets a user's erased eventId be sent again.
 Entries below every shard's position are pruned.
+
+The shards are asked once per shard per transaction, for every eventId of
+the transaction's appends together (`FoldedLookups`): one snapshot answers
+both the shard's folded position and which of the ids it stores. Any moment
+inside the transaction is as good as another, since the log's write lock
+is held throughout; a row appended later in the same transaction lies past
+every folded position, so it counts as unfolded whatever the snapshot says.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import apsw
+import msgspec
 
 from tracker.storage import log
 from tracker.storage.connections import UNREADABLE, Role, ShardUnreadable
@@ -25,7 +34,11 @@ from tracker.storage.shard_file import ShardFile, position
 Key = tuple[str, str]  # userId, eventId
 Entry = tuple[int, Key]  # the shard file's key in the log, and the event's key there
 
-HAS_EVENT = "SELECT 1 FROM movements WHERE userId = ? AND eventId = ?"
+# The ids asked, as a JSON array of [userId, eventId] pairs: one index search each.
+STORED_OF = """
+SELECT m.userId, m.eventId FROM json_each(?) AS asked
+JOIN movements AS m ON m.userId = asked.value ->> 0 AND m.eventId = asked.value ->> 1
+"""
 
 
 class UnfoldedEventIds:
@@ -97,6 +110,14 @@ class UnfoldedEventIds:
         return self._known.get((shard, key)) if staged is None else staged
 
 
+class Folded(NamedTuple):
+    """One shard in one snapshot: the log position it has folded up to, and which of the
+    keys asked it stores."""
+
+    position: int
+    stored: frozenset[Key]
+
+
 class FoldedProbe:
     """Looks eventIds up in the shards, on the log writer's thread.
 
@@ -108,23 +129,21 @@ class FoldedProbe:
     def __init__(self, file_of: Callable[[int], ShardFile]):
         self._file_of = file_of
 
-    def stored(self, shard: int, key: Key) -> bool:
-        return self._on(shard, lambda conn: conn.execute(HAS_EVENT, key).fetchone() is not None)
+    def look(self, shard: int, keys: Iterable[Key]) -> Folded:
+        """In one snapshot: the shard's folded position and which of `keys` it stores."""
+        asked = msgspec.json.encode(list(keys)).decode()
 
-    def stored_or_unfolded(self, shard: int, key: Key, seq: int) -> bool:
-        """In one snapshot: the shard has not folded position `seq` yet, or stores the key."""
-        def look(conn: apsw.Connection) -> bool:
+        def look(conn: apsw.Connection) -> Folded:
             conn.execute("BEGIN")
             try:
-                if position(conn) < seq:
-                    return True
-                return conn.execute(HAS_EVENT, key).fetchone() is not None
+                at = position(conn)
+                return Folded(at, frozenset(conn.execute(STORED_OF, (asked,)).fetchall()))
             finally:
                 conn.execute("COMMIT")
 
         return self._on(shard, look)
 
-    def _on(self, shard: int, look: Callable[[apsw.Connection], bool]) -> bool:
+    def _on(self, shard: int, look: Callable[[apsw.Connection], Folded]) -> Folded:
         database = self._file_of(shard)
         try:
             return look(database.connection(Role.LOOKUP))
@@ -133,8 +152,34 @@ class FoldedProbe:
             raise ShardUnreadable(database.index, error) from error
 
 
-def is_duplicate(shard: int, key: Key, unfolded: UnfoldedEventIds, probe: FoldedProbe) -> bool:
+class FoldedLookups:
+    """The shards' answers for one transaction: each shard asked once, when first needed,
+    for every key of the transaction in that shard. A shard that could not be read raises
+    its ShardUnreadable each time it is needed in the transaction."""
+
+    def __init__(self, probe: FoldedProbe, keys: dict[int, set[Key]]):
+        self._probe = probe
+        self._keys = keys
+        self._answers: dict[int, Folded | ShardUnreadable] = {}
+
+    def of(self, shard: int) -> Folded:
+        answer = self._answers.get(shard)
+        if answer is None:
+            try:
+                answer = self._probe.look(shard, self._keys.get(shard, ()))
+            except ShardUnreadable as unreadable:
+                answer = unreadable
+            self._answers[shard] = answer
+        if isinstance(answer, ShardUnreadable):
+            raise ShardUnreadable(answer.shard, answer.cause) from answer.cause
+        return answer
+
+
+def is_duplicate(shard: int, key: Key, unfolded: UnfoldedEventIds,
+                 lookups: FoldedLookups) -> bool:
+    """Logged and not yet folded by its shard, or stored by it."""
+    folded = lookups.of(shard)
     seq = unfolded.logged_at(shard, key)
-    if seq is None:
-        return probe.stored(shard, key)
-    return probe.stored_or_unfolded(shard, key, seq)
+    if seq is not None and folded.position < seq:
+        return True
+    return key in folded.stored

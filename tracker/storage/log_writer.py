@@ -2,7 +2,8 @@
 
 A request is one job, so it is appended whole or not at all, and its answer
 waits for the commit (durable per TRACKER_SYNC). Its duplicates are decided
-inside the same transaction, under the log's write lock (tracker/storage/dedup.py).
+inside the same transaction, under the log's write lock (tracker/storage/dedup.py),
+each shard asked once per transaction for the eventIds of all its appends.
 
 Trimming deletes the rows each shard has folded (positions read back from
 the shard files) once the live feed's retention has passed them; an
@@ -36,6 +37,7 @@ class LogWriter(GroupCommit):
         self.file = log_file
         self.unfolded = dedup.UnfoldedEventIds()
         self._probe = dedup.FoldedProbe(file_of)
+        self._lookups = dedup.FoldedLookups(self._probe, {})  # the running transaction's
         self._trimmed: dict[int, int] = {}
         super().__init__(None, queue_limit, loop, on_commit)
 
@@ -65,9 +67,20 @@ class LogWriter(GroupCommit):
 
     def _commit(self, database: Database, jobs: list[Job]) -> bool:
         self.unfolded.begin()
+        self._lookups = dedup.FoldedLookups(self._probe, self._event_keys(jobs))
         committed = super()._commit(database, jobs)
         self.unfolded.end(committed)
         return committed
+
+    def _event_keys(self, jobs: list[Job]) -> dict[int, set[dedup.Key]]:
+        """The (userId, eventId) of every row the appends among `jobs` bring, by shard."""
+        keys: dict[int, set[dedup.Key]] = {}
+        for job in jobs:
+            if isinstance(job.work, partial) and job.work.func == self._append:
+                for shard, row in job.work.keywords["rows"]:
+                    if row.eventId is not None:
+                        keys.setdefault(shard, set()).add((row.userId, row.eventId))
+        return keys
 
     def _append(self, conn: apsw.Connection, rows: list[tuple[int, MovementRow]],
                 context: str | None) -> int:
@@ -76,7 +89,7 @@ class LogWriter(GroupCommit):
         now = int(time.time() * 1000)
         for shard, row in rows:
             key = None if row.eventId is None else (row.userId, row.eventId)
-            if key is not None and dedup.is_duplicate(shard, key, self.unfolded, self._probe):
+            if key is not None and dedup.is_duplicate(shard, key, self.unfolded, self._lookups):
                 continue
             fresh.append((shard, now, *row, context))
             keys.append((shard, key))

@@ -2,7 +2,9 @@
 
 Every worker reads it (a view of the sites, reloaded when another connection
 has committed, which SQLite's `data_version` tells at the cost of one
-statement), and the management endpoints and commands write it. Keys and
+statement), and the management endpoints and commands write it. On an event
+loop one such check serves every call until the loop's next turn (see
+`RegistryFile.sites`). Keys and
 share links are looked up by their hash on every use, so a revoked one stops
 working at once in every worker. A data directory made before sites existed
 gets the registry with one site, `default`, number 0, whose shard files are
@@ -11,9 +13,12 @@ the ones already there.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +137,8 @@ class RegistryFile(Database):
         super().__init__(path, sync)
         # Per thread: data_version belongs to one connection, and each thread has its own.
         self._seen = threading.local()
+        self._writes = 0  # transactions this process ran on the file
+        self._turn_view: tuple[asyncio.AbstractEventLoop, int, Sites] | None = None
 
     def create(self, now: int) -> None:
         """Create the file if missing, bring it to the latest schema, and give a new registry
@@ -145,7 +152,40 @@ class RegistryFile(Database):
         finally:
             conn.close()
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[apsw.Connection]:
+        try:
+            with super().transaction() as conn:
+                yield conn
+        finally:
+            self._writes += 1  # this process's own change is seen by its next look, same turn
+
     def sites(self) -> Sites:
+        """Every site, as fresh as a check made after the caller's request arrived.
+
+        Off an event loop every call checks. On one, a check serves every call until the
+        loop's next turn: whatever runs before that turn was queued before the check, so
+        the request it serves was received before it, and a change committed before that
+        request was sent is seen. (This holds while a task's steps run from the loop's queue,
+        as they do without an eager task factory, which tracker never sets.) A change this
+        process made is seen at once either way.
+        """
+        loop = asyncio._get_running_loop()
+        if loop is None:
+            return self._checked()
+        view = self._turn_view
+        if view is not None and view[0] is loop and view[1] == self._writes:
+            return view[2]
+        writes = self._writes
+        checked = self._checked()
+        self._turn_view = (loop, writes, checked)
+        loop.call_soon(self._end_turn)
+        return checked
+
+    def _end_turn(self) -> None:
+        self._turn_view = None
+
+    def _checked(self) -> Sites:
         """Every site, reloaded only when another connection committed since this thread's
         last look (any thread)."""
         conn = self.connection(Role.LOOKUP)
