@@ -12,6 +12,7 @@ from pathlib import Path
 import apsw
 
 from tracker.api.auth import resolve_read_token
+from tracker.cluster.registry_sync import RegistryBusy
 from tracker.commands import cluster as cluster_commands
 from tracker.commands import goals as goal_commands
 from tracker.commands import importing
@@ -26,7 +27,7 @@ from tracker.ops import free_space, shard_stats
 from tracker.storage import archives, connections, log, manifest, migrations, registry, shard_file
 from tracker.storage.lock import DataDirInUse
 from tracker.storage.manifest import LayoutError
-from tracker.storage.store import prepare
+from tracker.storage.store import Unavailable, prepare
 
 FLAG_SETTINGS = {
     "host": "TRACKER_HOST",
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         config = Config.from_env()
         sys.exit(COMMANDS[args.command](config, args))
     except (ConfigError, LayoutError, StartupError, backup.BackupError, DataDirInUse,
-            CommandError, importing.CannotImport) as error:
+            CommandError, importing.CannotImport, Unavailable, RegistryBusy) as error:
         print(f"tracker: {error}", file=sys.stderr)
         sys.exit(2)
 

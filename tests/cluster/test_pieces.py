@@ -21,16 +21,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers import now_ms
 from tracker.cluster import auth, codec, jetstream, loopback, nodes, positions, snapshots
 from tracker.cluster.folding import ShardFolder
 from tracker.cluster.leases import Leases, Owner, unowned
 from tracker.cluster.node import share_of
 from tracker.cluster.outcomes import Outcomes
 from tracker.cluster.publish import StreamUnavailable
+from tracker.cluster.registry_sync import RegistrySync
 from tracker.cluster.salts import SharedSalts
 from tracker.config import Config
+from tracker.enrich.sources import rederive_functions
 from tracker.enrich.visitor_ids import DAY_MS, SALT_BYTES
+from tracker.lifecycle import sites
+from tracker.storage import registry
+from tracker.storage.read_pool import ReadPool
 from tracker.storage.shard_file import ShardFile
+from tracker.storage.store import prepare
 
 
 def test_the_codec_carries_tracker_values_and_refuses_anything_else():
@@ -228,6 +235,46 @@ def test_a_delivery_lost_inside_a_pull_is_not_folded_past(nats_config):
     assert whole, "the first two messages follow on from nothing folded"
     assert not spanning, "a batch missing a message in its middle must not be folded"
     assert not resumed, "nor one that starts after the missing message"
+
+
+def test_a_registry_change_jetstream_does_not_answer_is_unavailable_and_changes_nothing(tmp_path):
+    """Its own nats-server, stopped once connected: the change is refused as StreamUnavailable
+    (a 503 through the API, one warning line in a job), and the local file keeps the shared
+    entry."""
+    if loopback.missing_tools():
+        pytest.skip("needs nats-server (scripts/test-deps installs it)")
+    port, monitor = loopback.free_port(), loopback.free_port()
+    server = loopback.NatsServer("nats", [loopback.NATS_SERVER, "-a", "127.0.0.1", "-p", str(port),
+                                          "-m", str(monitor), "-js", "-sd", str(tmp_path / "store")],
+                                 tmp_path / "nats.log", port=port, monitor_port=monitor)
+    config = Config.from_env({
+        "TRACKER_NATS_URL": f"nats://127.0.0.1:{port}", "TRACKER_NATS_REPLICAS": "1",
+        "TRACKER_NODE_ID": "test", "TRACKER_NODE_URL": "http://127.0.0.1:1",
+        "TRACKER_CLUSTER_SECRET": "secret", "TRACKER_READ_TOKEN": "token",
+        "TRACKER_DATA_DIR": str(tmp_path / "data")})
+    layout = prepare(config, rederive_functions())
+    registry_file = layout.registry_file()
+
+    async def test(jet: jetstream.JetStream) -> None:
+        pool = ReadPool(1)
+        try:
+            sync = RegistrySync(jet.registry, registry_file, layout, pool, None, lambda site: None)
+            site = sites.live_site(registry_file, "default")
+            await sync.write(sites.add_key, registry_file, site, now_ms())
+            server.stop()
+            with pytest.raises(StreamUnavailable, match="the shared registry could not be changed"):
+                await sync.write(sites.add_key, registry_file, site, now_ms())
+        finally:
+            pool.close()
+
+    server.start()
+    try:
+        loopback.wait_until(server.ready, 30, "nats-server ready")
+        with_jetstream(config, test)
+        assert len(registry.keys_of(registry_file.connection(), 0)) == 1, "the refused key is not kept"
+    finally:
+        server.stop()
+        registry_file.close()
 
 
 def test_every_node_gets_the_same_salt_of_a_day(nats_config, tmp_path):

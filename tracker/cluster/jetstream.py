@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 
 import nats
+import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -74,7 +75,11 @@ class JetStream:
     snapshots: ObjectStore
 
     async def close(self) -> None:
-        await self.client.drain()
+        """Drain the connection; when it cannot (no server answers), close it as it is."""
+        try:
+            await self.client.drain()
+        except (TimeoutError, nats.errors.Error):
+            await self.client.close()
 
 
 async def connect(config: Config, name: str | None = None) -> JetStream:

@@ -32,6 +32,7 @@ import nats.js.errors
 from nats.js.kv import KeyValue
 
 from tracker.cluster import jetstream
+from tracker.cluster.publish import StreamUnavailable
 from tracker.config import Config
 from tracker.lifecycle.sites import remove_files
 from tracker.storage import migrations
@@ -159,7 +160,14 @@ class RegistrySync:
 
     async def write(self, change: Callable[..., T], *args: Any) -> T:
         """Make a change to the registry (`change(*args)` on a read thread, as for a single
-        node) and store it for every node; answers once stored."""
+        node) and store it for every node; answers once stored. StreamUnavailable when
+        JetStream does not answer: nothing is changed then, here or for the others."""
+        try:
+            return await self._write(change, *args)
+        except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as error:
+            raise StreamUnavailable(f"the shared registry could not be changed ({error!r})") from error
+
+    async def _write(self, change: Callable[..., T], *args: Any) -> T:
         async with self._lock:
             for _attempt in range(WRITE_ATTEMPTS):
                 await self._refresh()
@@ -168,9 +176,16 @@ class RegistrySync:
                     if await self._store(await self._pool.run(self._dump)):
                         return result
                 except BaseException:  # not stored: the local file goes back to the shared entry
-                    await asyncio.shield(self._refresh(again=True))
+                    await asyncio.shield(self._quietly_refresh())
                     raise
             raise RegistryBusy("the registry kept changing; try again")
+
+    async def _quietly_refresh(self) -> None:
+        """Back to the shared entry when it can be read; else the watcher brings it later."""
+        try:
+            await self._refresh(again=True)
+        except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as error:
+            log.warning("reading the shared registry failed: %r", error)
 
     async def _store(self, value: bytes) -> bool:
         try:
