@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 import httpx2 as httpx
 import pytest
@@ -221,20 +222,38 @@ def tracker_command(node: loopback.TrackerNode, *args: str) -> str:
     return done.stdout
 
 
+# A change made through one node reaches the others through a watch of the bucket: within
+# milliseconds on a quiet machine; the tests allow for a loaded one.
+PROPAGATION_SECONDS = 5
+
+
+def answers_ok(get: Callable[[], httpx.Response], what: str) -> None:
+    """Wait until `get()` answers 200; if it never does, say what it answered last."""
+    last: list[httpx.Response] = []
+
+    def ok() -> bool:
+        last[:] = [get()]
+        return last[0].status_code == 200
+
+    try:
+        loopback.wait_until(ok, PROPAGATION_SECONDS, what)
+    except TimeoutError as error:
+        raise AssertionError(f"{error}; last answer {last[-1].status_code} {last[-1].text[:300]}") from None
+
+
 def test_the_command_line_manages_the_sites_every_node_shares(cluster):
     first, second, third = cluster.members
     tracker_command(first, "sites", "add", "blog.example", "--domain", "blog.example")
     with client(cluster, second.url) as reader:  # every node watches the bucket
-        loopback.wait_until(lambda: reader.get("/sites/blog.example").status_code == 200, 1,
-                            "the site known to another node within a second")
+        answers_ok(lambda: reader.get("/sites/blog.example"), "the site known to another node")
     key = re.search(r"\): (\S+)$", tracker_command(second, "keys", "add", "blog.example").strip())[1]
     with http_client(base_url=third.url, timeout=30, headers={"Authorization": f"Bearer {key}"}) as keyed:
-        loopback.wait_until(lambda: keyed.get("/stats", params={"site": "blog.example"}).status_code == 200,
-                            1, "the key known to another node within a second")
+        answers_ok(lambda: keyed.get("/stats", params={"site": "blog.example"}),
+                   "the key known to another node")
         assert keyed.get("/stats", params={"site": "default"}).status_code == 403
     link = tracker_command(third, "shares", "add", "blog.example", "--url", first.url).strip().split()[-1]
     with http_client(timeout=30) as plain:
-        loopback.wait_until(lambda: plain.get(link + "/stats").status_code == 200, 1, "the share link")
+        answers_ok(lambda: plain.get(link + "/stats"), "the share link known to another node")
     guarded = tracker_command(first, "shares", "add", "blog.example", "--password", "s3cret",
                               "--url", first.url).strip().split()[-1]
     token = guarded.rsplit("/", 1)[1]
@@ -249,7 +268,7 @@ def test_the_command_line_manages_the_sites_every_node_shares(cluster):
     tracker_command(second, "sites", "remove", "blog.example")
     with client(cluster, first.url) as reader:
         loopback.wait_until(lambda: (answer := reader.get("/sites/blog.example")).status_code == 404
-                            or answer.json()["status"] == "deleting", 1, "the site deleted")
+                            or answer.json()["status"] == "deleting", PROPAGATION_SECONDS, "the site deleted")
 
 
 async def _manifests(config: Config) -> dict[int, snapshots.Manifest | None]:
