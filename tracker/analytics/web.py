@@ -111,9 +111,7 @@ GROUP BY v.{dimension}
 """ for dimension, column in CHAINED.items()}
 
 # Page views by path: of the visits inside the window from `visit_pages`, and :spanning
-# ([path, userId, visit id, page views] of those across its edges). Grouped by (path, userId)
-# first, so that a path's visitors are its groups: one sort, where count(DISTINCT userId)
-# kept a B-tree of users per path besides the GROUP BY's.
+# ([path, userId, visit id, page views] of those across its edges).
 BY_PAGE = driven(f"""
 WITH spanning(path, userId, visit, n) AS (
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(:spanning)
@@ -123,9 +121,7 @@ WITH spanning(path, userId, visit, n) AS (
     AND (:f_page IS NULL OR q.path IN {PAGE_PATHS})
   UNION ALL SELECT * FROM spanning
 )
-SELECT path, count(*), sum(visits), sum(views) FROM (
-  SELECT path, userId, count(*) AS visits, sum(n) AS views FROM counted GROUP BY path, userId
-) GROUP BY path
+SELECT path, count(DISTINCT userId), count(*), sum(n) FROM counted GROUP BY path
 """)
 
 VISIT_MOVEMENTS = f"""
