@@ -9,6 +9,7 @@ Chromium times, for each repeat in a fresh browser context:
 - first render: from navigating to `/?range=30d` with the token already in
   sessionStorage until `body[data-state=ready]`, when the totals, chart and
   every breakdown card hold their answers;
+  `--timeline` prints when each of its requests started and ended;
 - filter click: from clicking the top row of the Sources card until the
   whole page is ready again with that filter.
 
@@ -20,21 +21,35 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from analytics_bench import TOKEN, start_service
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, Request, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 READY = "body[data-state=ready]"
 TARGETS_MS = {"first render, 30d": 1500, "filter click, 30d": 500}
 
 
-def first_render(page: Page, url: str) -> float:
+def first_render(page: Page, url: str, timeline: bool = False) -> float:
+    """With `timeline`, also print when each request of the render started and ended."""
     started = time.perf_counter()
+    seen: list[tuple[float, str, str]] = []
+    if timeline:
+        def note(kind: str) -> Callable[[Request], None]:
+            return lambda request: seen.append((time.perf_counter() - started, kind,
+                                                request.url.removeprefix(url)))
+        page.on("request", note("start"))
+        page.on("requestfinished", note("end"))
     page.goto(f"{url}/?view=overview&range=30d")
     page.wait_for_selector(READY, timeout=120_000)
-    return (time.perf_counter() - started) * 1000
+    took = (time.perf_counter() - started) * 1000
+    for at, kind, what in sorted(seen):
+        print(f"{at * 1000:7,.0f} ms {kind:<5} {what[:100]}")
+    if timeline:
+        print(f"{took:7,.0f} ms ready")
+    return took
 
 
 def filter_click(page: Page) -> float:
@@ -46,7 +61,7 @@ def filter_click(page: Page) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure(url: str, repeats: int) -> dict[str, list[float]]:
+def measure(url: str, repeats: int, timeline: bool = False) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {name: [] for name in TARGETS_MS}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
@@ -55,7 +70,7 @@ def measure(url: str, repeats: int) -> dict[str, list[float]]:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             context.add_init_script(f"sessionStorage.setItem('tracker.readToken', {TOKEN!r})")
             page = context.new_page()
-            timings["first render, 30d"].append(first_render(page, url))
+            timings["first render, 30d"].append(first_render(page, url, timeline))
             timings["filter click, 30d"].append(filter_click(page))
             context.close()
         browser.close()
@@ -68,12 +83,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--timeline", action="store_true",
+                        help="print each first render's requests as the page saw them")
     args = parser.parse_args()
     if not (args.data_dir / "manifest.json").exists():
         raise SystemExit(f"{args.data_dir} holds no data set: build it with analytics_bench.py --web")
     service = start_service(args.data_dir, None, args.port, args.workers)
     try:
-        timings = measure(f"http://127.0.0.1:{args.port}", args.repeats)
+        timings = measure(f"http://127.0.0.1:{args.port}", args.repeats, args.timeline)
     finally:
         service.terminate()
         service.wait(60)
