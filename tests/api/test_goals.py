@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from helpers import run_cli, service_env
@@ -18,6 +20,20 @@ def test_a_goal_is_made_listed_and_removed(client):
     assert [g["name"] for g in listed] == ["signup", "Read the blog"]
     assert client.delete(f"/sites/default/goals/{goal['id']}").status_code == 204
     assert [g["name"] for g in client.get("/sites/default/goals").json()["goals"]] == ["Read the blog"]
+
+
+def test_a_site_without_goals_breaks_down_by_goal_into_no_rows_then_one_per_goal_made(client):
+    now = int(time.time() * 1000)
+    events = [{"userId": f"u{i}", "sessionId": f"s{i}", "event": "signup" if i % 2 else "page_view",
+               "timestamp": now - i * 60_000, "data": {"path": "/"}} for i in range(6)]
+    assert client.post("/track", json={"events": events}).status_code == 200
+    window = {"by": "goal", "from": now - 3_600_000, "to": now + 1}
+    for filters in ({}, {"filter": "page:/"}):
+        answer = client.get("/breakdown", params={**window, **filters})
+        assert answer.status_code == 200 and answer.json()["results"] == [], answer.text
+    assert client.post("/sites/default/goals", json={"event": "signup"}).status_code == 201
+    rows = client.get("/breakdown", params=window).json()["results"]
+    assert [(row["value"], row["visitors"]) for row in rows] == [("signup", 3)]
 
 
 def test_a_page_goal_is_named_after_its_page(client):

@@ -216,6 +216,8 @@ def by_goal(conn: apsw.Connection, goals: tuple[Goal, ...], filters: Filters, st
             end: int) -> dict[str, Conversions]:
     """Per goal, its conversions among the users of the window's visits that pass the (bound)
     filters, against all of them."""
+    if not goals:  # the goals card of a site without goals: no rows, and no users to gather
+        return {}
     users = window_users(conn, filters, start, end)
     found = {}
     for goal in goals:
