@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from tracker import schemas
 from tracker.api.body import decode_object, read_body, receive_body
-from tracker.api.common import JSON_HEADERS, json_response, now_ms
+from tracker.api.common import JSON_HEADERS, header_values, json_response, now_ms
 from tracker.api.errors import ApiError, invalid, send_error
 from tracker.enrich.client import TrustedProxies, client_address, plausible_client_address
 from tracker.ingest import intake
@@ -34,6 +34,9 @@ INGEST_PATHS: dict[str, Callable[[Scope, TrustedProxies], str]] = {
     "/api/send": client_address,
 }
 NO_SPACE_RETRY_SECONDS = 10
+
+# What /track reads of a request's headers.
+TRACK_HEADERS = (b"content-type", b"content-length", b"user-agent")
 
 
 class Track:
@@ -54,8 +57,8 @@ class Track:
 
     async def answer(self, scope: Scope, receive: Receive, state: State) -> bytes:
         refuse_when_disk_low(state)
-        content_type, content_length, user_agent = _track_headers(scope["headers"])
-        body = await receive_body(receive, content_type, content_length)
+        content_type, content_length, user_agent = header_values(scope["headers"], TRACK_HEADERS)
+        body = await receive_body(receive, content_type or "", content_length or "")
         movements = decode_object(schemas.track_decoder, body, schemas.TrackIn.movements)
         with intake_refusals(state):
             taken, stored = await take_and_append(
@@ -64,20 +67,6 @@ class Track:
 
 
 track = Track()
-
-
-def _track_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str, str | None]:
-    """Content-Type, Content-Length and User-Agent, in one pass over the request's headers."""
-    content_type = content_length = ""
-    user_agent = None
-    for name, value in headers:
-        if name == b"content-type":
-            content_type = value.decode("latin-1")
-        elif name == b"content-length":
-            content_length = value.decode("latin-1")
-        elif name == b"user-agent":
-            user_agent = value.decode("latin-1")
-    return content_type, content_length, user_agent
 
 
 async def take_and_append(state: State, movements: list[tuple[schemas.MovementIn, str]],

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tracker.api.common import header_values
 from tracker.api.errors import error_response
 from tracker.api.track import INGEST_PATHS
 
 # Request headers a browser sends without asking (the CORS-safelisted ones).
 SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})
 PREFLIGHT_MAX_AGE = "86400"
+# What CORS reads of a request's headers.
+CORS_HEADERS = (b"origin", b"access-control-request-method", b"access-control-request-headers")
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class Cors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        origin, asked_method, asked_headers = _cors_headers(scope)
+        origin, asked_method, asked_headers = header_values(scope["headers"], CORS_HEADERS)
         if origin is None:
             await self.app(scope, receive, send)
         elif scope["method"] == "OPTIONS" and asked_method is not None:
@@ -119,16 +122,3 @@ def _preflight_answer(policy: CorsPolicy, origin: str) -> Response:
     })
     response.raw_headers.extend(policy.answer_headers(origin))
     return response
-
-
-def _cors_headers(scope: Scope) -> tuple[str | None, str | None, str | None]:
-    """Origin, Access-Control-Request-Method and -Headers, in one pass over the headers."""
-    origin = method = headers = None
-    for key, value in scope["headers"]:
-        if key == b"origin":
-            origin = value.decode("latin-1")
-        elif key == b"access-control-request-method":
-            method = value.decode("latin-1")
-        elif key == b"access-control-request-headers":
-            headers = value.decode("latin-1")
-    return origin, method, headers
