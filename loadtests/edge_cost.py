@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
+
+from tree_runs import alternating, child_figures
 
 BODY = json.dumps({"userId": "u1", "sessionId": "s1", "event": "click",
                    "eventId": "0b9d2a51-7c1e-4a55-9a36-5f0e3e0f1c11"}).encode()
@@ -110,18 +110,6 @@ def measure(requests: int) -> float:
     return seconds / requests
 
 
-def run_in(tree: Path | None, requests: int) -> float:
-    env = dict(os.environ)
-    if tree is not None:
-        env["PYTHONPATH"] = str(tree)
-    found = subprocess.run([sys.executable, __file__, "--child", str(requests)], env=env,
-                           cwd=tree or Path.cwd(), capture_output=True, text=True, check=True)
-    seconds, module = found.stdout.split()
-    if tree is not None and not Path(module).is_relative_to(tree):
-        raise SystemExit(f"with PYTHONPATH={tree} tracker is imported from {module}")
-    return float(seconds)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, help="source tree to compare with")
@@ -134,14 +122,8 @@ def main() -> int:
 
         print(measure(args.child), tracker.__file__)
         return 0
-    trees = {"this tree": None, "baseline": args.baseline.resolve() if args.baseline else None}
-    if args.baseline is None:
-        trees.pop("baseline")
-    runs: dict[str, list[float]] = {side: [] for side in trees}
-    for round_ in range(args.rounds):
-        order = list(trees) if round_ % 2 == 0 else list(reversed(trees))
-        for side in order:
-            runs[side].append(run_in(trees[side], args.requests) * 1e6)
+    runs = alternating(args.baseline, args.rounds,
+                       lambda tree: child_figures(__file__, tree, args.requests)[0] * 1e6)
     for side, micros in runs.items():
         print(f"{side:>9}: {statistics.median(micros):.2f} µs/request (median of {len(micros)} runs "
               f"of {args.requests:,}: {', '.join(f'{m:.2f}' for m in micros)})")

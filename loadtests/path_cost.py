@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import uuid
 from pathlib import Path
 
 from edge_cost import QuietTransport
+from tree_runs import alternating, child_figures
 
 CONNECTIONS = 64
 USERS = 100_000
@@ -142,21 +141,13 @@ def measure(requests: int) -> tuple[float, float]:
 
 def run_in(tree: Path | None, requests: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="tracker-path-cost-") as data_dir:
-        env = {**os.environ, "TRACKER_DATA_DIR": data_dir, "TRACKER_SHARDS": "16",
+        env = {"TRACKER_DATA_DIR": data_dir, "TRACKER_SHARDS": "16",
                "TRACKER_SYNC": "normal", "TRACKER_RATE_LIMIT": "0", "TRACKER_MAX_BACKLOG": "0",
                "TRACKER_MAX_BACKLOG_SECONDS": "0", "TRACKER_MIN_FREE_MB": "0",
                "TRACKER_FOLDING_PROCESS": "1", "TRACKER_READ_TOKEN": "path-cost",
                "PROMETHEUS_MULTIPROC_DIR": data_dir}  # metrics in files, as under `tracker serve`
-        if tree is not None:
-            env["PYTHONPATH"] = str(tree)
-        found = subprocess.run([sys.executable, __file__, "--child", str(requests)], env=env,
-                               cwd=tree or Path.cwd(), capture_output=True, text=True)
-        if found.returncode:
-            raise SystemExit(found.stderr[-2000:])
-    loop, others, module = found.stdout.split()
-    if tree is not None and not Path(module).is_relative_to(tree):
-        raise SystemExit(f"with PYTHONPATH={tree} tracker is imported from {module}")
-    return float(loop), float(others)
+        loop, others = child_figures(__file__, tree, requests, env)
+    return loop, others
 
 
 def main() -> int:
@@ -172,13 +163,7 @@ def main() -> int:
         loop, others = measure(args.child)
         print(loop, others, tracker.__file__)
         return 0
-    trees = {"this tree": None}
-    if args.baseline is not None:
-        trees["baseline"] = args.baseline.resolve()
-    runs: dict[str, list[tuple[float, float]]] = {side: [] for side in trees}
-    for round_ in range(args.rounds):
-        for side in (list(trees) if round_ % 2 == 0 else list(reversed(trees))):
-            runs[side].append(run_in(trees[side], args.requests))
+    runs = alternating(args.baseline, args.rounds, lambda tree: run_in(tree, args.requests))
     print(f"{args.requests:,} single events a run over {CONNECTIONS} connections, "
           f"CPU µs per request (median of {args.rounds} runs)")
     for side, figures in runs.items():
