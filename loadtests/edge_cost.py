@@ -16,13 +16,11 @@ the CPU time per request of each run and the median difference.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
-from pathlib import Path
 
-from tree_runs import alternating, child_figures
+from tree_runs import alternating, answer_as_child, arguments, child_figures
 
 BODY = json.dumps({"userId": "u1", "sessionId": "s1", "event": "click",
                    "eventId": "0b9d2a51-7c1e-4a55-9a36-5f0e3e0f1c11"}).encode()
@@ -111,17 +109,9 @@ def measure(requests: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", type=Path, help="source tree to compare with")
-    parser.add_argument("--requests", type=int, default=100_000, help="requests per run")
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0], requests=100_000, rounds=6)
     if args.child:
-        import tracker
-
-        print(measure(args.child), tracker.__file__)
-        return 0
+        return answer_as_child([measure(args.child)])
     runs = alternating(args.baseline, args.rounds,
                        lambda tree: child_figures(__file__, tree, args.requests)[0] * 1e6)
     for side, micros in runs.items():

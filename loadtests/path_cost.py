@@ -18,7 +18,6 @@ other threads (the log's writer, the read pool). Every answer must be a 200.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -27,7 +26,7 @@ import uuid
 from pathlib import Path
 
 from edge_cost import QuietTransport
-from tree_runs import alternating, child_figures
+from tree_runs import alternating, answer_as_child, arguments, child_figures
 
 CONNECTIONS = 64
 USERS = 100_000
@@ -151,18 +150,9 @@ def run_in(tree: Path | None, requests: int) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", type=Path, help="source tree to compare with")
-    parser.add_argument("--requests", type=int, default=20_000, help="requests per run")
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0], requests=20_000, rounds=4)
     if args.child:
-        import tracker
-
-        loop, others = measure(args.child)
-        print(loop, others, tracker.__file__)
-        return 0
+        return answer_as_child(measure(args.child))
     runs = alternating(args.baseline, args.rounds, lambda tree: run_in(tree, args.requests))
     print(f"{args.requests:,} single events a run over {CONNECTIONS} connections, "
           f"CPU µs per request (median of {args.rounds} runs)")

@@ -8,14 +8,33 @@ machine does falls on both alike.
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+def arguments(description: str, requests: int, rounds: int) -> argparse.Namespace:
+    """--baseline TREE, --requests per run, --rounds, and the child's hidden --child N."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--baseline", type=Path, help="source tree to compare with")
+    parser.add_argument("--requests", type=int, default=requests, help="requests per run")
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def answer_as_child(figures: Iterable[float]) -> int:
+    """Print the child's figures, then the path of the `tracker` it imported."""
+    import tracker
+
+    print(*figures, tracker.__file__)
+    return 0
 
 
 def child_figures(script: str, tree: Path | None, requests: int,
